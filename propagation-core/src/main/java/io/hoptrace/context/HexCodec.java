@@ -1,0 +1,68 @@
+package io.hoptrace.context;
+
+/**
+ * Lowercase hex for ids. Parsing is strict (lowercase only, as W3C requires) and allocation free:
+ * callers check {@link #isLowerHex} first, then {@link #parseLowerHex}, so that a failed parse
+ * costs one pass and nothing on the heap.
+ */
+public final class HexCodec {
+  static final char[] HEX_DIGITS = "0123456789abcdef".toCharArray();
+
+  /**
+   * True when every char in {@code [begin, end)} is one of {@code 0-9a-f}; false for an empty
+   * range.
+   */
+  public static boolean isLowerHex(CharSequence s, int begin, int end) {
+    if (begin >= end || end > s.length()) return false;
+    for (int i = begin; i < end; i++) {
+      char c = s.charAt(i);
+      if ((c < '0' || c > '9') && (c < 'a' || c > 'f')) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Parses up to 16 lowercase hex chars in {@code [begin, end)} as an unsigned long. The caller has
+   * already checked {@link #isLowerHex}; an invalid char yields an undefined value, never an
+   * exception.
+   */
+  public static long parseLowerHex(CharSequence s, int begin, int end) {
+    long result = 0;
+    for (int i = begin; i < end; i++) {
+      char c = s.charAt(i);
+      result = (result << 4) | (c <= '9' ? c - '0' : c - 'a' + 10);
+    }
+    return result;
+  }
+
+  /** Writes {@code v} as 16 lowercase hex chars into {@code dst} at {@code pos}. */
+  public static void writeHexLong(long v, char[] dst, int pos) {
+    for (int i = 15; i >= 0; i--) {
+      dst[pos + i] = HEX_DIGITS[(int) (v & 0xf)];
+      v >>>= 4;
+    }
+  }
+
+  /** Writes one byte as 2 lowercase hex chars into {@code dst} at {@code pos}. */
+  public static void writeHexByte(int b, char[] dst, int pos) {
+    dst[pos] = HEX_DIGITS[(b >> 4) & 0xf];
+    dst[pos + 1] = HEX_DIGITS[b & 0xf];
+  }
+
+  /** 16 lowercase hex chars. */
+  public static String toHex(long v) {
+    char[] buf = new char[16];
+    writeHexLong(v, buf, 0);
+    return new String(buf);
+  }
+
+  /** 32 lowercase hex chars: high then low. */
+  public static String toHex(long high, long low) {
+    char[] buf = new char[32];
+    writeHexLong(high, buf, 0);
+    writeHexLong(low, buf, 16);
+    return new String(buf);
+  }
+
+  private HexCodec() {}
+}

@@ -1,0 +1,5 @@
+/** The span model and its encoders (the Zipkin v2 JSON span line). */
+@NullMarked
+package io.hoptrace.span;
+
+import org.jspecify.annotations.NullMarked;

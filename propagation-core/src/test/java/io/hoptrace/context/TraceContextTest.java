@@ -1,0 +1,62 @@
+package io.hoptrace.context;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class TraceContextTest {
+  @Test
+  void traceIdString_isLowercaseHex32_highThenLow() {
+    TraceContext c =
+        TraceContext.newBuilder()
+            .traceId(0x0af7651916cd43ddL, 0x8448eb211c80319cL)
+            .spanId(1)
+            .build();
+
+    assertThat(c.traceIdString()).isEqualTo("0af7651916cd43dd8448eb211c80319c");
+    assertThat(c.spanIdString()).isEqualTo("0000000000000001");
+    assertThat(c.parentIdString()).isNull();
+  }
+
+  @Test
+  void newChild_keepsTraceAndNamesParent() {
+    TraceContext parent = TraceContext.newRoot("req-1");
+    TraceContext child = parent.newChild();
+
+    assertThat(child.traceIdString()).isEqualTo(parent.traceIdString());
+    assertThat(child.parentId()).isEqualTo(parent.spanId());
+    assertThat(child.spanId()).isNotEqualTo(parent.spanId()).isNotZero();
+    assertThat(child.requestId()).isEqualTo("req-1");
+  }
+
+  @Test
+  void newRoot_isSampledAndRandom() {
+    TraceContext root = TraceContext.newRoot(null);
+
+    assertThat(root.sampled()).isTrue();
+    assertThat(root.random()).isTrue();
+    assertThat(root.hasParent()).isFalse();
+  }
+
+  @Test
+  void build_zeroTraceId_throws() {
+    assertThatThrownBy(() -> TraceContext.newBuilder().traceId(0, 0).spanId(1).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("traceId");
+  }
+
+  @Test
+  void build_zeroSpanId_throws() {
+    assertThatThrownBy(() -> TraceContext.newBuilder().traceId(0, 1).spanId(0).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("spanId");
+  }
+
+  @Test
+  void hexCodec_rejectsUppercase() {
+    assertThat(HexCodec.isLowerHex("00aF", 0, 4)).isFalse();
+    assertThat(HexCodec.isLowerHex("00af", 0, 4)).isTrue();
+    assertThat(HexCodec.parseLowerHex("00af", 0, 4)).isEqualTo(0xafL);
+  }
+}
