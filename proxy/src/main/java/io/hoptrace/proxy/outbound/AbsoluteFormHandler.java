@@ -46,8 +46,12 @@ final class AbsoluteFormHandler implements HttpHandler {
       return;
     }
     exchange.putAttachment(OutboundAttachments.TARGET, target);
-    // RFC 9112 §3.2.2: a proxy replaces Host with the request target's authority.
     if (!exchange.getRequestMethod().equals(Methods.CONNECT)) {
+      // From here on the exchange reads as origin-form, as the callee will receive it, so the
+      // shared upstream code forwards it like any other request.
+      int slash = uri.indexOf('/', HTTP.length());
+      exchange.setRequestURI(slash < 0 ? "/" : uri.substring(slash), false);
+      // RFC 9112 §3.2.2: a proxy replaces Host with the request target's authority.
       exchange
           .getRequestHeaders()
           .put(Headers.HOST, target.port() == 80 ? hostText(target) : target.authority());
