@@ -1,0 +1,143 @@
+package io.hoptrace.proxy;
+
+import static java.util.Objects.requireNonNull;
+
+import io.hoptrace.config.Settings;
+import io.hoptrace.proxy.admin.AdminHandler;
+import io.hoptrace.proxy.inbound.InboundHandlers;
+import io.hoptrace.proxy.metrics.ProxyMetrics;
+import io.hoptrace.proxy.spanlog.SpanLogWriter;
+import io.hoptrace.proxy.upstream.UpstreamClient;
+import io.hoptrace.proxy.upstream.UpstreamForwarder;
+import io.undertow.Undertow;
+import io.undertow.UndertowOptions;
+import io.undertow.server.handlers.GracefulShutdownHandler;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One running hoptrace: the listeners, the upstream client, the span-log writer and the metrics.
+ * {@link #start} binds everything and prints one line per listener; {@link #close} drains
+ * gracefully. Tests start it in-process.
+ */
+public final class Hoptrace implements AutoCloseable {
+  /** The startup line for each listener; scripts parse it (see README). */
+  static final String LISTENING = "hoptrace: %s listening on %s%n";
+
+  private final Settings settings;
+  private final ProxyMetrics metrics;
+  private final SpanLogWriter spanLog;
+  private final UpstreamClient upstream;
+  private final GracefulShutdownHandler inbound;
+  private final Undertow undertow;
+  private final InetSocketAddress inboundAddress;
+  private final @Nullable InetSocketAddress adminAddress;
+  private volatile boolean serving;
+  private boolean closed;
+
+  private Hoptrace(Settings settings, PrintStream announce) throws Exception {
+    this.settings = settings;
+    this.metrics = new ProxyMetrics();
+    this.spanLog = new SpanLogWriter(settings.spanLog());
+    metrics.gauge("hoptrace.spanlog.written", spanLog::written);
+    metrics.gauge("hoptrace.spanlog.dropped", spanLog::dropped);
+    metrics.gauge("hoptrace.spanlog.failed", spanLog::failed);
+    metrics.gauge("hoptrace.spanlog.queued", spanLog::queued);
+    this.upstream = new UpstreamClient(settings.upstream());
+    UpstreamForwarder forwarder =
+        new UpstreamForwarder(upstream, settings.upstream().responseTimeout());
+    this.inbound =
+        new GracefulShutdownHandler(InboundHandlers.create(settings, forwarder, spanLog, metrics));
+
+    Undertow.Builder builder =
+        Undertow.builder()
+            .setIoThreads(Math.max(1, Runtime.getRuntime().availableProcessors()))
+            .setWorkerThreads(4)
+            .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
+            .setServerOption(
+                UndertowOptions.IDLE_TIMEOUT, (int) settings.upstream().idleTimeout().toMillis())
+            .addHttpListener(settings.inbound().port(), settings.inbound().host(), inbound);
+    Settings.Listener admin = settings.admin();
+    if (admin != null) {
+      builder.addHttpListener(
+          admin.port(), admin.host(), new AdminHandler(metrics, settings.app(), () -> serving));
+    }
+    upstream.start();
+    this.undertow = builder.build();
+    try {
+      undertow.start();
+    } catch (RuntimeException e) {
+      upstream.close();
+      spanLog.close();
+      throw e;
+    }
+    List<Undertow.ListenerInfo> listeners = undertow.getListenerInfo();
+    this.inboundAddress = (InetSocketAddress) listeners.get(0).getAddress();
+    this.adminAddress = admin == null ? null : (InetSocketAddress) listeners.get(1).getAddress();
+    announce.printf(LISTENING, "inbound", text(inboundAddress));
+    if (adminAddress != null) announce.printf(LISTENING, "admin", text(adminAddress));
+    announce.printf("hoptrace: forwarding to app %s%n", settings.app());
+    announce.flush();
+    serving = true;
+  }
+
+  /**
+   * Binds the listeners and starts forwarding; prints {@code hoptrace: inbound listening on
+   * HOST:PORT} (and the same for admin) to {@code announce}.
+   */
+  public static Hoptrace start(Settings settings, PrintStream announce) throws Exception {
+    requireNonNull(settings, "settings");
+    requireNonNull(announce, "announce");
+    return new Hoptrace(settings, announce);
+  }
+
+  static String text(InetSocketAddress address) {
+    String host = address.getAddress().getHostAddress();
+    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
+  }
+
+  public InetSocketAddress inboundAddress() {
+    return inboundAddress;
+  }
+
+  /** The admin listener's address, or null when it is off. */
+  public @Nullable InetSocketAddress adminAddress() {
+    return adminAddress;
+  }
+
+  public ProxyMetrics metrics() {
+    return metrics;
+  }
+
+  public Settings settings() {
+    return settings;
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, let in-flight exchanges finish for up to the drain time,
+   * then close what is left and flush every span line. Idempotent.
+   */
+  @Override
+  public synchronized void close() {
+    if (closed) return;
+    closed = true;
+    serving = false;
+    for (Undertow.ListenerInfo listener : undertow.getListenerInfo()) listener.suspend();
+    inbound.shutdown(); // requests on kept-alive connections now get 503
+    try {
+      inbound.awaitShutdown(settings.drainTime().toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    undertow.stop();
+    upstream.close();
+    spanLog.close(); // after the listeners: the last completion listeners have offered their lines
+  }
+
+  /** Span lines written so far (for tests and the shutdown message). */
+  long spanLinesWritten() {
+    return spanLog.written();
+  }
+}
