@@ -81,6 +81,11 @@ public final class ProxyMetrics {
     upstreamErrors.get(kind).mark();
   }
 
+  /** The counter {@code dottedName}, created on first use (e.g. refusals by reason). */
+  public Counter counter(String dottedName) {
+    return registry.counter(dottedName);
+  }
+
   /** Registers a gauge read at scrape time (span-log counters, ring size, ...). */
   public void gauge(String dottedName, LongSupplier value) {
     registry.register(dottedName, (Gauge<Long>) value::getAsLong);

@@ -1,6 +1,6 @@
 package io.hoptrace.proxy.outbound;
 
-import com.codahale.metrics.MetricRegistry;
+import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
@@ -14,10 +14,10 @@ import io.undertow.util.Methods;
 final class AbsoluteFormHandler implements HttpHandler {
   private static final String HTTP = "http://";
 
-  private final MetricRegistry metrics;
+  private final ProxyMetrics metrics;
   private final HttpHandler next;
 
-  AbsoluteFormHandler(MetricRegistry metrics, HttpHandler next) {
+  AbsoluteFormHandler(ProxyMetrics metrics, HttpHandler next) {
     this.metrics = metrics;
     this.next = next;
   }

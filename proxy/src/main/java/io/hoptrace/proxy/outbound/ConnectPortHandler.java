@@ -1,6 +1,6 @@
 package io.hoptrace.proxy.outbound;
 
-import com.codahale.metrics.MetricRegistry;
+import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import java.util.Set;
@@ -11,10 +11,10 @@ import java.util.Set;
  */
 final class ConnectPortHandler implements HttpHandler {
   private final Set<Integer> allowedPorts;
-  private final MetricRegistry metrics;
+  private final ProxyMetrics metrics;
   private final HttpHandler next;
 
-  ConnectPortHandler(Set<Integer> allowedPorts, MetricRegistry metrics, HttpHandler next) {
+  ConnectPortHandler(Set<Integer> allowedPorts, ProxyMetrics metrics, HttpHandler next) {
     this.allowedPorts = Set.copyOf(allowedPorts);
     this.metrics = metrics;
     this.next = next;

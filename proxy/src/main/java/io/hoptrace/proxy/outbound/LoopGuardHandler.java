@@ -2,7 +2,7 @@ package io.hoptrace.proxy.outbound;
 
 import static java.util.Objects.requireNonNull;
 
-import com.codahale.metrics.MetricRegistry;
+import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import java.net.InetAddress;
@@ -18,10 +18,10 @@ import java.net.UnknownHostException;
  */
 final class LoopGuardHandler implements HttpHandler {
   private final OwnPorts ownPorts;
-  private final MetricRegistry metrics;
+  private final ProxyMetrics metrics;
   private final HttpHandler next;
 
-  LoopGuardHandler(OwnPorts ownPorts, MetricRegistry metrics, HttpHandler next) {
+  LoopGuardHandler(OwnPorts ownPorts, ProxyMetrics metrics, HttpHandler next) {
     this.ownPorts = requireNonNull(ownPorts, "ownPorts");
     this.metrics = metrics;
     this.next = next;

@@ -2,7 +2,7 @@ package io.hoptrace.proxy.outbound;
 
 import static java.util.Objects.requireNonNull;
 
-import com.codahale.metrics.MetricRegistry;
+import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.undertow.server.HttpHandler;
 import io.undertow.util.Methods;
 import java.net.InetAddress;
@@ -31,7 +31,7 @@ import java.util.function.UnaryOperator;
  * first because it judges only the source and costs nothing.
  */
 public final class OutboundHandlers {
-  private final MetricRegistry metrics;
+  private final ProxyMetrics metrics;
   private final Predicate<InetAddress> allowedSources;
   private final Set<Integer> connectPorts;
   private final OwnPorts ownPorts;
@@ -46,7 +46,7 @@ public final class OutboundHandlers {
    * @param tunnel opens a CONNECT tunnel to the target, writing the span when it closes
    */
   OutboundHandlers(
-      MetricRegistry metrics,
+      ProxyMetrics metrics,
       Predicate<InetAddress> allowedSources,
       Set<Integer> connectPorts,
       OwnPorts ownPorts,

@@ -1,7 +1,7 @@
 package io.hoptrace.proxy.outbound;
 
 import com.codahale.metrics.Counter;
-import com.codahale.metrics.MetricRegistry;
+import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import java.util.Locale;
@@ -37,7 +37,7 @@ public enum Refusal {
   }
 
   /** Counts the refusal and answers it; the connection is closed after the answer. */
-  void answer(HttpServerExchange exchange, MetricRegistry metrics, String detail) {
+  void answer(HttpServerExchange exchange, ProxyMetrics metrics, String detail) {
     Counter counter = metrics.counter(metricName());
     counter.inc();
     exchange.setStatusCode(status);

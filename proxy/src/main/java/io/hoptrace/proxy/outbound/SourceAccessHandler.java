@@ -2,7 +2,7 @@ package io.hoptrace.proxy.outbound;
 
 import static java.util.Objects.requireNonNull;
 
-import com.codahale.metrics.MetricRegistry;
+import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import java.net.InetAddress;
@@ -15,11 +15,11 @@ import java.util.function.Predicate;
  */
 final class SourceAccessHandler implements HttpHandler {
   private final Predicate<InetAddress> allowedSources;
-  private final MetricRegistry metrics;
+  private final ProxyMetrics metrics;
   private final HttpHandler next;
 
   SourceAccessHandler(
-      Predicate<InetAddress> allowedSources, MetricRegistry metrics, HttpHandler next) {
+      Predicate<InetAddress> allowedSources, ProxyMetrics metrics, HttpHandler next) {
     this.allowedSources = requireNonNull(allowedSources, "allowedSources");
     this.metrics = metrics;
     this.next = next;

@@ -2,9 +2,9 @@ package io.hoptrace.proxy.outbound;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.codahale.metrics.MetricRegistry;
 import com.sun.net.httpserver.HttpsServer;
 import io.hoptrace.context.TraceContext;
+import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.testing.RawHttp;
 import io.hoptrace.proxy.testing.TestTls;
 import io.hoptrace.span.Kind;
@@ -43,7 +43,7 @@ class OutboundAccessAndTunnelTest {
   static TestTls tls;
   static HttpsServer tlsServer;
   static int tlsPort;
-  static final MetricRegistry metrics = new MetricRegistry();
+  static final ProxyMetrics metrics = new ProxyMetrics();
   static final List<Span> spans = new CopyOnWriteArrayList<>();
   static final OwnPorts ownPorts = new OwnPorts();
   static Undertow proxy;
