@@ -120,6 +120,7 @@ public final class Settings {
   private final Propagation propagation;
   private final Response response;
   private final Ring ring;
+  private final String outboundHost;
   private final List<CidrRange> outboundAllowedSources;
   private final List<Integer> connectPorts;
   private final List<Route> routes;
@@ -165,6 +166,7 @@ public final class Settings {
             r.intIn("ring.generations", 3, 64),
             r.duration("ring.period", true),
             r.intIn("ring.cap", 1, 1 << 26));
+    outboundHost = r.nonEmpty("outbound.host");
     outboundAllowedSources = r.cidrs("outbound.allowed-sources");
     connectPorts = r.ports("outbound.connect-ports");
     routes = r.routes(ROUTES);
@@ -330,6 +332,11 @@ public final class Settings {
 
   public Ring ring() {
     return ring;
+  }
+
+  /** Where the outbound listeners bind ({@code outbound.host}), also when the proxy port is off. */
+  public String outboundHost() {
+    return outboundHost;
   }
 
   /** Sources that may use the outbound listeners (forward proxy, CONNECT, routes). */
