@@ -57,6 +57,8 @@ public final class Hoptrace implements AutoCloseable {
             .setWorkerThreads(4)
             .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
             .setServerOption(
+                UndertowOptions.MAX_ENTITY_SIZE, Long.MAX_VALUE) // streamed, never held
+            .setServerOption(
                 UndertowOptions.IDLE_TIMEOUT, (int) settings.upstream().idleTimeout().toMillis())
             .addHttpListener(settings.inbound().port(), settings.inbound().host(), inbound);
     Settings.Listener admin = settings.admin();
@@ -124,7 +126,7 @@ public final class Hoptrace implements AutoCloseable {
     if (closed) return;
     closed = true;
     serving = false;
-    for (Undertow.ListenerInfo listener : undertow.getListenerInfo()) listener.suspend();
+    for (Undertow.ListenerInfo listener : undertow.getListenerInfo()) stopAccepting(listener);
     inbound.shutdown(); // requests on kept-alive connections now get 503
     try {
       inbound.awaitShutdown(settings.drainTime().toMillis());
@@ -134,6 +136,23 @@ public final class Hoptrace implements AutoCloseable {
     undertow.stop();
     upstream.close();
     spanLog.close(); // after the listeners: the last completion listeners have offered their lines
+  }
+
+  /**
+   * Closes the listening socket, leaving accepted connections alone: new connections are refused
+   * while in-flight exchanges finish. Undertow's {@code ListenerInfo.suspend()} would also close
+   * every open connection, cutting the exchanges a drain is for, and the accepting channel is not
+   * public, hence the reflection. If it fails, the graceful handler still answers 503 to anything
+   * new, which is a correct (if less polite) drain.
+   */
+  private static void stopAccepting(Undertow.ListenerInfo listener) {
+    try {
+      java.lang.reflect.Field field = Undertow.ListenerInfo.class.getDeclaredField("channel");
+      field.setAccessible(true);
+      if (field.get(listener) instanceof java.nio.channels.Channel channel) channel.close();
+    } catch (ReflectiveOperationException | java.io.IOException | RuntimeException e) {
+      // fall back to 503s from the GracefulShutdownHandler
+    }
   }
 
   /** Span lines written so far (for tests and the shutdown message). */

@@ -71,7 +71,9 @@ public final class UpstreamForwarder {
             .timeout(0, TimeUnit.MILLISECONDS); // the response timeout below covers time to headers
 
     HeaderMap clientHeaders = exchange.getRequestHeaders();
-    Set<String> tokens = HopByHop.connectionTokens(clientHeaders.get(Headers.CONNECTION, 0));
+    Set<String> tokens = HopByHop.connectionTokens(joined(clientHeaders, Headers.CONNECTION));
+    // Undertow honours only a bare "Connection: close"; "close, X-Foo" must close as well.
+    if (tokens.contains("close")) exchange.setPersistent(false);
     proxyToServerRequest.headers(
         headers -> {
           for (HeaderValues values : clientHeaders) {
@@ -101,6 +103,11 @@ public final class UpstreamForwarder {
                 responseTimeoutMillis,
                 TimeUnit.MILLISECONDS);
     proxyToServerRequest.send(listener);
+  }
+
+  private static @Nullable String joined(HeaderMap headers, HttpString name) {
+    HeaderValues values = headers.get(name);
+    return values == null || values.isEmpty() ? null : String.join(",", values);
   }
 
   private static boolean hasBody(HttpServerExchange exchange) {
