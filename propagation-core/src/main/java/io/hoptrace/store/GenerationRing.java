@@ -197,6 +197,7 @@ public final class GenerationRing<K, V> {
    * writers race, and a key held by two generations counts twice.
    */
   public int size() {
+    advanceIfDue(ticker.read()); // so that an idle ring does not report generations it dropped
     long e = epoch;
     int n = 0;
     for (int i = 0; i < generations; i++) {
