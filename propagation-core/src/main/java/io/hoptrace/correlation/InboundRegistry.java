@@ -87,7 +87,8 @@ public final class InboundRegistry {
   public void delivered(InboundRequest r, long nanos) {
     requireNonNull(r, "r");
     if (!r.markDelivered(nonZero(nanos)) || r.isEnded()) return;
-    inFlight.put(r.context.spanId(), r);
+    // Refused by a full generation (counted): then it must not pose as the sole one either.
+    if (!inFlight.put(r.context.spanId(), r)) return;
     lastDelivered = r;
     // end() may have run between the check and the put; it removes after marking, so re-check.
     if (r.isEnded()) inFlight.remove(r.context.spanId());
