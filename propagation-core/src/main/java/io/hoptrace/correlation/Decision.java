@@ -30,8 +30,12 @@ public final class Decision {
     this.score = score;
   }
 
+  private static final Decision ROOT_NONE_IN_FLIGHT = new Decision(Link.ROOT, null, null, 0, null);
+
   static Decision root(int candidates) {
-    return new Decision(Link.ROOT, null, null, candidates, null);
+    return candidates == 0
+        ? ROOT_NONE_IN_FLIGHT
+        : new Decision(Link.ROOT, null, null, candidates, null);
   }
 
   public Link link() {

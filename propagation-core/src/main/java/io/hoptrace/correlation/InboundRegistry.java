@@ -139,8 +139,8 @@ public final class InboundRegistry {
   public List<InboundRequest> inFlight(int max) {
     List<InboundRequest> result = new ArrayList<>(Math.min(max, 16));
     if (max <= 0) return result;
-    inFlight.forEachWhile(
-        (id, r) -> {
+    inFlight.forEachValueWhile(
+        r -> {
           if (r.isInFlightAtApp()) result.add(r);
           return result.size() < max;
         });
@@ -152,8 +152,9 @@ public final class InboundRegistry {
    * nowNanos}, most recently ended first. O(recentCapacity).
    */
   public List<InboundRequest> recentlyFinished(long nowNanos, int max) {
-    List<InboundRequest> result = new ArrayList<>();
     long cursor = recentCursor.get();
+    if (cursor == 0) return List.of(); // nothing ever ended: the idle and the all-in-flight case
+    List<InboundRequest> result = new ArrayList<>();
     int n = recent.length();
     for (long i = cursor - 1; i >= 0 && i >= cursor - n && result.size() < max; i--) {
       InboundRequest r = recent.get((int) (i % n));

@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.BiPredicate;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -138,20 +138,21 @@ public final class GenerationRing<K, V> {
   }
 
   /**
-   * Calls {@code visitor} with each entry of the live generations, newest generation first, until
+   * Calls {@code visitor} with each value of the live generations, newest generation first, until
    * it returns false. Weakly consistent, like {@link ConcurrentHashMap} iteration: concurrent
-   * changes may or may not be seen, and a key held by two generations is visited twice. Costs
-   * O(entries visited + table slots walked): keep it off the common path.
+   * changes may or may not be seen, and a key held by two generations is visited twice. Allocates
+   * no entry objects, but costs O(entries visited + table slots walked): keep it off the common
+   * path.
    */
-  public void forEachWhile(BiPredicate<? super K, ? super V> visitor) {
+  public void forEachValueWhile(Predicate<? super V> visitor) {
     requireNonNull(visitor, "visitor");
     advanceIfDue(ticker.read());
     long e = epoch;
     for (int i = 0; i < generations; i++) {
       Generation<K, V> g = slots.get(slot(e - i));
       if (g.epoch != e - i) return;
-      for (var entry : g.map.entrySet()) {
-        if (!visitor.test(entry.getKey(), entry.getValue())) return;
+      for (V v : g.map.values()) {
+        if (!visitor.test(v)) return;
       }
     }
   }

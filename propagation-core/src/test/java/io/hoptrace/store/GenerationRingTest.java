@@ -202,20 +202,35 @@ class GenerationRingTest {
   }
 
   @Test
-  void forEachWhile_visitsNewestGenerationFirstAndStops() {
+  void forEachValueWhile_visitsNewestGenerationFirstAndStops() {
     GenerationRing<String, String> ring = ring(3, 100);
     ring.put("old", "1");
     ticker.advance(T);
     ring.put("new", "2");
 
     List<String> seen = new ArrayList<>();
-    ring.forEachWhile(
-        (k, v) -> {
-          seen.add(k);
+    ring.forEachValueWhile(
+        v -> {
+          seen.add(v);
           return false;
         });
 
-    assertThat(seen).containsExactly("new");
+    assertThat(seen).containsExactly("2");
+  }
+
+  @Test
+  void forEachValueWhile_visitsEveryLiveValue() {
+    GenerationRing<String, String> ring = ring(3, 100);
+    ring.put("a", "1");
+    ticker.advance(T);
+    ring.put("b", "2");
+    ticker.advance(T);
+    ring.put("c", "3");
+
+    List<String> seen = new ArrayList<>();
+    ring.forEachValueWhile(seen::add);
+
+    assertThat(seen).containsExactly("3", "2", "1");
   }
 
   @Test
