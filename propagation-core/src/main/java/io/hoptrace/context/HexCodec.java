@@ -64,5 +64,21 @@ public final class HexCodec {
     return new String(buf);
   }
 
+  /**
+   * The value of a lowercase hex digit ({@code 0-9a-f}), or -1. Codecs OR the results together
+   * while accumulating a long, so that one pass both validates and reads an id.
+   */
+  public static int lowerHexDigit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  }
+
+  /** The value of a hex digit of either case, or -1: for legacy formats that are not strict. */
+  public static int anyCaseHexDigit(char c) {
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return lowerHexDigit(c);
+  }
+
   private HexCodec() {}
 }
