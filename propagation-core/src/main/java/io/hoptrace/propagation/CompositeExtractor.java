@@ -54,8 +54,9 @@ public final class CompositeExtractor {
 
     String traceparent = getter.get(carrier, TraceparentCodec.NAME);
     if (isPresent(traceparent)) {
-      TraceContext parent = TraceparentCodec.parse(traceparent);
-      if (parent == null) {
+      // validate, then build once with tracestate and request id: one context, not two.
+      int at = TraceparentCodec.validate(traceparent, 0, traceparent.length());
+      if (at < 0) {
         return restarted(
             Extraction.FORMAT_TRACEPARENT,
             RejectReason.INVALID_TRACEPARENT,
@@ -81,9 +82,17 @@ public final class CompositeExtractor {
           reason = RejectReason.INVALID_TRACESTATE;
         }
       }
-      TraceContext.Builder b = parent.toBuilder().requestId(requestId);
-      if (state != null) b.tracestate(state);
-      return extracted(Extraction.FORMAT_TRACEPARENT, b.build(), reason, requestId);
+      TraceContext parent =
+          TraceContext.newBuilder()
+              .traceId(
+                  TraceparentCodec.traceIdHigh(traceparent, at),
+                  TraceparentCodec.traceIdLow(traceparent, at))
+              .spanId(TraceparentCodec.parentId(traceparent, at))
+              .flags(TraceparentCodec.flags(traceparent, at))
+              .tracestate(state)
+              .requestId(requestId)
+              .build();
+      return extracted(Extraction.FORMAT_TRACEPARENT, parent, reason, requestId);
     }
 
     if (b3) {
