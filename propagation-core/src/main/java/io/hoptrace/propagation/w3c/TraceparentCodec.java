@@ -65,50 +65,47 @@ public final class TraceparentCodec {
     int length = end - begin;
     if (length < FORMAT_LENGTH) return -1;
 
-    // Positional walk: every char of the first 55 is checked once against what its field allows.
-    // bad goes negative as soon as one hex char is not lowercase hex.
-    int bad = 0;
-    int version = 0;
-    long traceIdHigh = 0, traceIdLow = 0, parentId = 0;
-    for (int i = 0; i < FORMAT_LENGTH; i++) {
-      char c = value.charAt(begin + i);
-      if (i == 2 || i == 35 || i == 52) {
-        if (c != '-') return -1;
-        continue;
-      }
-      int d = HexCodec.lowerHexDigit(c);
-      bad |= d;
-      if (i < 2) {
-        version = (version << 4) | (d & 0xf);
-      } else if (i < 19) {
-        traceIdHigh |= d & 0xf; // any non-zero nibble makes the half non-zero
-      } else if (i < 35) {
-        traceIdLow |= d & 0xf;
-      } else if (i < 52) {
-        parentId |= d & 0xf;
-      }
+    // Every char of the first 55 is read once; bad goes negative as soon as one hex char is not
+    // lowercase hex, and the OR of a field's digits is zero only for an all-zero field.
+    if (value.charAt(begin + 2) != '-'
+        || value.charAt(begin + 35) != '-'
+        || value.charAt(begin + 52) != '-') {
+      return -1;
     }
+    int v0 = HexCodec.lowerHexDigit(value.charAt(begin));
+    int v1 = HexCodec.lowerHexDigit(value.charAt(begin + 1));
+    int bad = v0 | v1;
+    int version = (v0 << 4) | v1;
+    int traceId = 0;
+    for (int i = begin + 3; i < begin + 35; i++) traceId |= HexCodec.lowerHexDigit(value.charAt(i));
+    int parentId = 0;
+    for (int i = begin + 36; i < begin + 52; i++) {
+      parentId |= HexCodec.lowerHexDigit(value.charAt(i));
+    }
+    bad |= traceId | parentId;
+    bad |= HexCodec.lowerHexDigit(value.charAt(begin + 53));
+    bad |= HexCodec.lowerHexDigit(value.charAt(begin + 54));
     if (bad < 0) return -1;
     if (version == 0xff) return -1;
     if (version == 0 && length != FORMAT_LENGTH) return -1;
     if (length > FORMAT_LENGTH && value.charAt(begin + FORMAT_LENGTH) != '-') return -1;
-    if ((traceIdHigh | traceIdLow) == 0L || parentId == 0L) return -1;
+    if (traceId == 0 || parentId == 0) return -1;
     return begin;
   }
 
   /** The trace id's high half of a value that {@link #validate} accepted at {@code at}. */
   public static long traceIdHigh(CharSequence value, int at) {
-    return HexCodec.parseLowerHex(value, at + 3, at + 19);
+    return HexCodec.readLowerHex16(value, at + 3);
   }
 
   /** The trace id's low half of a value that {@link #validate} accepted at {@code at}. */
   public static long traceIdLow(CharSequence value, int at) {
-    return HexCodec.parseLowerHex(value, at + 19, at + 35);
+    return HexCodec.readLowerHex16(value, at + 19);
   }
 
   /** The parent-id (the caller's span id) of a value that {@link #validate} accepted. */
   public static long parentId(CharSequence value, int at) {
-    return HexCodec.parseLowerHex(value, at + 36, at + 52);
+    return HexCodec.readLowerHex16(value, at + 36);
   }
 
   /** The known flags ({@link #KNOWN_FLAGS}) of a value that {@link #validate} accepted. */
