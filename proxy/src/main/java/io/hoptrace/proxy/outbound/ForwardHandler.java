@@ -3,7 +3,7 @@ package io.hoptrace.proxy.outbound;
 import static java.util.Objects.requireNonNull;
 
 import io.hoptrace.config.HostPort;
-import io.hoptrace.context.TraceContext;
+import io.hoptrace.propagation.Injector;
 import io.hoptrace.proxy.upstream.Carriers;
 import io.hoptrace.proxy.upstream.ForwardHooks;
 import io.hoptrace.proxy.upstream.UpstreamFailure;
@@ -24,11 +24,14 @@ import org.eclipse.jetty.http.HttpFields;
  */
 final class ForwardHandler implements HttpHandler, ForwardHooks {
   private final UpstreamForwarder forwarder;
+  private final Injector injector;
   private final String serviceName;
   private final Consumer<Span> spans;
 
-  ForwardHandler(UpstreamForwarder forwarder, String serviceName, Consumer<Span> spans) {
+  ForwardHandler(
+      UpstreamForwarder forwarder, Injector injector, String serviceName, Consumer<Span> spans) {
     this.forwarder = requireNonNull(forwarder, "forwarder");
+    this.injector = requireNonNull(injector, "injector");
     this.serviceName = requireNonNull(serviceName, "serviceName");
     this.spans = requireNonNull(spans, "spans");
   }
@@ -56,15 +59,7 @@ final class ForwardHandler implements HttpHandler, ForwardHooks {
   @Override
   public void proxyToServerHeaders(HttpServerExchange exchange, HttpFields.Mutable headers) {
     ClientHop hop = requireNonNull(exchange.getAttachment(OutboundAttachments.HOP));
-    // Interim until the codecs' Injector lands: the W3C pair and the request id only.
-    TraceContext c = hop.context;
-    headers.remove("tracestate");
-    Carriers.JETTY_SETTER.set(
-        headers,
-        "traceparent",
-        "00-" + c.traceIdString() + "-" + c.spanIdString() + "-" + (c.sampled() ? "01" : "00"));
-    if (c.tracestate() != null) Carriers.JETTY_SETTER.set(headers, "tracestate", c.tracestate());
-    if (c.requestId() != null) Carriers.JETTY_SETTER.set(headers, "X-Request-Id", c.requestId());
+    injector.inject(hop.context, headers, Carriers.JETTY_SETTER);
   }
 
   @Override

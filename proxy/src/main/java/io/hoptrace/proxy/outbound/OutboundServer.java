@@ -3,6 +3,9 @@ package io.hoptrace.proxy.outbound;
 import static java.util.Objects.requireNonNull;
 
 import io.hoptrace.config.Settings;
+import io.hoptrace.correlation.Correlator;
+import io.hoptrace.propagation.CompositeExtractor;
+import io.hoptrace.propagation.Injector;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.upstream.UpstreamForwarder;
 import io.hoptrace.span.Span;
@@ -42,9 +45,28 @@ public final class OutboundServer implements AutoCloseable {
    * Binds the forward proxy and the routes and records their ports in {@code ownPorts} (the loop
    * guard refuses them as targets).
    *
-   * @param correlate wraps the next stage with the correlate stage
+   * @param correlator links each call to the inbound request that caused it
    */
   public static OutboundServer start(
+      Settings settings,
+      UpstreamForwarder forwarder,
+      Correlator correlator,
+      Consumer<Span> spans,
+      ProxyMetrics metrics,
+      OwnPorts ownPorts) {
+    requireNonNull(correlator, "correlator");
+    CompositeExtractor extractor = extractor(settings.propagation());
+    return start(
+        settings,
+        forwarder,
+        next -> new CorrelateHandler(correlator, extractor, next),
+        spans,
+        metrics,
+        ownPorts);
+  }
+
+  /** With any correlate stage: tests fix the decision to look at the plumbing alone. */
+  static OutboundServer start(
       Settings settings,
       UpstreamForwarder forwarder,
       UnaryOperator<HttpHandler> correlate,
@@ -63,7 +85,8 @@ public final class OutboundServer implements AutoCloseable {
             Set.copyOf(settings.connectPorts()),
             ownPorts,
             correlate,
-            new ForwardHandler(forwarder, settings.service(), spans),
+            new ForwardHandler(
+                forwarder, injector(settings.propagation()), settings.service(), spans),
             new TunnelHandler(
                 settings.service(),
                 spans,
@@ -98,6 +121,39 @@ public final class OutboundServer implements AutoCloseable {
     Map<String, InetSocketAddress> routeAddresses = new LinkedHashMap<>();
     for (Settings.Route route : routes) routeAddresses.put(route.name(), bound.get(i++));
     return new OutboundServer(undertow, proxyAddress, Map.copyOf(routeAddresses));
+  }
+
+  /**
+   * Reads what the app sent: every format hoptrace knows, as configured (B3 unless {@code
+   * propagation.b3 = none}).
+   */
+  static CompositeExtractor extractor(Settings.Propagation p) {
+    CompositeExtractor.Builder b =
+        CompositeExtractor.newBuilder()
+            .b3(p.b3() != Settings.B3.NONE)
+            .requestIdHeader(p.requestIdHeader())
+            .tracestateMaxLength(p.tracestateMaxLength());
+    if (p.legacyTraceId() != null && p.legacySpanId() != null) {
+      b.legacyPair(p.legacyTraceId(), p.legacySpanId());
+    }
+    return b.build();
+  }
+
+  /** Writes to the callee: traceparent, tracestate, the enabled extras, the request id. */
+  static Injector injector(Settings.Propagation p) {
+    Injector.Builder b =
+        Injector.newBuilder()
+            .b3(
+                switch (p.b3()) {
+                  case NONE -> Injector.B3Style.NONE;
+                  case SINGLE -> Injector.B3Style.SINGLE;
+                  case MULTI -> Injector.B3Style.MULTI;
+                })
+            .requestIdHeader(p.requestIdHeader());
+    if (p.legacyTraceId() != null && p.legacySpanId() != null) {
+      b.legacyPair(p.legacyTraceId(), p.legacySpanId());
+    }
+    return b.build();
   }
 
   /** The forward proxy's bound address, or null when it is off. */
