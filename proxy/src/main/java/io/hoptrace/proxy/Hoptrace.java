@@ -3,17 +3,23 @@ package io.hoptrace.proxy;
 import static java.util.Objects.requireNonNull;
 
 import io.hoptrace.config.Settings;
+import io.hoptrace.correlation.Correlator;
+import io.hoptrace.correlation.InboundRegistry;
 import io.hoptrace.proxy.admin.AdminHandler;
 import io.hoptrace.proxy.inbound.InboundHandlers;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
+import io.hoptrace.proxy.outbound.OutboundServer;
+import io.hoptrace.proxy.outbound.OwnPorts;
 import io.hoptrace.proxy.spanlog.SpanLogWriter;
 import io.hoptrace.proxy.upstream.UpstreamClient;
 import io.hoptrace.proxy.upstream.UpstreamForwarder;
+import io.hoptrace.span.SpanLineEncoder;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.handlers.GracefulShutdownHandler;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -31,6 +37,9 @@ public final class Hoptrace implements AutoCloseable {
   private final SpanLogWriter spanLog;
   private final UpstreamClient upstream;
   private final GracefulShutdownHandler inbound;
+  private final InboundRegistry registry;
+  private final OwnPorts ownPorts = new OwnPorts();
+  private final OutboundServer outbound;
   private final Undertow undertow;
   private final InetSocketAddress inboundAddress;
   private final @Nullable InetSocketAddress adminAddress;
@@ -48,8 +57,18 @@ public final class Hoptrace implements AutoCloseable {
     this.upstream = new UpstreamClient(settings.upstream());
     UpstreamForwarder forwarder =
         new UpstreamForwarder(upstream, settings.upstream().responseTimeout());
+    this.registry =
+        InboundRegistry.newBuilder()
+            .generations(settings.ring().generations())
+            .period(settings.ring().period())
+            .capPerGeneration(settings.ring().cap())
+            .grace(settings.correlatorGrace())
+            .build();
+    metrics.gauge("hoptrace.ring.size", registry::heldEntries);
+    metrics.gauge("hoptrace.ring.refused", registry::refusedCount);
     this.inbound =
-        new GracefulShutdownHandler(InboundHandlers.create(settings, forwarder, spanLog, metrics));
+        new GracefulShutdownHandler(
+            InboundHandlers.create(settings, forwarder, spanLog, metrics, registry));
 
     Undertow.Builder builder =
         Undertow.builder()
@@ -81,6 +100,31 @@ public final class Hoptrace implements AutoCloseable {
     announce.printf(LISTENING, "inbound", text(inboundAddress));
     if (adminAddress != null) announce.printf(LISTENING, "admin", text(adminAddress));
     announce.printf("hoptrace: forwarding to app %s%n", settings.app());
+    // The loop guard refuses every port of ours as an outbound target.
+    for (Undertow.ListenerInfo listener : listeners) {
+      ownPorts.add(((InetSocketAddress) listener.getAddress()).getPort());
+    }
+    SpanLineEncoder encoder = SpanLineEncoder.create();
+    try {
+      this.outbound =
+          OutboundServer.start(
+              settings,
+              forwarder,
+              new Correlator(registry),
+              span -> spanLog.offer(encoder.encodeToString(span).getBytes(StandardCharsets.UTF_8)),
+              metrics,
+              ownPorts);
+    } catch (RuntimeException e) {
+      undertow.stop();
+      upstream.close();
+      spanLog.close();
+      throw e;
+    }
+    InetSocketAddress proxyAddress = outbound.forwardProxyAddress();
+    if (proxyAddress != null) announce.printf(LISTENING, "outbound", text(proxyAddress));
+    outbound
+        .routeAddresses()
+        .forEach((name, address) -> announce.printf(LISTENING, "route " + name, text(address)));
     announce.flush();
     serving = true;
   }
@@ -109,6 +153,16 @@ public final class Hoptrace implements AutoCloseable {
     return adminAddress;
   }
 
+  /** The outbound listeners (forward proxy, routes). */
+  public OutboundServer outbound() {
+    return outbound;
+  }
+
+  /** The inbound requests the outbound correlator links calls to. */
+  public InboundRegistry registry() {
+    return registry;
+  }
+
   public ProxyMetrics metrics() {
     return metrics;
   }
@@ -133,6 +187,7 @@ public final class Hoptrace implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    outbound.close();
     undertow.stop();
     upstream.close();
     spanLog.close(); // after the listeners: the last completion listeners have offered their lines
