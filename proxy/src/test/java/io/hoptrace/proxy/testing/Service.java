@@ -157,6 +157,11 @@ public final class Service implements AutoCloseable {
     return "http://127.0.0.1:" + hoptrace.inboundAddress().getPort() + path;
   }
 
+  /** The forward-proxy port of this service's hoptrace: the app's HTTP_PROXY. */
+  public int proxyPort() {
+    return hoptrace.outbound().forwardProxyAddress().getPort();
+  }
+
   public Hoptrace hoptrace() {
     return hoptrace;
   }
