@@ -81,6 +81,9 @@ public final class Hoptrace implements AutoCloseable {
     announce.printf(LISTENING, "inbound", text(inboundAddress));
     if (adminAddress != null) announce.printf(LISTENING, "admin", text(adminAddress));
     announce.printf("hoptrace: forwarding to app %s%n", settings.app());
+    if (settings.outbound() != null) {
+      announce.printf("hoptrace: outbound listener not implemented yet; outbound.port ignored%n");
+    }
     announce.flush();
     serving = true;
   }
