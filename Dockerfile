@@ -1,0 +1,44 @@
+# hoptrace: a tracing sidecar. Build: docker build -t hoptrace .
+# Run it in the app's network namespace (compose `network_mode: service:app`, or a pod sidecar) so
+# that 127.0.0.1 is shared with the app.
+
+# ---- build stage: Maven build, then a jlinked runtime of only the modules hoptrace needs.
+FROM maven:3.9-eclipse-temurin-17 AS build
+WORKDIR /src
+COPY pom.xml ./
+COPY .mvn .mvn
+COPY propagation-core propagation-core
+COPY config config
+COPY traces traces
+COPY proxy proxy
+COPY bench/jmh bench/jmh
+COPY scripts scripts
+RUN mvn -B -q -DskipTests package \
+ && scripts/jlink-runtime.sh /opt/jre proxy/target/hoptrace.jar
+
+# ---- runtime stage: Debian slim, non-root.
+FROM debian:12-slim
+RUN groupadd --system --gid 10001 hoptrace \
+ && useradd --system --uid 10001 --gid hoptrace --home-dir /nonexistent --shell /usr/sbin/nologin hoptrace \
+ && mkdir -p /var/log/hoptrace && chown hoptrace:hoptrace /var/log/hoptrace
+COPY --from=build /opt/jre /opt/jre
+COPY --from=build /src/proxy/target/hoptrace.jar /opt/hoptrace/hoptrace.jar
+
+# Defaults for a sidecar: the app on 8080 in the same network namespace; inbound 15001, outbound
+# (HTTP_PROXY) 15002, admin 15000; span lines to stdout. Override any setting with a HOPTRACE_*
+# variable or mount a HOCON file and pass --config (see examples/hoptrace.conf).
+ENV HOPTRACE_SERVICE=app \
+    HOPTRACE_APP=127.0.0.1:8080 \
+    HOPTRACE_INBOUND_PORT=15001 \
+    HOPTRACE_OUTBOUND_PORT=15002 \
+    HOPTRACE_ADMIN_PORT=15000 \
+    HOPTRACE_SPAN_LOG=- \
+    JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -Xms32m -Xmx96m -Xss256k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=32m -XX:+ExitOnOutOfMemoryError"
+
+USER hoptrace:hoptrace
+VOLUME ["/var/log/hoptrace"]
+EXPOSE 15001 15002 15000
+HEALTHCHECK --interval=10s --timeout=2s --retries=6 \
+  CMD ["/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${HOPTRACE_ADMIN_PORT} && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && head -1 <&3 | grep -q ' 200 '"]
+ENTRYPOINT ["/opt/jre/bin/java", "-jar", "/opt/hoptrace/hoptrace.jar"]
+CMD ["run"]
