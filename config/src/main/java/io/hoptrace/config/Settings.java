@@ -31,6 +31,12 @@ public final class Settings {
   static final String ROOT = "hoptrace";
   static final String ENV_PREFIX = "HOPTRACE_";
 
+  /**
+   * Environment names that follow the command-line flags rather than the keys ({@code --span-log}
+   * sets {@code span-log.path}); the canonical name wins when both are set.
+   */
+  static final Map<String, String> ENV_ALIASES = Map.of("HOPTRACE_SPAN_LOG", "span-log.path");
+
   /** Where a listener binds. */
   public record Listener(String host, int port) {
     public Listener {
@@ -191,6 +197,10 @@ public final class Settings {
     }
 
     Map<String, Object> fromEnv = new LinkedHashMap<>();
+    for (Map.Entry<String, String> alias : ENV_ALIASES.entrySet()) {
+      String value = env.get(alias.getKey());
+      if (value != null) fromEnv.put(ROOT + "." + alias.getValue(), value);
+    }
     for (Map.Entry<String, ConfigValueType> key : keys.entrySet()) {
       String value = env.get(envName(key.getKey()));
       if (value != null) fromEnv.put(ROOT + "." + key.getKey(), typed(value, key.getValue()));
