@@ -143,7 +143,7 @@ public final class Settings {
             r.optionalHeaderName("propagation.legacy-trace-id"),
             r.optionalHeaderName("propagation.legacy-span-id"),
             r.headerName("propagation.request-id-header"),
-            r.intIn("propagation.tracestate-max-length", 0, 8192));
+            r.intIn("propagation.tracestate-max-length", 512, 8192));
     if ((propagation.legacyTraceId() == null) != (propagation.legacySpanId() == null)) {
       throw new SettingsException(
           "propagation.legacy-span-id",

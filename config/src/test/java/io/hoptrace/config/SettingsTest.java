@@ -178,6 +178,11 @@ class SettingsTest {
   }
 
   @Test
+  void tracestateMaxLength_belowTheW3cMinimum_isRejected() {
+    assertRejected("propagation.tracestate-max-length", "100", "512..8192");
+  }
+
+  @Test
   void traceresponse_notBoolean_isRejected() {
     assertRejected("response.traceresponse", "maybe", "true or false");
   }
