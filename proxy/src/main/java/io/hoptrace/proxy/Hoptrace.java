@@ -21,6 +21,9 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -38,6 +41,7 @@ public final class Hoptrace implements AutoCloseable {
   private final UpstreamClient upstream;
   private final GracefulShutdownHandler inbound;
   private final InboundRegistry registry;
+  private final ScheduledExecutorService ringTimer;
   private final OwnPorts ownPorts = new OwnPorts();
   private final OutboundServer outbound;
   private final Undertow undertow;
@@ -66,6 +70,17 @@ public final class Hoptrace implements AutoCloseable {
             .build();
     metrics.gauge("hoptrace.ring.size", registry::heldEntries);
     metrics.gauge("hoptrace.ring.refused", registry::refusedCount);
+    // The rings advance on use; this also drops old generations when no request comes.
+    long tick = Math.max(10, settings.ring().period().toMillis() / 2);
+    this.ringTimer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "hoptrace-ring");
+              t.setDaemon(true);
+              return t;
+            });
+    var unused =
+        ringTimer.scheduleAtFixedRate(registry::advanceIfDue, tick, tick, TimeUnit.MILLISECONDS);
     this.inbound =
         new GracefulShutdownHandler(
             InboundHandlers.create(settings, forwarder, spanLog, metrics, registry));
@@ -90,6 +105,7 @@ public final class Hoptrace implements AutoCloseable {
     try {
       undertow.start();
     } catch (RuntimeException e) {
+      ringTimer.shutdownNow();
       upstream.close();
       spanLog.close();
       throw e;
@@ -115,6 +131,7 @@ public final class Hoptrace implements AutoCloseable {
               metrics,
               ownPorts);
     } catch (RuntimeException e) {
+      ringTimer.shutdownNow();
       undertow.stop();
       upstream.close();
       spanLog.close();
@@ -188,6 +205,7 @@ public final class Hoptrace implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     outbound.close();
+    ringTimer.shutdownNow();
     undertow.stop();
     upstream.close();
     spanLog.close(); // after the listeners: the last completion listeners have offered their lines

@@ -59,7 +59,7 @@ public final class OutboundServer implements AutoCloseable {
     return start(
         settings,
         forwarder,
-        next -> new CorrelateHandler(correlator, extractor, next),
+        next -> new CorrelateHandler(correlator, extractor, metrics, next),
         spans,
         metrics,
         ownPorts);
@@ -86,7 +86,7 @@ public final class OutboundServer implements AutoCloseable {
             ownPorts,
             correlate,
             new ForwardHandler(
-                forwarder, injector(settings.propagation()), settings.service(), spans),
+                forwarder, injector(settings.propagation()), settings.service(), spans, metrics),
             new TunnelHandler(
                 settings.service(),
                 spans,
