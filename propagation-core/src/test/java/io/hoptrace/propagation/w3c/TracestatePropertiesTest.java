@@ -15,7 +15,7 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 
 /** Valid lists round-trip, and truncation keeps whole members, in order, within the bound. */
-class TracestateProperties {
+class TracestatePropertiesTest {
   @Property(tries = 500)
   void validList_roundTripsWhenItFits(@ForAll("memberLists") List<String> members) {
     String value = String.join(",", members);
