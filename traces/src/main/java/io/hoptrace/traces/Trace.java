@@ -12,6 +12,8 @@ import org.jspecify.annotations.Nullable;
  * One assembled trace: its spans, as a forest of {@link TraceNode}s, and the summary a list shows.
  */
 public final class Trace {
+  static final int MAX_DRAWN_DEPTH = 24;
+
   private final String traceId;
   private final List<TraceNode> roots;
   private final List<SpanRecord> spans; // by start time, then id
@@ -146,7 +148,14 @@ public final class Trace {
     while (!stack.isEmpty()) {
       Row row = stack.pop();
       out.add(row);
-      String childPrefix = row.top() ? "" : row.prefix() + (row.last() ? "   " : "\u2502  ");
+      // Past MAX_DRAWN_DEPTH the tree drawing stops growing: a hostile log must not make the
+      // prefixes quadratic (depth is still reported exactly).
+      String childPrefix =
+          row.top()
+              ? ""
+              : row.depth() >= MAX_DRAWN_DEPTH
+                  ? row.prefix()
+                  : row.prefix() + (row.last() ? "   " : "\u2502  ");
       List<TraceNode> children = row.node().children();
       for (int i = children.size() - 1; i >= 0; i--) {
         stack.push(

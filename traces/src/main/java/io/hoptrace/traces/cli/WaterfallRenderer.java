@@ -47,7 +47,7 @@ final class WaterfallRenderer {
       labels.add(label);
       longest = Math.max(longest, label.length());
     }
-    final int kindWidth = style.width() < NARROW ? 3 : 6;
+    final int kindWidth = style.width() < NARROW ? 4 : 6;
     int fixed = 2 + 1 + kindWidth + 1 + STATUS + 1 + LINK + 1 + TIME + 1 + TIME + 2;
     int available = style.width() - fixed;
     int labelWidth = Math.max(MIN_LABEL, Math.min(longest, available - MIN_BAR));
