@@ -29,7 +29,12 @@ final class TraceListRenderer {
             + Style.padLeft("~", 2)
             + "  ";
     int rest = Math.max(10, style.width() - header.length());
-    int rootWidth = wide ? Math.max(10, rest * 3 / 5) : rest;
+    int longestRoot = 4;
+    for (Trace t : traces) {
+      longestRoot = Math.max(longestRoot, t.rootService().length() + 1 + t.rootName().length());
+    }
+    // The root gets what it needs, leaving at least 10 columns for the services.
+    int rootWidth = wide ? Math.max(10, Math.min(longestRoot, rest - 11)) : rest;
     int servicesWidth = wide ? rest - rootWidth - 1 : 0;
     List<String> out = new ArrayList<>();
     out.add(
