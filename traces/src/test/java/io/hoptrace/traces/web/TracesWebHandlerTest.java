@@ -89,6 +89,14 @@ class TracesWebHandlerTest {
   }
 
   @Test
+  void recentLines_keepTheLastN() {
+    RecentSpanLines recent = new RecentSpanLines(3);
+    assertThat(recent.snapshot()).isEmpty();
+    for (int i = 1; i <= 5; i++) recent.add("line" + i);
+    assertThat(recent.snapshot()).containsExactly("line3", "line4", "line5");
+  }
+
+  @Test
   void httpServer_servesPageAndApiOnLoopback() throws Exception {
     try (TracesHttpServer server =
         TracesHttpServer.start(

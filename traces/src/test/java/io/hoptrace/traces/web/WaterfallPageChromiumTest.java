@@ -150,6 +150,15 @@ class WaterfallPageChromiumTest {
         .containsEntry("a000000000000001", false);
     // The inferred link is marked, with its candidates.
     assertThat(dom).contains("inferred/3").contains("<span class=\"mark\">~</span>");
+    // Hover details: every tag of every hop, the attribution evidence marked as such.
+    assertThat(dom)
+        .contains(evidence("hoptrace.candidates", "3"))
+        .contains(evidence("hoptrace.score", "0.82"))
+        .contains(evidence("hoptrace.link", "inferred"))
+        .contains(evidence("http.request_id", Fixtures.REQUEST_ID))
+        .contains("<td class=\"k\">http.status_code</td><td class=\"mono\">503</td>")
+        .contains("<td class=\"k\">peer</td><td class=\"mono\">10.0.2.7:7001</td>");
+    assertThat(dom.split("<table class=\"details\" hidden=\"\">", -1)).hasSize(7);
   }
 
   @Test
@@ -179,6 +188,14 @@ class WaterfallPageChromiumTest {
     Files.createDirectories(keep);
     Files.copy(
         png, keep.resolve("waterfall.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  static String evidence(String key, String value) {
+    return "<tr class=\"evidence\"><td class=\"k\">"
+        + key
+        + "</td><td class=\"mono\">"
+        + value
+        + "</td></tr>";
   }
 
   static org.assertj.core.data.Offset<Double> within() {
