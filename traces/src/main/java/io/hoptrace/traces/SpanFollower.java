@@ -32,11 +32,13 @@ import java.util.function.Consumer;
  * traces are each capped, the oldest dropped.
  */
 public final class SpanFollower {
-  static final int MAX_CHUNK = 1 << 20;
+  static final int CHUNK = 1 << 20;
+  static final int MAX_CHUNKS_PER_POLL = 64;
   static final int MAX_PARTIAL = SpanRecord.MAX_LINE_LENGTH + 1;
   static final int MAX_TRACES = 10_000;
 
   private final List<Path> paths;
+  private final int chunkSize;
   private final long quietNanos;
   private final Consumer<Trace> onComplete;
   private final Map<Object, FileState> files = new HashMap<>();
@@ -59,6 +61,12 @@ public final class SpanFollower {
    * @param onComplete called (on the polling thread) with each complete trace
    */
   public SpanFollower(List<Path> paths, long quietNanos, Consumer<Trace> onComplete) {
+    this(paths, quietNanos, onComplete, CHUNK);
+  }
+
+  /** With a read size of {@code chunkSize} bytes: small in tests, to spread reads over polls. */
+  SpanFollower(List<Path> paths, long quietNanos, Consumer<Trace> onComplete, int chunkSize) {
+    this.chunkSize = chunkSize;
     this.paths = List.copyOf(paths);
     if (quietNanos < 0) throw new IllegalArgumentException("quietNanos: " + quietNanos);
     this.quietNanos = quietNanos;
@@ -127,38 +135,44 @@ public final class SpanFollower {
     FileState state = files.get(key);
     if (state == null) {
       state = new FileState();
+      // What a file held when following started is context, however many polls it takes to read.
+      if (initial) state.contextUntil = size;
       files.put(key, state);
     }
     if (size < state.position) { // truncated in place: start over
       state.position = 0;
+      state.contextUntil = 0;
       state.bytes.reset();
     }
     if (size == state.position) return;
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      ByteBuffer buf = ByteBuffer.allocate((int) Math.min(MAX_CHUNK, size - state.position));
+      ByteBuffer buf = ByteBuffer.allocate((int) Math.min(chunkSize, size - state.position));
       int chunks = 0;
-      while (state.position < size && chunks++ < 64) {
+      while (state.position < size && chunks++ < MAX_CHUNKS_PER_POLL) {
+        boolean context = state.position < state.contextUntil;
+        long end = context ? state.contextUntil : size;
         buf.clear();
+        buf.limit((int) Math.min(buf.capacity(), end - state.position));
         int n = ch.read(buf, state.position);
         if (n <= 0) break;
         state.position += n;
         buf.flip();
         state.bytes.write(buf.array(), 0, n);
-        drainLines(state, nowNanos, initial);
+        drainLines(state, nowNanos, context);
       }
     } catch (IOException e) {
       // The file went away between listing and reading: it is read again if it reappears.
     }
   }
 
-  private void drainLines(FileState state, long nowNanos, boolean initial) {
+  private void drainLines(FileState state, long nowNanos, boolean context) {
     byte[] bytes = state.bytes.toByteArray();
     int start = 0;
     for (int i = 0; i < bytes.length; i++) {
       if (bytes[i] != '\n') continue;
       String line = new String(bytes, start, i - start, UTF_8);
       start = i + 1;
-      accept(line, nowNanos, initial);
+      accept(line, nowNanos, context);
     }
     state.bytes.reset();
     int rest = bytes.length - start;
@@ -169,7 +183,7 @@ public final class SpanFollower {
     }
   }
 
-  private void accept(String line, long nowNanos, boolean initial) {
+  private void accept(String line, long nowNanos, boolean context) {
     if (line.isBlank()) return;
     SpanRecord span = SpanRecord.parse(line);
     if (span == null) {
@@ -177,7 +191,7 @@ public final class SpanFollower {
       return;
     }
     String traceId = span.traceId();
-    if (initial) {
+    if (context) {
       // Context only: a trace already in the files is not reported unless it grows.
       done.computeIfAbsent(traceId, k -> new ArrayList<>()).add(span);
       return;
@@ -205,6 +219,7 @@ public final class SpanFollower {
 
   private static final class FileState {
     long position;
+    long contextUntil;
     final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
   }
 

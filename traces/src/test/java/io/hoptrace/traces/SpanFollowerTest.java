@@ -72,6 +72,21 @@ class SpanFollowerTest {
   }
 
   @Test
+  void existingContent_readOverSeveralPolls_isStillContext() throws IOException {
+    Path log = dir.resolve("spans.log");
+    StringBuilder old = new StringBuilder();
+    for (int i = 1; i <= 40; i++) old.append(span(T1, String.format("%016x", i), null));
+    Files.writeString(log, old);
+    // 64 chunks of 32 bytes per poll: the 40 old lines take several polls to read.
+    SpanFollower f = new SpanFollower(List.of(log), SECOND, reported::add, 32);
+    for (int i = 0; i < 10; i++) f.poll(i * SECOND);
+    assertThat(reported).isEmpty();
+    append(log, span(T2, "0000000000000001", null));
+    for (int i = 10; i < 14; i++) f.poll(i * SECOND);
+    assertThat(reported).extracting(Trace::traceId).containsExactly(T2);
+  }
+
+  @Test
   void partialLine_waitsForItsNewline() throws IOException {
     Path log = dir.resolve("spans.log");
     Files.writeString(log, "");
