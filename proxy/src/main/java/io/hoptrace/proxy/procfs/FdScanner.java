@@ -1,0 +1,85 @@
+package io.hoptrace.proxy.procfs;
+
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryIteratorException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Path;
+
+/** Scans one process's {@code /proc/<pid>/fd} symlinks for {@code socket:[inode]} targets. */
+final class FdScanner {
+  enum Result {
+    /** One of the fds is one of the sockets. */
+    MATCH,
+    /** None is. */
+    NO_MATCH,
+    /** The process exited (or its fd directory vanished) during the scan. */
+    GONE,
+    /** EACCES: another user's process, and no CAP_SYS_PTRACE. */
+    DENIED,
+    /** The deadline passed mid-scan. */
+    TIMED_OUT
+  }
+
+  private static final String SOCKET_PREFIX = "socket:[";
+
+  private final ProcFs fs;
+
+  FdScanner(ProcFs fs) {
+    this.fs = fs;
+  }
+
+  /**
+   * Whether {@code pid} holds one of {@code inodes}. {@code deadlineNanos} is a {@link
+   * System#nanoTime()} value, or {@link Long#MIN_VALUE} for none (nanoTime values may be any long,
+   * so no value is "far enough" in the future).
+   */
+  Result scan(long pid, long[] inodes, long deadlineNanos) {
+    boolean bounded = deadlineNanos != Long.MIN_VALUE;
+    try (DirectoryStream<Path> fds = fs.fds(pid)) {
+      for (Path fd : fds) {
+        if (bounded && System.nanoTime() - deadlineNanos > 0) {
+          return Result.TIMED_OUT;
+        }
+        long inode;
+        try {
+          inode = socketInode(fs.readLink(fd).toString());
+        } catch (IOException e) {
+          continue; // the fd closed between listing and reading: not ours
+        }
+        if (inode > 0) {
+          for (long wanted : inodes) {
+            if (inode == wanted) {
+              return Result.MATCH;
+            }
+          }
+        }
+      }
+    } catch (AccessDeniedException e) {
+      return Result.DENIED;
+    } catch (IOException | DirectoryIteratorException e) {
+      return e.getCause() instanceof AccessDeniedException ? Result.DENIED : Result.GONE;
+    }
+    return Result.NO_MATCH;
+  }
+
+  /** The inode in {@code socket:[12345]}, or -1 for any other link (files, pipes, anon inodes). */
+  static long socketInode(String link) {
+    int len = link.length();
+    if (len < SOCKET_PREFIX.length() + 2
+        || !link.startsWith(SOCKET_PREFIX)
+        || link.charAt(len - 1) != ']'
+        || len - SOCKET_PREFIX.length() - 1 > 19) {
+      return -1;
+    }
+    long v = 0;
+    for (int i = SOCKET_PREFIX.length(); i < len - 1; i++) {
+      char c = link.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      v = v * 10 + (c - '0');
+    }
+    return v;
+  }
+}

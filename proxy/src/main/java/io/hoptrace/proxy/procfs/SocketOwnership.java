@@ -1,0 +1,433 @@
+package io.hoptrace.proxy.procfs;
+
+import static java.util.Objects.requireNonNull;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Which of the app's processes owns a TCP connection: the connection's socket inode from {@code
+ * /proc/net/tcp}/{@code tcp6}, then its owner among the app's processes' {@code /proc/<pid>/fd}
+ * symlinks ({@code socket:[inode]}).
+ *
+ * <p>Only the app's processes are scanned ({@link ProcessTree}), each lookup has a time budget and
+ * ends {@link OwnerLookup.Status#TIMED_OUT} rather than late, and a found owner is cached per
+ * connection until {@link #forget} (call it when the connection closes: a later connection may
+ * reuse the same addresses and ports). Nothing here throws on a race with exiting processes or
+ * closing fds; those read as "not this one".
+ *
+ * <p>Availability is probed at creation. When /proc cannot be read every lookup returns {@link
+ * OwnerLookup#UNAVAILABLE} at once; when the app is merely not up yet, or its owner not visible,
+ * the probe is repeated at most every {@link Options#reprobeInterval()}.
+ */
+public final class SocketOwnership {
+  /** Settings; every one has a default, see {@link Builder}. */
+  public static final class Options {
+    private final Path procRoot;
+    private final int appPort;
+    private final Duration lookupBudget;
+    private final int cacheSize;
+    private final Duration refreshInterval;
+    private final Duration missRefreshInterval;
+    private final Duration reprobeInterval;
+
+    private Options(Builder b) {
+      this.procRoot = b.procRoot;
+      this.appPort = b.appPort;
+      this.lookupBudget = b.lookupBudget;
+      this.cacheSize = b.cacheSize;
+      this.refreshInterval = b.refreshInterval;
+      this.missRefreshInterval = b.missRefreshInterval;
+      this.reprobeInterval = b.reprobeInterval;
+    }
+
+    public static Builder newBuilder() {
+      return new Builder();
+    }
+
+    public Builder toBuilder() {
+      Builder b = new Builder();
+      b.procRoot = procRoot;
+      b.appPort = appPort;
+      b.lookupBudget = lookupBudget;
+      b.cacheSize = cacheSize;
+      b.refreshInterval = refreshInterval;
+      b.missRefreshInterval = missRefreshInterval;
+      b.reprobeInterval = reprobeInterval;
+      return b;
+    }
+
+    public Path procRoot() {
+      return procRoot;
+    }
+
+    public int appPort() {
+      return appPort;
+    }
+
+    public Duration lookupBudget() {
+      return lookupBudget;
+    }
+
+    public int cacheSize() {
+      return cacheSize;
+    }
+
+    public Duration refreshInterval() {
+      return refreshInterval;
+    }
+
+    public Duration missRefreshInterval() {
+      return missRefreshInterval;
+    }
+
+    public Duration reprobeInterval() {
+      return reprobeInterval;
+    }
+  }
+
+  /** Builds {@link Options}; {@link #build()} checks every value. */
+  public static final class Builder {
+    private Path procRoot = Paths.get("/proc");
+    private int appPort;
+    private Duration lookupBudget = Duration.ofMillis(5);
+    private int cacheSize = 4096;
+    private Duration refreshInterval = Duration.ofSeconds(10);
+    private Duration missRefreshInterval = Duration.ofMillis(200);
+    private Duration reprobeInterval = Duration.ofSeconds(5);
+
+    private Builder() {}
+
+    /** Where proc is mounted; default {@code /proc}. */
+    public Builder procRoot(Path procRoot) {
+      this.procRoot = requireNonNull(procRoot, "procRoot");
+      return this;
+    }
+
+    /** The app's listening port (required): its owner and descendants are the app. */
+    public Builder appPort(int appPort) {
+      this.appPort = appPort;
+      return this;
+    }
+
+    /** Wall-clock limit of one lookup; default 5 ms. */
+    public Builder lookupBudget(Duration lookupBudget) {
+      this.lookupBudget = requireNonNull(lookupBudget, "lookupBudget");
+      return this;
+    }
+
+    /** Connections whose owner is remembered; 0 disables the cache; default 4096. */
+    public Builder cacheSize(int cacheSize) {
+      this.cacheSize = cacheSize;
+      return this;
+    }
+
+    /** Age after which a lookup first re-reads the app's processes; default 10 s. */
+    public Builder refreshInterval(Duration refreshInterval) {
+      this.refreshInterval = requireNonNull(refreshInterval, "refreshInterval");
+      return this;
+    }
+
+    /**
+     * Minimum age of the process list before a lookup that found no owner re-reads it (a new
+     * worker); default 200 ms, so a stream of misses cannot turn into a stream of /proc scans.
+     */
+    public Builder missRefreshInterval(Duration missRefreshInterval) {
+      this.missRefreshInterval = requireNonNull(missRefreshInterval, "missRefreshInterval");
+      return this;
+    }
+
+    /** How often an unavailable state (app not up, owner not visible) is probed again; 5 s. */
+    public Builder reprobeInterval(Duration reprobeInterval) {
+      this.reprobeInterval = requireNonNull(reprobeInterval, "reprobeInterval");
+      return this;
+    }
+
+    public Options build() {
+      if (appPort < 1 || appPort > 65535) {
+        throw new IllegalArgumentException("procfs.app-port: " + appPort + " (expected: 1..65535)");
+      }
+      positive(lookupBudget, "procfs.lookup-budget");
+      positive(refreshInterval, "procfs.refresh-interval");
+      positive(missRefreshInterval, "procfs.miss-refresh-interval");
+      positive(reprobeInterval, "procfs.reprobe-interval");
+      if (cacheSize < 0) {
+        throw new IllegalArgumentException("procfs.cache-size: " + cacheSize + " (expected: >= 0)");
+      }
+      return new Options(this);
+    }
+
+    private static void positive(Duration d, String key) {
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(key + ": " + d + " (expected: > 0)");
+      }
+    }
+  }
+
+  /** Counter values at one moment; each counts lookups by how they ended. */
+  public record Counters(
+      long lookups,
+      long cacheHits,
+      long found,
+      long notFound,
+      long ambiguous,
+      long timedOut,
+      long unavailable,
+      long refreshes,
+      long scanNanos) {}
+
+  private final Options options;
+  private final ProcFs fs;
+  private final ProcNetTcp net;
+  private final ProcessTree tree;
+  private final FdScanner scanner;
+  private final long budgetNanos;
+  private final long refreshNanos;
+  private final long missRefreshNanos;
+  private final long reprobeNanos;
+  private final Cache cache;
+  private volatile Availability availability;
+  private volatile long probedAtNanos;
+
+  private final LongAdder lookups = new LongAdder();
+  private final LongAdder cacheHits = new LongAdder();
+  private final LongAdder found = new LongAdder();
+  private final LongAdder notFound = new LongAdder();
+  private final LongAdder ambiguous = new LongAdder();
+  private final LongAdder timedOut = new LongAdder();
+  private final LongAdder unavailable = new LongAdder();
+  private final LongAdder refreshes = new LongAdder();
+  private final LongAdder scanNanos = new LongAdder();
+
+  /** Creates the façade and probes availability once (a full /proc scan: do it at startup). */
+  public static SocketOwnership create(Options options) {
+    requireNonNull(options, "options");
+    return new SocketOwnership(options, new ProcFs(options.procRoot()));
+  }
+
+  SocketOwnership(Options options, ProcFs fs) {
+    this.options = options;
+    this.fs = fs;
+    this.net = new ProcNetTcp(fs.root);
+    this.tree = new ProcessTree(fs, options.appPort());
+    this.scanner = new FdScanner(fs);
+    this.budgetNanos = options.lookupBudget().toNanos();
+    this.refreshNanos = options.refreshInterval().toNanos();
+    this.missRefreshNanos = options.missRefreshInterval().toNanos();
+    this.reprobeNanos = options.reprobeInterval().toNanos();
+    this.cache = new Cache(options.cacheSize());
+    this.availability = probe();
+  }
+
+  public Options options() {
+    return options;
+  }
+
+  /** The app's processes as last read. */
+  public ProcessTree processTree() {
+    return tree;
+  }
+
+  /** The last probe's answer; log {@link Availability#reason()} once at startup. */
+  public Availability availability() {
+    return availability;
+  }
+
+  /** Probes now: re-reads the app's processes and returns (and keeps) the answer. */
+  public Availability probe() {
+    refreshes.increment();
+    ProcessTree.Snapshot s = tree.refresh();
+    Availability a = Availability.of(s, fs.root, options.appPort());
+    probedAtNanos = System.nanoTime();
+    availability = a;
+    return a;
+  }
+
+  /**
+   * The owner of a connection seen from the app's side (see {@link SocketKey#of}). Never throws on
+   * what /proc says; returns within about the lookup budget.
+   */
+  public OwnerLookup ownerPid(InetSocketAddress appSideLocal, InetSocketAddress appSideRemote) {
+    return ownerPid(SocketKey.of(appSideLocal, appSideRemote));
+  }
+
+  /** As {@link #ownerPid(InetSocketAddress, InetSocketAddress)}, for a key already built. */
+  public OwnerLookup ownerPid(SocketKey key) {
+    requireNonNull(key, "key");
+    lookups.increment();
+    if (!usable()) {
+      unavailable.increment();
+      return OwnerLookup.UNAVAILABLE;
+    }
+    OwnerLookup cached = cache.get(key);
+    if (cached != null) {
+      cacheHits.increment();
+      return cached;
+    }
+    long start = System.nanoTime();
+    OwnerLookup result = lookup(key, start + budgetNanos);
+    scanNanos.add(System.nanoTime() - start);
+    LongAdder counter =
+        switch (result.status()) {
+          case FOUND -> found;
+          case NOT_FOUND -> notFound;
+          case AMBIGUOUS -> ambiguous;
+          case TIMED_OUT -> timedOut;
+          case UNAVAILABLE -> unavailable;
+        };
+    counter.increment();
+    if (result.isFound()) {
+      cache.put(key, result);
+    }
+    return result;
+  }
+
+  /** Drops the cached owner of a connection: call when it closes. */
+  public void forget(InetSocketAddress appSideLocal, InetSocketAddress appSideRemote) {
+    forget(SocketKey.of(appSideLocal, appSideRemote));
+  }
+
+  public void forget(SocketKey key) {
+    cache.remove(requireNonNull(key, "key"));
+  }
+
+  /** Connections whose owner is cached. */
+  public int cachedConnections() {
+    return cache.size();
+  }
+
+  public Counters counters() {
+    return new Counters(
+        lookups.sum(),
+        cacheHits.sum(),
+        found.sum(),
+        notFound.sum(),
+        ambiguous.sum(),
+        timedOut.sum(),
+        unavailable.sum(),
+        refreshes.sum(),
+        scanNanos.sum());
+  }
+
+  /** Available, or not for a reason that may have passed and whose re-probe is due. */
+  private boolean usable() {
+    Availability a = availability;
+    if (a.isAvailable()) {
+      return true;
+    }
+    if (a.discovery() == ProcessTree.Discovery.NO_PROC
+        || System.nanoTime() - probedAtNanos < reprobeNanos) {
+      return false;
+    }
+    synchronized (this) {
+      if (System.nanoTime() - probedAtNanos >= reprobeNanos) {
+        probe();
+      }
+    }
+    return availability.isAvailable();
+  }
+
+  private OwnerLookup lookup(SocketKey key, long deadline) {
+    ProcessTree.Snapshot s = tree.snapshot();
+    if (System.nanoTime() - s.takenAtNanos() > refreshNanos) {
+      s = refreshTree();
+    }
+    long inode = net.connectionInode(key, deadline);
+    if (inode == ProcNetTcp.TIMED_OUT) {
+      return OwnerLookup.TIMED_OUT;
+    }
+    if (inode == ProcNetTcp.NOT_FOUND) {
+      return OwnerLookup.NOT_FOUND;
+    }
+    long[] inodes = {inode};
+    long owner = 0;
+    int owners = 0;
+    for (int i = 0; i < s.size(); i++) {
+      long pid = s.pidAt(i);
+      FdScanner.Result r = scanner.scan(pid, inodes, deadline);
+      if (r == FdScanner.Result.TIMED_OUT) {
+        return OwnerLookup.TIMED_OUT;
+      }
+      if (r == FdScanner.Result.MATCH) {
+        owner = pid;
+        owners++;
+      }
+    }
+    if (owners == 0 && System.nanoTime() - s.takenAtNanos() > missRefreshNanos) {
+      // A socket no known app process holds: maybe a worker forked since the last refresh.
+      ProcessTree.Snapshot fresh = refreshTree();
+      for (int i = 0; i < fresh.size(); i++) {
+        long pid = fresh.pidAt(i);
+        if (s.contains(pid)) {
+          continue;
+        }
+        FdScanner.Result r = scanner.scan(pid, inodes, deadline);
+        if (r == FdScanner.Result.TIMED_OUT) {
+          return OwnerLookup.TIMED_OUT;
+        }
+        if (r == FdScanner.Result.MATCH) {
+          owner = pid;
+          owners++;
+        }
+      }
+    }
+    if (owners == 1) {
+      return OwnerLookup.found(owner);
+    }
+    return owners == 0 ? OwnerLookup.NOT_FOUND : OwnerLookup.AMBIGUOUS;
+  }
+
+  private ProcessTree.Snapshot refreshTree() {
+    refreshes.increment();
+    ProcessTree.Snapshot s = tree.refresh();
+    if (s.discovery() != availability.discovery()) {
+      // The app went away or came back between probes: keep availability() truthful.
+      availability = Availability.of(s, fs.root, options.appPort());
+      probedAtNanos = System.nanoTime();
+    }
+    return s;
+  }
+
+  /** A bounded LRU map; lookups are off the hot path, so one lock is enough. */
+  private static final class Cache {
+    private final int max;
+    private final LinkedHashMap<SocketKey, OwnerLookup> map;
+
+    Cache(int max) {
+      this.max = max;
+      this.map =
+          new LinkedHashMap<>(16, 0.75f, true) {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<SocketKey, OwnerLookup> eldest) {
+              return size() > Cache.this.max;
+            }
+          };
+    }
+
+    synchronized @Nullable OwnerLookup get(SocketKey key) {
+      return map.get(key);
+    }
+
+    synchronized void put(SocketKey key, OwnerLookup value) {
+      if (max > 0) {
+        map.put(key, value);
+      }
+    }
+
+    synchronized void remove(SocketKey key) {
+      map.remove(key);
+    }
+
+    synchronized int size() {
+      return map.size();
+    }
+  }
+}
