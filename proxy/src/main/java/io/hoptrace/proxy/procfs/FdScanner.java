@@ -30,12 +30,14 @@ final class FdScanner {
   }
 
   /**
-   * Whether {@code pid} holds one of {@code inodes}. {@code deadlineNanos} is a {@link
-   * System#nanoTime()} value, or {@link Long#MIN_VALUE} for none (nanoTime values may be any long,
-   * so no value is "far enough" in the future).
+   * Which of {@code inodes} {@code pid} holds: for each held {@code inodes[i]}, sets {@code
+   * owners[i] = pid} and increments {@code counts[i]} (so a count above one means several owners).
+   * {@code deadlineNanos} is a {@link System#nanoTime()} value, or {@link Long#MIN_VALUE} for none.
+   * Returns MATCH if at least one was held.
    */
-  Result scan(long pid, long[] inodes, long deadlineNanos) {
+  Result scan(long pid, long[] inodes, long deadlineNanos, long[] owners, int[] counts) {
     boolean bounded = deadlineNanos != Long.MIN_VALUE;
+    boolean matched = false;
     try (DirectoryStream<Path> fds = fs.fds(pid)) {
       for (Path fd : fds) {
         if (bounded && System.nanoTime() - deadlineNanos > 0) {
@@ -47,11 +49,14 @@ final class FdScanner {
         } catch (IOException e) {
           continue; // the fd closed between listing and reading: not ours
         }
-        if (inode > 0) {
-          for (long wanted : inodes) {
-            if (inode == wanted) {
-              return Result.MATCH;
-            }
+        if (inode <= 0) {
+          continue;
+        }
+        for (int i = 0; i < inodes.length; i++) {
+          if (inode == inodes[i] && owners[i] != pid) {
+            owners[i] = pid;
+            counts[i]++;
+            matched = true;
           }
         }
       }
@@ -60,7 +65,7 @@ final class FdScanner {
     } catch (IOException | DirectoryIteratorException e) {
       return e.getCause() instanceof AccessDeniedException ? Result.DENIED : Result.GONE;
     }
-    return Result.NO_MATCH;
+    return matched ? Result.MATCH : Result.NO_MATCH;
   }
 
   /** The inode in {@code socket:[12345]}, or -1 for any other link (files, pipes, anon inodes). */

@@ -59,15 +59,32 @@ public final class ProcNetTcp {
    * (dual-stack sockets show IPv4-mapped addresses there).
    */
   public long connectionInode(SocketKey key, long deadlineNanos) {
+    long[] inodes = new long[1];
+    return connectionInodes(new SocketKey[] {key}, inodes, deadlineNanos) ? inodes[0] : TIMED_OUT;
+  }
+
+  /**
+   * The inodes of several connections in one pass over each file: the kernel's cost of producing
+   * the file is a walk of the whole TCP hash table, whatever the number of rows, so a batch costs
+   * about what one lookup does. {@code inodes[i]} receives the inode of {@code keys[i]} or {@link
+   * #NOT_FOUND}; returns false if the deadline passed first (inodes then partly filled).
+   */
+  public boolean connectionInodes(SocketKey[] keys, long[] inodes, long deadlineNanos) {
+    Arrays.fill(inodes, 0, keys.length, NOT_FOUND);
     Row row = new Row();
     byte[] buf = new byte[16 * 1024];
-    if (key.isV4()) {
-      long inode = scanForConnection(tcp, key, row, buf, deadlineNanos);
-      if (inode != NOT_FOUND) {
-        return inode;
-      }
+    int left = keys.length;
+    boolean anyV4 = false;
+    for (SocketKey k : keys) {
+      anyV4 |= k.isV4();
     }
-    return scanForConnection(tcp6, key, row, buf, deadlineNanos);
+    if (anyV4) {
+      left = scan(tcp, keys, inodes, left, row, buf, deadlineNanos);
+    }
+    if (left > 0) {
+      left = scan(tcp6, keys, inodes, left, row, buf, deadlineNanos);
+    }
+    return left >= 0;
   }
 
   /** Inodes of the sockets listening on {@code port} (any local address, tcp and tcp6). */
@@ -97,32 +114,40 @@ public final class ProcNetTcp {
     return Arrays.copyOf(found, n);
   }
 
-  private static long scanForConnection(
-      Path file, SocketKey key, Row row, byte[] buf, long deadlineNanos) {
+  /** Fills inodes of keys found in {@code file}; returns how many are left, -1 on timeout. */
+  private static int scan(
+      Path file, SocketKey[] keys, long[] inodes, int left, Row row, byte[] buf, long deadline) {
     try (InputStream in = Files.newInputStream(file)) {
       LineReader lines = new LineReader(in, buf);
       int count = 0;
       while (lines.next()) {
         // nanoTime costs ~20ns; a row parse about as much: check every 64 rows.
-        if ((++count & 63) == 0 && System.nanoTime() - deadlineNanos > 0) {
-          return TIMED_OUT;
+        if ((++count & 63) == 0 && System.nanoTime() - deadline > 0) {
+          return -1;
         }
-        if (parse(buf, lines.begin, lines.end, row)
-            && row.inode != 0
-            && key.matches(
-                row.localHi,
-                row.localLo,
-                row.localPort,
-                row.remoteHi,
-                row.remoteLo,
-                row.remotePort)) {
-          return row.inode;
+        if (!parse(buf, lines.begin, lines.end, row) || row.inode == 0) {
+          continue;
+        }
+        for (int i = 0; i < keys.length; i++) {
+          if (inodes[i] == NOT_FOUND
+              && keys[i].matches(
+                  row.localHi,
+                  row.localLo,
+                  row.localPort,
+                  row.remoteHi,
+                  row.remoteLo,
+                  row.remotePort)) {
+            inodes[i] = row.inode;
+            if (--left == 0) {
+              return 0;
+            }
+          }
         }
       }
     } catch (IOException | RuntimeException e) {
-      return NOT_FOUND;
+      return left; // tcp6 is absent when IPv6 is off; a vanished file has nothing more to say
     }
-    return System.nanoTime() - deadlineNanos > 0 ? TIMED_OUT : NOT_FOUND;
+    return System.nanoTime() - deadline > 0 ? -1 : left;
   }
 
   /** One parsed row, reused across rows. */

@@ -131,8 +131,11 @@ public final class ProcessTree {
     }
     long[] visible = fs.pids();
     Set<Long> listeners = new HashSet<>();
+    long[] owners = new long[listenInodes.length];
+    int[] counts = new int[listenInodes.length];
     for (long pid : previous.listenerPids) {
-      if (scanner.scan(pid, listenInodes, Long.MIN_VALUE) == FdScanner.Result.MATCH) {
+      if (scanner.scan(pid, listenInodes, Long.MIN_VALUE, owners, counts)
+          == FdScanner.Result.MATCH) {
         listeners.add(pid);
       }
     }
@@ -142,7 +145,7 @@ public final class ProcessTree {
         if (pid == selfPid) {
           continue;
         }
-        FdScanner.Result r = scanner.scan(pid, listenInodes, Long.MIN_VALUE);
+        FdScanner.Result r = scanner.scan(pid, listenInodes, Long.MIN_VALUE, owners, counts);
         if (r == FdScanner.Result.MATCH) {
           listeners.add(pid);
         } else if (r == FdScanner.Result.DENIED) {

@@ -6,7 +6,10 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
@@ -260,32 +263,61 @@ public final class SocketOwnership {
   /** As {@link #ownerPid(InetSocketAddress, InetSocketAddress)}, for a key already built. */
   public OwnerLookup ownerPid(SocketKey key) {
     requireNonNull(key, "key");
-    lookups.increment();
+    return ownerPids(Collections.singletonList(key)).get(0);
+  }
+
+  /**
+   * The owners of several connections, in order, within one lookup budget: one read of the TCP
+   * tables and one pass over the app's fds answer them all. Use it when one outbound call needs the
+   * owners of every in-flight inbound connection too: the kernel's cost of producing {@code
+   * /proc/net/tcp} does not depend on how many rows are wanted.
+   */
+  public List<OwnerLookup> ownerPids(List<SocketKey> keys) {
+    requireNonNull(keys, "keys");
+    int n = keys.size();
+    lookups.add(n);
+    OwnerLookup[] results = new OwnerLookup[n];
     if (!usable()) {
-      unavailable.increment();
-      return OwnerLookup.UNAVAILABLE;
+      unavailable.add(n);
+      Arrays.fill(results, OwnerLookup.UNAVAILABLE);
+      return Arrays.asList(results);
     }
-    OwnerLookup cached = cache.get(key);
-    if (cached != null) {
-      cacheHits.increment();
-      return cached;
+    int pending = 0;
+    SocketKey[] pendingKeys = new SocketKey[n];
+    int[] pendingIndex = new int[n];
+    for (int i = 0; i < n; i++) {
+      SocketKey key = requireNonNull(keys.get(i), "keys[i]");
+      OwnerLookup cached = cache.get(key);
+      if (cached != null) {
+        cacheHits.increment();
+        results[i] = cached;
+      } else {
+        pendingKeys[pending] = key;
+        pendingIndex[pending++] = i;
+      }
     }
-    long start = System.nanoTime();
-    OwnerLookup result = lookup(key, start + budgetNanos);
-    scanNanos.add(System.nanoTime() - start);
-    LongAdder counter =
-        switch (result.status()) {
-          case FOUND -> found;
-          case NOT_FOUND -> notFound;
-          case AMBIGUOUS -> ambiguous;
-          case TIMED_OUT -> timedOut;
-          case UNAVAILABLE -> unavailable;
-        };
-    counter.increment();
-    if (result.isFound()) {
-      cache.put(key, result);
+    if (pending > 0) {
+      long start = System.nanoTime();
+      OwnerLookup[] found = lookup(Arrays.copyOf(pendingKeys, pending), start + budgetNanos);
+      scanNanos.add(System.nanoTime() - start);
+      for (int j = 0; j < pending; j++) {
+        OwnerLookup r = found[j];
+        results[pendingIndex[j]] = r;
+        LongAdder counter =
+            switch (r.status()) {
+              case FOUND -> this.found;
+              case NOT_FOUND -> notFound;
+              case AMBIGUOUS -> ambiguous;
+              case TIMED_OUT -> timedOut;
+              case UNAVAILABLE -> unavailable;
+            };
+        counter.increment();
+        if (r.isFound()) {
+          cache.put(pendingKeys[j], r);
+        }
+      }
     }
-    return result;
+    return Arrays.asList(results);
   }
 
   /** Drops the cached owner of a connection: call when it closes. */
@@ -333,54 +365,77 @@ public final class SocketOwnership {
     return availability.isAvailable();
   }
 
-  private OwnerLookup lookup(SocketKey key, long deadline) {
+  private OwnerLookup[] lookup(SocketKey[] keys, long deadline) {
+    int n = keys.length;
+    OwnerLookup[] results = new OwnerLookup[n];
     ProcessTree.Snapshot s = tree.snapshot();
     if (System.nanoTime() - s.takenAtNanos() > refreshNanos) {
       s = refreshTree();
     }
-    long inode = net.connectionInode(key, deadline);
-    if (inode == ProcNetTcp.TIMED_OUT) {
-      return OwnerLookup.TIMED_OUT;
+    long[] inodes = new long[n];
+    if (!net.connectionInodes(keys, inodes, deadline)) {
+      Arrays.fill(results, OwnerLookup.TIMED_OUT);
+      return results;
     }
-    if (inode == ProcNetTcp.NOT_FOUND) {
-      return OwnerLookup.NOT_FOUND;
+    long[] owners = new long[n];
+    int[] counts = new int[n];
+    int unresolved = 0;
+    for (int i = 0; i < n; i++) {
+      if (inodes[i] == ProcNetTcp.NOT_FOUND) {
+        inodes[i] = 0; // matches no fd
+        results[i] = OwnerLookup.NOT_FOUND;
+      } else {
+        unresolved++;
+      }
     }
-    long[] inodes = {inode};
-    long owner = 0;
-    int owners = 0;
+    if (unresolved == 0) {
+      return results;
+    }
+    boolean late = !scan(s, null, inodes, deadline, owners, counts);
+    boolean anyUnowned = false;
+    for (int i = 0; i < n; i++) {
+      anyUnowned |= results[i] == null && counts[i] == 0;
+    }
+    if (!late && anyUnowned && System.nanoTime() - s.takenAtNanos() > missRefreshNanos) {
+      // A socket no known app process holds: maybe a worker forked since the last refresh.
+      late = !scan(refreshTree(), s, inodes, deadline, owners, counts);
+    }
+    for (int i = 0; i < n; i++) {
+      if (results[i] != null) {
+        continue;
+      }
+      if (late) {
+        results[i] = OwnerLookup.TIMED_OUT;
+      } else if (counts[i] == 1) {
+        results[i] = OwnerLookup.found(owners[i]);
+      } else {
+        results[i] = counts[i] == 0 ? OwnerLookup.NOT_FOUND : OwnerLookup.AMBIGUOUS;
+      }
+    }
+    return results;
+  }
+
+  /**
+   * Scans the fds of the pids in {@code s} (skipping those already in {@code skip}); false if the
+   * deadline passed.
+   */
+  private boolean scan(
+      ProcessTree.Snapshot s,
+      ProcessTree.@Nullable Snapshot skip,
+      long[] inodes,
+      long deadline,
+      long[] owners,
+      int[] counts) {
     for (int i = 0; i < s.size(); i++) {
       long pid = s.pidAt(i);
-      FdScanner.Result r = scanner.scan(pid, inodes, deadline);
-      if (r == FdScanner.Result.TIMED_OUT) {
-        return OwnerLookup.TIMED_OUT;
+      if (skip != null && skip.contains(pid)) {
+        continue;
       }
-      if (r == FdScanner.Result.MATCH) {
-        owner = pid;
-        owners++;
+      if (scanner.scan(pid, inodes, deadline, owners, counts) == FdScanner.Result.TIMED_OUT) {
+        return false;
       }
     }
-    if (owners == 0 && System.nanoTime() - s.takenAtNanos() > missRefreshNanos) {
-      // A socket no known app process holds: maybe a worker forked since the last refresh.
-      ProcessTree.Snapshot fresh = refreshTree();
-      for (int i = 0; i < fresh.size(); i++) {
-        long pid = fresh.pidAt(i);
-        if (s.contains(pid)) {
-          continue;
-        }
-        FdScanner.Result r = scanner.scan(pid, inodes, deadline);
-        if (r == FdScanner.Result.TIMED_OUT) {
-          return OwnerLookup.TIMED_OUT;
-        }
-        if (r == FdScanner.Result.MATCH) {
-          owner = pid;
-          owners++;
-        }
-      }
-    }
-    if (owners == 1) {
-      return OwnerLookup.found(owner);
-    }
-    return owners == 0 ? OwnerLookup.NOT_FOUND : OwnerLookup.AMBIGUOUS;
+    return true;
   }
 
   private ProcessTree.Snapshot refreshTree() {

@@ -12,6 +12,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -229,6 +230,33 @@ class SocketOwnershipFakeProcTest {
     Thread.sleep(5);
 
     assertThat(inboundOwner(o, 40003).pid()).isEqualTo(105);
+  }
+
+  @Test
+  void ownerPids_batch_answersEachInOrder_fromOneReadOfTheTables() {
+    preforkApp();
+    proc.connection("127.0.0.1", APP_PORT, "127.0.0.1", 40010, 610)
+        .addSocket(101, 9, 610)
+        .connection("127.0.0.1", APP_PORT, "127.0.0.1", 40011, 611)
+        .addSocket(102, 9, 611)
+        .connection("127.0.0.1", 51000, "127.0.0.1", 15001, 612)
+        .addSocket(102, 10, 612);
+    SocketOwnership o = ownership(options());
+
+    List<OwnerLookup> r =
+        o.ownerPids(
+            List.of(
+                SocketKey.of(at("127.0.0.1", 51000), at("127.0.0.1", 15001)),
+                SocketKey.of(at("127.0.0.1", APP_PORT), at("127.0.0.1", 40010)),
+                SocketKey.of(at("127.0.0.1", APP_PORT), at("127.0.0.1", 40011)),
+                SocketKey.of(at("127.0.0.1", APP_PORT), at("127.0.0.1", 40999))));
+
+    assertThat(r)
+        .map(OwnerLookup::toString)
+        .containsExactly("FOUND(102)", "FOUND(101)", "FOUND(102)", "NOT_FOUND");
+    assertThat(o.counters().lookups()).isEqualTo(4);
+    assertThat(o.counters().found()).isEqualTo(3);
+    assertThat(o.counters().notFound()).isEqualTo(1);
   }
 
   @Test
