@@ -30,7 +30,9 @@ final class PythonChild implements AutoCloseable {
           def guard():
               signal.alarm(60)
               def watch():
-                  sys.stdin.read()
+                  # os.read, not sys.stdin: a fork copies the buffered reader's lock held.
+                  while os.read(0, 4096):
+                      pass
                   os._exit(0)
               threading.Thread(target=watch, daemon=True).start()
           guard()
