@@ -1,10 +1,14 @@
 package io.hoptrace.proxy.procfs;
 
+import static java.util.Objects.requireNonNull;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The app's processes: the owners of the socket listening on the app port (a prefork master and,
@@ -86,6 +90,7 @@ public final class ProcessTree {
   private final FdScanner scanner;
   private final int appPort;
   private final long selfPid = ProcessHandle.current().pid();
+  private final ReentrantLock refreshing = new ReentrantLock();
   private volatile Snapshot snapshot;
 
   /** The processes of the app listening on {@code appPort}, read from {@code procRoot}. */
@@ -113,14 +118,40 @@ public final class ProcessTree {
     return snapshot;
   }
 
-  /** Re-reads the app's processes. Safe from any thread; concurrent callers take turns. */
-  public synchronized Snapshot refresh() {
-    Snapshot s = discover(snapshot);
-    snapshot = s;
-    return s;
+  /** Re-reads the app's processes, however long it takes. Concurrent callers take turns. */
+  public Snapshot refresh() {
+    refreshing.lock();
+    try {
+      Snapshot s = requireNonNull(discover(snapshot, Long.MIN_VALUE));
+      snapshot = s;
+      return s;
+    } finally {
+      refreshing.unlock();
+    }
   }
 
-  private Snapshot discover(Snapshot previous) {
+  /**
+   * Re-reads the app's processes within a deadline (a {@link System#nanoTime()} value), for a
+   * request thread: null, keeping the last snapshot, when the deadline passes or another refresh is
+   * already running (a request thread never waits for one).
+   */
+  @Nullable Snapshot tryRefresh(long deadlineNanos) {
+    if (!refreshing.tryLock()) {
+      return null;
+    }
+    try {
+      Snapshot s = discover(snapshot, deadlineNanos);
+      if (s != null) {
+        snapshot = s;
+      }
+      return s;
+    } finally {
+      refreshing.unlock();
+    }
+  }
+
+  /** The app's processes now; null if the deadline ({@link Long#MIN_VALUE}: none) passed. */
+  private @Nullable Snapshot discover(Snapshot previous, long deadline) {
     long now = System.nanoTime();
     if (!Files.isReadable(net.tcpPath())) {
       return new Snapshot(Discovery.NO_PROC, NONE, NONE, now);
@@ -129,24 +160,33 @@ public final class ProcessTree {
     if (listenInodes.length == 0) {
       return new Snapshot(Discovery.APP_NOT_LISTENING, NONE, NONE, now);
     }
+    if (late(deadline)) {
+      return null;
+    }
     long[] visible = fs.pids();
     Set<Long> listeners = new HashSet<>();
     long[] owners = new long[listenInodes.length];
     int[] counts = new int[listenInodes.length];
     for (long pid : previous.listenerPids) {
-      if (scanner.scan(pid, listenInodes, Long.MIN_VALUE, owners, counts)
-          == FdScanner.Result.MATCH) {
+      FdScanner.Result r = scanner.scan(pid, listenInodes, deadline, owners, counts);
+      if (r == FdScanner.Result.TIMED_OUT) {
+        return null;
+      }
+      if (r == FdScanner.Result.MATCH) {
         listeners.add(pid);
       }
     }
     boolean denied = false;
     if (listeners.isEmpty()) {
+      // The listeners we knew are gone (or this is the first look): scan every visible process.
       for (long pid : visible) {
         if (pid == selfPid) {
           continue;
         }
-        FdScanner.Result r = scanner.scan(pid, listenInodes, Long.MIN_VALUE, owners, counts);
-        if (r == FdScanner.Result.MATCH) {
+        FdScanner.Result r = scanner.scan(pid, listenInodes, deadline, owners, counts);
+        if (r == FdScanner.Result.TIMED_OUT) {
+          return null;
+        } else if (r == FdScanner.Result.MATCH) {
           listeners.add(pid);
         } else if (r == FdScanner.Result.DENIED) {
           denied = true;
@@ -157,14 +197,23 @@ public final class ProcessTree {
       return new Snapshot(
           denied ? Discovery.ACCESS_DENIED : Discovery.OWNER_NOT_VISIBLE, NONE, NONE, now);
     }
-    return new Snapshot(
-        Discovery.FOUND, withDescendants(listeners, visible), sorted(listeners), System.nanoTime());
+    long[] app = withDescendants(listeners, visible, deadline);
+    return app == null
+        ? null
+        : new Snapshot(Discovery.FOUND, app, sorted(listeners), System.nanoTime());
+  }
+
+  private static boolean late(long deadline) {
+    return deadline != Long.MIN_VALUE && System.nanoTime() - deadline > 0;
   }
 
   /** The listeners plus every visible process descending from one. */
-  private long[] withDescendants(Set<Long> listeners, long[] visible) {
+  private long @Nullable [] withDescendants(Set<Long> listeners, long[] visible, long deadline) {
     long[] ppids = new long[visible.length];
     for (int i = 0; i < visible.length; i++) {
+      if (late(deadline)) {
+        return null;
+      }
       ppids[i] = fs.parentPid(visible[i]);
     }
     Set<Long> app = new HashSet<>(listeners);

@@ -27,7 +27,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Availability is probed at creation. When /proc cannot be read every lookup returns {@link
  * OwnerLookup#UNAVAILABLE} at once; when the app is merely not up yet, or its owner not visible,
- * the probe is repeated at most every {@link Options#reprobeInterval()}.
+ * the probe is repeated at most every {@link Options#reprobeInterval()}: by {@link #maintain()},
+ * which the proxy calls from a background thread, or within a lookup's budget. A request thread
+ * never waits for another thread's refresh of the process list.
  */
 public final class SocketOwnership {
   /** Settings; every one has a default, see {@link Builder}. */
@@ -277,7 +279,9 @@ public final class SocketOwnership {
     int n = keys.size();
     lookups.add(n);
     OwnerLookup[] results = new OwnerLookup[n];
-    if (!usable()) {
+    long start = System.nanoTime();
+    long deadline = start + budgetNanos;
+    if (!usable(deadline)) {
       unavailable.add(n);
       Arrays.fill(results, OwnerLookup.UNAVAILABLE);
       return Arrays.asList(results);
@@ -297,8 +301,7 @@ public final class SocketOwnership {
       }
     }
     if (pending > 0) {
-      long start = System.nanoTime();
-      OwnerLookup[] found = lookup(Arrays.copyOf(pendingKeys, pending), start + budgetNanos);
+      OwnerLookup[] found = lookup(Arrays.copyOf(pendingKeys, pending), deadline);
       scanNanos.add(System.nanoTime() - start);
       for (int j = 0; j < pending; j++) {
         OwnerLookup r = found[j];
@@ -347,8 +350,29 @@ public final class SocketOwnership {
         scanNanos.sum());
   }
 
-  /** Available, or not for a reason that may have passed and whose re-probe is due. */
-  private boolean usable() {
+  /**
+   * Keeps discovery off request threads: call from a background scheduler about once a second.
+   * Probes again when unavailable and {@link Options#reprobeInterval()} has passed, and re-reads
+   * the app's processes when older than {@link Options#refreshInterval()}. Takes as long as /proc
+   * takes; never throws on what it reads.
+   */
+  public void maintain() {
+    Availability a = availability;
+    long now = System.nanoTime();
+    if (!a.isAvailable()) {
+      if (a.discovery() != ProcessTree.Discovery.NO_PROC && now - probedAtNanos >= reprobeNanos) {
+        probe();
+      }
+    } else if (now - tree.snapshot().takenAtNanos() > refreshNanos) {
+      probe();
+    }
+  }
+
+  /**
+   * Available, or not for a reason that may have passed and whose re-probe is due: then one probe
+   * within the lookup's deadline is tried (if it cannot finish in time, {@link #maintain()} will).
+   */
+  private boolean usable(long deadline) {
     Availability a = availability;
     if (a.isAvailable()) {
       return true;
@@ -357,12 +381,9 @@ public final class SocketOwnership {
         || System.nanoTime() - probedAtNanos < reprobeNanos) {
       return false;
     }
-    synchronized (this) {
-      if (System.nanoTime() - probedAtNanos >= reprobeNanos) {
-        probe();
-      }
-    }
-    return availability.isAvailable();
+    probedAtNanos = System.nanoTime(); // one request thread tries; the others do not wait
+    ProcessTree.Snapshot s = tryRefreshTree(deadline);
+    return s != null && s.discovery() == ProcessTree.Discovery.FOUND;
   }
 
   private OwnerLookup[] lookup(SocketKey[] keys, long deadline) {
@@ -370,7 +391,8 @@ public final class SocketOwnership {
     OwnerLookup[] results = new OwnerLookup[n];
     ProcessTree.Snapshot s = tree.snapshot();
     if (System.nanoTime() - s.takenAtNanos() > refreshNanos) {
-      s = refreshTree();
+      ProcessTree.Snapshot fresh = tryRefreshTree(deadline);
+      s = fresh != null ? fresh : s; // busy or slow: the last list is still mostly right
     }
     long[] inodes = new long[n];
     if (!net.connectionInodes(keys, inodes, deadline)) {
@@ -398,7 +420,12 @@ public final class SocketOwnership {
     }
     if (!late && anyUnowned && System.nanoTime() - s.takenAtNanos() > missRefreshNanos) {
       // A socket no known app process holds: maybe a worker forked since the last refresh.
-      late = !scan(refreshTree(), s, inodes, deadline, owners, counts);
+      ProcessTree.Snapshot fresh = tryRefreshTree(deadline);
+      if (fresh != null) {
+        late = !scan(fresh, s, inodes, deadline, owners, counts);
+      } else {
+        late = System.nanoTime() - deadline > 0;
+      }
     }
     for (int i = 0; i < n; i++) {
       if (results[i] != null) {
@@ -438,9 +465,12 @@ public final class SocketOwnership {
     return true;
   }
 
-  private ProcessTree.Snapshot refreshTree() {
+  private ProcessTree.@Nullable Snapshot tryRefreshTree(long deadline) {
+    ProcessTree.Snapshot s = tree.tryRefresh(deadline);
+    if (s == null) {
+      return null;
+    }
     refreshes.increment();
-    ProcessTree.Snapshot s = tree.refresh();
     if (s.discovery() != availability.discovery()) {
       // The app went away or came back between probes: keep availability() truthful.
       availability = Availability.of(s, fs.root, options.appPort());

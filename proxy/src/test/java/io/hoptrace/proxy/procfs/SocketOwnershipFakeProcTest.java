@@ -136,6 +136,49 @@ class SocketOwnershipFakeProcTest {
   }
 
   @Test
+  void maintain_appComesUpLater_isFoundOffTheRequestPath() throws InterruptedException {
+    proc.listen(9999, 1);
+    SocketOwnership o =
+        ownership(
+            options().reprobeInterval(Duration.ofMillis(20)).lookupBudget(Duration.ofNanos(1)));
+    preforkApp();
+    proc.connection("127.0.0.1", APP_PORT, "127.0.0.1", 40001, 601).addSocket(101, 9, 601);
+    Thread.sleep(30);
+
+    // A 1 ns budget cannot fit a probe: the request thread gives up at once...
+    assertThat(inboundOwner(o, 40001)).isIn(OwnerLookup.UNAVAILABLE, OwnerLookup.TIMED_OUT);
+    Thread.sleep(30);
+    // ...and the background call finds the app.
+    o.maintain();
+
+    assertThat(o.availability().isAvailable()).as(o.availability().reason()).isTrue();
+    assertThat(o.processTree().snapshot().pids()).containsExactly(100, 101, 102, 103);
+  }
+
+  @Test
+  void maintain_staleProcessList_isRefreshed() throws InterruptedException {
+    preforkApp();
+    SocketOwnership o = ownership(options().refreshInterval(Duration.ofMillis(10)));
+    proc.process(106, 100, "gunicorn: worker [app:app]", 500);
+    Thread.sleep(20);
+
+    o.maintain();
+
+    assertThat(o.processTree().snapshot().pids()).contains(106);
+  }
+
+  @Test
+  void processTree_tryRefreshPastDeadline_keepsTheLastSnapshot() {
+    preforkApp();
+    ProcessTree tree = new ProcessTree(dir, APP_PORT);
+    ProcessTree.Snapshot first = tree.refresh();
+    proc.exit(103).exit(102).exit(101).exit(100).process(300, 1, "app restarted", 500);
+
+    assertThat(tree.tryRefresh(System.nanoTime() - 1)).isNull();
+    assertThat(tree.snapshot()).isSameAs(first);
+  }
+
+  @Test
   void processTree_preforkApp_isListenersAndDescendants_notOthers() {
     preforkApp();
 
