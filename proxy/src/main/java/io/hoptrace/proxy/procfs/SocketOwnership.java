@@ -269,10 +269,10 @@ public final class SocketOwnership {
   }
 
   /**
-   * The owners of several connections, in order, within one lookup budget: one read of the TCP
-   * tables and one pass over the app's fds answer them all. Use it when one outbound call needs the
-   * owners of every in-flight inbound connection too: the kernel's cost of producing {@code
-   * /proc/net/tcp} does not depend on how many rows are wanted.
+   * The owners of several connections, in order (an unmodifiable list), within one lookup budget:
+   * one read of the TCP tables and one pass over the app's fds answer them all. Use it when one
+   * outbound call needs the owners of every in-flight inbound connection too: the kernel's cost of
+   * producing {@code /proc/net/tcp} does not depend on how many rows are wanted.
    */
   public List<OwnerLookup> ownerPids(List<SocketKey> keys) {
     requireNonNull(keys, "keys");
@@ -284,7 +284,7 @@ public final class SocketOwnership {
     if (!usable(deadline)) {
       unavailable.add(n);
       Arrays.fill(results, OwnerLookup.UNAVAILABLE);
-      return Arrays.asList(results);
+      return List.of(results);
     }
     int pending = 0;
     SocketKey[] pendingKeys = new SocketKey[n];
@@ -320,7 +320,7 @@ public final class SocketOwnership {
         }
       }
     }
-    return Arrays.asList(results);
+    return List.of(results);
   }
 
   /** Drops the cached owner of a connection: call when it closes. */
