@@ -64,10 +64,12 @@ public final class ProcNetTcp {
   }
 
   /**
-   * The inodes of several connections in one pass over each file: the kernel's cost of producing
-   * the file is a walk of the whole TCP hash table, whatever the number of rows, so a batch costs
-   * about what one lookup does. {@code inodes[i]} receives the inode of {@code keys[i]} or {@link
-   * #NOT_FOUND}; returns false if the deadline passed first (inodes then partly filled).
+   * The inodes of several connections in one pass over each file. The kernel produces the file page
+   * by page by walking its TCP hash table bucket by bucket, so the cost is the walk up to the
+   * furthest row wanted (a full walk for one that is absent), whatever the number of rows: a batch
+   * costs little more than its most expensive member. {@code inodes[i]} receives the inode of
+   * {@code keys[i]} or {@link #NOT_FOUND}; returns false if the deadline passed first (inodes then
+   * partly filled).
    */
   public boolean connectionInodes(SocketKey[] keys, long[] inodes, long deadlineNanos) {
     Arrays.fill(inodes, 0, keys.length, NOT_FOUND);

@@ -271,8 +271,9 @@ public final class SocketOwnership {
   /**
    * The owners of several connections, in order (an unmodifiable list), within one lookup budget:
    * one read of the TCP tables and one pass over the app's fds answer them all. Use it when one
-   * outbound call needs the owners of every in-flight inbound connection too: the kernel's cost of
-   * producing {@code /proc/net/tcp} does not depend on how many rows are wanted.
+   * outbound call needs the owners of every in-flight inbound connection too: producing {@code
+   * /proc/net/tcp} costs the kernel a walk of its TCP hash up to the furthest row wanted, however
+   * many rows that is, so one batch costs far less than a lookup per connection.
    */
   public List<OwnerLookup> ownerPids(List<SocketKey> keys) {
     requireNonNull(keys, "keys");
