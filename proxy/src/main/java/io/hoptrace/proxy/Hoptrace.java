@@ -3,6 +3,7 @@ package io.hoptrace.proxy;
 import static java.util.Objects.requireNonNull;
 
 import io.hoptrace.config.Settings;
+import io.hoptrace.correlation.InboundRegistry;
 import io.hoptrace.proxy.admin.AdminHandler;
 import io.hoptrace.proxy.inbound.InboundHandlers;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
@@ -15,6 +16,9 @@ import io.undertow.server.handlers.GracefulShutdownHandler;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -30,6 +34,8 @@ public final class Hoptrace implements AutoCloseable {
   private final ProxyMetrics metrics;
   private final SpanLogWriter spanLog;
   private final UpstreamClient upstream;
+  private final InboundRegistry registry;
+  private final ScheduledExecutorService ringTimer;
   private final GracefulShutdownHandler inbound;
   private final Undertow undertow;
   private final InetSocketAddress inboundAddress;
@@ -45,11 +51,41 @@ public final class Hoptrace implements AutoCloseable {
     metrics.gauge("hoptrace.spanlog.dropped", spanLog::dropped);
     metrics.gauge("hoptrace.spanlog.failed", spanLog::failed);
     metrics.gauge("hoptrace.spanlog.queued", spanLog::queued);
+    this.registry =
+        InboundRegistry.newBuilder()
+            .generations(settings.ring().generations())
+            .period(settings.ring().period())
+            .capPerGeneration(settings.ring().cap())
+            .build();
+    metrics.gauge("hoptrace.ring.size", registry::size);
+    metrics.gauge("hoptrace.ring.held", registry::heldEntries);
+    metrics.gauge("hoptrace.ring.refused", registry::refusedCount);
+    metrics.gauge("hoptrace.ring.inflight", registry::inFlightCount);
+    // The ring also advances lazily on use; the timer frees memory when no request comes.
+    this.ringTimer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "hoptrace-ring");
+              t.setDaemon(true);
+              return t;
+            });
+    long periodMillis = Math.max(1, settings.ring().period().toMillis());
+    var unused =
+        ringTimer.scheduleAtFixedRate(
+            registry::advanceIfDue, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
     this.upstream = new UpstreamClient(settings.upstream());
     UpstreamForwarder forwarder =
         new UpstreamForwarder(upstream, settings.upstream().responseTimeout());
     this.inbound =
-        new GracefulShutdownHandler(InboundHandlers.create(settings, forwarder, spanLog, metrics));
+        new GracefulShutdownHandler(
+            InboundHandlers.create(
+                settings,
+                Propagators.extractor(settings.propagation()),
+                Propagators.injector(settings.propagation()),
+                registry,
+                forwarder,
+                spanLog,
+                metrics));
 
     Undertow.Builder builder =
         Undertow.builder()
@@ -72,6 +108,7 @@ public final class Hoptrace implements AutoCloseable {
       undertow.start();
     } catch (RuntimeException e) {
       upstream.close();
+      ringTimer.shutdownNow();
       spanLog.close();
       throw e;
     }
@@ -116,6 +153,11 @@ public final class Hoptrace implements AutoCloseable {
     return metrics;
   }
 
+  /** The inbound requests the outbound hop links its calls to. */
+  public InboundRegistry registry() {
+    return registry;
+  }
+
   public Settings settings() {
     return settings;
   }
@@ -138,6 +180,7 @@ public final class Hoptrace implements AutoCloseable {
     }
     undertow.stop();
     upstream.close();
+    ringTimer.shutdownNow();
     spanLog.close(); // after the listeners: the last completion listeners have offered their lines
   }
 

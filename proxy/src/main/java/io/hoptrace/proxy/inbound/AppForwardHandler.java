@@ -3,6 +3,10 @@ package io.hoptrace.proxy.inbound;
 import io.hoptrace.config.HostPort;
 import io.hoptrace.config.Settings;
 import io.hoptrace.context.TraceContext;
+import io.hoptrace.correlation.InboundRegistry;
+import io.hoptrace.correlation.InboundRequest;
+import io.hoptrace.propagation.Injector;
+import io.hoptrace.propagation.w3c.TraceresponseCodec;
 import io.hoptrace.proxy.upstream.Carriers;
 import io.hoptrace.proxy.upstream.ForwardHooks;
 import io.hoptrace.proxy.upstream.UpstreamForwarder;
@@ -20,11 +24,16 @@ final class AppForwardHandler implements HttpHandler, ForwardHooks {
   private final UpstreamForwarder forwarder;
   private final HostPort app;
   private final String requestIdHeader;
+  private final Injector injector;
+  private final InboundRegistry registry;
   private final boolean traceresponse;
   private final boolean respondRequestId;
 
-  AppForwardHandler(Settings settings, UpstreamForwarder forwarder) {
+  AppForwardHandler(
+      Settings settings, UpstreamForwarder forwarder, Injector injector, InboundRegistry registry) {
     this.forwarder = forwarder;
+    this.injector = injector;
+    this.registry = registry;
     this.app = settings.app();
     this.requestIdHeader = settings.propagation().requestIdHeader();
     this.traceresponse = settings.response().traceresponse();
@@ -38,13 +47,15 @@ final class AppForwardHandler implements HttpHandler, ForwardHooks {
 
   @Override
   public void proxyToServerHeaders(HttpServerExchange exchange, HttpFields.Mutable headers) {
-    InboundExchange state = exchange.getAttachment(InboundExchange.KEY);
-    TraceContext server = state.server;
-    if (server == null) return;
-    Carriers.JETTY_SETTER.set(headers, "traceparent", traceparent(server));
-    if (state.requestId != null) {
-      Carriers.JETTY_SETTER.set(headers, requestIdHeader, state.requestId);
-    }
+    TraceContext server = exchange.getAttachment(InboundExchange.KEY).server;
+    // Replaces every trace header the caller sent: nothing invalid or stale reaches the app.
+    if (server != null) injector.inject(server, headers, Carriers.JETTY_SETTER);
+  }
+
+  @Override
+  public void proxyToServerCommitted(HttpServerExchange exchange) {
+    InboundRequest registered = exchange.getAttachment(InboundExchange.KEY).registered;
+    if (registered != null) registry.delivered(registered, registry.ticker().read());
   }
 
   @Override
@@ -53,20 +64,11 @@ final class AppForwardHandler implements HttpHandler, ForwardHooks {
     InboundExchange state = exchange.getAttachment(InboundExchange.KEY);
     if (state == null || state.server == null) return;
     if (traceresponse) {
-      Carriers.UNDERTOW_SETTER.set(headers, "traceresponse", traceparent(state.server));
+      Carriers.UNDERTOW_SETTER.set(
+          headers, TraceresponseCodec.NAME, TraceresponseCodec.toString(state.server));
     }
     if (respondRequestId && state.requestId != null) {
       Carriers.UNDERTOW_SETTER.set(headers, requestIdHeader, state.requestId);
     }
-  }
-
-  // Interim until the codecs land: the W3C version-00 form of a context.
-  private static String traceparent(TraceContext context) {
-    return "00-"
-        + context.traceIdString()
-        + "-"
-        + context.spanIdString()
-        + "-"
-        + (context.sampled() ? "01" : "00");
   }
 }

@@ -104,6 +104,7 @@ public final class UpstreamForwarder {
           }
         });
     proxyToServerRequest.onRequestBegin(r -> listener.connected = true);
+    proxyToServerRequest.onRequestCommit(r -> hooks.proxyToServerCommitted(exchange));
     listener.timeout =
         exchange
             .getIoThread()
