@@ -92,8 +92,10 @@ public final class Hoptrace implements AutoCloseable {
             .setIoThreads(Math.max(1, Runtime.getRuntime().availableProcessors()))
             .setWorkerThreads(4)
             .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
-            .setServerOption(
-                UndertowOptions.MAX_ENTITY_SIZE, Long.MAX_VALUE) // streamed, never held
+            // Bodies are streamed, never held: no size cap.
+            .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, Long.MAX_VALUE)
+            // Pass on what real clients send (a raw | or {} in a path): the app decides, not us.
+            .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, true)
             .setServerOption(
                 UndertowOptions.IDLE_TIMEOUT, (int) settings.upstream().idleTimeout().toMillis())
             .addHttpListener(settings.inbound().port(), settings.inbound().host(), inbound);
