@@ -114,6 +114,14 @@ class InboundProxyTest extends InboundHarness {
   }
 
   @Test
+  void largeHeaders_passThrough() throws Exception {
+    start();
+    String big = "v".repeat(20_000);
+    assertThat(get("/", "X-Big", big).statusCode()).isEqualTo(200);
+    assertThat(app.take().header("X-Big")).isEqualTo(big);
+  }
+
+  @Test
   void keepAlive_reusesPooledConnectionToTheApp() throws Exception {
     start();
     get("/a");
