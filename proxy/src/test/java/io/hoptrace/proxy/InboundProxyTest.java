@@ -364,7 +364,7 @@ class InboundProxyTest extends InboundHarness {
         .contains("hoptrace_spanlog_written")
         .contains("hoptrace_spanlog_dropped 0.0")
         .contains("hoptrace_upstream_errors_timeout_total 0.0")
-        .contains("hoptrace_inbound_inflight")
+        .contains("hoptrace_inbound_inflight 0.0")
         .contains("hoptrace_inbound_context_started_total 1.0")
         .contains("hoptrace_ring_size 1.0")
         .contains("hoptrace_ring_refused 0.0");

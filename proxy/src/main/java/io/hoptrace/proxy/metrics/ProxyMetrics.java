@@ -1,6 +1,5 @@
 package io.hoptrace.proxy.metrics;
 
-import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
@@ -13,6 +12,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
@@ -44,7 +44,8 @@ public final class ProxyMetrics {
   private final PrometheusRegistry prometheus = new PrometheusRegistry();
   private final Map<Hop, Meter> requests = new EnumMap<>(Hop.class);
   private final Map<Hop, Timer> latency = new EnumMap<>(Hop.class);
-  private final Map<Hop, Counter> inFlight = new EnumMap<>(Hop.class);
+  // A gauge, not a Dropwizard Counter: the bridge would export a counter as *_total.
+  private final Map<Hop, AtomicLong> inFlight = new EnumMap<>(Hop.class);
   private final Map<UpstreamError, Meter> upstreamErrors = new EnumMap<>(UpstreamError.class);
   private final Meter extracted;
   private final Meter started;
@@ -54,7 +55,9 @@ public final class ProxyMetrics {
     for (Hop hop : Hop.values()) {
       requests.put(hop, registry.meter("hoptrace." + hop.label + ".requests"));
       latency.put(hop, registry.timer("hoptrace." + hop.label + ".latency"));
-      inFlight.put(hop, registry.counter("hoptrace." + hop.label + ".inflight"));
+      AtomicLong gauge = new AtomicLong();
+      inFlight.put(hop, gauge);
+      registry.register("hoptrace." + hop.label + ".inflight", (Gauge<Long>) gauge::get);
     }
     for (UpstreamError kind : UpstreamError.values()) {
       upstreamErrors.put(
@@ -75,15 +78,15 @@ public final class ProxyMetrics {
   }
 
   public void requestStarted(Hop hop) {
-    inFlight.get(hop).inc();
+    inFlight.get(hop).incrementAndGet();
   }
 
   public void requestEnded(Hop hop) {
-    inFlight.get(hop).dec();
+    inFlight.get(hop).decrementAndGet();
   }
 
   public long inFlight(Hop hop) {
-    return inFlight.get(hop).getCount();
+    return inFlight.get(hop).get();
   }
 
   /** Counts what became of a caller's trace context, by its {@code hoptrace.context} value. */
