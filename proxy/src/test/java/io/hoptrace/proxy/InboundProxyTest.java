@@ -222,6 +222,34 @@ class InboundProxyTest extends InboundHarness {
   }
 
   @Test
+  void expect100Continue_refusedByTheApp_reachesTheCaller_withoutTheBody() throws Exception {
+    try (RawUpstream raw = new RawUpstream(RawUpstream.Mode.REJECT)) {
+      start("app", "127.0.0.1:" + raw.port());
+      Path body = dir.resolve("body.bin");
+      java.nio.file.Files.write(body, new byte[5_000_000]);
+      Process curl =
+          new ProcessBuilder(
+                  "curl",
+                  "-sv",
+                  "--max-time",
+                  "10",
+                  "--expect100-timeout",
+                  "5",
+                  "-H",
+                  "Expect: 100-continue",
+                  "--data-binary",
+                  "@" + body,
+                  uri("/upload").toString())
+              .redirectErrorStream(true)
+              .start();
+      String output = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      curl.waitFor();
+      assertThat(output).contains("HTTP/1.1 417").doesNotContain("100 Continue");
+      assertThat(tag(SpanLines.line(spanLog, 1), "http.status_code")).isEqualTo("417");
+    }
+  }
+
+  @Test
   void appDown_answers502_withErrorSpan() throws Exception {
     int closedPort;
     try (java.net.ServerSocket s =
