@@ -2,6 +2,7 @@ package io.hoptrace.proxy.upstream;
 
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderMap;
+import java.net.SocketAddress;
 import org.eclipse.jetty.http.HttpFields;
 
 /**
@@ -17,6 +18,14 @@ public interface ForwardHooks {
    * a Jetty thread (the only hook that is), so it may only touch thread-safe state.
    */
   default void proxyToServerCommitted(HttpServerExchange exchange) {}
+
+  /**
+   * The connection that will carry the proxyToServerRequest has been chosen, before anything is
+   * sent on it: {@code proxySide} is hoptrace's local address of it, {@code serverSide} the
+   * upstream's. Called on a Jetty thread (or the caller's), so it may only touch thread-safe state.
+   */
+  default void proxyToServerConnection(
+      HttpServerExchange exchange, SocketAddress proxySide, SocketAddress serverSide) {}
 
   /** Last change to the response headers going back to the client (also on a 502/504). */
   void proxyToClientHeaders(HttpServerExchange exchange, HeaderMap headers);

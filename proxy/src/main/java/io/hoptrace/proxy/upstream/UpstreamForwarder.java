@@ -113,7 +113,17 @@ public final class UpstreamForwarder {
             next.proceed();
           }
         });
-    proxyToServerRequest.onRequestBegin(r -> listener.connected = true);
+    proxyToServerRequest.onRequestBegin(
+        r -> {
+          listener.connected = true;
+          org.eclipse.jetty.client.Connection connection = r.getConnection();
+          if (connection == null) return;
+          java.net.SocketAddress local = connection.getLocalSocketAddress();
+          java.net.SocketAddress remote = connection.getRemoteSocketAddress();
+          if (local != null && remote != null) {
+            hooks.proxyToServerConnection(exchange, local, remote);
+          }
+        });
     proxyToServerRequest.onRequestCommit(r -> hooks.proxyToServerCommitted(exchange));
     listener.timeout =
         exchange

@@ -1,0 +1,112 @@
+package io.hoptrace.proxy.procfs;
+
+import static java.util.Objects.requireNonNull;
+
+import io.hoptrace.correlation.CandidateFilter;
+import io.hoptrace.correlation.InboundRequest;
+import io.hoptrace.correlation.OutboundCall;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The {@code process} evidence as the correlator's {@link CandidateFilter}: one batch lookup of the
+ * owner of the app's outbound connection ({@link OutboundCall#connectionKey()}) and of every
+ * candidate's app-side connection ({@link InboundRequest#connectionKey()}), both {@link
+ * SocketKey}s, then {@link ProcessLinker#narrow}.
+ *
+ * <p>The correlator asks only when it would otherwise infer among two or more requests in flight,
+ * so the lookup (bounded by {@code procfs.lookup-budget}) never runs on the header, sole or root
+ * paths. It blocks: call it from a worker thread, never an I/O thread. Any failure (timeout,
+ * unavailable, a key missing) is "no evidence", never an exception.
+ */
+public final class ProcessEvidence implements CandidateFilter {
+  private final SocketOwnership ownership;
+  private final LongAdder asked = new LongAdder();
+  private final LongAdder process = new LongAdder();
+  private final LongAdder narrowed = new LongAdder();
+  private final LongAdder lookupNanos = new LongAdder();
+
+  public ProcessEvidence(SocketOwnership ownership) {
+    this.ownership = requireNonNull(ownership, "ownership");
+  }
+
+  @Override
+  public @Nullable Narrowing narrow(OutboundCall call, List<InboundRequest> candidates) {
+    if (!(call.connectionKey() instanceof SocketKey outbound)) return null;
+    long start = System.nanoTime();
+    asked.increment();
+    List<SocketKey> keys = new ArrayList<>(candidates.size() + 1);
+    keys.add(outbound);
+    for (InboundRequest r : candidates) {
+      if (r.connectionKey() instanceof SocketKey k) keys.add(k);
+    }
+    List<OwnerLookup> owners;
+    try {
+      owners = ownership.ownerPids(keys);
+    } finally {
+      lookupNanos.add(System.nanoTime() - start);
+    }
+    OwnerLookup caller = owners.get(0);
+    if (!caller.isFound()) return null;
+    Map<InboundRequest, Long> ownerOf = new HashMap<>(); // InboundRequest has identity equality
+    int next = 1;
+    for (InboundRequest r : candidates) {
+      if (r.connectionKey() instanceof SocketKey) {
+        ownerOf.put(r, pidOf(owners.get(next++)));
+      } else {
+        ownerOf.put(r, 0L); // not bound yet: unknown
+      }
+    }
+    ProcessLinker.Result<InboundRequest> result =
+        ProcessLinker.narrow(caller.pid(), candidates, r -> ownerOf.getOrDefault(r, 0L));
+    switch (result.kind()) {
+      case PROCESS -> {
+        process.increment();
+        return Narrowing.exact(result.single());
+      }
+      case NARROWED -> {
+        narrowed.increment();
+        return Narrowing.subset(result.candidates());
+      }
+      default -> {
+        return null;
+      }
+    }
+  }
+
+  private static long pidOf(OwnerLookup lookup) {
+    return switch (lookup.status()) {
+      case FOUND -> lookup.pid();
+      case UNOWNED -> ProcessLinker.NOBODY;
+      default -> 0L;
+    };
+  }
+
+  public SocketOwnership ownership() {
+    return ownership;
+  }
+
+  /** Calls the correlator asked about (two or more in flight, no header naming one). */
+  public long asked() {
+    return asked.sum();
+  }
+
+  /** Calls linked {@code process}. */
+  public long processLinks() {
+    return process.sum();
+  }
+
+  /** Calls whose candidates shrank to the calling worker's. */
+  public long narrowedLinks() {
+    return narrowed.sum();
+  }
+
+  /** Wall time spent in lookups, in total. */
+  public long lookupNanos() {
+    return lookupNanos.sum();
+  }
+}
