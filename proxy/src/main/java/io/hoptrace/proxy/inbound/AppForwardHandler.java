@@ -7,6 +7,7 @@ import io.hoptrace.correlation.InboundRegistry;
 import io.hoptrace.correlation.InboundRequest;
 import io.hoptrace.propagation.Injector;
 import io.hoptrace.propagation.w3c.TraceresponseCodec;
+import io.hoptrace.proxy.procfs.ProcessEvidence;
 import io.hoptrace.proxy.procfs.ProcessLinks;
 import io.hoptrace.proxy.procfs.SocketKey;
 import io.hoptrace.proxy.upstream.Carriers;
@@ -18,6 +19,7 @@ import io.undertow.util.HeaderMap;
 import io.undertow.util.Headers;
 import java.net.SocketAddress;
 import org.eclipse.jetty.http.HttpFields;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Stage 4: forwards to the app, handing it a {@code traceparent} that names this hop's SERVER span
@@ -70,13 +72,16 @@ final class AppForwardHandler implements HttpHandler, ForwardHooks {
    */
   @Override
   public void proxyToServerConnection(
-      HttpServerExchange exchange, SocketAddress proxySide, SocketAddress serverSide) {
+      HttpServerExchange exchange,
+      @Nullable SocketAddress proxySide,
+      @Nullable SocketAddress serverSide) {
     if (!bindConnections) return;
     InboundExchange state = exchange.getAttachment(InboundExchange.KEY);
     InboundRequest registered = state == null ? null : state.registered;
     if (registered == null) return;
+    // Always bound, so that "not bound" can mean "not sent yet" to the process evidence.
     SocketKey key = ProcessLinks.appSide(serverSide, proxySide);
-    if (key != null) registered.bindConnection(key);
+    registered.bindConnection(key != null ? key : ProcessEvidence.UNKNOWN_CONNECTION);
   }
 
   @Override

@@ -18,12 +18,28 @@ import org.jspecify.annotations.Nullable;
  * candidate's app-side connection ({@link InboundRequest#connectionKey()}), both {@link
  * SocketKey}s, then {@link ProcessLinker#narrow}.
  *
+ * <p>The inbound hop binds each request's key when Jetty has chosen the connection, before a byte
+ * of the request is sent ({@code AppForwardHandler.proxyToServerConnection}); a request whose
+ * address cannot be read is bound to {@link #UNKNOWN_CONNECTION}. So a candidate with no key yet is
+ * one the app has not received: it cannot have caused the call and counts as owned by {@link
+ * ProcessLinker#NOBODY}. Without that, every call made while another request is being connected
+ * would lose its exact link.
+ *
  * <p>The correlator asks only when it would otherwise infer among two or more requests in flight,
  * so the lookup (bounded by {@code procfs.lookup-budget}) never runs on the header, sole or root
  * paths. It blocks: call it from a worker thread, never an I/O thread. Any failure (timeout,
  * unavailable, a key missing) is "no evidence", never an exception.
  */
 public final class ProcessEvidence implements CandidateFilter {
+  /** Bound to a request whose connection's addresses could not be read: owner unknown. */
+  public static final Object UNKNOWN_CONNECTION =
+      new Object() {
+        @Override
+        public String toString() {
+          return "unknown connection";
+        }
+      };
+
   private final SocketOwnership ownership;
   private final LongAdder asked = new LongAdder();
   private final LongAdder process = new LongAdder();
@@ -57,8 +73,10 @@ public final class ProcessEvidence implements CandidateFilter {
     for (InboundRequest r : candidates) {
       if (r.connectionKey() instanceof SocketKey) {
         ownerOf.put(r, pidOf(owners.get(next++)));
+      } else if (r.connectionKey() == null) {
+        ownerOf.put(r, ProcessLinker.NOBODY); // not sent to the app yet (see above)
       } else {
-        ownerOf.put(r, 0L); // not bound yet: unknown
+        ownerOf.put(r, 0L); // unknown
       }
     }
     ProcessLinker.Result<InboundRequest> result =

@@ -117,12 +117,10 @@ public final class UpstreamForwarder {
         r -> {
           listener.connected = true;
           org.eclipse.jetty.client.Connection connection = r.getConnection();
-          if (connection == null) return;
-          java.net.SocketAddress local = connection.getLocalSocketAddress();
-          java.net.SocketAddress remote = connection.getRemoteSocketAddress();
-          if (local != null && remote != null) {
-            hooks.proxyToServerConnection(exchange, local, remote);
-          }
+          hooks.proxyToServerConnection(
+              exchange,
+              connection == null ? null : connection.getLocalSocketAddress(),
+              connection == null ? null : connection.getRemoteSocketAddress());
         });
     proxyToServerRequest.onRequestCommit(r -> hooks.proxyToServerCommitted(exchange));
     listener.timeout =
