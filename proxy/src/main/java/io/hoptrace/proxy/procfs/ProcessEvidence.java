@@ -45,6 +45,7 @@ public final class ProcessEvidence implements CandidateFilter {
   private final LongAdder process = new LongAdder();
   private final LongAdder narrowed = new LongAdder();
   private final LongAdder lookupNanos = new LongAdder();
+  private final LongAdder retried = new LongAdder();
 
   public ProcessEvidence(SocketOwnership ownership) {
     this.ownership = requireNonNull(ownership, "ownership");
@@ -55,29 +56,40 @@ public final class ProcessEvidence implements CandidateFilter {
     if (!(call.connectionKey() instanceof SocketKey outbound)) return null;
     long start = System.nanoTime();
     asked.increment();
-    List<SocketKey> keys = new ArrayList<>(candidates.size() + 1);
-    keys.add(outbound);
-    for (InboundRequest r : candidates) {
-      if (r.connectionKey() instanceof SocketKey k) keys.add(k);
-    }
-    List<OwnerLookup> owners;
     try {
-      owners = ownership.ownerPids(keys);
+      return narrow(outbound, candidates);
+    } catch (RuntimeException e) {
+      return null; // evidence is optional: never let it fail a call
     } finally {
       lookupNanos.add(System.nanoTime() - start);
     }
+  }
+
+  private @Nullable Narrowing narrow(SocketKey outbound, List<InboundRequest> candidates) {
+    int n = candidates.size();
+    // Read each key once: the inbound hop may bind one while this runs.
+    Object[] bound = new Object[n];
+    List<SocketKey> keys = new ArrayList<>(n + 1);
+    keys.add(outbound);
+    for (int i = 0; i < n; i++) {
+      bound[i] = candidates.get(i).connectionKey();
+      if (bound[i] instanceof SocketKey k) keys.add(k);
+    }
+    List<OwnerLookup> owners = retryNotFound(keys, ownership.ownerPids(keys));
     OwnerLookup caller = owners.get(0);
     if (!caller.isFound()) return null;
     Map<InboundRequest, Long> ownerOf = new HashMap<>(); // InboundRequest has identity equality
     int next = 1;
-    for (InboundRequest r : candidates) {
-      if (r.connectionKey() instanceof SocketKey) {
-        ownerOf.put(r, pidOf(owners.get(next++)));
-      } else if (r.connectionKey() == null) {
-        ownerOf.put(r, ProcessLinker.NOBODY); // not sent to the app yet (see above)
+    for (int i = 0; i < n; i++) {
+      long pid;
+      if (bound[i] instanceof SocketKey) {
+        pid = pidOf(owners.get(next++));
+      } else if (bound[i] == null) {
+        pid = ProcessLinker.NOBODY; // not sent to the app yet (see above)
       } else {
-        ownerOf.put(r, 0L); // unknown
+        pid = 0L; // unknown
       }
+      ownerOf.put(candidates.get(i), pid);
     }
     ProcessLinker.Result<InboundRequest> result =
         ProcessLinker.narrow(caller.pid(), candidates, r -> ownerOf.getOrDefault(r, 0L));
@@ -94,6 +106,29 @@ public final class ProcessEvidence implements CandidateFilter {
         return null;
       }
     }
+  }
+
+  /**
+   * Looks up once more the connections no row was found for. The kernel writes /proc/net/tcp a page
+   * at a time and resumes each page by position in its hash table, so a row can be skipped when
+   * other connections open or close between two pages, which a busy app does all the time. A second
+   * read (found owners are cached, so it reads only for the missing ones) recovers most of them;
+   * only this case pays for it.
+   */
+  private List<OwnerLookup> retryNotFound(List<SocketKey> keys, List<OwnerLookup> owners) {
+    List<SocketKey> again = new ArrayList<>(2);
+    for (int i = 0; i < owners.size(); i++) {
+      if (owners.get(i).status() == OwnerLookup.Status.NOT_FOUND) again.add(keys.get(i));
+    }
+    if (again.isEmpty()) return owners;
+    retried.increment();
+    List<OwnerLookup> second = ownership.ownerPids(again);
+    List<OwnerLookup> merged = new ArrayList<>(owners);
+    int j = 0;
+    for (int i = 0; i < merged.size(); i++) {
+      if (merged.get(i).status() == OwnerLookup.Status.NOT_FOUND) merged.set(i, second.get(j++));
+    }
+    return merged;
   }
 
   private static long pidOf(OwnerLookup lookup) {
@@ -121,6 +156,11 @@ public final class ProcessEvidence implements CandidateFilter {
   /** Calls whose candidates shrank to the calling worker's. */
   public long narrowedLinks() {
     return narrowed.sum();
+  }
+
+  /** Calls whose lookup was repeated for connections with no row found. */
+  public long retried() {
+    return retried.sum();
   }
 
   /** Wall time spent in lookups, in total. */
