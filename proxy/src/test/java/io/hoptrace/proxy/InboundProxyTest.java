@@ -284,6 +284,52 @@ class InboundProxyTest extends InboundHarness {
   }
 
   @Test
+  void concurrentRequests_allAnswered_eachWithOneSpan() throws Exception {
+    start();
+    int total = 400;
+    java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(16);
+    List<CompletableFuture<HttpResponse<String>>> responses = new java.util.ArrayList<>();
+    for (int i = 0; i < total; i++) {
+      window.acquire();
+      HttpRequest request =
+          i % 2 == 0
+              ? HttpRequest.newBuilder(uri("/echo?i=" + i)).build()
+              : HttpRequest.newBuilder(uri("/echo?i=" + i))
+                  .POST(HttpRequest.BodyPublishers.ofString("body " + i))
+                  .build();
+      responses.add(
+          client
+              .sendAsync(request, HttpResponse.BodyHandlers.ofString())
+              .whenComplete((r, e) -> window.release()));
+    }
+    for (int i = 0; i < total; i++) {
+      HttpResponse<String> response = responses.get(i).get(10, TimeUnit.SECONDS);
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.body()).isEqualTo(i % 2 == 0 ? "" : "body " + i);
+    }
+    assertThat(SpanLines.await(spanLog, total)).hasSize(total);
+    assertThat(hoptrace.metrics().inFlight(io.hoptrace.proxy.metrics.ProxyMetrics.Hop.INBOUND))
+        .isZero();
+  }
+
+  @Test
+  void clientGoneMidDownload_doesNotWedgeTheProxy() throws Exception {
+    start();
+    try (Socket socket = new Socket()) {
+      socket.connect(hoptrace.inboundAddress(), 2000);
+      socket
+          .getOutputStream()
+          .write(
+              "GET /source?bytes=100000000 HTTP/1.1\r\nHost: x\r\n\r\n"
+                  .getBytes(StandardCharsets.US_ASCII));
+      socket.getInputStream().readNBytes(100_000); // some of it, then hang up
+    }
+    String span = SpanLines.line(spanLog, 1);
+    assertThat(tag(span, "error")).startsWith("client abort");
+    assertThat(get("/echo").statusCode()).isEqualTo(200); // still serving
+  }
+
+  @Test
   void adminListener_isOffUnlessConfigured() throws Exception {
     start();
     assertThat(hoptrace.adminAddress()).isNull();
@@ -310,7 +356,9 @@ class InboundProxyTest extends InboundHarness {
         .contains("hoptrace_spanlog_written")
         .contains("hoptrace_spanlog_dropped 0.0")
         .contains("hoptrace_upstream_errors_timeout_total 0.0")
-        .contains("hoptrace_inbound_inflight");
+        .contains("hoptrace_inbound_inflight")
+        .contains("hoptrace_ring_size 1.0")
+        .contains("hoptrace_ring_refused 0.0");
 
     app.close();
     assertThat(adminGet(base + "/readyz").statusCode()).isEqualTo(503);

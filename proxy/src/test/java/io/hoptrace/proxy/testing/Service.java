@@ -43,7 +43,8 @@ public final class Service implements AutoCloseable {
 
   /** What the app does for each inbound request, given a way to call out. */
   public interface Behaviour {
-    String handle(HttpExchange exchange, Outbound outbound) throws Exception;
+    /** The response body; null leaves the request unanswered (and its thread free). */
+    @Nullable String handle(HttpExchange exchange, Outbound outbound) throws Exception;
   }
 
   /** The app's outbound client: through hoptrace's forward proxy, forwarding per policy. */
@@ -102,8 +103,9 @@ public final class Service implements AutoCloseable {
           byte[] body;
           int status = 200;
           try {
-            body =
-                behaviour.handle(exchange, new Outbound(exchange)).getBytes(StandardCharsets.UTF_8);
+            String text = behaviour.handle(exchange, new Outbound(exchange));
+            if (text == null) return; // a request that never finishes (its thread is free)
+            body = text.getBytes(StandardCharsets.UTF_8);
           } catch (Exception e) {
             status = 500;
             body = e.toString().getBytes(StandardCharsets.UTF_8);
