@@ -197,24 +197,25 @@ public final class DemoCommand {
     for (Path p : system.spanLogs()) out.println("  " + p);
     out.println();
     out.println("Try next");
-    out.println(
-        "  " + launcher + " traces " + logs + "                  # every trace, newest first");
+    List<String[]> next = new ArrayList<>();
+    next.add(new String[] {launcher + " traces " + logs, "every trace, newest first"});
     if (example != null) {
-      out.println(
-          "  "
-              + launcher
-              + " traces "
-              + logs
-              + " --trace "
-              + example.traceId().substring(0, 12)
-              + "   # the waterfall above");
+      next.add(
+          new String[] {
+            launcher + " traces " + logs + " --trace " + example.traceId().substring(0, 12),
+            "the waterfall above"
+          });
     }
-    out.println("  " + launcher + " traces " + logs + " --serve 0        # the waterfall page");
+    next.add(new String[] {launcher + " traces " + logs + " --serve 0", "the waterfall page"});
     if (!o.keepRunning) {
-      out.println(
-          "  "
-              + launcher
-              + " demo --keep-running                       # leave the services up to curl them");
+      next.add(new String[] {launcher + " demo --keep-running", "leave the services up to curl"});
+    }
+    int width = 0;
+    for (String[] n : next) width = Math.max(width, n[0].length());
+    for (String[] n : next) {
+      out.println("  " + n[0] + " ".repeat(width - n[0].length()) + "   # " + n[1]);
+    }
+    if (!o.keepRunning) {
       out.printf(Locale.ROOT, "%ndone in %.1f s%n", (System.nanoTime() - started) / 1e9);
       out.flush();
       return failed == 0 && example != null ? 0 : 1;
