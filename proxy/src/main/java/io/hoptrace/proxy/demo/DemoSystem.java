@@ -2,6 +2,7 @@ package io.hoptrace.proxy.demo;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -199,18 +200,39 @@ final class DemoSystem implements AutoCloseable {
     }
   }
 
-  /** Stops the timer, then front, orders and inventory (callers first); span logs are complete. */
+  /**
+   * Stops the timer (after its call in progress, if any), then the three services side by side
+   * (each drains its hoptrace: nothing is in flight by now, and closing one by one would add up the
+   * listeners' shutdown times); when this returns every span line is in the files.
+   */
   @Override
   public void close() {
     closed = true;
-    timer.interrupt();
+    // A timer call in progress finishes first (it holds the write side): interrupting it would
+    // leave a CLIENT span for a call that never reached inventory.
     try {
+      boolean quietNow = quiet.writeLock().tryLock(15, TimeUnit.SECONDS); // calls time out in 10 s
+      try {
+        timer.interrupt();
+      } finally {
+        if (quietNow) quiet.writeLock().unlock();
+      }
       timer.join(TimeUnit.SECONDS.toMillis(5));
+    } catch (InterruptedException e) {
+      timer.interrupt();
+      Thread.currentThread().interrupt();
+    }
+    List<Thread> closing = new ArrayList<>();
+    for (DemoService s : services()) {
+      Thread t = new Thread(s::close, "demo-close-" + s.name);
+      t.setDaemon(true);
+      t.start();
+      closing.add(t);
+    }
+    try {
+      for (Thread t : closing) t.join(TimeUnit.SECONDS.toMillis(10));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    front.close();
-    orders.close();
-    inventory.close();
   }
 }
