@@ -183,6 +183,13 @@ final class DemoReport {
       c.append(e.getKey()).append(' ').append(e.getValue());
     }
     out.println("  hoptrace.context on " + serverSpans + " SERVER spans: " + c);
+    if (links.getOrDefault("inferred", 0) > 0) {
+      out.println(
+          "  Inferred spans carry hoptrace.candidates and the score that decided. Apps that");
+      out.println(
+          "  copy the traceparent or X-Request-Id they receive onto their calls get header");
+      out.println("  links, which are exact.");
+    }
     out.println(
         "  orders' timer made "
             + backgroundCalls
