@@ -48,23 +48,25 @@ public final class RedisObserver
   /** A connection-mode command was sent: client bytes after it are not parsed. */
   boolean requestsStopped;
 
-  long bytesSentSinceStop;
+  // The whole connection's, reported by the connection span when there is one.
+  long bytesSent;
+  long bytesReceived;
+
+  /** Any byte seen either way: a connection that fails before any is a failed connect. */
+  boolean sawBytes;
+
+  final long openedMicros;
 
   public RedisObserver(SpanRecorder recorder) {
     this.recorder = requireNonNull(recorder, "recorder");
+    this.openedMicros = recorder.nowMicros();
   }
 
   @Override
   public void onClientBytes(ByteBuffer chunk) {
-    ConnectionSpan c = connection;
-    if (c != null) {
-      c.addBytesSent(chunk.remaining());
-      return;
-    }
-    if (requestsStopped) {
-      bytesSentSinceStop += chunk.remaining();
-      return;
-    }
+    sawBytes = true;
+    bytesSent += chunk.remaining();
+    if (connection != null || requestsStopped) return;
     chunkMicros = recorder.nowMicros();
     requests.feed(chunk);
     if (requests.failed()) fallBack("unparsable command", null, chunkMicros);
@@ -72,18 +74,12 @@ public final class RedisObserver
 
   @Override
   public void onServerBytes(ByteBuffer chunk) {
-    ConnectionSpan c = connection;
-    if (c != null) {
-      c.addBytesReceived(chunk.remaining());
-      return;
-    }
+    sawBytes = true;
+    bytesReceived += chunk.remaining();
+    if (connection != null) return;
     chunkMicros = recorder.nowMicros();
-    int before = chunk.position();
     replies.feed(chunk);
-    c = connection;
-    // Bytes after the reply that switched modes belong to the connection span.
-    if (c != null) c.addBytesReceived(chunk.limit() - before);
-    else if (replies.failed()) fallBack("unparsable reply", null, chunkMicros);
+    if (connection == null && replies.failed()) fallBack("unparsable reply", null, chunkMicros);
   }
 
   @Override
@@ -150,12 +146,21 @@ public final class RedisObserver
   public void onClose(@Nullable String error) {
     ConnectionSpan c = connection;
     if (c != null) {
+      c.addBytesSent(bytesSent);
+      c.addBytesReceived(bytesReceived);
       if (fallbackReason != null) {
         c.finish(
             error, "db.system", "redis", "hoptrace.tcp.fallback", requireNonNull(fallbackReason));
       } else {
         c.finish(error, "db.system", "redis", "db.operation", requireNonNull(connectionOperation));
       }
+      return;
+    }
+    if (!sawBytes && error != null) {
+      // The upstream refused or reset the connection before the app could send anything: the
+      // app's call failed, so it gets a span.
+      new ConnectionSpan(recorder, "redis connect", openedMicros)
+          .finish(error, "db.system", "redis");
       return;
     }
     failPending(error != null ? error : "connection closed before the reply");
@@ -191,7 +196,6 @@ public final class RedisObserver
     connectionOperation = command.command.name;
     ConnectionSpan c =
         new ConnectionSpan(recorder, command.command.spanName, command.startMicros, command.link);
-    c.addBytesSent(bytesSentSinceStop);
     connection = c;
     // Commands pipelined behind it are part of the connection span now.
     pending.clear();
