@@ -3,6 +3,7 @@ package io.hoptrace.proxy.tcp.redis;
 import static java.util.Objects.requireNonNull;
 
 import io.hoptrace.proxy.tcp.ConnectionSpan;
+import io.hoptrace.proxy.tcp.ErrorText;
 import io.hoptrace.proxy.tcp.ProtocolObserver;
 import io.hoptrace.proxy.tcp.SpanRecorder;
 import io.hoptrace.proxy.tcp.TcpLink;
@@ -24,8 +25,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Tags: {@code db.system=redis}, {@code db.operation} (uppercase name), {@code
  * db.redis.key_count}, {@code db.redis.reply_type}, and {@code error} for error replies (the
- * message up to its first quote: Redis quotes arguments in its errors and values are never
- * recorded).
+ * message with its quoted parts redacted, see {@link ErrorText}: Redis quotes arguments in its
+ * errors and values are never recorded).
  */
 public final class RedisObserver
     implements ProtocolObserver, RespRequestParser.Handler, RespReplyParser.Handler {
@@ -120,7 +121,7 @@ public final class RedisObserver
     tagCommand(span, command);
     span.tag("db.redis.reply_type", replyType(reply));
     if (reply.isError()) {
-      span.tag("error", errorText(reply.line(), reply.lineLength()));
+      span.tag("error", ErrorText.redact(reply.line(), 0, reply.lineLength(), 128));
     } else if (reply.type() == '+' && isQueued(reply)) {
       span.tag("db.redis.transaction", "queued");
     }
@@ -269,23 +270,6 @@ public final class RedisObserver
       case '~' -> "set";
       default -> "unknown";
     };
-  }
-
-  /**
-   * The error's text up to its first quote, printable ASCII only: {@code ERR unknown command 'FOO',
-   * with args beginning with: 'secret'} becomes {@code ERR unknown command}.
-   */
-  static String errorText(byte[] line, int length) {
-    StringBuilder s = new StringBuilder(length);
-    for (int i = 0; i < length; i++) {
-      int c = line[i] & 0xff;
-      if (c == '\'' || c == '"' || c == '`') break;
-      s.append(c >= 0x20 && c < 0x7f ? (char) c : '?');
-    }
-    int end = s.length();
-    while (end > 0 && (s.charAt(end - 1) == ' ' || s.charAt(end - 1) == ',')) end--;
-    s.setLength(end);
-    return s.length() > 0 ? s.toString() : "error";
   }
 
   /** A command sent and not yet answered. */
