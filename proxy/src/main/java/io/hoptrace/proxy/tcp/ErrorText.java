@@ -15,7 +15,7 @@ public final class ErrorText {
     int end = offset + length;
     for (int i = offset; i < end && s.length() < max; i++) {
       int c = message[i] & 0xff;
-      if (c == '\'' || c == '"' || c == '`') {
+      if ((c == '\'' || c == '"' || c == '`') && !wordBefore(message, offset, i)) {
         int j = i + 1;
         while (j < end && (message[j] & 0xff) != c) j++;
         s.append('?');
@@ -30,5 +30,12 @@ public final class ErrorText {
     while (n > 0 && s.charAt(n - 1) == ' ') n--;
     s.setLength(n);
     return s.length() > 0 ? s.toString() : "error";
+  }
+
+  /** An apostrophe inside a word ({@code doesn't}) opens no quote. */
+  private static boolean wordBefore(byte[] message, int offset, int i) {
+    if (i == offset) return false;
+    int c = message[i - 1] & 0xff;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
   }
 }

@@ -236,7 +236,11 @@ public final class MysqlObserver implements ProtocolObserver, PacketReader.Handl
           from < 0
               ? "?"
               : SqlNormalizer.normalize(
-                  p.payload(), from, p.capturedLength() - from, MAX_STATEMENT);
+                  p.payload(),
+                  from,
+                  p.capturedLength() - from,
+                  MAX_STATEMENT,
+                  p.payloadLength() > p.capturedLength());
       c.operation = SqlNormalizer.operation(c.statement);
     } else if (type == COM_STMT_EXECUTE || type == COM_STMT_BULK_EXECUTE) {
       c.statementId = (int) le(p, 1, 4);

@@ -13,10 +13,10 @@ final class SqlNormalizer {
 
   /**
    * Normalises {@code length} bytes of {@code sql} from {@code offset}; the result has at most
-   * {@code maxChars} characters plus {@code ...} when cut. An unterminated literal (the text was
-   * cut) still becomes {@code ?}.
+   * {@code maxChars} characters plus {@code ...} when cut, or when {@code inputCut} says the text
+   * is only the start of a longer statement. An unterminated literal still becomes {@code ?}.
    */
-  static String normalize(byte[] sql, int offset, int length, int maxChars) {
+  static String normalize(byte[] sql, int offset, int length, int maxChars, boolean inputCut) {
     byte[] out = new byte[maxChars + 1];
     int n = 0;
     int i = offset;
@@ -62,6 +62,9 @@ final class SqlNormalizer {
           break;
         }
         continue;
+      } else if (c == '-' && isDigit(next) && operatorBefore(out, n)) {
+        i = skipNumber(sql, i + 1, end); // a negative number: one literal, not "-?"
+        emit = -1;
       } else if (isDigit(c) && !(identifierBefore(out, n) && !space)) {
         i = skipNumber(sql, i, end);
         emit = -1;
@@ -96,7 +99,7 @@ final class SqlNormalizer {
     }
     if (n > maxChars) n = maxChars;
     String s = new String(out, 0, n, StandardCharsets.UTF_8);
-    return truncated ? s + "..." : s;
+    return truncated || inputCut ? s + "..." : s;
   }
 
   private static int put(byte[] out, int n, int b) {
@@ -122,6 +125,15 @@ final class SqlNormalizer {
         || c == '_'
         || c == '$'
         || c >= 0x80;
+  }
+
+  /** The output so far ends where a value is expected: {@code (}, {@code ,}, a comparison. */
+  private static boolean operatorBefore(byte[] out, int n) {
+    int k = n;
+    while (k > 0 && out[k - 1] == ' ') k--;
+    if (k == 0) return false;
+    int c = out[k - 1];
+    return c == '(' || c == ',' || c == '=' || c == '<' || c == '>';
   }
 
   /** Index after the literal quoted by {@code quote} starting at {@code i}. */
