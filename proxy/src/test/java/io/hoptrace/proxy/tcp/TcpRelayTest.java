@@ -104,6 +104,46 @@ class TcpRelayTest {
   }
 
   @Test
+  void relay_upstreamNotReading_appIsHeldBack_thenEverythingArrives() throws Exception {
+    long total = 48L * 1024 * 1024; // more than every socket buffer on the path holds
+    upstream = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    java.util.concurrent.CountDownLatch startReading = new java.util.concurrent.CountDownLatch(1);
+    Future<Long> received =
+        threads.submit(
+            () -> {
+              try (Socket s = upstream.accept()) {
+                startReading.await(10, TimeUnit.SECONDS);
+                return s.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+              }
+            });
+    start(upstream.getLocalPort());
+    try (Socket app = new Socket(InetAddress.getLoopbackAddress(), relay.port("echo"))) {
+      Future<?> writer =
+          threads.submit(
+              () -> {
+                byte[] block = new byte[64 * 1024];
+                OutputStream out = app.getOutputStream();
+                for (long sent = 0; sent < total; sent += block.length) out.write(block);
+                app.shutdownOutput();
+                return null;
+              });
+      Thread.sleep(500);
+      assertThat(writer.isDone())
+          .as("the app is held back while the upstream reads nothing")
+          .isFalse();
+      assertThat(relay.buffersInUse())
+          .as("the relay buffers no more than its two buffers")
+          .isEqualTo(2);
+      startReading.countDown();
+      writer.get(20, TimeUnit.SECONDS);
+      assertThat(received.get(20, TimeUnit.SECONDS)).isEqualTo(total);
+    }
+    Span span = sink.await(1, Duration.ofSeconds(5)).get(0);
+    assertThat(span.tag("net.bytes_sent")).isEqualTo(Long.toString(total));
+    assertNoLeak(relay);
+  }
+
+  @Test
   void relay_halfClose_serverAnswersAfterAppStoppedSending() throws Exception {
     upstream = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     upstreamTask =

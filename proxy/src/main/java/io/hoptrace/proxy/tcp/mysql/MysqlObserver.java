@@ -244,7 +244,8 @@ public final class MysqlObserver implements ProtocolObserver, PacketReader.Handl
       c.operation = SqlNormalizer.operation(c.statement);
     } else if (type == COM_STMT_EXECUTE || type == COM_STMT_BULK_EXECUTE) {
       c.statementId = (int) le(p, 1, 4);
-      c.cursor = type == COM_STMT_EXECUTE && p.u8(5) > 0;
+      // Flags: cursor type in the low 3 bits (MySQL 8 adds PARAMETER_COUNT_AVAILABLE, 0x08).
+      c.cursor = type == COM_STMT_EXECUTE && p.u8(5) > 0 && (p.u8(5) & 0x07) != 0;
     }
     if (type == COM_QUERY || type == COM_STMT_EXECUTE || type == COM_STMT_BULK_EXECUTE) {
       c.link = recorder.link(c.startMicros);
