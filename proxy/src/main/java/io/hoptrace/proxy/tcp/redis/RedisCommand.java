@@ -99,6 +99,17 @@ final class RedisCommand {
     }
   }
 
+  static final int TABLE_MASK = 1023;
+  static final RedisCommand[] TABLE = new RedisCommand[TABLE_MASK + 1];
+
+  static {
+    for (RedisCommand c : KNOWN.values()) {
+      int slot = c.name.hashCode() & TABLE_MASK; // String.hashCode is 31 * h + c over the chars
+      while (TABLE[slot] != null) slot = (slot + 1) & TABLE_MASK;
+      TABLE[slot] = c;
+    }
+  }
+
   static final RedisCommand UNKNOWN = new RedisCommand("UNKNOWN", -1, 0, 0, 0, 0, false);
 
   final String name;
@@ -136,7 +147,7 @@ final class RedisCommand {
    */
   static RedisCommand of(byte[] name, int length, boolean truncated) {
     if (length == 0 || truncated) return UNKNOWN;
-    char[] upper = new char[length];
+    int hash = 0;
     for (int i = 0; i < length; i++) {
       int c = name[i] & 0xff;
       if (c >= 'a' && c <= 'z') c -= 'a' - 'A';
@@ -148,11 +159,29 @@ final class RedisCommand {
               || c == '|'
               || c == '-';
       if (!ok) return UNKNOWN;
-      upper[i] = (char) c;
+      hash = 31 * hash + c;
     }
-    String s = new String(upper);
-    RedisCommand known = KNOWN.get(s);
-    return known != null ? known : new RedisCommand(s, -1, 0, 0, 0, 0, false);
+    // Known commands without allocating: an open-addressing table keyed by the uppercase bytes.
+    for (int slot = hash & TABLE_MASK; TABLE[slot] != null; slot = (slot + 1) & TABLE_MASK) {
+      if (TABLE[slot].matches(name, length)) return TABLE[slot];
+    }
+    char[] upper = new char[length];
+    for (int i = 0; i < length; i++) {
+      int c = name[i] & 0xff;
+      upper[i] = (char) (c >= 'a' && c <= 'z' ? c - ('a' - 'A') : c);
+    }
+    return new RedisCommand(new String(upper), -1, 0, 0, 0, 0, false);
+  }
+
+  /** True when {@code length} bytes of {@code name} spell this command, in any case. */
+  boolean matches(byte[] name, int length) {
+    if (length != this.name.length()) return false;
+    for (int i = 0; i < length; i++) {
+      int c = name[i] & 0xff;
+      if (c >= 'a' && c <= 'z') c -= 'a' - 'A';
+      if (c != this.name.charAt(i)) return false;
+    }
+    return true;
   }
 
   /**

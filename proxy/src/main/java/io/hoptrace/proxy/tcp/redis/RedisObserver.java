@@ -218,7 +218,17 @@ public final class RedisObserver
 
   static void tagCommand(Span.Builder span, Pending command) {
     span.tag("db.system", "redis").tag("db.operation", command.command.name);
-    if (command.keyCount >= 0) span.tag("db.redis.key_count", Integer.toString(command.keyCount));
+    if (command.keyCount >= 0) span.tag("db.redis.key_count", count(command.keyCount));
+  }
+
+  private static final String[] COUNTS = new String[16];
+
+  static {
+    for (int i = 0; i < COUNTS.length; i++) COUNTS[i] = Integer.toString(i);
+  }
+
+  static String count(int n) {
+    return n < COUNTS.length ? COUNTS[n] : Integer.toString(n);
   }
 
   static boolean repliesSuppressed(RespRequestParser p) {
