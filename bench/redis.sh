@@ -18,6 +18,7 @@ N=${N:-100000}         # requests per test per round
 C=${C:-50}             # parallel connections
 P=${P:-1}              # pipeline depth (1: one command per round trip, the worst case)
 ROUNDS=${ROUNDS:-2}
+WARMUP=${WARMUP:-$N}     # requests per test to warm the JIT up, per relay
 TESTS=${TESTS:-ping_mbulk,set,get,incr,lpush,lpop,mset}
 JAR=proxy/target/hoptrace.jar
 
@@ -47,11 +48,22 @@ free_port() {
   echo "no free port found" >&2; return 1
 }
 
-redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
-  --daemonize no --loglevel warning >"$tmp/redis.log" 2>&1 &
-redis_pid=$!
-for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+# Start redis-server on a free port; another process may take the port between the check and the
+# bind, so retry a few times and fail loudly rather than benchmark someone else's server.
+redis_port=
+for _ in 1 2 3 4 5; do
+  port=$(free_port)
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
+    --daemonize no --loglevel warning >"$tmp/redis.log" 2>&1 &
+  redis_pid=$!
+  for _ in $(seq 1 100); do
+    kill -0 "$redis_pid" 2>/dev/null || break
+    if redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; then redis_port=$port; break 2; fi
+    sleep 0.05
+  done
+  kill "$redis_pid" 2>/dev/null; wait "$redis_pid" 2>/dev/null || true; redis_pid=
+done
+[ -n "$redis_port" ] || { echo "redis-server did not start:"; cat "$tmp/redis.log"; exit 1; }
 
 start_relay() { # protocol outfile
   java -XX:+UseParallelGC -Xms64m -Xmx256m -cp "$JAR" io.hoptrace.proxy.tcp.RelayBenchMain \
@@ -75,8 +87,8 @@ echo "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/') on :$
 echo "N=$N C=$C P=$P ROUNDS=$ROUNDS tests=$TESTS; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # Warm the JIT on both relay paths before measuring.
-redis-benchmark -h 127.0.0.1 -p "$relay_port" -n 100000 -c "$C" -P "$P" -t ping_mbulk,set,get -q >/dev/null
-redis-benchmark -h 127.0.0.1 -p "$tcp_port" -n 100000 -c "$C" -P "$P" -t ping_mbulk,set,get -q >/dev/null
+redis-benchmark -h 127.0.0.1 -p "$relay_port" -n "$WARMUP" -c "$C" -P "$P" -t ping_mbulk,set,get -q >/dev/null
+redis-benchmark -h 127.0.0.1 -p "$tcp_port" -n "$WARMUP" -c "$C" -P "$P" -t ping_mbulk,set,get -q >/dev/null
 
 bench() { # port label round
   redis-benchmark -h 127.0.0.1 -p "$1" -n "$N" -c "$C" -P "$P" -t "$TESTS" --csv \
