@@ -4,6 +4,7 @@ import io.hoptrace.context.TraceContext;
 import io.hoptrace.span.Kind;
 import io.hoptrace.span.Span;
 import java.net.InetSocketAddress;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What an observer needs to turn a timed call into a span: the clock, the linker, the sink, and the
@@ -19,6 +20,8 @@ public final class SpanRecorder {
   final TcpLinker linker;
   final SpanSink sink;
   final TcpClock clock;
+  @Nullable TcpLink lastLink;
+  long lastLinkMicros;
 
   SpanRecorder(
       String serviceName,
@@ -50,15 +53,23 @@ public final class SpanRecorder {
 
   /**
    * Asks the linker which inbound request caused a call that started at {@code startMicros}. A
-   * linker that throws is treated as {@code root}: a span is never lost to attribution.
+   * linker that throws is treated as {@code root}: a span is never lost to attribution. Calls that
+   * started in the same microsecond (a pipeline read in one chunk) share one decision: the set of
+   * inbound requests in flight was the same for all of them.
    */
   public TcpLink link(long startMicros) {
+    TcpLink last = lastLink;
+    if (last != null && startMicros == lastLinkMicros) return last;
+    TcpLink link;
     try {
-      TcpLink link = linker.link(route, app, startMicros);
-      return link != null ? link : TcpLink.ROOT;
+      link = linker.link(route, app, startMicros);
+      if (link == null) link = TcpLink.ROOT;
     } catch (RuntimeException e) {
-      return TcpLink.ROOT;
+      link = TcpLink.ROOT;
     }
+    lastLink = link;
+    lastLinkMicros = startMicros;
+    return link;
   }
 
   /**
