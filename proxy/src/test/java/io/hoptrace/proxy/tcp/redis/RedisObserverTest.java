@@ -174,6 +174,27 @@ class RedisObserverTest {
   }
 
   @Test
+  void pipelineInOneChunk_linkerAskedOnce() {
+    java.util.concurrent.atomic.AtomicInteger asked =
+        new java.util.concurrent.atomic.AtomicInteger();
+    RedisObserver observer =
+        new RedisObserver(
+            Recorders.recorder(
+                Recorders.REDIS_ROUTE,
+                (route, app, startMicros) -> {
+                  asked.incrementAndGet();
+                  return io.hoptrace.proxy.tcp.TcpLink.root();
+                },
+                sink));
+    ByteArrayOutputStream pipeline = new ByteArrayOutputStream();
+    for (int i = 0; i < 3; i++) pipeline.writeBytes(cmd("INCR", "a"));
+    observer.onClientBytes(ByteBuffer.wrap(pipeline.toByteArray()));
+    observer.onServerBytes(ByteBuffer.wrap(":1\r\n:2\r\n:3\r\n".getBytes(US_ASCII)));
+    assertThat(sink.spans()).hasSize(3);
+    assertThat(asked).hasValue(1);
+  }
+
+  @Test
   void keyCount_msetPairs_evalNumkeys_blpopTimeout() {
     client(cmd("MSET", "a", "1", "b", "2"))
         .server("+OK\r\n")

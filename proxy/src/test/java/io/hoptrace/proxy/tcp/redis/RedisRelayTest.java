@@ -205,6 +205,56 @@ class RedisRelayTest {
     assertNoLeak(relay);
   }
 
+  @Test
+  void concurrentClients_randomPipelinesAndAborts_noDesyncNoLeak() throws Exception {
+    int threads = 6;
+    int connectionsPerThread = 40;
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(threads);
+    java.util.concurrent.atomic.AtomicLong answered = new java.util.concurrent.atomic.AtomicLong();
+    List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int seed = t;
+      done.add(
+          pool.submit(
+              () -> {
+                Random random = new Random(seed);
+                for (int c = 0; c < connectionsPerThread; c++) {
+                  try (RespClient app = new RespClient(port)) {
+                    int n = 1 + random.nextInt(20);
+                    byte[] value = new byte[random.nextInt(100_000)];
+                    for (int i = 0; i < n; i++) {
+                      switch (random.nextInt(4)) {
+                        case 0 -> app.send("SET", "k" + seed, value);
+                        case 1 -> app.send("GET", "k" + seed);
+                        case 2 -> app.send("INCR", "n" + seed);
+                        default -> app.send("MGET", "k" + seed, "n" + seed, "x");
+                      }
+                    }
+                    app.flush();
+                    if (random.nextInt(10) == 0) {
+                      app.abort(); // gone with replies unread
+                      continue;
+                    }
+                    for (int i = 0; i < n; i++) {
+                      Object reply = app.read(); // null for a missing key
+                      assertThat(reply instanceof RespClient.ErrorReply).as("%s", reply).isFalse();
+                      answered.incrementAndGet();
+                    }
+                  }
+                }
+                return null;
+              }));
+    }
+    for (java.util.concurrent.Future<?> f : done) f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+    pool.shutdown();
+    assertNoLeak(relay);
+    List<Span> spans = sink.spans();
+    long ok = spans.stream().filter(s -> s.tag("error") == null).count();
+    assertThat(ok).as("spans without error").isGreaterThanOrEqualTo(answered.get());
+    assertThat(spans).allSatisfy(s -> assertThat(s.tag("hoptrace.tcp.fallback")).isNull());
+  }
+
   static List<Object> list(@Nullable Object reply) {
     assertThat(reply).isInstanceOf(List.class);
     return new java.util.ArrayList<>((List<?>) reply);
