@@ -28,7 +28,10 @@ public final class RelayBenchMain {
     AtomicLong spans = new AtomicLong();
     TcpRelay relay =
         TcpRelay.start(
-            "bench", List.of(route), (r, app, t) -> TcpLink.root(), s -> spans.incrementAndGet());
+            "bench",
+            List.of(route),
+            (r, app, proxy, t) -> TcpLink.root(),
+            s -> spans.incrementAndGet());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

@@ -15,6 +15,7 @@ public final class SpanRecorder {
   final String serviceName;
   final TcpRoute route;
   final InetSocketAddress app;
+  final InetSocketAddress proxy;
   final String upstreamIp;
   final int upstreamPort;
   final TcpLinker linker;
@@ -27,7 +28,8 @@ public final class SpanRecorder {
       String serviceName,
       TcpRoute route,
       InetSocketAddress app,
-      String upstreamIp,
+      InetSocketAddress proxy,
+      @Nullable String upstreamIp,
       int upstreamPort,
       TcpLinker linker,
       SpanSink sink,
@@ -35,6 +37,7 @@ public final class SpanRecorder {
     this.serviceName = serviceName;
     this.route = route;
     this.app = app;
+    this.proxy = proxy;
     this.upstreamIp = upstreamIp;
     this.upstreamPort = upstreamPort;
     this.linker = linker;
@@ -62,7 +65,7 @@ public final class SpanRecorder {
     if (last != null && startMicros == lastLinkMicros) return last;
     TcpLink link;
     try {
-      link = linker.link(route, app, startMicros);
+      link = linker.link(route, app, proxy, clock.toNanos(startMicros));
       if (link == null) link = TcpLink.ROOT;
     } catch (RuntimeException e) {
       link = TcpLink.ROOT;
@@ -94,7 +97,7 @@ public final class SpanRecorder {
     span.tag("hoptrace.link", link.link)
         .tag("hoptrace.candidates", Integer.toString(link.candidates));
     String score = link.score;
-    if (score != null) span.tag("hoptrace.score", score);
+    if (score != null) span.tag("hoptrace.inferred.score", score);
     try {
       sink.accept(span.build());
     } catch (RuntimeException e) {

@@ -11,4 +11,9 @@ final class TcpClock {
   long nowMicros() {
     return baseEpochMicros + (System.nanoTime() - baseNanos) / 1000L;
   }
+
+  /** The {@link System#nanoTime()} reading (to the microsecond) of {@code epochMicros}. */
+  long toNanos(long epochMicros) {
+    return baseNanos + (epochMicros - baseEpochMicros) * 1000L;
+  }
 }

@@ -11,11 +11,14 @@ import java.net.InetSocketAddress;
 @FunctionalInterface
 public interface TcpLinker {
   /**
-   * Links a call that started at {@code startMicros}.
+   * Links a call that started at {@code startNanos}.
    *
    * @param route the route the call went through (its upstream is the callee)
-   * @param app the app's end of the connection (its ephemeral port names the socket in /proc)
-   * @param startMicros epoch microseconds when the call's first byte arrived
+   * @param app the app's end of the connection: its local address
+   * @param proxy hoptrace's end of the connection: the app's remote address (with {@code app}, it
+   *     names the app's socket in /proc, for the {@code process} link)
+   * @param startNanos {@link System#nanoTime()} when the call's first byte arrived (the ticker the
+   *     correlator's registry reads)
    */
-  TcpLink link(TcpRoute route, InetSocketAddress app, long startMicros);
+  TcpLink link(TcpRoute route, InetSocketAddress app, InetSocketAddress proxy, long startNanos);
 }

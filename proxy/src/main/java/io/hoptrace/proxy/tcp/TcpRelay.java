@@ -200,11 +200,14 @@ public final class TcpRelay implements Closeable {
     String upstreamText = route.upstreamHost + ":" + route.upstreamPort;
     SocketChannel server;
     InetSocketAddress app;
+    InetSocketAddress proxy;
     try {
       client.configureBlocking(false);
       client.setOption(StandardSocketOptions.TCP_NODELAY, true);
       SocketAddress remote = client.getRemoteAddress();
+      SocketAddress local = client.getLocalAddress();
       app = remote instanceof InetSocketAddress a ? a : new InetSocketAddress(0);
+      proxy = local instanceof InetSocketAddress l ? l : new InetSocketAddress(0);
       server = SocketChannel.open();
     } catch (IOException e) {
       closeQuietly(client);
@@ -216,7 +219,7 @@ public final class TcpRelay implements Closeable {
     String upstreamIp = upstream.isUnresolved() ? null : upstream.getAddress().getHostAddress();
     SpanRecorder recorder =
         new SpanRecorder(
-            serviceName, route, app, upstreamIp, route.upstreamPort, linker, sink, clock);
+            serviceName, route, app, proxy, upstreamIp, route.upstreamPort, linker, sink, clock);
     try {
       c.observer = newObserver(route.protocol, recorder);
     } catch (RuntimeException e) {

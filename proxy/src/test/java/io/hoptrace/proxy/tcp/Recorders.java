@@ -17,6 +17,7 @@ public final class Recorders {
         "svc",
         route,
         new InetSocketAddress(InetAddress.getLoopbackAddress(), 40000),
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), route.listenPort()),
         route.upstreamHost(),
         route.upstreamPort(),
         linker,

@@ -13,7 +13,7 @@ public final class RelayHarness {
   public static final TraceContext INBOUND = TraceContext.newRoot(null);
 
   public static final TcpLinker SOLE =
-      (route, app, startMicros) -> TcpLink.of(INBOUND, "sole", 1, null);
+      (route, app, proxy, startNanos) -> TcpLink.of(INBOUND, "sole", 1, null);
 
   /** Waits (bounded) until the relay holds no connection and no buffer. */
   public static void assertNoLeak(TcpRelay relay) throws InterruptedException {

@@ -144,6 +144,42 @@ class TcpRelayTest {
   }
 
   @Test
+  void linker_getsBothEndsOfTheAppsSocketAndATickerReading_inferredScoreTagged() throws Exception {
+    startEchoServer();
+    java.util.List<Object[]> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+    TcpLinker inferred =
+        (route, app, proxy, startNanos) -> {
+          asked.add(new Object[] {route, app, proxy, startNanos});
+          return TcpLink.of(INBOUND, "inferred", 3, "fewest_calls:calls=0");
+        };
+    TcpRoute route =
+        TcpRoute.of(
+            "echo", "127.0.0.1", 0, "127.0.0.1:" + upstream.getLocalPort(), TcpProtocol.TCP);
+    relay = TcpRelay.start("svc", List.of(route), inferred, sink);
+    long before = System.nanoTime();
+    int appPort;
+    try (Socket app = new Socket(InetAddress.getLoopbackAddress(), relay.port("echo"))) {
+      appPort = app.getLocalPort();
+      app.shutdownOutput();
+      assertThat(app.getInputStream().read()).isEqualTo(-1);
+    }
+    Span span = sink.await(1, Duration.ofSeconds(5)).get(0);
+    long after = System.nanoTime();
+    assertThat(asked).hasSize(1);
+    Object[] call = asked.get(0);
+    assertThat(((TcpRoute) call[0]).name()).isEqualTo("echo");
+    assertThat(((java.net.InetSocketAddress) call[1]).getPort()).isEqualTo(appPort);
+    assertThat(((java.net.InetSocketAddress) call[2]).getPort()).isEqualTo(relay.port("echo"));
+    assertThat((long) call[3]).isBetween(before - 1_000_000L, after);
+    assertThat(span.tag("hoptrace.link")).isEqualTo("inferred");
+    assertThat(span.tag("hoptrace.candidates")).isEqualTo("3");
+    assertThat(span.tag("hoptrace.inferred.score")).isEqualTo("fewest_calls:calls=0");
+    assertThat(span.tagKey(span.tagCount() - 1))
+        .as("attribution tags last")
+        .isEqualTo("hoptrace.inferred.score");
+  }
+
+  @Test
   void relay_halfClose_serverAnswersAfterAppStoppedSending() throws Exception {
     upstream = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     upstreamTask =

@@ -181,7 +181,7 @@ class RedisObserverTest {
         new RedisObserver(
             Recorders.recorder(
                 Recorders.REDIS_ROUTE,
-                (route, app, startMicros) -> {
+                (route, app, proxy, startNanos) -> {
                   asked.incrementAndGet();
                   return io.hoptrace.proxy.tcp.TcpLink.root();
                 },
