@@ -51,6 +51,7 @@ final class RelayConnection {
   boolean serverOutputShut;
   boolean clientOutputShut;
   boolean closed;
+  final long openedNanos = System.nanoTime();
 
   RelayConnection(TcpRelay relay, SocketChannel client, SocketChannel server, String upstream) {
     this.relay = relay;

@@ -13,6 +13,7 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -38,6 +39,7 @@ public final class TcpRelay implements Closeable {
 
   static final int MAX_IDLE_BUFFERS = 64;
   static final int MAX_ACCEPTS_PER_WAKEUP = 64;
+  static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
   final String serviceName;
   final TcpLinker linker;
@@ -47,12 +49,16 @@ public final class TcpRelay implements Closeable {
   final Selector selector;
   final Map<String, Listener> listeners = new LinkedHashMap<>();
   final Set<RelayConnection> connections = new HashSet<>(); // selector thread only
+  final List<RelayConnection> connecting = new ArrayList<>(); // selector thread only
   final AtomicInteger openConnections = new AtomicInteger();
   final AtomicInteger observerFailures = new AtomicInteger();
   final Thread thread;
+  final long connectTimeoutNanos;
   volatile boolean closing;
 
-  TcpRelay(String serviceName, TcpLinker linker, SpanSink sink) throws IOException {
+  TcpRelay(String serviceName, TcpLinker linker, SpanSink sink, Duration connectTimeout)
+      throws IOException {
+    this.connectTimeoutNanos = connectTimeout.toNanos();
     this.serviceName = serviceName;
     this.linker = linker;
     this.sink = sink;
@@ -61,18 +67,36 @@ public final class TcpRelay implements Closeable {
     thread.setDaemon(true);
   }
 
-  /**
-   * Binds a listener for every route and starts relaying. Throws {@link IOException} naming the
-   * route when a port cannot be bound; nothing stays open then.
-   */
+  /** {@link #start(String, List, TcpLinker, SpanSink, Duration)} with the default timeout. */
   public static TcpRelay start(
       String serviceName, List<TcpRoute> routes, TcpLinker linker, SpanSink sink)
       throws IOException {
+    return start(serviceName, routes, linker, sink, DEFAULT_CONNECT_TIMEOUT);
+  }
+
+  /**
+   * Binds a listener for every route and starts relaying. Throws {@link IOException} naming the
+   * route when a port cannot be bound; nothing stays open then. An upstream that has not accepted a
+   * connection within {@code connectTimeout} fails it (the app's connection is closed and the span
+   * says so) rather than leaving the app waiting for the kernel's two minutes.
+   */
+  public static TcpRelay start(
+      String serviceName,
+      List<TcpRoute> routes,
+      TcpLinker linker,
+      SpanSink sink,
+      Duration connectTimeout)
+      throws IOException {
     requireNonNull(serviceName, "serviceName");
+    requireNonNull(connectTimeout, "connectTimeout");
+    if (connectTimeout.isNegative() || connectTimeout.isZero()) {
+      throw new IllegalArgumentException(
+          "connectTimeout: " + connectTimeout + " (expected: positive)");
+    }
     requireNonNull(routes, "routes");
     requireNonNull(linker, "linker");
     requireNonNull(sink, "sink");
-    TcpRelay relay = new TcpRelay(serviceName, linker, sink);
+    TcpRelay relay = new TcpRelay(serviceName, linker, sink, connectTimeout);
     try {
       for (TcpRoute route : routes) relay.bind(route);
     } catch (IOException | RuntimeException e) {
@@ -154,7 +178,8 @@ public final class TcpRelay implements Closeable {
   void run() {
     try {
       while (!closing) {
-        selector.select(1000L);
+        selector.select(250L);
+        expireConnects();
         Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
         while (keys.hasNext()) {
           SelectionKey key = keys.next();
@@ -178,6 +203,26 @@ public final class TcpRelay implements Closeable {
       for (RelayConnection c : new ArrayList<>(connections)) c.close("hoptrace shutting down");
       closeListeners();
       closeQuietly(selector);
+    }
+  }
+
+  /** Fails connections whose upstream has not accepted in time (checked every wakeup). */
+  void expireConnects() {
+    if (connecting.isEmpty()) return;
+    long now = System.nanoTime();
+    for (Iterator<RelayConnection> it = connecting.iterator(); it.hasNext(); ) {
+      RelayConnection c = it.next();
+      if (c.connected || c.closed) {
+        it.remove();
+      } else if (now - c.openedNanos > connectTimeoutNanos) {
+        it.remove();
+        c.close(
+            "connect "
+                + c.upstream
+                + ": timed out after "
+                + TimeUnit.NANOSECONDS.toMillis(connectTimeoutNanos)
+                + " ms");
+      }
     }
   }
 
@@ -232,6 +277,7 @@ public final class TcpRelay implements Closeable {
       c.serverKey = server.register(selector, SelectionKey.OP_CONNECT, c);
       if (upstream.isUnresolved()) throw new IOException("unknown host " + route.upstreamHost);
       if (server.connect(upstream)) c.connected = true;
+      else connecting.add(c);
     } catch (IOException e) {
       c.close("connect " + upstreamText + ": " + reason(e));
       return;

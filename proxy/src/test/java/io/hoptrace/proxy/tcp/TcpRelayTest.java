@@ -227,6 +227,44 @@ class TcpRelayTest {
   }
 
   @Test
+  void relay_upstreamNeverAccepts_connectTimesOut() throws Exception {
+    // A listener that never accepts, its backlog filled: further SYNs are dropped, so a connect
+    // hangs as it would to a blackholed address.
+    upstream = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+    java.util.List<Socket> filling = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 4; i++) {
+        Socket s = new Socket();
+        try {
+          s.connect(upstream.getLocalSocketAddress(), 200);
+        } catch (IOException full) {
+          s.close();
+          break;
+        }
+        filling.add(s);
+      }
+      TcpRoute route =
+          TcpRoute.of(
+              "echo", "127.0.0.1", 0, "127.0.0.1:" + upstream.getLocalPort(), TcpProtocol.TCP);
+      relay = TcpRelay.start("svc", List.of(route), SOLE, sink, Duration.ofMillis(300));
+      try (Socket app = new Socket(InetAddress.getLoopbackAddress(), relay.port("echo"))) {
+        app.setSoTimeout(5000);
+        try {
+          assertThat(app.getInputStream().read()).isEqualTo(-1);
+        } catch (IOException reset) {
+          // closed either way
+        }
+      }
+      Span span = sink.await(1, Duration.ofSeconds(5)).get(0);
+      assertThat(span.tag("error"))
+          .isEqualTo("connect 127.0.0.1:" + upstream.getLocalPort() + ": timed out after 300 ms");
+      assertNoLeak(relay);
+    } finally {
+      for (Socket s : filling) s.close();
+    }
+  }
+
+  @Test
   void relay_appResets_bothSidesClosed() throws Exception {
     startEchoServer();
     start(upstream.getLocalPort());
