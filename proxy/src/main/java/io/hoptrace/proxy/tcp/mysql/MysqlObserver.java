@@ -57,6 +57,7 @@ public final class MysqlObserver implements ProtocolObserver, PacketReader.Handl
   static final int SERVER_STATUS_CURSOR_EXISTS = 0x0040;
 
   static final int COM_QUIT = 0x01;
+  static final int COM_INIT_DB = 0x02;
   static final int COM_QUERY = 0x03;
   static final int COM_FIELD_LIST = 0x04;
   static final int COM_CHANGE_USER = 0x11;
@@ -86,6 +87,10 @@ public final class MysqlObserver implements ProtocolObserver, PacketReader.Handl
   long serverCapabilities;
   long capabilities; // what both sides have
   int lastPrepared = -1;
+
+  /** The default database: from the login, then COM_INIT_DB or USE. Null when none. */
+  @Nullable String database;
+
   long chunkMicros;
   long packetStartMicros;
   long bytesSent;
@@ -202,6 +207,7 @@ public final class MysqlObserver implements ProtocolObserver, PacketReader.Handl
       if (extended > 0) caps |= extended << 32;
     }
     capabilities = caps & serverCapabilities;
+    database = loginDatabase(p, caps);
     if ((capabilities & (CLIENT_COMPRESS | CLIENT_ZSTD_COMPRESSION)) != 0) {
       fallBack("compression");
       return;
@@ -226,7 +232,9 @@ public final class MysqlObserver implements ProtocolObserver, PacketReader.Handl
       default -> {}
     }
     Command c = new Command(type, packetStartMicros);
-    if (type == COM_QUERY || type == COM_STMT_PREPARE) {
+    if (type == COM_INIT_DB) {
+      c.statement = identifier(p.payload(), 1, p.capturedLength());
+    } else if (type == COM_QUERY || type == COM_STMT_PREPARE) {
       int from = 1;
       if (type == COM_QUERY && (capabilities & CLIENT_QUERY_ATTRIBUTES) != 0) {
         // Query attributes come first; with none, they are two one-byte zero counts.
@@ -390,6 +398,11 @@ public final class MysqlObserver implements ProtocolObserver, PacketReader.Handl
   }
 
   void finish(Command c, @Nullable String failure) {
+    if (c.error == null && failure == null) {
+      if (c.type == COM_INIT_DB) database = c.statement;
+      else if ("USE".equals(c.operation) && c.statement != null)
+        database = usedDatabase(c.statement);
+    }
     TcpLink link = c.link;
     long end = failure != null ? recorder.nowMicros() : chunkMicros;
     if (c.type == COM_STMT_PREPARE) {
@@ -410,6 +423,8 @@ public final class MysqlObserver implements ProtocolObserver, PacketReader.Handl
     String name = "mysql " + (operation != null ? operation.toLowerCase(Locale.ROOT) : "query");
     Span.Builder span = recorder.newSpan(link, name, c.startMicros, end);
     span.tag("db.system", "mysql");
+    String db = database;
+    if (db != null) span.tag("db.name", db);
     if (operation != null) span.tag("db.operation", operation);
     if (statement != null) span.tag("db.statement", statement);
     if (execute) span.tag("db.mysql.prepared", "true");
@@ -500,6 +515,50 @@ public final class MysqlObserver implements ProtocolObserver, PacketReader.Handl
 
   void failPending(String failure) {
     for (Command c; (c = pending.pollFirst()) != null; ) finish(c, failure);
+  }
+
+  /**
+   * The database a Handshake Response names (CLIENT_CONNECT_WITH_DB): after the user name and the
+   * auth response, whose length is length-encoded, one byte, or a NUL terminator depending on the
+   * capabilities. Null when absent or not readable.
+   */
+  static @Nullable String loginDatabase(PacketReader p, long caps) {
+    if ((caps & 0x08) == 0) return null; // CLIENT_CONNECT_WITH_DB
+    int i = 32; // caps, max packet, charset, 23 filler bytes
+    while (i < p.capturedLength() && p.u8(i) != 0) i++; // user
+    i++;
+    if ((caps & 0x200000) != 0) { // CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
+      long[] pos = {i};
+      long n = lenenc(p, pos);
+      if (n < 0) return null;
+      i = (int) Math.min(Integer.MAX_VALUE, pos[0] + n);
+    } else if ((caps & 0x8000) != 0) { // CLIENT_SECURE_CONNECTION
+      if (p.u8(i) < 0) return null;
+      i += 1 + p.u8(i);
+    } else {
+      while (i < p.capturedLength() && p.u8(i) != 0) i++;
+      i++;
+    }
+    int end = i;
+    while (end < p.capturedLength() && p.u8(end) != 0) end++;
+    if (end >= p.capturedLength()) return null;
+    return identifier(p.payload(), i, end);
+  }
+
+  /** {@code USE db}, {@code USE `db`}: the name, or null. */
+  static @Nullable String usedDatabase(String statement) {
+    String name = statement.substring(Math.min(3, statement.length())).trim();
+    if (name.startsWith("`") && name.endsWith("`") && name.length() > 2) {
+      name = name.substring(1, name.length() - 1);
+    }
+    return name.isEmpty() || name.length() > 64 ? null : name;
+  }
+
+  /** Bytes [from, to) as a database name: at most 64 characters (MySQL's limit), else null. */
+  static @Nullable String identifier(byte[] bytes, int from, int to) {
+    if (to <= from || to - from > 64 * 4) return null;
+    String s = new String(bytes, from, to - from, java.nio.charset.StandardCharsets.UTF_8);
+    return s.length() > 64 ? null : s;
   }
 
   /** Little-endian unsigned int of {@code n} bytes at {@code i}, or -1 beyond the capture. */

@@ -102,6 +102,7 @@ class MysqlRelayTest {
         .isEqualTo("UPDATE " + table + " SET name = ? WHERE id = ?");
     for (Span s : spans) {
       assertThat(s.tag("db.system")).isEqualTo("mysql");
+      assertThat(s.tag("db.name")).isEqualTo("app");
       assertThat(s.tag("error")).isNull();
       assertThat(s.parentId()).isEqualTo(INBOUND.spanId());
       assertThat(s.remotePort()).isEqualTo(mysql.port);
@@ -174,6 +175,20 @@ class MysqlRelayTest {
     List<Span> spans = sink.await(2, Duration.ofSeconds(5));
     assertThat(spans.get(0).tag("db.mysql.rows")).isEqualTo("3");
     assertThat(spans.get(1).tag("db.statement")).isEqualTo("SELECT ?");
+  }
+
+  @Test
+  void useAndInitDb_changeDbName() throws Exception {
+    try (MysqlClient app = connect(true)) {
+      assertThat(app.query("USE mysql").failed()).isFalse();
+      assertThat(app.query("SELECT 1").rows()).isEqualTo(1);
+      app.writePacket("\u0002app".getBytes(StandardCharsets.US_ASCII), 0); // COM_INIT_DB
+      assertThat(app.readPacket()[0]).isEqualTo((byte) 0);
+      assertThat(app.query("SELECT 2").rows()).isEqualTo(1);
+    }
+    assertThat(sink.await(3, Duration.ofSeconds(5)))
+        .extracting(s -> s.name() + " " + s.tag("db.name"))
+        .containsExactly("mysql use mysql", "mysql select mysql", "mysql select app");
   }
 
   @Test
