@@ -128,10 +128,10 @@ public final class DemoCommand {
     try {
       printServices(system, dir, out);
       outcomes = new DemoTraffic(system, out, terminal).run(o.requests);
-      background = system.backgroundCalls();
       if (!o.keepRunning) {
         system.close(); // drains every hoptrace: all span lines are in the files
       }
+      background = system.backgroundCalls();
       // 7 spans per checkout; 2 per background call (orders' CLIENT, inventory's SERVER)
       report = DemoReport.await(system.spanLogs(), sinceMicros, 7 * o.requests + 2 * background);
     } catch (InterruptedException | RuntimeException e) {
@@ -158,8 +158,9 @@ public final class DemoCommand {
             + background
             + " background calls");
     for (DemoTraffic.Outcome x : outcomes) {
-      if (!x.ok())
+      if (!x.ok()) {
         err.println("hoptrace demo: checkout " + x.id() + ": " + x.status() + " " + x.body());
+      }
     }
     out.println();
 
