@@ -119,7 +119,8 @@ public final class OutboundServer implements AutoCloseable {
                 settings.service(),
                 spans,
                 settings.upstream().connectTimeout().toMillis(),
-                settings.upstream().idleTimeout().toMillis()));
+                settings.upstream().idleTimeout().toMillis(),
+                metrics));
     String host = settings.outboundHost();
     Undertow.Builder builder =
         Undertow.builder()
