@@ -29,8 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ZipkinThreeServiceExportTest {
   static final int REQUESTS = 3;
-  // Spans come from one host's clock; allow a little for rounding to microseconds.
-  static final long SKEW_MICROS = 2_000;
+  // One host's clock: starts may differ by timestamp rounding only (see assertWithin).
+  static final long ROUNDING_MICROS = 2_000;
 
   static ZipkinServer zipkin;
 
@@ -85,10 +85,16 @@ class ZipkinThreeServiceExportTest {
         traces.add(new String[] {parts[1], parts[2], path});
       }
 
+      List<AssertionError> errors = new ArrayList<>();
       for (String[] t : traces) {
         List<Map<String, Object>> spans = zipkinTrace(t[0], 5);
-        assertTrace(spans, t[0], t[1], t[2]);
+        try {
+          assertTrace(spans, t[0], t[1], t[2]);
+        } catch (AssertionError e) {
+          errors.add(e);
+        }
       }
+      if (!errors.isEmpty()) throw errors.get(0);
 
       // Every line each service wrote was sent; nothing failed or dropped.
       for (Service s : List.of(front, b, c)) {
@@ -142,24 +148,51 @@ class ZipkinThreeServiceExportTest {
     }
 
     // Timing: each child lies within its parent's interval.
-    assertWithin(frontClient, frontServer);
-    assertWithin(bServer, frontClient);
-    assertWithin(bClient, bServer);
-    assertWithin(cServer, bClient);
+    String table = table(frontServer, List.of(frontServer, frontClient, bServer, bClient, cServer));
+    assertWithin(frontClient, frontServer, table);
+    assertWithin(bServer, frontClient, table);
+    assertWithin(bClient, bServer, table);
+    assertWithin(cServer, bClient, table);
   }
 
-  static void assertWithin(Map<String, Object> child, Map<String, Object> parent) {
+  /**
+   * The child's interval lies in the parent's. All clocks are this host's, so the slack is not
+   * clock skew between hosts but rounding (a CLIENT span's timestamp has millisecond resolution)
+   * and, for the end, scheduling: a span ends in its exchange's completion listener on a proxy I/O
+   * thread, which on a busy shared box can run a few milliseconds after the app already answered
+   * (seen: a CLIENT ending 2-14ms after its SERVER on 2 cores shared by eight builds).
+   */
+  static void assertWithin(Map<String, Object> child, Map<String, Object> parent, String table) {
     long childStart = (Long) child.get("timestamp");
     long childEnd = childStart + (Long) child.get("duration");
     long parentStart = (Long) parent.get("timestamp");
-    long parentEnd = parentStart + (Long) parent.get("duration");
+    long parentDuration = (Long) parent.get("duration");
+    long parentEnd = parentStart + parentDuration;
     assertThat(childStart)
-        .as("%s starts after %s", child.get("name"), parent.get("name"))
-        .isGreaterThanOrEqualTo(parentStart - SKEW_MICROS);
+        .as("%s starts after %s%n%s", child.get("name"), parent.get("name"), table)
+        .isGreaterThanOrEqualTo(parentStart - ROUNDING_MICROS);
     assertThat(childEnd)
-        .as("%s ends before %s", child.get("name"), parent.get("name"))
-        .isLessThanOrEqualTo(parentEnd + SKEW_MICROS);
+        .as("%s ends before %s%n%s", child.get("name"), parent.get("name"), table)
+        .isLessThanOrEqualTo(parentEnd + Math.max(ROUNDING_MICROS, parentDuration / 20));
     assertThat((Long) child.get("duration")).isPositive();
+  }
+
+  /** The spans' start and end relative to the root, for failure messages. */
+  static String table(Map<String, Object> root, List<Map<String, Object>> spans) {
+    StringBuilder b = new StringBuilder();
+    long t0 = (Long) root.get("timestamp");
+    for (Map<String, Object> s : spans) {
+      long start = (Long) s.get("timestamp") - t0;
+      b.append(
+          String.format(
+              "  %-6s %-6s %-14s +%dus .. +%dus%n",
+              ((Map<?, ?>) s.get("localEndpoint")).get("serviceName"),
+              s.get("kind"),
+              s.get("name"),
+              start,
+              start + (Long) s.get("duration")));
+    }
+    return b.toString();
   }
 
   static Map<String, Object> only(List<Map<String, Object>> spans, String service, String kind) {
