@@ -96,13 +96,18 @@ public final class OutboundServer implements AutoCloseable {
                 settings.service(),
                 spans,
                 settings.upstream().connectTimeout().toMillis(),
-                settings.upstream().idleTimeout().toMillis()));
+                settings.upstream().idleTimeout().toMillis(),
+                metrics));
     String host = settings.outboundHost();
     Undertow.Builder builder =
         Undertow.builder()
             .setIoThreads(1)
             .setWorkerThreads(4)
             .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
+            // As on the inbound listener: bodies are streamed, never held; pass on what clients
+            // send.
+            .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, Long.MAX_VALUE)
+            .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, true)
             .setServerOption(
                 UndertowOptions.IDLE_TIMEOUT, (int) settings.upstream().idleTimeout().toMillis());
     if (proxy != null) builder.addHttpListener(proxy.port(), host, handlers.forwardProxy());

@@ -52,7 +52,7 @@ class OutboundSoakTest {
   void uniqueRequestIdsAndRequestsThatNeverFinish_ringAndHeapStayFlat() throws Exception {
     long seconds = Long.getLong("hoptrace.soak.seconds", 60);
     MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
-    try (EchoServer callee = new EchoServer();
+    try (EchoServer callee = new EchoServer(false);
         Service app =
             Service.start(
                 "soak",
