@@ -109,6 +109,38 @@ class ZipkinThreeServiceExportTest {
     }
   }
 
+  @Test
+  void close_flushesTheSpanLogThenDrainsTheQueue_spansReachZipkin() throws Exception {
+    // A flush interval far beyond the test: only close() can make the worker send these spans.
+    Map<String, String> settings =
+        Map.of(
+            "export.zipkin.url", zipkin.baseUri().toString(),
+            "export.flush-interval", "10m",
+            "export.close-timeout", "20s");
+    List<String> traceIds = new ArrayList<>();
+    Service solo = Service.start("solo", Forwarding.NONE, (ex, out) -> "ok", dir, settings);
+    try {
+      HttpClient caller = HttpClient.newHttpClient();
+      for (int i = 0; i < 3; i++) {
+        HttpResponse<String> r =
+            caller.send(
+                HttpRequest.newBuilder(URI.create(solo.url("/late/" + i)))
+                    .timeout(Duration.ofSeconds(10))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        traceIds.add(r.headers().firstValue("traceresponse").orElseThrow().split("-", -1)[1]);
+      }
+    } finally {
+      solo.close();
+    }
+    for (int i = 0; i < traceIds.size(); i++) {
+      List<Map<String, Object>> spans = zipkinTrace(traceIds.get(i), 1);
+      assertThat(spans).hasSize(1);
+      assertThat(spans.get(0).get("name")).isEqualTo("get /late/" + i);
+    }
+  }
+
   static void assertTrace(
       List<Map<String, Object>> spans, String traceId, String rootId, String path) {
     assertThat(spans).as("spans of %s", traceId).hasSize(5);
