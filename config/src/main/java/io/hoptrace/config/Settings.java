@@ -10,6 +10,8 @@ import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -114,6 +116,42 @@ public final class Settings {
     }
   }
 
+  /** The OTLP/HTTP body encoding. */
+  public enum OtlpEncoding {
+    PROTOBUF,
+    JSON
+  }
+
+  /**
+   * Exporting span lines to tracing backends from the running proxy, off the request path: one
+   * bounded queue and worker per enabled backend.
+   */
+  public record Export(
+      @Nullable URI zipkinUrl,
+      @Nullable URI otlpUrl,
+      OtlpEncoding otlpEncoding,
+      int queueSize,
+      int batchSize,
+      Duration flushInterval,
+      int maxAttempts,
+      Duration timeout,
+      Duration closeTimeout) {
+    public Export {
+      requireNonNull(otlpEncoding, "otlpEncoding");
+      requireNonNull(flushInterval, "flushInterval");
+      requireNonNull(timeout, "timeout");
+      requireNonNull(closeTimeout, "closeTimeout");
+    }
+
+    /** Whether any backend is configured. */
+    public boolean enabled() {
+      return zipkinUrl != null || otlpUrl != null;
+    }
+  }
+
+  /** The waterfall page on the admin listener, over the span lines this process wrote. */
+  public record TracesPage(boolean enabled, int recentSpans) {}
+
   /**
    * Socket ownership from /proc, for exact {@code process} links (docs/process-links.md).
    *
@@ -153,6 +191,8 @@ public final class Settings {
   private final List<Integer> connectPorts;
   private final List<Route> routes;
   private final Duration correlatorGrace;
+  private final Export export;
+  private final TracesPage tracesPage;
   private final Procfs procfs;
 
   private Settings(Reader r) {
@@ -200,6 +240,19 @@ public final class Settings {
     connectPorts = r.ports("outbound.connect-ports");
     routes = r.routes(ROUTES);
     correlatorGrace = r.duration("correlator.grace", false);
+    export =
+        new Export(
+            r.optionalHttpUrl("export.zipkin.url"),
+            r.optionalHttpUrl("export.otlp.url"),
+            r.otlpEncoding("export.otlp.encoding"),
+            r.intIn("export.queue-size", 1, 1 << 24),
+            r.intIn("export.batch-size", 1, 100_000),
+            r.duration("export.flush-interval", true),
+            r.intIn("export.max-attempts", 1, 100),
+            r.duration("export.timeout", true),
+            r.duration("export.close-timeout", true));
+    tracesPage =
+        new TracesPage(r.bool("admin.traces-page"), r.intIn("admin.recent-spans", 1, 1_000_000));
     procfs =
         new Procfs(
             r.bool("procfs.enabled"),
@@ -410,6 +463,16 @@ public final class Settings {
     return correlatorGrace;
   }
 
+  /** Where and how span lines are exported. */
+  public Export export() {
+    return export;
+  }
+
+  /** The admin listener's traces page (served only when the admin listener is on). */
+  public TracesPage tracesPage() {
+    return tracesPage;
+  }
+
   /** Socket ownership from /proc ({@code procfs.*}). */
   public Procfs procfs() {
     return procfs;
@@ -596,6 +659,35 @@ public final class Settings {
         if (!ok) return false;
       }
       return true;
+    }
+
+    /** An http(s) URL with a host, or null when the value is empty (off). */
+    @Nullable URI optionalHttpUrl(String key) {
+      String expected = "an http:// or https:// URL, or \"\" for off";
+      String s = string(key, expected).strip();
+      if (s.isEmpty()) return null;
+      URI uri;
+      try {
+        uri = new URI(s);
+      } catch (URISyntaxException e) {
+        throw new SettingsException(key, s, expected);
+      }
+      String scheme = uri.getScheme();
+      boolean http =
+          scheme != null
+              && (scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
+              && uri.getHost() != null;
+      if (!http) throw new SettingsException(key, s, expected);
+      return uri;
+    }
+
+    OtlpEncoding otlpEncoding(String key) {
+      String s = string(key, "protobuf or json");
+      try {
+        return OtlpEncoding.valueOf(s.strip().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new SettingsException(key, s, "protobuf or json");
+      }
     }
 
     B3 b3(String key) {

@@ -9,6 +9,7 @@ import io.hoptrace.correlation.InboundRegistry;
 import io.hoptrace.propagation.CompositeExtractor;
 import io.hoptrace.propagation.Injector;
 import io.hoptrace.proxy.admin.AdminHandler;
+import io.hoptrace.proxy.export.SpanExport;
 import io.hoptrace.proxy.inbound.InboundHandlers;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.outbound.OutboundServer;
@@ -21,6 +22,7 @@ import io.hoptrace.proxy.upstream.UpstreamForwarder;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.handlers.GracefulShutdownHandler;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -40,6 +42,7 @@ public final class Hoptrace implements AutoCloseable {
 
   private final Settings settings;
   private final ProxyMetrics metrics;
+  private final SpanExport export;
   private final SpanLogWriter spanLog;
   private final UpstreamClient upstream;
   private final InboundRegistry registry;
@@ -57,7 +60,16 @@ public final class Hoptrace implements AutoCloseable {
   private Hoptrace(Settings settings, PrintStream announce) throws Exception {
     this.settings = settings;
     this.metrics = new ProxyMetrics();
-    this.spanLog = new SpanLogWriter(settings.spanLog());
+    this.export = SpanExport.create(settings, metrics);
+    try {
+      this.spanLog =
+          export.active()
+              ? new SpanLogWriter(settings.spanLog(), export)
+              : new SpanLogWriter(settings.spanLog());
+    } catch (IOException | RuntimeException e) {
+      export.close();
+      throw e;
+    }
     metrics.gauge("hoptrace.spanlog.written", spanLog::written);
     metrics.gauge("hoptrace.spanlog.dropped", spanLog::dropped);
     metrics.gauge("hoptrace.spanlog.failed", spanLog::failed);
@@ -129,7 +141,9 @@ public final class Hoptrace implements AutoCloseable {
     Settings.Listener admin = settings.admin();
     if (admin != null) {
       builder.addHttpListener(
-          admin.port(), admin.host(), new AdminHandler(metrics, settings.app(), () -> serving));
+          admin.port(),
+          admin.host(),
+          export.adminHandler(new AdminHandler(metrics, settings.app(), () -> serving)));
     }
     upstream.start();
     this.undertow = builder.build();
@@ -140,6 +154,7 @@ public final class Hoptrace implements AutoCloseable {
       processLinks.close();
       ringTimer.shutdownNow();
       spanLog.close();
+      export.close();
       throw e;
     }
     List<Undertow.ListenerInfo> listeners = undertow.getListenerInfo();
@@ -170,6 +185,7 @@ public final class Hoptrace implements AutoCloseable {
       upstream.close();
       ringTimer.shutdownNow();
       spanLog.close();
+      export.close();
       throw e;
     }
     InetSocketAddress proxyAddress = outbound.forwardProxyAddress();
@@ -250,6 +266,7 @@ public final class Hoptrace implements AutoCloseable {
     processLinks.close();
     ringTimer.shutdownNow();
     spanLog.close(); // after the listeners: the last completion listeners have offered their lines
+    export.close(); // after the span log: its last lines were offered; bounded by close-timeout
   }
 
   /**
