@@ -1,0 +1,501 @@
+#!/usr/bin/env bash
+# hoptrace versus nginx and HAProxy as tracing sidecars, measured side by side in one run.
+# See bench/README.md for what each row and column means.
+#
+#   bench/run.sh              the full run (about 6 minutes), table on stdout and in bench/results/
+#   bench/run.sh --smoke      a 5-second check that every available row produces a row (CI)
+#   bench/run.sh --help
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$BENCH_DIR/.." && pwd)
+# shellcheck source=bench/lib/common.sh
+source "$BENCH_DIR/lib/common.sh"
+# shellcheck source=bench/lib/nginx.sh
+source "$BENCH_DIR/lib/nginx.sh"
+# shellcheck source=bench/lib/haproxy.sh
+source "$BENCH_DIR/lib/haproxy.sh"
+# shellcheck source=bench/lib/hoptrace.sh
+source "$BENCH_DIR/lib/hoptrace.sh"
+
+ALL_ROWS="direct nginx haproxy hoptrace-inbound hoptrace-outbound hoptrace-chain"
+
+usage() {
+  cat <<EOF
+usage: bench/run.sh [--smoke] [--rows "ROW ..."] [--out FILE] [--no-install] [--no-build] [--keep]
+
+  --smoke       every available row, 1 s at 2 connections, all at once; exits 1 unless each row
+                served requests without errors and wrote its span lines (about 5 s in all)
+  --rows LIST   rows to run, from: $ALL_ROWS
+                (direct always runs: added latency and ratios are relative to it)
+  --out FILE    where the Markdown results go (default bench/results/<UTC date>.md; "-" for none)
+  --no-install  do not apt-get install wrk, nginx, haproxy when missing
+  --no-build    do not build proxy/target/hoptrace.jar when missing
+  --keep        keep the work directory (configs, logs, raw wrk output)
+
+environment (defaults in brackets):
+  BENCH_DURATION [10]      seconds per closed-loop run        BENCH_CONNS ["1 16 64"]
+  BENCH_WARMUP [5]         discarded warm-up, nginx/HAProxy   BENCH_JVM_WARMUP [20] for hoptrace
+  BENCH_RATE [2000]        fixed rate for latency (req/s)     BENCH_RATE_CONNS [20]
+  BENCH_RATE_DURATION [15] seconds of the fixed-rate run      BENCH_NOISE_LIMIT [10] % flag
+  BENCH_CLIENT_CPU [0]     wrk's CPU                          BENCH_SERVER_CPU [1] backend+proxy
+  HOPTRACE_JAR [proxy/target/hoptrace.jar]
+  HOPTRACE_JAVA_OPTS [$DEFAULT_JAVA_OPTS]
+  NGINX_LOG_BUFFER [buffer=64k flush=1s]  ("" = one write() per request)
+EOF
+}
+
+# Measured on this bench (bench/README.md, "JVM flags"): serial GC and a small fixed heap keep RSS
+# low; C2 stays on because it halves CPU per request once warm.
+DEFAULT_JAVA_OPTS="-XX:+UseSerialGC -Xms32m -Xmx96m -Xss256k -XX:+UseStringDeduplication"
+
+SMOKE=false INSTALL=true BUILD=true KEEP=false ROWS=$ALL_ROWS OUT=""
+while (($#)); do
+  case $1 in
+    --smoke) SMOKE=true ;;
+    --rows) ROWS=${2:?--rows needs a list}; shift ;;
+    --out) OUT=${2:?--out needs a file}; shift ;;
+    --no-install) INSTALL=false ;;
+    --no-build) BUILD=false ;;
+    --keep) KEEP=true ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "bench/run.sh: unknown option: $1" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+for row in $ROWS; do
+  [[ " $ALL_ROWS " == *" $row "* ]] || { echo "bench/run.sh: unknown row: $row" >&2; exit 2; }
+done
+[[ " $ROWS " == *" direct "* ]] || ROWS="direct $ROWS"
+
+DURATION=${BENCH_DURATION:-10}
+WARMUP=${BENCH_WARMUP:-5}
+JVM_WARMUP=${BENCH_JVM_WARMUP:-20}
+CONNS=${BENCH_CONNS:-1 16 64}
+RATE=${BENCH_RATE:-2000}
+RATE_CONNS=${BENCH_RATE_CONNS:-20}
+RATE_DURATION=${BENCH_RATE_DURATION:-15}
+NOISE_LIMIT=${BENCH_NOISE_LIMIT:-10}
+CLIENT_CPU=${BENCH_CLIENT_CPU:-0}
+SERVER_CPU=${BENCH_SERVER_CPU:-1}
+HOPTRACE_JAR=${HOPTRACE_JAR:-$REPO_DIR/proxy/target/hoptrace.jar}
+HOPTRACE_JAVA_OPTS=${HOPTRACE_JAVA_OPTS-$DEFAULT_JAVA_OPTS}
+HOPTRACE_START_TIMEOUT=${HOPTRACE_START_TIMEOUT:-20}
+if $SMOKE; then
+  DURATION=1 WARMUP=0 JVM_WARMUP=0 CONNS=2 RATE_DURATION=0 BUILD=false
+  HOPTRACE_START_TIMEOUT=${HOPTRACE_START_TIMEOUT_SMOKE:-4} SETTLE_READS=1
+  [[ -n "$OUT" ]] || OUT=-
+fi
+[[ -n "$OUT" ]] || OUT="$BENCH_DIR/results/$(date -u +%F).md"
+START_EPOCH=$(date +%s)
+
+# ---------------------------------------------------------------------------------------------
+# Tools: wrk, nginx and HAProxy from Debian. Services the packages start are stopped and disabled
+# again right away: everything here runs on ephemeral ports on 127.0.0.1, started by this script.
+ensure_tools() {
+  local missing=() tool
+  for tool in wrk nginx haproxy taskset ss; do
+    command -v "$tool" >/dev/null || [[ -x /usr/sbin/$tool ]] || missing+=("$tool")
+  done
+  export PATH="$PATH:/usr/sbin:/sbin"
+  ((${#missing[@]})) || return 0
+  $INSTALL || die "missing: ${missing[*]} (run without --no-install, or apt-get install wrk nginx haproxy)"
+  [[ $(id -u) == 0 ]] || die "missing: ${missing[*]}; run as root or: sudo apt-get install -y wrk nginx haproxy"
+  log "installing wrk nginx haproxy from Debian (missing: ${missing[*]})"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y -q --no-install-recommends wrk nginx haproxy util-linux iproute2 >/dev/null 2>&1; then
+    apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends \
+      wrk nginx haproxy util-linux iproute2 >/dev/null
+  fi
+  # The packages start system services where an init system runs; this bench wants none.
+  if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
+    systemctl disable --now nginx haproxy >/dev/null 2>&1 || true
+  else
+    service nginx stop >/dev/null 2>&1 || true
+    service haproxy stop >/dev/null 2>&1 || true
+  fi
+}
+
+# Builds hoptrace.jar when it is missing (the full run; the smoke uses what CI built).
+ensure_jar() {
+  [[ -f "$HOPTRACE_JAR" ]] && return 0
+  $BUILD || return 0
+  [[ " $ROWS " == *" hoptrace-"* ]] || return 0
+  if command -v mvn >/dev/null; then
+    log "building hoptrace.jar (mvn -B -q -DskipTests package)"
+    (cd "$REPO_DIR" && mvn -B -q -DskipTests package >"$WORK/mvn.log" 2>&1) ||
+      log "build failed (see $WORK/mvn.log with --keep); hoptrace rows will be skipped"
+  fi
+}
+
+machine() {
+  local model kernel jdk hv
+  model=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
+  kernel=$(uname -r)
+  jdk=$(java -version 2>&1 | head -1 | sed 's/"//g') || jdk="no java"
+  hv=$(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor: *//p')
+  echo "- CPU: ${model:-unknown}, $(nproc) CPUs${hv:+ (VM on $hv)}, $(free -g | awk '/^Mem:/ {print $2}') GiB RAM"
+  echo "- kernel $kernel; $jdk; $(nginx -v 2>&1 | sed 's/^nginx version: //'); $(haproxy -v | head -1 | awk '{print "HAProxy " $3}'); $(wrk -v 2>&1 | head -1 | awk '{print "wrk " $2}')"
+  echo "- wrk on CPU $CLIENT_CPU, backend + proxy on CPU $SERVER_CPU (taskset); CLK_TCK=$CLK_TCK"
+  echo "- HOPTRACE_JAVA_OPTS=\`$HOPTRACE_JAVA_OPTS\`"
+  echo "- hoptrace: $(git -C "$REPO_DIR" log -1 --format='%h %s' 2>/dev/null | cut -c1-80)"
+}
+
+# ---------------------------------------------------------------------------------------------
+WORK=$(mktemp -d /tmp/hoptrace-bench.XXXXXX)
+RUNS=$WORK/runs.tsv ROWS_TSV=$WORK/rows.tsv
+: >"$RUNS"
+: >"$ROWS_TSV"
+cleanup() {
+  local rc=$?
+  set +e
+  stop_all_started
+  if $KEEP; then log "work directory kept: $WORK"; else rm -rf "$WORK"; fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# One wrk run, with /proc accounting around it. Appends one line to $RUNS:
+# row phase conns requests duration_us errors p50 p90 p99 p999 proxy_ticks backend_ticks
+# wrk_ticks noise_server% noise_client% rss_kb pss_kb
+run_wrk() { # row phase conns duration script url target pid...
+  local row=$1 phase=$2 conns=$3 duration=$4 script=$5 url=$6 target=$7
+  shift 7
+  local pids=("$@") out="$WORK/wrk-$row-$phase.txt"
+  local p0 b0 p1 b1 c0 ct0 s0 st0 c1 ct1 s1 st1 wrk_ticks mem
+  p0=$(cpu_ticks "${pids[@]}") b0=$(cpu_ticks "$BACKEND_PID")
+  read -r c0 ct0 s0 st0 < <(cpu_stat)
+  # wrk's own CPU: the wrapper shell's cutime+cstime once wrk has been reaped.
+  BENCH_TARGET=$target BENCH_RATE=$RATE BENCH_THREADS=1 bash -c '
+    out=$1; shift
+    taskset -c "$0" wrk "$@" >"$out" 2>&1; rc=$?
+    read -r stat </proc/$$/stat
+    echo "WRKSTAT ${stat##*) }" >>"$out"
+    exit $rc' "$CLIENT_CPU" "$out" -t1 -c"$conns" -d"${duration}s" --timeout 2s \
+    -s "$BENCH_DIR/lib/$script" "$url" || log "$row $phase: wrk failed: $(head -3 "$out" | tr '\n' ' ')"
+  read -r c1 ct1 s1 st1 < <(cpu_stat)
+  p1=$(cpu_ticks "${pids[@]}") b1=$(cpu_ticks "$BACKEND_PID")
+  mem=$(if ((${#pids[@]})); then mem_kb "${pids[@]}"; else echo "0 0"; fi)
+  wrk_ticks=$(awk '$1 == "WRKSTAT" { print $15 + $16 }' "$out")
+  awk -v row="$row" -v phase="$phase" -v conns="$conns" -v pt=$((p1 - p0)) -v bt=$((b1 - b0)) \
+    -v wt="${wrk_ticks:-0}" -v dc=$((c1 - c0)) -v tc=$((ct1 - ct0)) -v ds=$((s1 - s0)) \
+    -v ts=$((st1 - st0)) -v mem="$mem" '
+    $1 == "HOPBENCH" {
+      for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+      errors = v["err_connect"] + v["err_read"] + v["err_write"] + v["err_status"] + v["err_timeout"]
+      ns = ts > 0 ? 100 * (ds - pt - bt) / ts : 0; if (ns < 0) ns = 0
+      nc = tc > 0 ? 100 * (dc - wt) / tc : 0; if (nc < 0) nc = 0
+      split(mem, m, " ")
+      printf "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%d\t%d\n",
+        row, phase, conns, v["requests"], v["duration_us"], errors, v["p50"], v["p90"], v["p99"],
+        v["p999"], pt, bt, wt, ns, nc, m[1], m[2]
+      found = 1
+    }
+    END { if (!found) printf "%s\t%s\t%d\t0\t0\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\n", row, phase, conns }
+  ' "$out" | tee -a "$RUNS" | awk -F'\t' -v clk="$CLK_TCK" '{
+      rps = $5 > 0 ? $4 * 1e6 / $5 : 0
+      cpu = $4 > 0 ? $11 * 1e6 / clk / $4 : 0
+      printf "[bench] %-18s %-8s c=%-3d %8.0f req/s  p50 %5d us  p99 %6d us  proxy %5.1f us/req  errors %d  noise %s%%/%s%%\n",
+        $1, $2, $3, rps, $7, $9, cpu, $6, $14, $15 }' >&2
+}
+
+# Waits until the span lines for this row stop growing (hoptrace's writer flushes asynchronously):
+# the same count 4 times 0.5 s apart, at most 10 s. Prints the count. Every row uses its own path
+# (/r/<row>), so rows that share a sidecar are counted separately.
+settled_spans() { # row file...
+  local row=$1 prev=-1 same=0 n i
+  shift
+  for ((i = 0; i < 20; i++)); do
+    n=$(cat "$@" 2>/dev/null | grep -c -F "/r/$row" || true)
+    if [[ "$n" == "$prev" ]]; then same=$((same + 1)); else same=0; fi
+    if ((same >= ${SETTLE_READS:-3})); then break; fi
+    prev=$n
+    sleep 0.5
+  done
+  echo "$n"
+}
+
+# Warm-up (discarded), closed loop at each concurrency, then the fixed rate.
+measure_row() { # row warmup url target "pids"
+  local row=$1 warmup=$2 url=$3 target=$4 pids c
+  read -r -a pids <<<"$5"
+  if ((warmup > 0)); then
+    run_wrk "$row" warmup 16 "$warmup" closed.lua "$url" "$target" "${pids[@]}"
+  fi
+  for c in $CONNS; do
+    run_wrk "$row" "c$c" "$c" "$DURATION" closed.lua "$url" "$target" "${pids[@]}"
+  done
+  if ((RATE_DURATION > 0)); then
+    run_wrk "$row" rate "$RATE_CONNS" "$RATE_DURATION" paced.lua "$url" "$target" "${pids[@]}"
+  fi
+}
+
+record_row() { # row hops span_file...
+  local row=$1 hops=$2 spans="-" requests conns
+  shift 2
+  requests=$(awk -F'\t' -v r="$row" '$1 == r { n += $4 } END { print n + 0 }' "$RUNS")
+  conns=$(awk -F'\t' -v r="$row" '$1 == r { n += $3 } END { print n + 0 }' "$RUNS")
+  if ((hops > 0)); then spans=$(settled_spans "$row" "$@"); fi
+  printf '%s\tok\t%s\t%s\t%s\t%s\t\n' "$row" "$spans" "$requests" "$conns" "$hops" >>"$ROWS_TSV"
+}
+
+skip_row() { # row reason
+  log "$1: skipped: $2"
+  printf '%s\tskipped\t-\t0\t0\t0\t%s\n' "$1" "$2" >>"$ROWS_TSV"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Rows. Each proxy runs on the server CPU beside the backend, as a sidecar shares its pod's CPU.
+url_for() { echo "http://127.0.0.1:$1/r/$2"; }
+
+row_direct() {
+  log "direct: wrk -> backend :$BACKEND_PORT"
+  measure_row direct "$WARMUP" "$(url_for "$BACKEND_PORT" direct)" "" ""
+  record_row direct 0
+}
+
+row_nginx() {
+  local port dir=$WORK/nginx pid
+  port=$(free_port)
+  write_nginx_sidecar_conf "$dir" "$port" "$BACKEND_PORT" "$WORK/nginx.spans"
+  start_nginx "$dir"
+  pid=$STARTED_PID
+  wait_port "$port" || { skip_row nginx "nginx did not start: $(tail -2 "$dir/error.log")"; return; }
+  log "nginx: wrk -> nginx sidecar :$port -> backend (pid $pid)"
+  measure_row nginx "$WARMUP" "$(url_for "$port" nginx)" "" "$pid"
+  stop_pid "$pid" # nginx flushes its log buffer on exit
+  record_row nginx 1 "$WORK/nginx.spans"
+  rm -f "$WORK/nginx.spans"
+}
+
+row_haproxy() {
+  local port dir=$WORK/haproxy pid
+  port=$(free_port)
+  write_haproxy_sidecar_conf "$dir" "$port" "$BACKEND_PORT"
+  start_haproxy "$dir" "$WORK/haproxy.spans"
+  pid=$STARTED_PID
+  wait_port "$port" || { skip_row haproxy "haproxy did not start: $(tail -2 "$dir/stderr.log")"; return; }
+  log "haproxy: wrk -> HAProxy sidecar :$port -> backend (pid $pid)"
+  measure_row haproxy "$WARMUP" "$(url_for "$port" haproxy)" "" "$pid"
+  stop_pid "$pid"
+  record_row haproxy 1 "$WORK/haproxy.spans"
+  rm -f "$WORK/haproxy.spans"
+}
+
+# Sidecar A serves the inbound and outbound rows and is hop 1 of the chain; B is hop 2.
+HOPTRACE_A_PID="" HOPTRACE_B_PID="" HOPTRACE_WHY=""
+start_sidecar_a() {
+  [[ -n "$HOPTRACE_A_PID$HOPTRACE_WHY" ]] && return 0
+  HOPTRACE_WHY=$(hoptrace_unavailable)
+  [[ -z "$HOPTRACE_WHY" ]] || return 0
+  A_IN=$(free_port) A_OUT=$(free_port)
+  start_hoptrace "$WORK/hoptrace-a" bench-a "$A_IN" "127.0.0.1:$BACKEND_PORT" "$A_OUT" \
+    "$WORK/hoptrace-a.spans"
+  HOPTRACE_A_PID=$STARTED_PID
+}
+await_sidecar_a() {
+  [[ -z "$HOPTRACE_WHY" ]] || return 0
+  HOPTRACE_WHY=$(await_hoptrace "$HOPTRACE_A_PID" "$WORK/hoptrace-a" "$A_IN" "$A_OUT") || true
+}
+start_sidecar_b() {
+  [[ -z "$HOPTRACE_WHY" && -z "$HOPTRACE_B_PID" ]] || return 0
+  B_IN=$(free_port) B_OUT=$(free_port)
+  start_hoptrace "$WORK/hoptrace-b" bench-b "$B_IN" "127.0.0.1:$BACKEND_PORT" "$B_OUT" \
+    "$WORK/hoptrace-b.spans"
+  HOPTRACE_B_PID=$STARTED_PID
+}
+await_sidecar_b() {
+  [[ -z "$HOPTRACE_WHY" ]] || return 0
+  HOPTRACE_WHY=$(await_hoptrace "$HOPTRACE_B_PID" "$WORK/hoptrace-b" "$B_IN" "$B_OUT") || true
+}
+
+row_hoptrace-inbound() {
+  start_sidecar_a
+  await_sidecar_a
+  [[ -z "$HOPTRACE_WHY" ]] || { skip_row hoptrace-inbound "$HOPTRACE_WHY"; return; }
+  log "hoptrace-inbound: wrk -> hoptrace :$A_IN (inbound) -> backend (pid $HOPTRACE_A_PID)"
+  measure_row hoptrace-inbound "$JVM_WARMUP" "$(url_for "$A_IN" hoptrace-inbound)" "" \
+    "$HOPTRACE_A_PID"
+  record_row hoptrace-inbound 1 "$WORK/hoptrace-a.spans"
+}
+
+row_hoptrace-outbound() {
+  start_sidecar_a
+  await_sidecar_a
+  [[ -z "$HOPTRACE_WHY" ]] || { skip_row hoptrace-outbound "$HOPTRACE_WHY"; return; }
+  log "hoptrace-outbound: wrk (as the app) -> hoptrace :$A_OUT (forward proxy) -> backend"
+  measure_row hoptrace-outbound "$JVM_WARMUP" "http://127.0.0.1:$A_OUT/" \
+    "$(url_for "$BACKEND_PORT" hoptrace-outbound)" "$HOPTRACE_A_PID"
+  record_row hoptrace-outbound 1 "$WORK/hoptrace-a.spans"
+}
+
+row_hoptrace-chain() {
+  start_sidecar_a
+  await_sidecar_a
+  start_sidecar_b
+  await_sidecar_b
+  [[ -z "$HOPTRACE_WHY" ]] || { skip_row hoptrace-chain "$HOPTRACE_WHY"; return; }
+  log "hoptrace-chain: wrk (as app) -> hoptrace A :$A_OUT (outbound) -> hoptrace B :$B_IN (inbound) -> backend"
+  measure_row hoptrace-chain "$JVM_WARMUP" "http://127.0.0.1:$A_OUT/" \
+    "$(url_for "$B_IN" hoptrace-chain)" "$HOPTRACE_A_PID $HOPTRACE_B_PID"
+  record_row hoptrace-chain 2 "$WORK/hoptrace-a.spans" "$WORK/hoptrace-b.spans"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The tables, from $RUNS and $ROWS_TSV.
+render() {
+  awk -F'\t' -v clk="$CLK_TCK" -v noise_limit="$NOISE_LIMIT" -v order="$ROWS" -v rate="$RATE" \
+    -v conns_list="$CONNS" -v smoke="$SMOKE" '
+    function fmt(x, d) { return x == "" ? "—" : sprintf("%." d "f", x) }
+    function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "—" : sprintf("%.2f", a / b) }
+    function signed(x) { return x == "" ? "—" : sprintf("%+d", x) }
+    FNR == NR {  # runs
+      r = $1; ph = $2
+      if (ph == "warmup") next
+      if ($5 > 0) rps[r, ph] = $4 * 1e6 / $5
+      if (ph == "rate" || ph == "c16" || (smoke == "true" && ph == "c2")) {
+        key = (ph == "rate") ? "rate" : "c16"
+        if ($4 > 0) { cpu[r, key] = $11 * 1e6 / clk / $4; bcpu[r, key] = $12 * 1e6 / clk / $4 }
+      }
+      if (ph == "rate" || (smoke == "true" && ph == "c2")) {
+        p50[r] = $7; p90[r] = $8; p99[r] = $9; p999[r] = $10; achieved[r] = rps[r, ph]
+      }
+      if ($16 > rss[r]) rss[r] = $16
+      if ($17 > pss[r]) pss[r] = $17
+      err[r] += $6
+      if ($14 > ns[r]) ns[r] = $14
+      if ($15 > nc[r]) nc[r] = $15
+      next
+    }
+    {  # rows
+      status[$1] = $2; spans[$1] = $3; reqs[$1] = $4; sconns[$1] = $5; hops[$1] = $6; why[$1] = $7
+    }
+    END {
+      n = split(order, rows, " ")
+      split(conns_list, cl, " ")
+      mid = (smoke == "true") ? "c2" : "c16"
+      at = (smoke == "true") ? "@2 conns, smoke: all rows at once" : "@" rate "/s"
+      print "| row | req/s @" substr(mid, 2) " conns | ×nginx | ×direct | added p50 µs " at " | added p99 µs | proxy CPU µs/req | ×nginx | RSS MB | span lines/req | noise server / client |"
+      print "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"
+      for (i = 1; i <= n; i++) {
+        r = rows[i]
+        if (status[r] != "ok") { printf "| %s | skipped: %s |||||||||\n", r, why[r]; continue }
+        c = (smoke == "true") ? cpu[r, "c16"] : cpu[r, "rate"]
+        cn = (smoke == "true") ? cpu["nginx", "c16"] : cpu["nginx", "rate"]
+        added50 = (r == "direct" || p50[r] == "") ? "" : p50[r] - p50["direct"]
+        added99 = (r == "direct" || p99[r] == "") ? "" : p99[r] - p99["direct"]
+        flag = (ns[r] > noise_limit || nc[r] > noise_limit) ? "**NOISY** " : ""
+        sl = hops[r] > 0 ? sprintf("%.3f", spans[r] / (reqs[r] > 0 ? reqs[r] : 1)) : "—"
+        printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s%s%% / %s%% |\n", r,
+          fmt(rps[r, mid], 0), ratio(rps[r, mid], rps["nginx", mid]), ratio(rps[r, mid], rps["direct", mid]),
+          signed(added50), signed(added99), r == "direct" ? "—" : fmt(c, 1),
+          r == "direct" ? "—" : ratio(c, cn), r == "direct" ? "—" : fmt(rss[r] / 1024, 1), sl,
+          flag, fmt(ns[r], 0), fmt(nc[r], 0)
+      }
+      print ""
+      printf "| row |"; for (j = 1; j <= length(cl); j++) printf " req/s c%s |", cl[j]
+      print " rate achieved | p50 µs | p90 µs | p99 µs | p99.9 µs | proxy CPU µs/req @rate | @c16 | backend µs/req @c16 | RSS MB | PSS MB | span lines | requests | errors | noise server / client % |"
+      printf "|---|"; for (j = 1; j <= length(cl); j++) printf "--:|"
+      print "--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"
+      for (i = 1; i <= n; i++) {
+        r = rows[i]
+        if (status[r] != "ok") continue
+        printf "| %s |", r
+        for (j = 1; j <= length(cl); j++) printf " %s |", fmt(rps[r, "c" cl[j]], 0)
+        printf " %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s / %s |\n",
+          fmt(achieved[r], 0), p50[r], p90[r], p99[r], p999[r],
+          r == "direct" ? "—" : fmt(cpu[r, "rate"], 1), r == "direct" ? "—" : fmt(cpu[r, "c16"], 1),
+          fmt(bcpu[r, "c16"], 1), r == "direct" ? "—" : fmt(rss[r] / 1024, 1),
+          r == "direct" ? "—" : fmt(pss[r] / 1024, 1), spans[r], reqs[r], err[r], fmt(ns[r], 0), fmt(nc[r], 0)
+      }
+    }' "$RUNS" "$ROWS_TSV"
+}
+
+# The smoke test passes when every row that could run served requests without errors and wrote at
+# least one span line per request per hop (and not more than the requests wrk abandoned allow).
+check_rows() {
+  awk -F'\t' '
+    FNR == NR { err[$1] += $6; next }
+    $2 != "ok" { next }
+    {
+      r = $1; spans = $3; reqs = $4; conns = $5; hops = $6; ran++
+      if (reqs == 0) { print "FAIL " r ": no requests served"; bad = 1 }
+      if (err[r] > 0) { print "FAIL " r ": " err[r] " errors (non-2xx, socket errors or timeouts)"; bad = 1 }
+      if (hops > 0 && spans < reqs * hops) {
+        print "FAIL " r ": " spans " span lines for " reqs " requests x " hops " hops"; bad = 1
+      }
+      if (hops > 0 && spans > (reqs + conns) * hops) {
+        print "FAIL " r ": " spans " span lines, more than " reqs " requests x " hops " hops allow"; bad = 1
+      }
+    }
+    END { if (!ran) { print "FAIL no row ran"; bad = 1 } exit bad }' "$RUNS" "$ROWS_TSV"
+}
+
+# ---------------------------------------------------------------------------------------------
+ensure_tools
+ensure_jar
+log "work directory $WORK; rows: $ROWS"
+BACKEND_PORT=$(free_port)
+write_backend_conf "$WORK/backend" "$BACKEND_PORT"
+start_nginx "$WORK/backend"
+BACKEND_PID=$STARTED_PID
+wait_port "$BACKEND_PORT" || die "backend nginx did not start: $(tail -2 "$WORK/backend/error.log")"
+
+if $SMOKE; then
+  # All rows at once: the point is that each works, not what it costs.
+  [[ " $ROWS " != *" hoptrace-"* ]] || start_sidecar_a
+  [[ " $ROWS " != *" hoptrace-chain "* ]] || start_sidecar_b
+  row_pids=()
+  for row in $ROWS; do "row_$row" & row_pids+=($!); done
+  wait "${row_pids[@]}" || true
+  rc=0
+  check_rows >"$WORK/check.txt" || rc=1
+  if [[ "$OUT" != - ]]; then render >"$OUT"; fi
+  render
+  cat "$WORK/check.txt" >&2
+  log "smoke: $(awk -F'\t' '$2 == "ok"' "$ROWS_TSV" | wc -l) rows ran, $(grep -c skipped "$ROWS_TSV" || true) skipped, $(($(date +%s) - START_EPOCH)) s; $( ((rc == 0)) && echo PASS || echo FAIL)"
+  exit $rc
+fi
+
+for row in $ROWS; do "row_$row"; done
+stop_all_started
+
+{
+  echo "# hoptrace bench, $(date -u '+%F %H:%M UTC')"
+  echo
+  echo "Produced by \`bench/run.sh\` (see bench/README.md for the method). Rows: wrk → proxy → nginx"
+  echo "backend returning 12 bytes. Closed loop ${DURATION} s per concurrency after a discarded warm-up;"
+  echo "latency at a fixed ${RATE} req/s over ${RATE_CONNS} connections for ${RATE_DURATION} s. Added latency"
+  echo "is relative to the direct row of this same run; ×nginx and ×direct are ratios in this same run."
+  echo "Proxy CPU µs/req is measured in the fixed-rate run. **NOISY**: other processes took more than"
+  echo "${NOISE_LIMIT}% of the server or client CPU during one of the row's runs."
+  echo
+  echo "## Machine"
+  echo
+  machine
+  echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo
+  echo "## Results"
+  echo
+  render
+  echo
+  echo "## Every run"
+  echo
+  echo "| row | phase | conns | requests | seconds | errors | p50 | p90 | p99 | p99.9 | proxy ticks | backend ticks | wrk ticks | noise server % | noise client % | RSS kB | PSS kB |"
+  echo "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+  awk -F'\t' -v OFS=' | ' '{ $5 = sprintf("%.2f", $5 / 1e6); print "| " $0 " |" }' "$RUNS"
+  if grep -q skipped "$ROWS_TSV"; then
+    echo
+    awk -F'\t' '$2 == "skipped" { print "- " $1 " skipped: " $7 }' "$ROWS_TSV"
+  fi
+} >"$WORK/results.md"
+
+if [[ "$OUT" != - ]]; then
+  mkdir -p "$(dirname "$OUT")"
+  cp "$WORK/results.md" "$OUT"
+  log "results written to $OUT"
+fi
+cat "$WORK/results.md"
+check_rows >&2 || log "some rows failed their checks (above)"
+log "done in $(($(date +%s) - START_EPOCH)) s"
