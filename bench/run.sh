@@ -39,6 +39,7 @@ environment (defaults in brackets):
   BENCH_RATE [2000]        fixed rate for latency (req/s)     BENCH_RATE_CONNS [20]
   BENCH_RATE_DURATION [15] seconds of the fixed-rate run      BENCH_NOISE_LIMIT [10] % flag
   BENCH_CLIENT_CPU [0]     wrk's CPU                          BENCH_SERVER_CPU [1] backend+proxy
+  BENCH_NICE [0]           nice for wrk, backend and proxies (e.g. -10 on a busy shared machine)
   HOPTRACE_JAR [proxy/target/hoptrace.jar]
   HOPTRACE_JAVA_OPTS [$DEFAULT_JAVA_OPTS]
   NGINX_LOG_BUFFER [buffer=64k flush=1s]  ("" = one write() per request)
@@ -47,7 +48,7 @@ EOF
 
 # Measured on this bench (bench/README.md, "JVM flags"): serial GC and a small fixed heap keep RSS
 # low; C2 stays on because it halves CPU per request once warm.
-DEFAULT_JAVA_OPTS="-XX:+UseSerialGC -Xms32m -Xmx96m -Xss256k -XX:+UseStringDeduplication"
+DEFAULT_JAVA_OPTS="-XX:+UseSerialGC -Xms32m -Xmx96m -Xss256k"
 
 SMOKE=false INSTALL=true BUILD=true KEEP=false ROWS=$ALL_ROWS OUT=""
 while (($#)); do
@@ -81,6 +82,9 @@ SERVER_CPU=${BENCH_SERVER_CPU:-1}
 HOPTRACE_JAR=${HOPTRACE_JAR:-$REPO_DIR/proxy/target/hoptrace.jar}
 HOPTRACE_JAVA_OPTS=${HOPTRACE_JAVA_OPTS-$DEFAULT_JAVA_OPTS}
 HOPTRACE_START_TIMEOUT=${HOPTRACE_START_TIMEOUT:-20}
+# BENCH_NICE=-10 (root) gives the measured processes priority over other work on a shared machine.
+NICE=""
+if [[ "${BENCH_NICE:-0}" != 0 ]]; then NICE="nice -n $BENCH_NICE"; fi
 if $SMOKE; then
   DURATION=1 WARMUP=0 JVM_WARMUP=0 CONNS=2 RATE_DURATION=0 BUILD=false
   HOPTRACE_START_TIMEOUT=${HOPTRACE_START_TIMEOUT_SMOKE:-4} SETTLE_READS=1
@@ -136,7 +140,7 @@ machine() {
   hv=$(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor: *//p')
   echo "- CPU: ${model:-unknown}, $(nproc) CPUs${hv:+ (VM on $hv)}, $(free -g | awk '/^Mem:/ {print $2}') GiB RAM"
   echo "- kernel $kernel; $jdk; $(nginx -v 2>&1 | sed 's/^nginx version: //'); $(haproxy -v | head -1 | awk '{print "HAProxy " $3}'); $(wrk -v 2>&1 | head -1 | awk '{print "wrk " $2}')"
-  echo "- wrk on CPU $CLIENT_CPU, backend + proxy on CPU $SERVER_CPU (taskset); CLK_TCK=$CLK_TCK"
+  echo "- wrk on CPU $CLIENT_CPU, backend + proxy on CPU $SERVER_CPU (taskset)${NICE:+, $NICE}; CLK_TCK=$CLK_TCK"
   echo "- HOPTRACE_JAVA_OPTS=\`$HOPTRACE_JAVA_OPTS\`"
   echo "- hoptrace: $(git -C "$REPO_DIR" log -1 --format='%h %s' 2>/dev/null | cut -c1-80)"
 }
@@ -167,9 +171,9 @@ run_wrk() { # row phase conns duration script url target pid...
   p0=$(cpu_ticks "${pids[@]}") b0=$(cpu_ticks "$BACKEND_PID")
   read -r c0 ct0 s0 st0 < <(cpu_stat)
   # wrk's own CPU: the wrapper shell's cutime+cstime once wrk has been reaped.
-  BENCH_TARGET=$target BENCH_RATE=$RATE BENCH_THREADS=1 bash -c '
+  BENCH_TARGET=$target BENCH_RATE=$RATE BENCH_THREADS=1 NICE=$NICE bash -c '
     out=$1; shift
-    taskset -c "$0" wrk "$@" >"$out" 2>&1; rc=$?
+    $NICE taskset -c "$0" wrk "$@" >"$out" 2>&1; rc=$?
     read -r stat </proc/$$/stat
     echo "WRKSTAT ${stat##*) }" >>"$out"
     exit $rc' "$CLIENT_CPU" "$out" -t1 -c"$conns" -d"${duration}s" --timeout 2s \
@@ -245,6 +249,11 @@ skip_row() { # row reason
   printf '%s\tskipped\t-\t0\t0\t0\t%s\n' "$1" "$2" >>"$ROWS_TSV"
 }
 
+fail_row() { # row reason
+  log "$1: FAILED: $2"
+  printf '%s\tfailed\t-\t0\t0\t0\t%s\n' "$1" "$2" >>"$ROWS_TSV"
+}
+
 # ---------------------------------------------------------------------------------------------
 # Rows. Each proxy runs on the server CPU beside the backend, as a sidecar shares its pod's CPU.
 url_for() { echo "http://127.0.0.1:$1/r/$2"; }
@@ -261,7 +270,7 @@ row_nginx() {
   write_nginx_sidecar_conf "$dir" "$port" "$BACKEND_PORT" "$WORK/nginx.spans"
   start_nginx "$dir"
   pid=$STARTED_PID
-  wait_port "$port" || { skip_row nginx "nginx did not start: $(tail -2 "$dir/error.log")"; return; }
+  wait_port "$port" || { fail_row nginx "nginx did not start: $(tail -2 "$dir/error.log")"; return; }
   log "nginx: wrk -> nginx sidecar :$port -> backend (pid $pid)"
   measure_row nginx "$WARMUP" "$(url_for "$port" nginx)" "" "$pid"
   stop_pid "$pid" # nginx flushes its log buffer on exit
@@ -275,7 +284,7 @@ row_haproxy() {
   write_haproxy_sidecar_conf "$dir" "$port" "$BACKEND_PORT"
   start_haproxy "$dir" "$WORK/haproxy.spans"
   pid=$STARTED_PID
-  wait_port "$port" || { skip_row haproxy "haproxy did not start: $(tail -2 "$dir/stderr.log")"; return; }
+  wait_port "$port" || { fail_row haproxy "haproxy did not start: $(tail -2 "$dir/stderr.log")"; return; }
   log "haproxy: wrk -> HAProxy sidecar :$port -> backend (pid $pid)"
   measure_row haproxy "$WARMUP" "$(url_for "$port" haproxy)" "" "$pid"
   stop_pid "$pid"
@@ -283,37 +292,56 @@ row_haproxy() {
   rm -f "$WORK/haproxy.spans"
 }
 
-# Sidecar A serves the inbound and outbound rows and is hop 1 of the chain; B is hop 2.
-HOPTRACE_A_PID="" HOPTRACE_B_PID="" HOPTRACE_WHY=""
+# Sidecar A serves the inbound and outbound rows and is hop 1 of the chain; B is hop 2. They start
+# once (the smoke starts them before the rows, in parallel) and run until the end.
+HOPTRACE_A_PID="" HOPTRACE_B_PID=""
 start_sidecar_a() {
-  [[ -n "$HOPTRACE_A_PID$HOPTRACE_WHY" ]] && return 0
-  HOPTRACE_WHY=$(hoptrace_unavailable)
-  [[ -z "$HOPTRACE_WHY" ]] || return 0
-  A_IN=$(free_port) A_OUT=$(free_port)
+  [[ -z "$HOPTRACE_A_PID" && -z "$HOPTRACE_SKIP" ]] || return 0
+  A_IN=$(free_port) A_OUT=""
+  if $HOPTRACE_HAS_OUTBOUND; then A_OUT=$(free_port); fi
   start_hoptrace "$WORK/hoptrace-a" bench-a "$A_IN" "127.0.0.1:$BACKEND_PORT" "$A_OUT" \
     "$WORK/hoptrace-a.spans"
   HOPTRACE_A_PID=$STARTED_PID
 }
-await_sidecar_a() {
-  [[ -z "$HOPTRACE_WHY" ]] || return 0
-  HOPTRACE_WHY=$(await_hoptrace "$HOPTRACE_A_PID" "$WORK/hoptrace-a" "$A_IN" "$A_OUT") || true
-}
 start_sidecar_b() {
-  [[ -z "$HOPTRACE_WHY" && -z "$HOPTRACE_B_PID" ]] || return 0
-  B_IN=$(free_port) B_OUT=$(free_port)
-  start_hoptrace "$WORK/hoptrace-b" bench-b "$B_IN" "127.0.0.1:$BACKEND_PORT" "$B_OUT" \
+  [[ -z "$HOPTRACE_B_PID" && -z "$HOPTRACE_SKIP" ]] || return 0
+  B_IN=$(free_port)
+  start_hoptrace "$WORK/hoptrace-b" bench-b "$B_IN" "127.0.0.1:$BACKEND_PORT" "" \
     "$WORK/hoptrace-b.spans"
   HOPTRACE_B_PID=$STARTED_PID
 }
-await_sidecar_b() {
-  [[ -z "$HOPTRACE_WHY" ]] || return 0
-  HOPTRACE_WHY=$(await_hoptrace "$HOPTRACE_B_PID" "$WORK/hoptrace-b" "$B_IN" "$B_OUT") || true
+
+# Starts what a hoptrace row needs and waits for its ports; on failure records the row as skipped
+# (nothing to run yet) or failed (hoptrace did not start) and returns 1.
+hoptrace_ready() { # row needs_outbound needs_b
+  local row=$1 why
+  if [[ -n "$HOPTRACE_SKIP" ]]; then skip_row "$row" "$HOPTRACE_SKIP"; return 1; fi
+  if $2 && ! $HOPTRACE_HAS_OUTBOUND; then
+    skip_row "$row" "this hoptrace.jar's \`run\` has no --outbound yet"
+    return 1
+  fi
+  start_sidecar_a
+  why=$(await_hoptrace "$HOPTRACE_A_PID" "$WORK/hoptrace-a" "$A_IN") || {
+    fail_row "$row" "$why"
+    return 1
+  }
+  if $2; then
+    why=$(await_hoptrace "$HOPTRACE_A_PID" "$WORK/hoptrace-a" "$A_OUT") || {
+      fail_row "$row" "$why"
+      return 1
+    }
+  fi
+  if $3; then
+    start_sidecar_b
+    why=$(await_hoptrace "$HOPTRACE_B_PID" "$WORK/hoptrace-b" "$B_IN") || {
+      fail_row "$row" "$why"
+      return 1
+    }
+  fi
 }
 
 row_hoptrace-inbound() {
-  start_sidecar_a
-  await_sidecar_a
-  [[ -z "$HOPTRACE_WHY" ]] || { skip_row hoptrace-inbound "$HOPTRACE_WHY"; return; }
+  hoptrace_ready hoptrace-inbound false false || return 0
   log "hoptrace-inbound: wrk -> hoptrace :$A_IN (inbound) -> backend (pid $HOPTRACE_A_PID)"
   measure_row hoptrace-inbound "$JVM_WARMUP" "$(url_for "$A_IN" hoptrace-inbound)" "" \
     "$HOPTRACE_A_PID"
@@ -321,9 +349,7 @@ row_hoptrace-inbound() {
 }
 
 row_hoptrace-outbound() {
-  start_sidecar_a
-  await_sidecar_a
-  [[ -z "$HOPTRACE_WHY" ]] || { skip_row hoptrace-outbound "$HOPTRACE_WHY"; return; }
+  hoptrace_ready hoptrace-outbound true false || return 0
   log "hoptrace-outbound: wrk (as the app) -> hoptrace :$A_OUT (forward proxy) -> backend"
   measure_row hoptrace-outbound "$JVM_WARMUP" "http://127.0.0.1:$A_OUT/" \
     "$(url_for "$BACKEND_PORT" hoptrace-outbound)" "$HOPTRACE_A_PID"
@@ -331,12 +357,8 @@ row_hoptrace-outbound() {
 }
 
 row_hoptrace-chain() {
-  start_sidecar_a
-  await_sidecar_a
-  start_sidecar_b
-  await_sidecar_b
-  [[ -z "$HOPTRACE_WHY" ]] || { skip_row hoptrace-chain "$HOPTRACE_WHY"; return; }
-  log "hoptrace-chain: wrk (as app) -> hoptrace A :$A_OUT (outbound) -> hoptrace B :$B_IN (inbound) -> backend"
+  hoptrace_ready hoptrace-chain true true || return 0
+  log "hoptrace-chain: wrk (as the app) -> hoptrace A :$A_OUT (outbound) -> hoptrace B :$B_IN (inbound) -> backend"
   measure_row hoptrace-chain "$JVM_WARMUP" "http://127.0.0.1:$A_OUT/" \
     "$(url_for "$B_IN" hoptrace-chain)" "$HOPTRACE_A_PID $HOPTRACE_B_PID"
   record_row hoptrace-chain 2 "$WORK/hoptrace-a.spans" "$WORK/hoptrace-b.spans"
@@ -380,7 +402,7 @@ render() {
       print "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"
       for (i = 1; i <= n; i++) {
         r = rows[i]
-        if (status[r] != "ok") { printf "| %s | skipped: %s |||||||||\n", r, why[r]; continue }
+        if (status[r] != "ok") { printf "| %s | %s: %s |||||||||\n", r, status[r] == "" ? "failed" : status[r], why[r]; continue }
         c = (smoke == "true") ? cpu[r, "c16"] : cpu[r, "rate"]
         cn = (smoke == "true") ? cpu["nginx", "c16"] : cpu["nginx", "rate"]
         added50 = (r == "direct" || p50[r] == "") ? "" : p50[r] - p50["direct"]
@@ -417,6 +439,7 @@ render() {
 check_rows() {
   awk -F'\t' '
     FNR == NR { err[$1] += $6; next }
+    $2 == "failed" { print "FAIL " $1 ": " $7; bad = 1; next }
     $2 != "ok" { next }
     {
       r = $1; spans = $3; reqs = $4; conns = $5; hops = $6; ran++
@@ -435,6 +458,8 @@ check_rows() {
 # ---------------------------------------------------------------------------------------------
 ensure_tools
 ensure_jar
+HOPTRACE_SKIP="" HOPTRACE_HAS_OUTBOUND=false
+[[ " $ROWS " != *" hoptrace-"* ]] || probe_hoptrace
 log "work directory $WORK; rows: $ROWS"
 BACKEND_PORT=$(free_port)
 write_backend_conf "$WORK/backend" "$BACKEND_PORT"
@@ -445,7 +470,7 @@ wait_port "$BACKEND_PORT" || die "backend nginx did not start: $(tail -2 "$WORK/
 if $SMOKE; then
   # All rows at once: the point is that each works, not what it costs.
   [[ " $ROWS " != *" hoptrace-"* ]] || start_sidecar_a
-  [[ " $ROWS " != *" hoptrace-chain "* ]] || start_sidecar_b
+  [[ " $ROWS " != *" hoptrace-chain "* ]] || ! $HOPTRACE_HAS_OUTBOUND || start_sidecar_b
   row_pids=()
   for row in $ROWS; do "row_$row" & row_pids+=($!); done
   wait "${row_pids[@]}" || true

@@ -41,7 +41,8 @@ CONF
 # lines) goes to $2, its PID to $STARTED_PID.
 start_haproxy() { # dir span_log
   local dir=$1 spans=$2
-  taskset -c "$SERVER_CPU" haproxy -db -f "$dir/haproxy.cfg" >"$spans" 2>"$dir/stderr.log" &
+  # shellcheck disable=SC2086 # $NICE is empty or "nice -n N"
+  $NICE taskset -c "$SERVER_CPU" haproxy -db -f "$dir/haproxy.cfg" >"$spans" 2>"$dir/stderr.log" &
   STARTED_PID=$!
   track_pid "$STARTED_PID"
 }

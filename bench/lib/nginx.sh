@@ -89,7 +89,8 @@ CONF
 # can be waited for); the master's PID goes to $STARTED_PID.
 start_nginx() { # dir
   local dir=$1
-  taskset -c "$SERVER_CPU" nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" \
+  # shellcheck disable=SC2086 # $NICE is empty or "nice -n N"
+  $NICE taskset -c "$SERVER_CPU" nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" \
     >"$dir/stdout.log" 2>&1 &
   STARTED_PID=$!
   track_pid "$STARTED_PID"
