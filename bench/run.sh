@@ -98,7 +98,7 @@ START_EPOCH=$(date +%s)
 # again right away: everything here runs on ephemeral ports on 127.0.0.1, started by this script.
 ensure_tools() {
   local missing=() tool
-  for tool in wrk nginx haproxy taskset ss; do
+  for tool in wrk nginx haproxy taskset; do
     command -v "$tool" >/dev/null || [[ -x /usr/sbin/$tool ]] || missing+=("$tool")
   done
   export PATH="$PATH:/usr/sbin:/sbin"
@@ -107,9 +107,9 @@ ensure_tools() {
   [[ $(id -u) == 0 ]] || die "missing: ${missing[*]}; run as root or: sudo apt-get install -y wrk nginx haproxy"
   log "installing wrk nginx haproxy from Debian (missing: ${missing[*]})"
   export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get install -y -q --no-install-recommends wrk nginx haproxy util-linux iproute2 >/dev/null 2>&1; then
+  if ! apt-get install -y -q --no-install-recommends wrk nginx haproxy util-linux >/dev/null 2>&1; then
     apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends \
-      wrk nginx haproxy util-linux iproute2 >/dev/null
+      wrk nginx haproxy util-linux >/dev/null
   fi
   # The packages start system services where an init system runs; this bench wants none.
   if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
@@ -321,23 +321,24 @@ hoptrace_ready() { # row needs_outbound needs_b
     return 1
   fi
   start_sidecar_a
-  why=$(await_hoptrace "$HOPTRACE_A_PID" "$WORK/hoptrace-a" "$A_IN") || {
-    fail_row "$row" "$why"
-    return 1
-  }
+  await_once A_IN "$HOPTRACE_A_PID" "$WORK/hoptrace-a" "$A_IN" || { fail_row "$row" "$AWAIT_WHY"; return 1; }
   if $2; then
-    why=$(await_hoptrace "$HOPTRACE_A_PID" "$WORK/hoptrace-a" "$A_OUT") || {
-      fail_row "$row" "$why"
-      return 1
-    }
+    await_once A_OUT "$HOPTRACE_A_PID" "$WORK/hoptrace-a" "$A_OUT" || { fail_row "$row" "$AWAIT_WHY"; return 1; }
   fi
   if $3; then
     start_sidecar_b
-    why=$(await_hoptrace "$HOPTRACE_B_PID" "$WORK/hoptrace-b" "$B_IN") || {
-      fail_row "$row" "$why"
-      return 1
-    }
+    await_once B_IN "$HOPTRACE_B_PID" "$WORK/hoptrace-b" "$B_IN" || { fail_row "$row" "$AWAIT_WHY"; return 1; }
   fi
+}
+
+# await_hoptrace, remembered per listener: a sidecar that did not start is not waited for twice.
+declare -A AWAITED=()
+await_once() { # key pid dir port
+  if [[ -z "${AWAITED[$1]:-}" ]]; then
+    if AWAIT_WHY=$(await_hoptrace "$2" "$3" "$4"); then AWAITED[$1]=ok; else AWAITED[$1]=$AWAIT_WHY; fi
+  fi
+  AWAIT_WHY=${AWAITED[$1]}
+  [[ "$AWAIT_WHY" == ok ]]
 }
 
 row_hoptrace-inbound() {
@@ -522,5 +523,7 @@ if [[ "$OUT" != - ]]; then
   log "results written to $OUT"
 fi
 cat "$WORK/results.md"
-check_rows >&2 || log "some rows failed their checks (above)"
+rc=0
+check_rows >&2 || { rc=1; log "some rows failed their checks (above)"; }
 log "done in $(($(date +%s) - START_EPOCH)) s"
+exit $rc

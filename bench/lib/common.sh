@@ -13,7 +13,7 @@ free_port() {
   local port
   for _ in $(seq 1 200); do
     port=$((20000 + RANDOM % 30000))
-    if ! ss -Htln "sport = :$port" 2>/dev/null | grep -q .; then
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       if [[ " ${USED_PORTS:-} " != *" $port "* ]]; then
         USED_PORTS="${USED_PORTS:-} $port"
         echo "$port"
