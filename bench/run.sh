@@ -162,7 +162,7 @@ trap 'exit 130' INT TERM
 
 # One wrk run, with /proc accounting around it. Appends one line to $RUNS:
 # row phase conns requests duration_us errors p50 p90 p99 p999 proxy_ticks backend_ticks
-# wrk_ticks noise_server% noise_client% rss_kb pss_kb
+# wrk_ticks noise_server% noise_client% rss_kb pss_kb threads
 run_wrk() { # row phase conns duration script url target pid...
   local row=$1 phase=$2 conns=$3 duration=$4 script=$5 url=$6 target=$7
   shift 7
@@ -180,7 +180,7 @@ run_wrk() { # row phase conns duration script url target pid...
     -s "$BENCH_DIR/lib/$script" "$url" || log "$row $phase: wrk failed: $(head -3 "$out" | tr '\n' ' ')"
   read -r c1 ct1 s1 st1 < <(cpu_stat)
   p1=$(cpu_ticks "${pids[@]}") b1=$(cpu_ticks "$BACKEND_PID")
-  mem=$(if ((${#pids[@]})); then mem_kb "${pids[@]}"; else echo "0 0"; fi)
+  mem=$(if ((${#pids[@]})); then echo "$(mem_kb "${pids[@]}") $(thread_count "${pids[@]}")"; else echo "0 0 0"; fi)
   wrk_ticks=$(awk '$1 == "WRKSTAT" { print $15 + $16 }' "$out")
   awk -v row="$row" -v phase="$phase" -v conns="$conns" -v pt=$((p1 - p0)) -v bt=$((b1 - b0)) \
     -v wt="${wrk_ticks:-0}" -v dc=$((c1 - c0)) -v tc=$((ct1 - ct0)) -v ds=$((s1 - s0)) \
@@ -191,12 +191,12 @@ run_wrk() { # row phase conns duration script url target pid...
       ns = ts > 0 ? 100 * (ds - pt - bt) / ts : 0; if (ns < 0) ns = 0
       nc = tc > 0 ? 100 * (dc - wt) / tc : 0; if (nc < 0) nc = 0
       split(mem, m, " ")
-      printf "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%d\t%d\n",
+      printf "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%d\t%d\t%d\n",
         row, phase, conns, v["requests"], v["duration_us"], errors, v["p50"], v["p90"], v["p99"],
-        v["p999"], pt, bt, wt, ns, nc, m[1], m[2]
+        v["p999"], pt, bt, wt, ns, nc, m[1], m[2], m[3]
       found = 1
     }
-    END { if (!found) printf "%s\t%s\t%d\t0\t0\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\n", row, phase, conns }
+    END { if (!found) printf "%s\t%s\t%d\t0\t0\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\n", row, phase, conns }
   ' "$out" | tee -a "$RUNS" | awk -F'\t' -v clk="$CLK_TCK" '{
       rps = $5 > 0 ? $4 * 1e6 / $5 : 0
       cpu = $4 > 0 ? $11 * 1e6 / clk / $4 : 0
@@ -386,6 +386,7 @@ render() {
       }
       if ($16 > rss[r]) rss[r] = $16
       if ($17 > pss[r]) pss[r] = $17
+      if ($18 > thr[r]) thr[r] = $18
       err[r] += $6
       if ($14 > ns[r]) ns[r] = $14
       if ($15 > nc[r]) nc[r] = $15
@@ -418,21 +419,41 @@ render() {
       }
       print ""
       printf "| row |"; for (j = 1; j <= length(cl); j++) printf " req/s c%s |", cl[j]
-      print " rate achieved | p50 µs | p90 µs | p99 µs | p99.9 µs | proxy CPU µs/req @rate | @c16 | backend µs/req @c16 | RSS MB | PSS MB | span lines | requests | errors | noise server / client % |"
+      print " rate achieved | p50 µs | p90 µs | p99 µs | p99.9 µs | proxy CPU µs/req @rate | @c16 | backend µs/req @c16 | RSS MB | PSS MB | threads | span lines | requests | errors | noise server / client % |"
       printf "|---|"; for (j = 1; j <= length(cl); j++) printf "--:|"
-      print "--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"
+      print "--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"
       for (i = 1; i <= n; i++) {
         r = rows[i]
         if (status[r] != "ok") continue
         printf "| %s |", r
         for (j = 1; j <= length(cl); j++) printf " %s |", fmt(rps[r, "c" cl[j]], 0)
-        printf " %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s / %s |\n",
+        printf " %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s / %s |\n",
           fmt(achieved[r], 0), p50[r], p90[r], p99[r], p999[r],
           r == "direct" ? "—" : fmt(cpu[r, "rate"], 1), r == "direct" ? "—" : fmt(cpu[r, "c16"], 1),
           fmt(bcpu[r, "c16"], 1), r == "direct" ? "—" : fmt(rss[r] / 1024, 1),
-          r == "direct" ? "—" : fmt(pss[r] / 1024, 1), spans[r], reqs[r], err[r], fmt(ns[r], 0), fmt(nc[r], 0)
+          r == "direct" ? "—" : fmt(pss[r] / 1024, 1), r == "direct" ? "—" : thr[r],
+          spans[r], reqs[r], err[r], fmt(ns[r], 0), fmt(nc[r], 0)
       }
-    }' "$RUNS" "$ROWS_TSV"
+      if (smoke == "true" || status["nginx"] != "ok") exit
+      # The issue'"'"'s goal, for the one-hop hoptrace rows that ran.
+      header = 0
+      for (i = 1; i <= n; i++) {
+        r = rows[i]
+        if (r !~ /^hoptrace-(inbound|outbound)$/ || status[r] != "ok") continue
+        if (!header) {
+          print ""
+          print "| goal (issue) | CPU/req ≤ nginx | added p50 ≤ nginx | req/s @16 ≥ nginx | added p99 < 1 ms | RSS < 96 MB |"
+          print "|---|---|---|---|---|---|"
+          header = 1
+        }
+        a50 = p50[r] - p50["direct"]; n50 = p50["nginx"] - p50["direct"]; a99 = p99[r] - p99["direct"]
+        printf "| %s | %s %.1f vs %.1f µs | %s %+d vs %+d µs | %s %.0f vs %.0f | %s %+d µs | %s %.1f MB |\n", r,
+          mark(cpu[r, "rate"] <= cpu["nginx", "rate"]), cpu[r, "rate"], cpu["nginx", "rate"],
+          mark(a50 <= n50), a50, n50, mark(rps[r, "c16"] >= rps["nginx", "c16"]), rps[r, "c16"], rps["nginx", "c16"],
+          mark(a99 < 1000), a99, mark(rss[r] < 96 * 1024), rss[r] / 1024
+      }
+    }
+    function mark(ok) { return ok ? "✅" : "❌" }' "$RUNS" "$ROWS_TSV"
 }
 
 # The smoke test passes when every row that could run served requests without errors and wrote at
@@ -508,8 +529,8 @@ stop_all_started
   echo
   echo "## Every run"
   echo
-  echo "| row | phase | conns | requests | seconds | errors | p50 | p90 | p99 | p99.9 | proxy ticks | backend ticks | wrk ticks | noise server % | noise client % | RSS kB | PSS kB |"
-  echo "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+  echo "| row | phase | conns | requests | seconds | errors | p50 | p90 | p99 | p99.9 | proxy ticks | backend ticks | wrk ticks | noise server % | noise client % | RSS kB | PSS kB | threads |"
+  echo "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
   awk -F'\t' -v OFS=' | ' '{ $5 = sprintf("%.2f", $5 / 1e6); print "| " $0 " |" }' "$RUNS"
   if grep -q skipped "$ROWS_TSV"; then
     echo

@@ -101,6 +101,15 @@ mem_kb() {
     awk '$1 == "Rss:" { r += $2 } $1 == "Pss:" { s += $2 } END { printf "%d %d\n", r, s }'
 }
 
+# Threads summed over the process trees of the given PIDs.
+thread_count() {
+  local pids=() root p files=()
+  for root in "$@"; do mapfile -t -O "${#pids[@]}" pids < <(tree_pids "$root"); done
+  for p in "${pids[@]}"; do files+=("/proc/$p/status"); done
+  ((${#files[@]})) || { echo 0; return; }
+  { cat "${files[@]}" 2>/dev/null || true; } | awk '$1 == "Threads:" { t += $2 } END { print t + 0 }'
+}
+
 # "busyC totalC busyS totalS": busy (user+nice+system+steal) and total ticks of the client CPU and
 # of the server CPU (BENCH_CLIENT_CPU, BENCH_SERVER_CPU). Steal is time the hypervisor gave to
 # someone else, so it counts as busy-by-others too. irq/softirq are left out of "busy": the kernel

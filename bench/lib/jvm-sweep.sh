@@ -19,8 +19,8 @@ else
   )
 fi
 
-echo "| HOPTRACE_JAVA_OPTS | req/s c16 | p50 µs @rate | p99 µs @rate | CPU µs/req @rate | CPU µs/req @c16 | RSS MB | PSS MB | noise server % |"
-echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|"
+echo "| HOPTRACE_JAVA_OPTS | req/s c16 | p50 µs @rate | p99 µs @rate | CPU µs/req @rate | CPU µs/req @c16 | RSS MB | PSS MB | threads | noise server / client % |"
+echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
 for opts in "${sets[@]}"; do
   echo "[sweep] HOPTRACE_JAVA_OPTS='$opts'" >&2
   out=$(HOPTRACE_JAVA_OPTS="$opts" BENCH_CONNS=16 "$BENCH_DIR/run.sh" --rows hoptrace-inbound --out - \
@@ -29,6 +29,6 @@ for opts in "${sets[@]}"; do
   awk -F'|' -v opts="${opts:-(JVM defaults)}" '
     /^\| hoptrace-inbound \| [0-9]/ && ++n == 2 {
       gsub(/ /, "", $0); split($0, c, "|")
-      printf "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s |\n", opts, c[3], c[5], c[7], c[9], c[10], c[12], c[13], c[17]
+      printf "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", opts, c[3], c[5], c[7], c[9], c[10], c[12], c[13], c[14], c[18]
     }' <<<"$out"
 done
