@@ -42,13 +42,14 @@ environment (defaults in brackets):
   BENCH_NICE [0]           nice for wrk, backend and proxies (e.g. -10 on a busy shared machine)
   HOPTRACE_JAR [proxy/target/hoptrace.jar]
   HOPTRACE_JAVA_OPTS [$DEFAULT_JAVA_OPTS]
+  HOPTRACE_ENV [""]        environment for hoptrace, e.g. "MALLOC_ARENA_MAX=2"
   NGINX_LOG_BUFFER [buffer=64k flush=1s]  ("" = one write() per request)
 EOF
 }
 
-# Measured on this bench (bench/README.md, "JVM flags"): serial GC and a small fixed heap keep RSS
-# low; C2 stays on because it halves CPU per request once warm.
-DEFAULT_JAVA_OPTS="-XX:+UseSerialGC -Xms32m -Xmx96m -Xss256k"
+# The flags the sidecar image ships with (Dockerfile JAVA_TOOL_OPTIONS), so the bench measures what
+# users run. Other flag sets: bench/lib/jvm-sweep.sh, results in bench/README.md ("JVM flags").
+DEFAULT_JAVA_OPTS="-XX:+UseSerialGC -Xms32m -Xmx96m -Xss256k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=32m -XX:+ExitOnOutOfMemoryError"
 
 SMOKE=false INSTALL=true BUILD=true KEEP=false ROWS=$ALL_ROWS OUT=""
 while (($#)); do
@@ -87,7 +88,7 @@ NICE=""
 if [[ "${BENCH_NICE:-0}" != 0 ]]; then NICE="nice -n $BENCH_NICE"; fi
 if $SMOKE; then
   DURATION=1 WARMUP=0 JVM_WARMUP=0 CONNS=2 RATE_DURATION=0 BUILD=false
-  HOPTRACE_START_TIMEOUT=${HOPTRACE_START_TIMEOUT_SMOKE:-4} SETTLE_READS=1
+  HOPTRACE_START_TIMEOUT=${HOPTRACE_START_TIMEOUT_SMOKE:-10} SETTLE_READS=1
   [[ -n "$OUT" ]] || OUT=-
 fi
 [[ -n "$OUT" ]] || OUT="$BENCH_DIR/results/$(date -u +%F).md"
@@ -141,7 +142,7 @@ machine() {
   echo "- CPU: ${model:-unknown}, $(nproc) CPUs${hv:+ (VM on $hv)}, $(free -g | awk '/^Mem:/ {print $2}') GiB RAM"
   echo "- kernel $kernel; $jdk; $(nginx -v 2>&1 | sed 's/^nginx version: //'); $(haproxy -v | head -1 | awk '{print "HAProxy " $3}'); $(wrk -v 2>&1 | head -1 | awk '{print "wrk " $2}')"
   echo "- wrk on CPU $CLIENT_CPU, backend + proxy on CPU $SERVER_CPU (taskset)${NICE:+, $NICE}; CLK_TCK=$CLK_TCK"
-  echo "- HOPTRACE_JAVA_OPTS=\`$HOPTRACE_JAVA_OPTS\`"
+  echo "- HOPTRACE_JAVA_OPTS=\`$HOPTRACE_JAVA_OPTS\`${HOPTRACE_ENV:+, HOPTRACE_ENV=\`$HOPTRACE_ENV\`}"
   echo "- hoptrace: $(git -C "$REPO_DIR" log -1 --format='%h %s' 2>/dev/null | cut -c1-80)"
 }
 

@@ -27,8 +27,8 @@ start_hoptrace() { # dir service inbound_port app outbound_port span_log
   [[ -z "$outbound" ]] || args+=(--outbound "127.0.0.1:$outbound")
   args+=(--span-log "$spans")
   mkdir -p "$dir"
-  # shellcheck disable=SC2086 # HOPTRACE_JAVA_OPTS is a list of JVM flags
-  $NICE taskset -c "$SERVER_CPU" java $HOPTRACE_JAVA_OPTS -jar "$HOPTRACE_JAR" "${args[@]}" \
+  # shellcheck disable=SC2086 # HOPTRACE_ENV and HOPTRACE_JAVA_OPTS are lists
+  env ${HOPTRACE_ENV:-} $NICE taskset -c "$SERVER_CPU" java $HOPTRACE_JAVA_OPTS -jar "$HOPTRACE_JAR" "${args[@]}" \
     >"$dir/stdout.log" 2>"$dir/stderr.log" &
   STARTED_PID=$!
   track_pid "$STARTED_PID"
