@@ -1,5 +1,7 @@
 package io.hoptrace.context;
 
+import java.util.Arrays;
+
 /**
  * Lowercase hex for ids. Parsing is strict (lowercase only, as W3C requires) and allocation free:
  * callers check {@link #isLowerHex} first, then {@link #parseLowerHex}, so that a failed parse
@@ -62,6 +64,35 @@ public final class HexCodec {
     writeHexLong(high, buf, 0);
     writeHexLong(low, buf, 16);
     return new String(buf);
+  }
+
+  /**
+   * The value of a lowercase hex digit ({@code 0-9a-f}), or -1. Codecs OR the results together
+   * while accumulating a long, so that one pass both validates and reads an id.
+   */
+  public static int lowerHexDigit(char c) {
+    return c < 128 ? LOWER_HEX_VALUES[c] : -1;
+  }
+
+  /** Reads 16 chars at {@code pos} that {@link #lowerHexDigit} accepted; no checks, no branches. */
+  public static long readLowerHex16(CharSequence s, int pos) {
+    long result = 0;
+    for (int i = pos; i < pos + 16; i++) result = (result << 4) | LOWER_HEX_VALUES[s.charAt(i)];
+    return result;
+  }
+
+  // A lookup table beats two range checks per char on the parse hot path.
+  private static final byte[] LOWER_HEX_VALUES = new byte[128];
+
+  static {
+    Arrays.fill(LOWER_HEX_VALUES, (byte) -1);
+    for (int i = 0; i < 16; i++) LOWER_HEX_VALUES[HEX_DIGITS[i]] = (byte) i;
+  }
+
+  /** The value of a hex digit of either case, or -1: for legacy formats that are not strict. */
+  public static int anyCaseHexDigit(char c) {
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return lowerHexDigit(c);
   }
 
   private HexCodec() {}

@@ -1,0 +1,131 @@
+package io.hoptrace.correlation;
+
+import static java.util.Objects.requireNonNull;
+
+import io.hoptrace.context.TraceContext;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Decides, for each outbound call of the app, which inbound request caused it and how certain that
+ * is (the {@code hoptrace.link} tag). No I/O; thread-safe; bounded work per call.
+ *
+ * <p>The order, most certain first:
+ *
+ * <ol>
+ *   <li>{@link Link#HEADER}: the app forwarded a context or request id. A forwarded context is
+ *       always continued: when its span id (and trace id) is a known SERVER span, that request is
+ *       the cause and its SERVER context the parent (it carries the request id); otherwise it is a
+ *       span of the app's own tracer and is itself the parent, the cause being the request whose id
+ *       was forwarded, if known, else none (still HEADER). A request id alone links only if it is
+ *       known.
+ *   <li>{@link Link#SOLE}: exactly one inbound request is in flight at the app (delivered, not
+ *       ended). Found in O(1) in the synchronous case.
+ *   <li>{@link Link#INFERRED}: several are in flight (at most {@link #MAX_CANDIDATES} are
+ *       examined), or none is but some ended within the grace window (fire-and-forget); the {@link
+ *       CandidateRule} chooses and its score is recorded.
+ *   <li>{@link Link#ROOT}: none in flight or recent (or the rule declined): a new trace.
+ * </ol>
+ *
+ * <p>{@code decide} also records the link: the chosen request's {@link
+ * InboundRequest#linkedCalls()} goes up by one, which the default rule uses.
+ *
+ * <p>{@link Link#PROCESS} (socket ownership from /proc) is decided by the proxy before calling
+ * this; it is not produced here.
+ */
+public final class Correlator {
+  /** The most inbound requests a decision examines: bounds the work when many are in flight. */
+  public static final int MAX_CANDIDATES = 64;
+
+  private final InboundRegistry registry;
+  private final CandidateRule rule;
+
+  public Correlator(InboundRegistry registry, CandidateRule rule) {
+    this.registry = requireNonNull(registry, "registry");
+    this.rule = requireNonNull(rule, "rule");
+  }
+
+  /** With the default {@link FewestCallsRule}. */
+  public Correlator(InboundRegistry registry) {
+    this(registry, FewestCallsRule.INSTANCE);
+  }
+
+  public InboundRegistry registry() {
+    return registry;
+  }
+
+  public CandidateRule rule() {
+    return rule;
+  }
+
+  /** Links {@code call} to its cause. Never throws for any call the proxy can build. */
+  public Decision decide(OutboundCall call) {
+    requireNonNull(call, "call");
+    Decision byHeader = byHeader(call);
+    if (byHeader != null) return byHeader;
+
+    int inFlight = registry.inFlightCount();
+    if (inFlight == 1) {
+      InboundRequest sole = registry.soleInFlight();
+      if (sole != null) return linked(Link.SOLE, sole, sole.context, 1, null);
+    }
+    if (inFlight >= 1) { // also when the count raced: the walk says what is really there
+      List<InboundRequest> candidates = registry.inFlight(MAX_CANDIDATES);
+      if (candidates.size() == 1) {
+        InboundRequest sole = candidates.get(0);
+        return linked(Link.SOLE, sole, sole.context, 1, null);
+      }
+      if (candidates.size() > 1) {
+        int count = Math.max(inFlight, candidates.size()); // the walk stops at MAX_CANDIDATES
+        return inferred(call, candidates, count);
+      }
+    }
+    List<InboundRequest> recent = registry.recentlyFinished(call.startNanos, MAX_CANDIDATES);
+    if (!recent.isEmpty()) return inferred(call, recent, 0);
+    return Decision.root(0);
+  }
+
+  private @Nullable Decision byHeader(OutboundCall call) {
+    TraceContext forwarded = call.forwardedContext;
+    if (forwarded != null) {
+      InboundRequest r = registry.findBySpanId(forwarded.spanId());
+      if (r != null && sameTrace(r.context, forwarded)) {
+        return linked(Link.HEADER, r, r.context, registry.inFlightCount(), null);
+      }
+    }
+    String requestId = call.forwardedRequestId;
+    if (requestId == null && forwarded != null) requestId = forwarded.requestId();
+    InboundRequest byId = requestId == null ? null : registry.findByRequestId(requestId);
+    if (byId != null) {
+      // Continue what the app forwarded if it forwarded a context (its own tracer's span).
+      TraceContext parent = forwarded != null ? forwarded : byId.context;
+      return linked(Link.HEADER, byId, parent, registry.inFlightCount(), null);
+    }
+    if (forwarded != null) {
+      return new Decision(Link.HEADER, null, forwarded, registry.inFlightCount(), null);
+    }
+    return null;
+  }
+
+  private Decision inferred(OutboundCall call, List<InboundRequest> candidates, int count) {
+    CandidateRule.Choice choice = rule.choose(call, candidates, call.startNanos);
+    if (choice == null) return Decision.root(count);
+    InboundRequest r = choice.request();
+    return linked(Link.INFERRED, r, r.context, count, choice.score());
+  }
+
+  private static Decision linked(
+      Link link, InboundRequest r, TraceContext parent, int candidates, @Nullable String score) {
+    r.incrementLinkedCalls();
+    return new Decision(link, r, parent, candidates, score);
+  }
+
+  private static boolean sameTrace(TraceContext a, TraceContext b) {
+    return a.traceIdHigh() == b.traceIdHigh() && a.traceIdLow() == b.traceIdLow();
+  }
+
+  @Override
+  public String toString() {
+    return "Correlator(" + rule + ")";
+  }
+}

@@ -1,0 +1,79 @@
+package io.hoptrace.correlation;
+
+import static java.util.Objects.requireNonNull;
+
+import io.hoptrace.context.TraceContext;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The correlator's answer for one outbound call: how it was linked, to which inbound request, the
+ * context the CLIENT span becomes a child of, how many inbound requests were in flight, and for
+ * {@link Link#INFERRED} the score that decided. Immutable.
+ */
+public final class Decision {
+  final Link link;
+  final @Nullable InboundRequest inbound;
+  final @Nullable TraceContext parent;
+  final int candidates;
+  final @Nullable String score;
+
+  Decision(
+      Link link,
+      @Nullable InboundRequest inbound,
+      @Nullable TraceContext parent,
+      int candidates,
+      @Nullable String score) {
+    this.link = requireNonNull(link, "link");
+    this.inbound = inbound;
+    this.parent = parent;
+    this.candidates = candidates;
+    this.score = score;
+  }
+
+  private static final Decision ROOT_NONE_IN_FLIGHT = new Decision(Link.ROOT, null, null, 0, null);
+
+  static Decision root(int candidates) {
+    return candidates == 0
+        ? ROOT_NONE_IN_FLIGHT
+        : new Decision(Link.ROOT, null, null, candidates, null);
+  }
+
+  public Link link() {
+    return link;
+  }
+
+  /** The inbound request the call was linked to; null for ROOT and for a foreign header context. */
+  public @Nullable InboundRequest inbound() {
+    return inbound;
+  }
+
+  /**
+   * The context the CLIENT span is a child of (same trace, this as its parent); null for {@link
+   * Link#ROOT}, where the CLIENT span starts a new trace.
+   */
+  public @Nullable TraceContext parent() {
+    return parent;
+  }
+
+  /** The {@code hoptrace.candidates} tag: how many inbound requests were in flight at the app. */
+  public int candidates() {
+    return candidates;
+  }
+
+  /**
+   * The {@code hoptrace.inferred.score} tag for {@link Link#INFERRED}, else null. Format: {@code
+   * <rule>:<key>=<value>,...} (see {@link FewestCallsRule} and RATIONALE.md).
+   */
+  public @Nullable String score() {
+    return score;
+  }
+
+  @Override
+  public String toString() {
+    return link.tagValue()
+        + " candidates="
+        + candidates
+        + (inbound != null ? " inbound=" + inbound : "")
+        + (score != null ? " score=" + score : "");
+  }
+}

@@ -1,0 +1,122 @@
+package io.hoptrace.correlation;
+
+import static java.util.Objects.requireNonNull;
+
+import io.hoptrace.context.TraceContext;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One inbound request as the correlator sees it: registered by {@link InboundRegistry#begin}, then
+ * marked delivered (its headers reached the app) and ended. The identity fields are final; the
+ * three that change later (delivered, ended, linked calls) are atomic, so the inbound and outbound
+ * paths can read and write them from any thread.
+ *
+ * <p>Times are {@link io.hoptrace.store.Ticker} readings in nanoseconds; 0 means "not yet" (the
+ * registry nudges a genuine reading of 0 to 1).
+ */
+public final class InboundRequest {
+  private static final AtomicLongFieldUpdater<InboundRequest> END =
+      AtomicLongFieldUpdater.newUpdater(InboundRequest.class, "endNanos");
+  private static final AtomicLongFieldUpdater<InboundRequest> DELIVERED =
+      AtomicLongFieldUpdater.newUpdater(InboundRequest.class, "deliveredNanos");
+  private static final AtomicIntegerFieldUpdater<InboundRequest> LINKED =
+      AtomicIntegerFieldUpdater.newUpdater(InboundRequest.class, "linkedCalls");
+
+  final TraceContext context;
+  final String routeKey;
+  final @Nullable String requestId;
+  final long startNanos;
+  final @Nullable Object connectionKey;
+
+  volatile long deliveredNanos;
+  volatile long endNanos;
+  volatile int linkedCalls;
+
+  InboundRequest(
+      TraceContext context,
+      String routeKey,
+      @Nullable String requestId,
+      long startNanos,
+      @Nullable Object connectionKey) {
+    this.context = requireNonNull(context, "context");
+    this.routeKey = requireNonNull(routeKey, "routeKey");
+    this.requestId = requestId;
+    this.startNanos = startNanos;
+    this.connectionKey = connectionKey;
+  }
+
+  /** The SERVER span's context: what the app was given as its traceparent. */
+  public TraceContext context() {
+    return context;
+  }
+
+  /** The route, e.g. {@code GET /orders/{id}}: whatever key the proxy groups requests by. */
+  public String routeKey() {
+    return routeKey;
+  }
+
+  /** The request id the app was given (X-Request-Id), or null. */
+  public @Nullable String requestId() {
+    return requestId;
+  }
+
+  public long startNanos() {
+    return startNanos;
+  }
+
+  /** The inbound connection (for /proc socket ownership), or null when not tracked. */
+  public @Nullable Object connectionKey() {
+    return connectionKey;
+  }
+
+  /** When the request headers were sent to the app, or 0 while not yet. */
+  public long deliveredNanos() {
+    return deliveredNanos;
+  }
+
+  /** When the exchange ended, or 0 while in flight. */
+  public long endNanos() {
+    return endNanos;
+  }
+
+  public boolean isDelivered() {
+    return deliveredNanos != 0L;
+  }
+
+  public boolean isEnded() {
+    return endNanos != 0L;
+  }
+
+  /**
+   * Delivered to the app and not ended: only such a request can be the cause of an outbound call.
+   */
+  public boolean isInFlightAtApp() {
+    return deliveredNanos != 0L && endNanos == 0L;
+  }
+
+  /** How many outbound calls have been linked to this request so far. */
+  public int linkedCalls() {
+    return linkedCalls;
+  }
+
+  /** Sets the delivery time once; false if it was already set. */
+  boolean markDelivered(long nanos) {
+    return DELIVERED.compareAndSet(this, 0L, nanos);
+  }
+
+  /** Sets the end time once; false if it was already set. */
+  boolean markEnded(long nanos) {
+    return END.compareAndSet(this, 0L, nanos);
+  }
+
+  int incrementLinkedCalls() {
+    return LINKED.incrementAndGet(this);
+  }
+
+  @Override
+  public String toString() {
+    return "InboundRequest(" + routeKey + " " + context + (isEnded() ? " ended" : "") + ")";
+  }
+}

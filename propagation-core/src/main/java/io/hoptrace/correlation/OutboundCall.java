@@ -1,0 +1,128 @@
+package io.hoptrace.correlation;
+
+import static java.util.Objects.requireNonNull;
+
+import io.hoptrace.context.TraceContext;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What the proxy saw on one of the app's outbound requests, already parsed: the context and request
+ * id the app forwarded (if any), where the call goes, and when it started. Immutable.
+ */
+public final class OutboundCall {
+  final @Nullable TraceContext forwardedContext;
+  final @Nullable String forwardedRequestId;
+  final String authority;
+  final String method;
+  final String path;
+  final long startNanos;
+  final @Nullable Object connectionKey;
+
+  OutboundCall(Builder b) {
+    this.forwardedContext = b.forwardedContext;
+    this.forwardedRequestId = b.forwardedRequestId;
+    this.authority = b.authority;
+    this.method = b.method;
+    this.path = b.path;
+    this.startNanos = b.startNanos;
+    this.connectionKey = b.connectionKey;
+  }
+
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  /**
+   * The context parsed from the app's traceparent / b3 / legacy headers, or null. When the app
+   * forwards the traceparent hoptrace gave it, its span id is the inbound SERVER span id.
+   */
+  public @Nullable TraceContext forwardedContext() {
+    return forwardedContext;
+  }
+
+  /** The app's X-Request-Id, or null. */
+  public @Nullable String forwardedRequestId() {
+    return forwardedRequestId;
+  }
+
+  /** The destination, {@code host:port}. */
+  public String authority() {
+    return authority;
+  }
+
+  public String method() {
+    return method;
+  }
+
+  /** The path, without the query. */
+  public String path() {
+    return path;
+  }
+
+  /** Ticker reading when the proxy received the request from the app. */
+  public long startNanos() {
+    return startNanos;
+  }
+
+  /** The app's outbound connection (for /proc socket ownership), or null. */
+  public @Nullable Object connectionKey() {
+    return connectionKey;
+  }
+
+  @Override
+  public String toString() {
+    return "OutboundCall(" + method + " " + authority + path + ")";
+  }
+
+  /** Builds an {@link OutboundCall}. */
+  public static final class Builder {
+    @Nullable TraceContext forwardedContext;
+    @Nullable String forwardedRequestId;
+    String authority = "";
+    String method = "GET";
+    String path = "/";
+    long startNanos;
+    @Nullable Object connectionKey;
+
+    Builder() {}
+
+    public Builder forwardedContext(@Nullable TraceContext forwardedContext) {
+      this.forwardedContext = forwardedContext;
+      return this;
+    }
+
+    public Builder forwardedRequestId(@Nullable String forwardedRequestId) {
+      this.forwardedRequestId = forwardedRequestId;
+      return this;
+    }
+
+    public Builder authority(String authority) {
+      this.authority = requireNonNull(authority, "authority");
+      return this;
+    }
+
+    public Builder method(String method) {
+      this.method = requireNonNull(method, "method");
+      return this;
+    }
+
+    public Builder path(String path) {
+      this.path = requireNonNull(path, "path");
+      return this;
+    }
+
+    public Builder startNanos(long startNanos) {
+      this.startNanos = startNanos;
+      return this;
+    }
+
+    public Builder connectionKey(@Nullable Object connectionKey) {
+      this.connectionKey = connectionKey;
+      return this;
+    }
+
+    public OutboundCall build() {
+      return new OutboundCall(this);
+    }
+  }
+}
