@@ -43,6 +43,7 @@ environment (defaults in brackets):
   HOPTRACE_JAR [proxy/target/hoptrace.jar]
   HOPTRACE_JAVA_OPTS [$DEFAULT_JAVA_OPTS]
   HOPTRACE_ENV [""]        environment for hoptrace, e.g. "MALLOC_ARENA_MAX=2"
+  HOPTRACE_JAVA [java]     e.g. target/jre/bin/java, the jlinked runtime the image ships
   NGINX_LOG_BUFFER [buffer=64k flush=1s]  ("" = one write() per request)
 EOF
 }
@@ -82,6 +83,7 @@ CLIENT_CPU=${BENCH_CLIENT_CPU:-0}
 SERVER_CPU=${BENCH_SERVER_CPU:-1}
 HOPTRACE_JAR=${HOPTRACE_JAR:-$REPO_DIR/proxy/target/hoptrace.jar}
 HOPTRACE_JAVA_OPTS=${HOPTRACE_JAVA_OPTS-$DEFAULT_JAVA_OPTS}
+HOPTRACE_JAVA=${HOPTRACE_JAVA:-java}
 HOPTRACE_START_TIMEOUT=${HOPTRACE_START_TIMEOUT:-20}
 # BENCH_NICE=-10 (root) gives the measured processes priority over other work on a shared machine.
 NICE=""
@@ -137,7 +139,7 @@ machine() {
   local model kernel jdk hv
   model=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
   kernel=$(uname -r)
-  jdk=$(java -version 2>&1 | head -1 | sed 's/"//g') || jdk="no java"
+  jdk=$("$HOPTRACE_JAVA" -version 2>&1 | head -1 | sed 's/"//g') || jdk="no java"
   hv=$(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor: *//p')
   echo "- CPU: ${model:-unknown}, $(nproc) CPUs${hv:+ (VM on $hv)}, $(free -g | awk '/^Mem:/ {print $2}') GiB RAM"
   echo "- kernel $kernel; $jdk; $(nginx -v 2>&1 | sed 's/^nginx version: //'); $(haproxy -v | head -1 | awk '{print "HAProxy " $3}'); $(wrk -v 2>&1 | head -1 | awk '{print "wrk " $2}')"

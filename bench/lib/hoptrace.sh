@@ -10,8 +10,8 @@ probe_hoptrace() {
     HOPTRACE_SKIP="hoptrace.jar not built ($HOPTRACE_JAR missing: mvn -B -q -DskipTests package)"
     return
   fi
-  command -v java >/dev/null || { HOPTRACE_SKIP="java not found"; return; }
-  if ! help=$(java -jar "$HOPTRACE_JAR" run --help 2>&1); then
+  command -v "$HOPTRACE_JAVA" >/dev/null || { HOPTRACE_SKIP="$HOPTRACE_JAVA not found"; return; }
+  if ! help=$("$HOPTRACE_JAVA" -jar "$HOPTRACE_JAR" run --help 2>&1); then
     HOPTRACE_SKIP="this hoptrace.jar has no \`run\` command yet (the proxy is not merged)"
     return
   fi
@@ -28,7 +28,7 @@ start_hoptrace() { # dir service inbound_port app outbound_port span_log
   args+=(--span-log "$spans")
   mkdir -p "$dir"
   # shellcheck disable=SC2086 # HOPTRACE_ENV and HOPTRACE_JAVA_OPTS are lists
-  env ${HOPTRACE_ENV:-} $NICE taskset -c "$SERVER_CPU" java $HOPTRACE_JAVA_OPTS -jar "$HOPTRACE_JAR" "${args[@]}" \
+  env ${HOPTRACE_ENV:-} $NICE taskset -c "$SERVER_CPU" "$HOPTRACE_JAVA" $HOPTRACE_JAVA_OPTS -jar "$HOPTRACE_JAR" "${args[@]}" \
     >"$dir/stdout.log" 2>"$dir/stderr.log" &
   STARTED_PID=$!
   track_pid "$STARTED_PID"
