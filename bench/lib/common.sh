@@ -110,6 +110,19 @@ thread_count() {
   { cat "${files[@]}" 2>/dev/null || true; } | awk '$1 == "Threads:" { t += $2 } END { print t + 0 }'
 }
 
+# Context switches (voluntary + involuntary) summed over every thread of the given process trees.
+# An event loop that serves a request without handing it to another thread switches about once
+# per request (waiting in epoll); every hand-off between threads adds two.
+ctx_switches() {
+  local pids=() root p files=()
+  for root in "$@"; do mapfile -t -O "${#pids[@]}" pids < <(tree_pids "$root"); done
+  for p in "${pids[@]}"; do files+=(/proc/"$p"/task/*/status); done
+  ((${#files[@]})) || { echo 0; return; }
+  { cat "${files[@]}" 2>/dev/null || true; } |
+    awk '$1 == "voluntary_ctxt_switches:" || $1 == "nonvoluntary_ctxt_switches:" { t += $2 }
+         END { printf "%d\n", t }'
+}
+
 # "busyC totalC busyS totalS": busy (user+nice+system+steal) and total ticks of the client CPU and
 # of the server CPU (BENCH_CLIENT_CPU, BENCH_SERVER_CPU). Steal is time the hypervisor gave to
 # someone else, so it counts as busy-by-others too. irq/softirq are left out of "busy": the kernel

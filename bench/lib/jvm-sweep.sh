@@ -23,8 +23,8 @@ fi
 
 echo "(image flags) = \`$image\` (Dockerfile JAVA_TOOL_OPTIONS)"
 echo
-echo "| HOPTRACE_ENV + HOPTRACE_JAVA_OPTS | req/s c16 | p50 µs @rate | p99 µs @rate | CPU µs/req @rate | CPU µs/req @c16 | RSS MB | PSS MB | threads | noise server / client % |"
-echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+echo "| HOPTRACE_ENV + HOPTRACE_JAVA_OPTS | req/s c16 | p50 µs @rate | p99 µs @rate | CPU µs/req @rate | CPU µs/req @c16 | context switches/req | RSS MB | PSS MB | threads | noise server / client % |"
+echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
 for set in "${sets[@]}"; do
   env_words=() opts=""
   for word in $set; do
@@ -38,6 +38,6 @@ for set in "${sets[@]}"; do
   awk -F'|' -v opts="${label:-(JVM defaults)}" '
     /^\| hoptrace-inbound \| [0-9]/ && ++n == 2 {
       gsub(/ /, "", $0); split($0, c, "|")
-      printf "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", opts, c[3], c[5], c[7], c[9], c[10], c[12], c[13], c[14], c[18]
+      printf "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", opts, c[3], c[5], c[7], c[9], c[10], c[12], c[13], c[14], c[15], c[19]
     }' <<<"$out"
 done
