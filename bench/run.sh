@@ -224,10 +224,24 @@ settled_spans() { # row file...
   echo "$n"
 }
 
+# One request before the runs, on a path the span count ignores (/prime/...): a cold JVM loads its
+# classes here rather than inside the smoke's one-second run. Absolute-form when there is a target.
+prime_request() { # url target
+  local url=$1 target=$2 port req
+  port=${url#http://127.0.0.1:}
+  port=${port%%/*}
+  req=${target:-${url#http://127.0.0.1:$port}}
+  req=${req/\/r\//\/prime\/}
+  timeout 20 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
+    printf "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" "$1" >&3
+    head -c 12 <&3' "$port" "$req" >/dev/null 2>&1 || true
+}
+
 # Warm-up (discarded), closed loop at each concurrency, then the fixed rate.
 measure_row() { # row warmup url target "pids"
   local row=$1 warmup=$2 url=$3 target=$4 pids c
   read -r -a pids <<<"$5"
+  prime_request "$url" "$target"
   if ((warmup > 0)); then
     run_wrk "$row" warmup 16 "$warmup" closed.lua "$url" "$target" "${pids[@]}"
   fi
