@@ -44,6 +44,7 @@ environment (defaults in brackets):
   HOPTRACE_JAVA_OPTS [$DEFAULT_JAVA_OPTS]
   HOPTRACE_ENV [""]        environment for hoptrace, e.g. "MALLOC_ARENA_MAX=2"
   HOPTRACE_JAVA [java]     e.g. target/jre/bin/java, the jlinked runtime the image ships
+  HOPTRACE_LABEL           which build the jar is, for the results file (default: its path)
   NGINX_LOG_BUFFER [buffer=64k flush=1s]  ("" = one write() per request)
 EOF
 }
@@ -145,7 +146,10 @@ machine() {
   echo "- kernel $kernel; $jdk; $(nginx -v 2>&1 | sed 's/^nginx version: //'); $(haproxy -v | head -1 | awk '{print "HAProxy " $3}'); $(wrk -v 2>&1 | head -1 | awk '{print "wrk " $2}')"
   echo "- wrk on CPU $CLIENT_CPU, backend + proxy on CPU $SERVER_CPU (taskset)${NICE:+, $NICE}; CLK_TCK=$CLK_TCK"
   echo "- HOPTRACE_JAVA_OPTS=\`$HOPTRACE_JAVA_OPTS\`${HOPTRACE_ENV:+, HOPTRACE_ENV=\`$HOPTRACE_ENV\`}"
-  echo "- hoptrace: $(git -C "$REPO_DIR" log -1 --format='%h %s' 2>/dev/null | cut -c1-80)"
+  echo "- repository at $(git -C "$REPO_DIR" log -1 --format='%h %s' 2>/dev/null | cut -c1-80)"
+  if [[ -f "$HOPTRACE_JAR" ]]; then
+    echo "- hoptrace.jar: ${HOPTRACE_LABEL:-$HOPTRACE_JAR}, built $(date -u -r "$HOPTRACE_JAR" '+%F %H:%M UTC'), sha256 $(sha256sum "$HOPTRACE_JAR" | cut -c1-12)"
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------
