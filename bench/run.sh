@@ -45,6 +45,7 @@ environment (defaults in brackets):
   HOPTRACE_ENV [""]        environment for hoptrace, e.g. "MALLOC_ARENA_MAX=2"
   HOPTRACE_JAVA [java]     e.g. target/jre/bin/java, the jlinked runtime the image ships
   HOPTRACE_LABEL           which build the jar is, for the results file (default: its path)
+  HOPTRACE_RUN_ARGS ["--set span-log.rotate-size=0"]  more \`run\` arguments
   NGINX_LOG_BUFFER [buffer=64k flush=1s]  ("" = one write() per request)
 EOF
 }
@@ -219,7 +220,7 @@ settled_spans() { # row file...
   local row=$1 prev=-1 same=0 n i
   shift
   for ((i = 0; i < 20; i++)); do
-    n=$(cat "$@" 2>/dev/null | grep -c -F "/r/$row" || true)
+    n=$(for f in "$@"; do cat "$f" "$f".[0-9]* 2>/dev/null; done | grep -c -F "/r/$row" || true)
     if [[ "$n" == "$prev" ]]; then same=$((same + 1)); else same=0; fi
     if ((same >= ${SETTLE_READS:-3})); then break; fi
     prev=$n
@@ -257,13 +258,30 @@ measure_row() { # row warmup url target "pids"
   fi
 }
 
-record_row() { # row hops span_file...
-  local row=$1 hops=$2 spans="-" requests conns
-  shift 2
+record_row() { # row hops "dropped refused" span_file...
+  local row=$1 hops=$2 spans="-" requests conns dropped refused
+  read -r dropped refused <<<"${3:-- -}"
+  shift 3
   requests=$(awk -F'\t' -v r="$row" '$1 == r { n += $4 } END { print n + 0 }' "$RUNS")
   conns=$(awk -F'\t' -v r="$row" '$1 == r { n += $3 } END { print n + 0 }' "$RUNS")
   if ((hops > 0)); then spans=$(settled_spans "$row" "$@"); fi
-  printf '%s\tok\t%s\t%s\t%s\t%s\t\n' "$row" "$spans" "$requests" "$conns" "$hops" >>"$ROWS_TSV"
+  [[ "$dropped" == - || "$dropped" == 0 ]] || log "$row: hoptrace dropped $dropped span lines (writer queue full)"
+  printf '%s\tok\t%s\t%s\t%s\t%s\t\t%s\t%s\n' "$row" "$spans" "$requests" "$conns" "$hops" \
+    "$dropped" "$refused" >>"$ROWS_TSV"
+}
+
+# "dropped refused" over a row, from the counters before and after ("- -" when unknown).
+drops_delta() { # "dropped refused before" "dropped refused after"
+  local d0 r0 d1 r1
+  read -r d0 r0 <<<"$1"
+  read -r d1 r1 <<<"$2"
+  if [[ "$d0$d1$r0$r1" == *-* ]]; then echo "- -"; else echo "$((d1 - d0)) $((r1 - r0))"; fi
+}
+sum_pairs() { # "a b" "c d" -> "a+c b+d" ("- -" if either is unknown)
+  local a b c d
+  read -r a b <<<"$1"
+  read -r c d <<<"$2"
+  if [[ "$a$c" == *-* ]]; then echo "- -"; else echo "$((a + c)) $((b + d))"; fi
 }
 
 skip_row() { # row reason
@@ -283,7 +301,7 @@ url_for() { echo "http://127.0.0.1:$1/r/$2"; }
 row_direct() {
   log "direct: wrk -> backend :$BACKEND_PORT"
   measure_row direct "$WARMUP" "$(url_for "$BACKEND_PORT" direct)" "" ""
-  record_row direct 0
+  record_row direct 0 "- -"
 }
 
 row_nginx() {
@@ -296,7 +314,7 @@ row_nginx() {
   log "nginx: wrk -> nginx sidecar :$port -> backend (pid $pid)"
   measure_row nginx "$WARMUP" "$(url_for "$port" nginx)" "" "$pid"
   stop_pid "$pid" # nginx flushes its log buffer on exit
-  record_row nginx 1 "$WORK/nginx.spans"
+  record_row nginx 1 "- -" "$WORK/nginx.spans"
   rm -f "$WORK/nginx.spans"
 }
 
@@ -310,7 +328,7 @@ row_haproxy() {
   log "haproxy: wrk -> HAProxy sidecar :$port -> backend (pid $pid)"
   measure_row haproxy "$WARMUP" "$(url_for "$port" haproxy)" "" "$pid"
   stop_pid "$pid"
-  record_row haproxy 1 "$WORK/haproxy.spans"
+  record_row haproxy 1 "- -" "$WORK/haproxy.spans"
   rm -f "$WORK/haproxy.spans"
 }
 
@@ -319,17 +337,19 @@ row_haproxy() {
 HOPTRACE_A_PID="" HOPTRACE_B_PID=""
 start_sidecar_a() {
   [[ -z "$HOPTRACE_A_PID" && -z "$HOPTRACE_SKIP" ]] || return 0
-  A_IN=$(free_port) A_OUT=""
+  A_IN=$(free_port) A_OUT="" A_ADMIN=""
   if $HOPTRACE_HAS_OUTBOUND; then A_OUT=$(free_port); fi
+  if $HOPTRACE_HAS_ADMIN; then A_ADMIN=$(free_port); fi
   start_hoptrace "$WORK/hoptrace-a" bench-a "$A_IN" "127.0.0.1:$BACKEND_PORT" "$A_OUT" \
-    "$WORK/hoptrace-a.spans"
+    "$WORK/hoptrace-a.spans" "$A_ADMIN"
   HOPTRACE_A_PID=$STARTED_PID
 }
 start_sidecar_b() {
   [[ -z "$HOPTRACE_B_PID" && -z "$HOPTRACE_SKIP" ]] || return 0
-  B_IN=$(free_port)
+  B_IN=$(free_port) B_ADMIN=""
+  if $HOPTRACE_HAS_ADMIN; then B_ADMIN=$(free_port); fi
   start_hoptrace "$WORK/hoptrace-b" bench-b "$B_IN" "127.0.0.1:$BACKEND_PORT" "" \
-    "$WORK/hoptrace-b.spans"
+    "$WORK/hoptrace-b.spans" "$B_ADMIN"
   HOPTRACE_B_PID=$STARTED_PID
 }
 
@@ -366,25 +386,35 @@ await_once() { # key pid dir port
 row_hoptrace-inbound() {
   hoptrace_ready hoptrace-inbound false false || return 0
   log "hoptrace-inbound: wrk -> hoptrace :$A_IN (inbound) -> backend (pid $HOPTRACE_A_PID)"
+  local d0
+  d0=$(hoptrace_drops "$A_ADMIN")
   measure_row hoptrace-inbound "$JVM_WARMUP" "$(url_for "$A_IN" hoptrace-inbound)" "" \
     "$HOPTRACE_A_PID"
-  record_row hoptrace-inbound 1 "$WORK/hoptrace-a.spans"
+  record_row hoptrace-inbound 1 "$(drops_delta "$d0" "$(hoptrace_drops "$A_ADMIN")")" \
+    "$WORK/hoptrace-a.spans"
 }
 
 row_hoptrace-outbound() {
   hoptrace_ready hoptrace-outbound true false || return 0
   log "hoptrace-outbound: wrk (as the app) -> hoptrace :$A_OUT (forward proxy) -> backend"
+  local d0
+  d0=$(hoptrace_drops "$A_ADMIN")
   measure_row hoptrace-outbound "$JVM_WARMUP" "http://127.0.0.1:$A_OUT/" \
     "$(url_for "$BACKEND_PORT" hoptrace-outbound)" "$HOPTRACE_A_PID"
-  record_row hoptrace-outbound 1 "$WORK/hoptrace-a.spans"
+  record_row hoptrace-outbound 1 "$(drops_delta "$d0" "$(hoptrace_drops "$A_ADMIN")")" \
+    "$WORK/hoptrace-a.spans"
 }
 
 row_hoptrace-chain() {
   hoptrace_ready hoptrace-chain true true || return 0
   log "hoptrace-chain: wrk (as the app) -> hoptrace A :$A_OUT (outbound) -> hoptrace B :$B_IN (inbound) -> backend"
+  local a0 b0 a1 b1
+  a0=$(hoptrace_drops "$A_ADMIN") b0=$(hoptrace_drops "$B_ADMIN")
   measure_row hoptrace-chain "$JVM_WARMUP" "http://127.0.0.1:$A_OUT/" \
     "$(url_for "$B_IN" hoptrace-chain)" "$HOPTRACE_A_PID $HOPTRACE_B_PID"
-  record_row hoptrace-chain 2 "$WORK/hoptrace-a.spans" "$WORK/hoptrace-b.spans"
+  a1=$(hoptrace_drops "$A_ADMIN") b1=$(hoptrace_drops "$B_ADMIN")
+  record_row hoptrace-chain 2 "$(drops_delta "$(sum_pairs "$a0" "$b0")" "$(sum_pairs "$a1" "$b1")")" \
+    "$WORK/hoptrace-a.spans" "$WORK/hoptrace-b.spans"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -416,6 +446,7 @@ render() {
     }
     {  # rows
       status[$1] = $2; spans[$1] = $3; reqs[$1] = $4; sconns[$1] = $5; hops[$1] = $6; why[$1] = $7
+      dropped[$1] = $8; refused[$1] = $9
     }
     END {
       n = split(order, rows, " ")
@@ -455,7 +486,8 @@ render() {
           fmt(bcpu[r, "c16"], 1), r == "direct" ? "—" : fmt(smoke == "true" ? csw[r, "c16"] : csw[r, "rate"], 1),
           r == "direct" ? "—" : fmt(rss[r] / 1024, 1),
           r == "direct" ? "—" : fmt(pss[r] / 1024, 1), r == "direct" ? "—" : thr[r],
-          spans[r], reqs[r], err[r], fmt(ns[r], 0), fmt(nc[r], 0)
+          spans[r] ((dropped[r] != "" && dropped[r] != "-" && dropped[r] > 0) ? " (" dropped[r] " dropped)" : ""),
+          reqs[r], err[r], fmt(ns[r], 0), fmt(nc[r], 0)
       }
       if (smoke == "true" || status["nginx"] != "ok") exit
       # The issue'"'"'s goal, for the one-hop hoptrace rows that ran.
@@ -482,8 +514,9 @@ render() {
 # The smoke test passes when every row that could run served requests without errors and wrote at
 # least one span line per request per hop (and not more than the requests wrk abandoned allow).
 check_rows() {
-  awk -F'\t' '
+  awk -F'\t' -v expected="$ROWS" '
     FNR == NR { err[$1] += $6; next }
+    { seen[$1] = 1 }
     $2 == "failed" { print "FAIL " $1 ": " $7; bad = 1; next }
     $2 != "ok" { next }
     {
@@ -497,7 +530,12 @@ check_rows() {
         print "FAIL " r ": " spans " span lines, more than " reqs " requests x " hops " hops allow"; bad = 1
       }
     }
-    END { if (!ran) { print "FAIL no row ran"; bad = 1 } exit bad }' "$RUNS" "$ROWS_TSV"
+    END {
+      n = split(expected, rows, " ")
+      for (i = 1; i <= n; i++) if (!(rows[i] in seen)) { print "FAIL " rows[i] ": did not finish (see --keep)"; bad = 1 }
+      if (!ran) { print "FAIL no row ran"; bad = 1 }
+      exit bad
+    }' "$RUNS" "$ROWS_TSV"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -8,11 +8,14 @@ log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 # A TCP port on 127.0.0.1 that nothing listens on now. Other engineers run servers on this host,
-# so ports are never fixed.
+# so ports are never fixed. Chosen below the kernel's ephemeral range, where client sockets (wrk
+# opens thousands) could already hold the port.
 free_port() {
-  local port
+  local port low
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+  ((low > 12000)) || low=32768
   for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 30000))
+    port=$((10000 + RANDOM % (low - 10000)))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       if [[ " ${USED_PORTS:-} " != *" $port "* ]]; then
         USED_PORTS="${USED_PORTS:-} $port"

@@ -1,10 +1,10 @@
 # shellcheck shell=bash
 # Starting hoptrace sidecars for the bench (DESIGN.md CLI: `hoptrace.jar run ...`).
 
-# Sets HOPTRACE_SKIP (why the hoptrace rows cannot run yet; empty if they can) and
-# HOPTRACE_HAS_OUTBOUND (whether this build's `run` has an outbound listener).
+# Sets HOPTRACE_SKIP (why the hoptrace rows cannot run yet; empty if they can) and what this
+# build's `run` offers: HOPTRACE_HAS_OUTBOUND, HOPTRACE_HAS_ADMIN, HOPTRACE_HAS_SET.
 probe_hoptrace() {
-  HOPTRACE_SKIP="" HOPTRACE_HAS_OUTBOUND=false
+  HOPTRACE_SKIP="" HOPTRACE_HAS_OUTBOUND=false HOPTRACE_HAS_ADMIN=false HOPTRACE_HAS_SET=false
   local help
   if [[ ! -f "$HOPTRACE_JAR" ]]; then
     HOPTRACE_SKIP="hoptrace.jar not built ($HOPTRACE_JAR missing: mvn -B -q -DskipTests package)"
@@ -16,22 +16,38 @@ probe_hoptrace() {
     return
   fi
   [[ "$help" != *--outbound* ]] || HOPTRACE_HAS_OUTBOUND=true
+  [[ "$help" != *--admin* ]] || HOPTRACE_HAS_ADMIN=true
+  [[ "$help" != *--set* ]] || HOPTRACE_HAS_SET=true
 }
 
 # Starts one sidecar on CPU $SERVER_CPU as a child of this shell; its PID goes to $STARTED_PID.
-# Listeners bind 127.0.0.1 only; the admin listener stays off (no --admin). An empty outbound
-# port leaves the outbound listener out. Output goes to $dir/stdout.log and $dir/stderr.log.
-start_hoptrace() { # dir service inbound_port app outbound_port span_log
-  local dir=$1 service=$2 inbound=$3 app=$4 outbound=$5 spans=$6
+# Listeners bind 127.0.0.1 only. An empty outbound or admin port leaves that listener out; the admin
+# listener is only read between rows (dropped span lines). The span log is not rotated
+# (HOPTRACE_RUN_ARGS), so every line of a row can be counted. Output goes to $dir/std{out,err}.log.
+start_hoptrace() { # dir service inbound_port app outbound_port span_log admin_port
+  local dir=$1 service=$2 inbound=$3 app=$4 outbound=$5 spans=$6 admin=${7:-}
   local args=(run --service "$service" --inbound "127.0.0.1:$inbound" --app "$app")
   [[ -z "$outbound" ]] || args+=(--outbound "127.0.0.1:$outbound")
+  [[ -z "$admin" ]] || args+=(--admin "127.0.0.1:$admin")
   args+=(--span-log "$spans")
+  # shellcheck disable=SC2206 # a list of extra arguments
+  if $HOPTRACE_HAS_SET; then args+=(${HOPTRACE_RUN_ARGS-"--set" "span-log.rotate-size=0"}); fi
   mkdir -p "$dir"
   # shellcheck disable=SC2086 # HOPTRACE_ENV and HOPTRACE_JAVA_OPTS are lists
   env ${HOPTRACE_ENV:-} $NICE taskset -c "$SERVER_CPU" "$HOPTRACE_JAVA" $HOPTRACE_JAVA_OPTS -jar "$HOPTRACE_JAR" "${args[@]}" \
     >"$dir/stdout.log" 2>"$dir/stderr.log" &
   STARTED_PID=$!
   track_pid "$STARTED_PID"
+}
+
+# "dropped refused": span lines the writer dropped (queue full) and requests the generation ring
+# refused, from the admin listener's /metrics; "- -" without an admin listener.
+hoptrace_drops() { # admin_port
+  [[ -n "${1:-}" ]] || { echo "- -"; return; }
+  { timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
+    printf "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&3; cat <&3' "$1" 2>/dev/null || true; } |
+    awk '$1 ~ /^hoptrace_spanlog_dropped/ { d += $2; seen = 1 } $1 ~ /^hoptrace_ring_refused/ { r += $2 }
+         END { if (seen) printf "%d %d\n", d, r; else print "- -" }'
 }
 
 # Waits until a started sidecar listens on a port; if it does not, prints why and returns 1.
