@@ -356,7 +356,7 @@ start_sidecar_b() {
 # Starts what a hoptrace row needs and waits for its ports; on failure records the row as skipped
 # (nothing to run yet) or failed (hoptrace did not start) and returns 1.
 hoptrace_ready() { # row needs_outbound needs_b
-  local row=$1 why
+  local row=$1
   if [[ -n "$HOPTRACE_SKIP" ]]; then skip_row "$row" "$HOPTRACE_SKIP"; return 1; fi
   if $2 && ! $HOPTRACE_HAS_OUTBOUND; then
     skip_row "$row" "this hoptrace.jar's \`run\` has no --outbound yet"
