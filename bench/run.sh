@@ -363,9 +363,22 @@ hoptrace_ready() { # row needs_outbound needs_b
     return 1
   fi
   start_sidecar_a
-  await_once A_IN "$HOPTRACE_A_PID" "$WORK/hoptrace-a" "$A_IN" || { fail_row "$row" "$AWAIT_WHY"; return 1; }
+  await_once A_IN "$HOPTRACE_A_PID" "$WORK/hoptrace-a" "$A_IN" || {
+    if grep -q "unknown command" "$WORK/hoptrace-a/stderr.log" 2>/dev/null; then
+      skip_row "$row" "this hoptrace.jar has no \`run\` command yet (the proxy is not merged)"
+    else
+      fail_row "$row" "$AWAIT_WHY"
+    fi
+    return 1
+  }
   if $2; then
-    await_once A_OUT "$HOPTRACE_A_PID" "$WORK/hoptrace-a" "$A_OUT" || { fail_row "$row" "$AWAIT_WHY"; return 1; }
+    await_once A_OUT "$HOPTRACE_A_PID" "$WORK/hoptrace-a" "$A_OUT" "outbound.*not implemented" || {
+      # A build that says so at startup ("outbound listener not implemented yet") skips the row.
+      local said
+      said=$(grep -i -m1 "outbound.*not implemented" "$WORK/hoptrace-a/stderr.log" 2>/dev/null || true)
+      if [[ -n "$said" ]]; then skip_row "$row" "this build: ${said#hoptrace: }"; else fail_row "$row" "$AWAIT_WHY"; fi
+      return 1
+    }
   fi
   if $3; then
     start_sidecar_b
@@ -375,9 +388,9 @@ hoptrace_ready() { # row needs_outbound needs_b
 
 # await_hoptrace, remembered per listener: a sidecar that did not start is not waited for twice.
 declare -A AWAITED=()
-await_once() { # key pid dir port
+await_once() { # key pid dir port [give_up]
   if [[ -z "${AWAITED[$1]:-}" ]]; then
-    if AWAIT_WHY=$(await_hoptrace "$2" "$3" "$4"); then AWAITED[$1]=ok; else AWAITED[$1]=$AWAIT_WHY; fi
+    if AWAIT_WHY=$(await_hoptrace "$2" "$3" "$4" "${5:-}"); then AWAITED[$1]=ok; else AWAITED[$1]=$AWAIT_WHY; fi
   fi
   AWAIT_WHY=${AWAITED[$1]}
   [[ "$AWAIT_WHY" == ok ]]
@@ -541,8 +554,17 @@ check_rows() {
 # ---------------------------------------------------------------------------------------------
 ensure_tools
 ensure_jar
-HOPTRACE_SKIP="" HOPTRACE_HAS_OUTBOUND=false
-[[ " $ROWS " != *" hoptrace-"* ]] || probe_hoptrace
+HOPTRACE_SKIP="" HOPTRACE_HAS_OUTBOUND=false HOPTRACE_HAS_ADMIN=false HOPTRACE_HAS_SET=false
+if [[ " $ROWS " == *" hoptrace-"* ]]; then
+  if $SMOKE; then
+    # No probe (a JVM start the smoke cannot afford): only DESIGN.md's stable flags, and a jar
+    # without `run` is recognised when the sidecar exits.
+    [[ -f "$HOPTRACE_JAR" ]] || HOPTRACE_SKIP="hoptrace.jar not built ($HOPTRACE_JAR missing: mvn -B -q -DskipTests package)"
+    HOPTRACE_HAS_OUTBOUND=true
+  else
+    probe_hoptrace
+  fi
+fi
 log "work directory $WORK; rows: $ROWS"
 BACKEND_PORT=$(free_port)
 write_backend_conf "$WORK/backend" "$BACKEND_PORT"

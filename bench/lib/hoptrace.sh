@@ -50,10 +50,15 @@ hoptrace_drops() { # admin_port
          END { if (seen) printf "%d %d\n", d, r; else print "- -" }'
 }
 
-# Waits until a started sidecar listens on a port; if it does not, prints why and returns 1.
-await_hoptrace() { # pid dir port
-  local pid=$1 dir=$2 port=$3 i
+# Waits until a started sidecar listens on a port; if it does not, prints why and returns 1. Gives
+# up at once when its stderr matches give_up (a build announcing that a listener is not there).
+await_hoptrace() { # pid dir port [give_up]
+  local pid=$1 dir=$2 port=$3 give_up=${4:-} i
   for ((i = 0; i < HOPTRACE_START_TIMEOUT * 20; i++)); do
+    if [[ -n "$give_up" ]] && grep -q -i -E "$give_up" "$dir/stderr.log" 2>/dev/null; then
+      echo "$(grep -i -m1 -E "$give_up" "$dir/stderr.log")"
+      return 1
+    fi
     if ! running "$pid"; then
       echo "hoptrace exited at startup: $(tail -n 3 "$dir/stderr.log" 2>/dev/null | tr '\n' ' ' | cut -c1-300)"
       return 1
