@@ -1,0 +1,210 @@
+package io.hoptrace.proxy;
+
+import static java.util.Objects.requireNonNull;
+
+import io.hoptrace.config.Settings;
+import io.hoptrace.correlation.InboundRegistry;
+import io.hoptrace.proxy.admin.AdminHandler;
+import io.hoptrace.proxy.inbound.InboundHandlers;
+import io.hoptrace.proxy.metrics.ProxyMetrics;
+import io.hoptrace.proxy.spanlog.SpanLogWriter;
+import io.hoptrace.proxy.upstream.UpstreamClient;
+import io.hoptrace.proxy.upstream.UpstreamForwarder;
+import io.undertow.Undertow;
+import io.undertow.UndertowOptions;
+import io.undertow.server.handlers.GracefulShutdownHandler;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One running hoptrace: the listeners, the upstream client, the span-log writer and the metrics.
+ * {@link #start} binds everything and prints one line per listener; {@link #close} drains
+ * gracefully. Tests start it in-process.
+ */
+public final class Hoptrace implements AutoCloseable {
+  /** The startup line for each listener; scripts parse it (see README). */
+  static final String LISTENING = "hoptrace: %s listening on %s%n";
+
+  private final Settings settings;
+  private final ProxyMetrics metrics;
+  private final SpanLogWriter spanLog;
+  private final UpstreamClient upstream;
+  private final InboundRegistry registry;
+  private final ScheduledExecutorService ringTimer;
+  private final GracefulShutdownHandler inbound;
+  private final Undertow undertow;
+  private final InetSocketAddress inboundAddress;
+  private final @Nullable InetSocketAddress adminAddress;
+  private volatile boolean serving;
+  private boolean closed;
+
+  private Hoptrace(Settings settings, PrintStream announce) throws Exception {
+    this.settings = settings;
+    this.metrics = new ProxyMetrics();
+    this.spanLog = new SpanLogWriter(settings.spanLog());
+    metrics.gauge("hoptrace.spanlog.written", spanLog::written);
+    metrics.gauge("hoptrace.spanlog.dropped", spanLog::dropped);
+    metrics.gauge("hoptrace.spanlog.failed", spanLog::failed);
+    metrics.gauge("hoptrace.spanlog.queued", spanLog::queued);
+    this.registry =
+        InboundRegistry.newBuilder()
+            .generations(settings.ring().generations())
+            .period(settings.ring().period())
+            .capPerGeneration(settings.ring().cap())
+            .build();
+    metrics.gauge("hoptrace.ring.size", registry::size);
+    metrics.gauge("hoptrace.ring.held", registry::heldEntries);
+    metrics.gauge("hoptrace.ring.refused", registry::refusedCount);
+    metrics.gauge("hoptrace.ring.inflight", registry::inFlightCount);
+    // The ring also advances lazily on use; the timer frees memory when no request comes.
+    this.ringTimer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "hoptrace-ring");
+              t.setDaemon(true);
+              return t;
+            });
+    long periodMillis = Math.max(1, settings.ring().period().toMillis());
+    var unused =
+        ringTimer.scheduleAtFixedRate(
+            registry::advanceIfDue, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
+    this.upstream = new UpstreamClient(settings.upstream());
+    UpstreamForwarder forwarder =
+        new UpstreamForwarder(upstream, settings.upstream().responseTimeout());
+    this.inbound =
+        new GracefulShutdownHandler(
+            InboundHandlers.create(
+                settings,
+                Propagators.extractor(settings.propagation()),
+                Propagators.injector(settings.propagation()),
+                registry,
+                forwarder,
+                spanLog,
+                metrics));
+
+    Undertow.Builder builder =
+        Undertow.builder()
+            .setIoThreads(Math.max(1, Runtime.getRuntime().availableProcessors()))
+            .setWorkerThreads(4)
+            .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
+            // Bodies are streamed, never held: no size cap.
+            .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, Long.MAX_VALUE)
+            // Pass on what real clients send (a raw | or {} in a path): the app decides, not us.
+            .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, true)
+            .setServerOption(
+                UndertowOptions.IDLE_TIMEOUT, (int) settings.upstream().idleTimeout().toMillis())
+            .addHttpListener(settings.inbound().port(), settings.inbound().host(), inbound);
+    Settings.Listener admin = settings.admin();
+    if (admin != null) {
+      builder.addHttpListener(
+          admin.port(), admin.host(), new AdminHandler(metrics, settings.app(), () -> serving));
+    }
+    upstream.start();
+    this.undertow = builder.build();
+    try {
+      undertow.start();
+    } catch (RuntimeException e) {
+      upstream.close();
+      ringTimer.shutdownNow();
+      spanLog.close();
+      throw e;
+    }
+    List<Undertow.ListenerInfo> listeners = undertow.getListenerInfo();
+    this.inboundAddress = (InetSocketAddress) listeners.get(0).getAddress();
+    this.adminAddress = admin == null ? null : (InetSocketAddress) listeners.get(1).getAddress();
+    announce.printf(LISTENING, "inbound", text(inboundAddress));
+    if (adminAddress != null) announce.printf(LISTENING, "admin", text(adminAddress));
+    announce.printf("hoptrace: forwarding to app %s%n", settings.app());
+    if (settings.outbound() != null) {
+      announce.printf("hoptrace: outbound listener not implemented yet; outbound.port ignored%n");
+    }
+    announce.flush();
+    serving = true;
+  }
+
+  /**
+   * Binds the listeners and starts forwarding; prints {@code hoptrace: inbound listening on
+   * HOST:PORT} (and the same for admin) to {@code announce}.
+   */
+  public static Hoptrace start(Settings settings, PrintStream announce) throws Exception {
+    requireNonNull(settings, "settings");
+    requireNonNull(announce, "announce");
+    return new Hoptrace(settings, announce);
+  }
+
+  static String text(InetSocketAddress address) {
+    String host = address.getAddress().getHostAddress();
+    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
+  }
+
+  public InetSocketAddress inboundAddress() {
+    return inboundAddress;
+  }
+
+  /** The admin listener's address, or null when it is off. */
+  public @Nullable InetSocketAddress adminAddress() {
+    return adminAddress;
+  }
+
+  public ProxyMetrics metrics() {
+    return metrics;
+  }
+
+  /** The inbound requests the outbound hop links its calls to. */
+  public InboundRegistry registry() {
+    return registry;
+  }
+
+  public Settings settings() {
+    return settings;
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, let in-flight exchanges finish for up to the drain time,
+   * then close what is left and flush every span line. Idempotent.
+   */
+  @Override
+  public synchronized void close() {
+    if (closed) return;
+    closed = true;
+    serving = false;
+    for (Undertow.ListenerInfo listener : undertow.getListenerInfo()) stopAccepting(listener);
+    inbound.shutdown(); // requests on kept-alive connections now get 503
+    try {
+      inbound.awaitShutdown(settings.drainTime().toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    undertow.stop();
+    upstream.close();
+    ringTimer.shutdownNow();
+    spanLog.close(); // after the listeners: the last completion listeners have offered their lines
+  }
+
+  /**
+   * Closes the listening socket, leaving accepted connections alone: new connections are refused
+   * while in-flight exchanges finish. Undertow's {@code ListenerInfo.suspend()} would also close
+   * every open connection, cutting the exchanges a drain is for, and the accepting channel is not
+   * public, hence the reflection. If it fails, the graceful handler still answers 503 to anything
+   * new, which is a correct (if less polite) drain.
+   */
+  private static void stopAccepting(Undertow.ListenerInfo listener) {
+    try {
+      java.lang.reflect.Field field = Undertow.ListenerInfo.class.getDeclaredField("channel");
+      field.setAccessible(true);
+      if (field.get(listener) instanceof java.nio.channels.Channel channel) channel.close();
+    } catch (ReflectiveOperationException | java.io.IOException | RuntimeException e) {
+      // fall back to 503s from the GracefulShutdownHandler
+    }
+  }
+
+  /** Span lines written so far (for tests and the shutdown message). */
+  long spanLinesWritten() {
+    return spanLog.written();
+  }
+}

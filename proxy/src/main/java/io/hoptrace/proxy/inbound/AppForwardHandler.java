@@ -1,0 +1,74 @@
+package io.hoptrace.proxy.inbound;
+
+import io.hoptrace.config.HostPort;
+import io.hoptrace.config.Settings;
+import io.hoptrace.context.TraceContext;
+import io.hoptrace.correlation.InboundRegistry;
+import io.hoptrace.correlation.InboundRequest;
+import io.hoptrace.propagation.Injector;
+import io.hoptrace.propagation.w3c.TraceresponseCodec;
+import io.hoptrace.proxy.upstream.Carriers;
+import io.hoptrace.proxy.upstream.ForwardHooks;
+import io.hoptrace.proxy.upstream.UpstreamForwarder;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HeaderMap;
+import io.undertow.util.Headers;
+import org.eclipse.jetty.http.HttpFields;
+
+/**
+ * Stage 4: forwards to the app, handing it a {@code traceparent} that names this hop's SERVER span
+ * (and the request id), and answers the caller with {@code traceresponse} when enabled.
+ */
+final class AppForwardHandler implements HttpHandler, ForwardHooks {
+  private final UpstreamForwarder forwarder;
+  private final HostPort app;
+  private final String requestIdHeader;
+  private final Injector injector;
+  private final InboundRegistry registry;
+  private final boolean traceresponse;
+  private final boolean respondRequestId;
+
+  AppForwardHandler(
+      Settings settings, UpstreamForwarder forwarder, Injector injector, InboundRegistry registry) {
+    this.forwarder = forwarder;
+    this.injector = injector;
+    this.registry = registry;
+    this.app = settings.app();
+    this.requestIdHeader = settings.propagation().requestIdHeader();
+    this.traceresponse = settings.response().traceresponse();
+    this.respondRequestId = settings.response().requestId();
+  }
+
+  @Override
+  public void handleRequest(HttpServerExchange exchange) {
+    forwarder.forward(exchange, app, this);
+  }
+
+  @Override
+  public void proxyToServerHeaders(HttpServerExchange exchange, HttpFields.Mutable headers) {
+    TraceContext server = exchange.getAttachment(InboundExchange.KEY).server;
+    // Replaces every trace header the caller sent: nothing invalid or stale reaches the app.
+    if (server != null) injector.inject(server, headers, Carriers.JETTY_SETTER);
+  }
+
+  @Override
+  public void proxyToServerCommitted(HttpServerExchange exchange) {
+    InboundRequest registered = exchange.getAttachment(InboundExchange.KEY).registered;
+    if (registered != null) registry.delivered(registered, registry.ticker().read());
+  }
+
+  @Override
+  public void proxyToClientHeaders(HttpServerExchange exchange, HeaderMap headers) {
+    headers.add(Headers.VIA, ForwardedHeadersHandler.via(exchange));
+    InboundExchange state = exchange.getAttachment(InboundExchange.KEY);
+    if (state == null || state.server == null) return;
+    if (traceresponse) {
+      Carriers.UNDERTOW_SETTER.set(
+          headers, TraceresponseCodec.NAME, TraceresponseCodec.toString(state.server));
+    }
+    if (respondRequestId && state.requestId != null) {
+      Carriers.UNDERTOW_SETTER.set(headers, requestIdHeader, state.requestId);
+    }
+  }
+}
