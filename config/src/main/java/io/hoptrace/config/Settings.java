@@ -30,6 +30,7 @@ import org.jspecify.annotations.Nullable;
 public final class Settings {
   static final String ROOT = "hoptrace";
   static final String ENV_PREFIX = "HOPTRACE_";
+  static final String ROUTES = "routes";
 
   /**
    * Environment names that follow the command-line flags rather than the keys ({@code --span-log}
@@ -96,6 +97,16 @@ public final class Settings {
   /** Headers added to the caller's response. */
   public record Response(boolean traceresponse, boolean requestId) {}
 
+  /**
+   * A named egress route: the app calls {@code outbound.host:listen}, hoptrace forwards upstream.
+   */
+  public record Route(String name, int listen, HostPort upstream) {
+    public Route {
+      requireNonNull(name, "name");
+      requireNonNull(upstream, "upstream");
+    }
+  }
+
   /** The generation ring. */
   public record Ring(int generations, Duration period, int cap) {
     public Ring {
@@ -115,6 +126,11 @@ public final class Settings {
   private final Propagation propagation;
   private final Response response;
   private final Ring ring;
+  private final String outboundHost;
+  private final List<CidrRange> outboundAllowedSources;
+  private final List<Integer> connectPorts;
+  private final List<Route> routes;
+  private final Duration correlatorGrace;
 
   private Settings(Reader r) {
     service = r.nonEmpty("service");
@@ -156,6 +172,11 @@ public final class Settings {
             r.intIn("ring.generations", 3, 64),
             r.duration("ring.period", true),
             r.intIn("ring.cap", 1, 1 << 26));
+    outboundHost = r.nonEmpty("outbound.host");
+    outboundAllowedSources = r.cidrs("outbound.allowed-sources");
+    connectPorts = r.ports("outbound.connect-ports");
+    routes = r.routes(ROUTES);
+    correlatorGrace = r.duration("correlator.grace", false);
   }
 
   /**
@@ -232,6 +253,7 @@ public final class Settings {
   }
 
   private static void checkKnown(String key, Map<String, ConfigValueType> keys, String expected) {
+    if (key.startsWith(ROUTES + ".")) return; // names are the user's; Reader.routes checks them
     if (!keys.containsKey(key)) throw new SettingsException(key, "unknown key", expected);
   }
 
@@ -320,6 +342,39 @@ public final class Settings {
 
   public Ring ring() {
     return ring;
+  }
+
+  /** Where the outbound listeners bind ({@code outbound.host}), also when the proxy port is off. */
+  public String outboundHost() {
+    return outboundHost;
+  }
+
+  /** Sources that may use the outbound listeners (forward proxy, CONNECT, routes). */
+  public List<CidrRange> outboundAllowedSources() {
+    return outboundAllowedSources;
+  }
+
+  /** Whether {@code source} may use the outbound listeners. */
+  public boolean outboundAllowed(InetAddress source) {
+    for (CidrRange range : outboundAllowedSources) {
+      if (range.contains(source)) return true;
+    }
+    return false;
+  }
+
+  /** Destination ports CONNECT tunnels may open to. */
+  public List<Integer> connectPorts() {
+    return connectPorts;
+  }
+
+  /** Named egress routes, in name order. */
+  public List<Route> routes() {
+    return routes;
+  }
+
+  /** How long after an inbound request ends a call may still be inferred to be its. */
+  public Duration correlatorGrace() {
+    return correlatorGrace;
   }
 
   /** Reads one typed value at a time and turns every failure into a {@link SettingsException}. */
@@ -435,6 +490,66 @@ public final class Settings {
         out.add(range);
       }
       return List.copyOf(out);
+    }
+
+    List<Integer> ports(String key) {
+      String expected = "a list of ports in 1..65535, e.g. [443]";
+      List<Integer> items;
+      try {
+        items = c.getIntList(key);
+      } catch (ConfigException e) {
+        throw new SettingsException(key, raw(key), expected);
+      }
+      for (int port : items) {
+        if (port < 1 || port > 65535) {
+          throw new SettingsException(key, String.valueOf(port), expected);
+        }
+      }
+      return List.copyOf(items);
+    }
+
+    List<Route> routes(String key) {
+      ConfigObject object;
+      try {
+        object = c.getObject(key);
+      } catch (ConfigException e) {
+        throw new SettingsException(key, raw(key), "an object of named routes");
+      }
+      List<String> names = new ArrayList<>(object.keySet());
+      java.util.Collections.sort(names);
+      List<Route> out = new ArrayList<>();
+      for (String name : names) {
+        String prefix = key + "." + quoteIfNeeded(name);
+        if (!isRouteName(name)) {
+          throw new SettingsException(prefix, name, "a route name of letters, digits, - and _");
+        }
+        if (!(object.get(name) instanceof ConfigObject route)) {
+          throw new SettingsException(
+              prefix, raw(prefix), "{ listen = PORT, upstream = HOST:PORT }");
+        }
+        for (String field : route.keySet()) {
+          if (!field.equals("listen") && !field.equals("upstream")) {
+            throw new SettingsException(prefix + "." + field, "unknown key", "listen or upstream");
+          }
+        }
+        out.add(new Route(name, port(prefix + ".listen"), hostPort(prefix + ".upstream")));
+      }
+      return List.copyOf(out);
+    }
+
+    private static boolean isRouteName(String name) {
+      if (name.isEmpty()) return false;
+      for (int i = 0; i < name.length(); i++) {
+        char ch = name.charAt(i);
+        boolean ok =
+            (ch >= 'a' && ch <= 'z')
+                || (ch >= 'A' && ch <= 'Z')
+                || (ch >= '0' && ch <= '9')
+                || ch == '-'
+                || ch == '_';
+        if (!ok) return false;
+      }
+      return true;
     }
 
     B3 b3(String key) {

@@ -3,10 +3,15 @@ package io.hoptrace.proxy;
 import static java.util.Objects.requireNonNull;
 
 import io.hoptrace.config.Settings;
+import io.hoptrace.correlation.Correlator;
 import io.hoptrace.correlation.InboundRegistry;
+import io.hoptrace.propagation.CompositeExtractor;
+import io.hoptrace.propagation.Injector;
 import io.hoptrace.proxy.admin.AdminHandler;
 import io.hoptrace.proxy.inbound.InboundHandlers;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
+import io.hoptrace.proxy.outbound.OutboundServer;
+import io.hoptrace.proxy.outbound.OwnPorts;
 import io.hoptrace.proxy.spanlog.SpanLogWriter;
 import io.hoptrace.proxy.upstream.UpstreamClient;
 import io.hoptrace.proxy.upstream.UpstreamForwarder;
@@ -35,6 +40,8 @@ public final class Hoptrace implements AutoCloseable {
   private final SpanLogWriter spanLog;
   private final UpstreamClient upstream;
   private final InboundRegistry registry;
+  private final OwnPorts ownPorts = new OwnPorts();
+  private final OutboundServer outbound;
   private final ScheduledExecutorService ringTimer;
   private final GracefulShutdownHandler inbound;
   private final Undertow undertow;
@@ -56,6 +63,7 @@ public final class Hoptrace implements AutoCloseable {
             .generations(settings.ring().generations())
             .period(settings.ring().period())
             .capPerGeneration(settings.ring().cap())
+            .grace(settings.correlatorGrace())
             .build();
     metrics.gauge("hoptrace.ring.size", registry::size);
     metrics.gauge("hoptrace.ring.held", registry::heldEntries);
@@ -76,16 +84,12 @@ public final class Hoptrace implements AutoCloseable {
     this.upstream = new UpstreamClient(settings.upstream());
     UpstreamForwarder forwarder =
         new UpstreamForwarder(upstream, settings.upstream().responseTimeout());
+    CompositeExtractor extractor = Propagators.extractor(settings.propagation());
+    Injector injector = Propagators.injector(settings.propagation());
     this.inbound =
         new GracefulShutdownHandler(
             InboundHandlers.create(
-                settings,
-                Propagators.extractor(settings.propagation()),
-                Propagators.injector(settings.propagation()),
-                registry,
-                forwarder,
-                spanLog,
-                metrics));
+                settings, extractor, injector, registry, forwarder, spanLog, metrics));
 
     Undertow.Builder builder =
         Undertow.builder()
@@ -120,9 +124,33 @@ public final class Hoptrace implements AutoCloseable {
     announce.printf(LISTENING, "inbound", text(inboundAddress));
     if (adminAddress != null) announce.printf(LISTENING, "admin", text(adminAddress));
     announce.printf("hoptrace: forwarding to app %s%n", settings.app());
-    if (settings.outbound() != null) {
-      announce.printf("hoptrace: outbound listener not implemented yet; outbound.port ignored%n");
+    // The outbound listeners start last, so the loop guard knows every port of ours.
+    for (Undertow.ListenerInfo listener : listeners) {
+      ownPorts.add(((InetSocketAddress) listener.getAddress()).getPort());
     }
+    try {
+      this.outbound =
+          OutboundServer.start(
+              settings,
+              forwarder,
+              new Correlator(registry),
+              extractor,
+              injector,
+              spanLog::offer,
+              metrics,
+              ownPorts);
+    } catch (RuntimeException e) {
+      undertow.stop();
+      upstream.close();
+      ringTimer.shutdownNow();
+      spanLog.close();
+      throw e;
+    }
+    InetSocketAddress proxyAddress = outbound.forwardProxyAddress();
+    if (proxyAddress != null) announce.printf(LISTENING, "outbound", text(proxyAddress));
+    outbound
+        .routeAddresses()
+        .forEach((name, address) -> announce.printf(LISTENING, "route " + name, text(address)));
     announce.flush();
     serving = true;
   }
@@ -155,6 +183,11 @@ public final class Hoptrace implements AutoCloseable {
     return metrics;
   }
 
+  /** The outbound listeners (forward proxy, routes). */
+  public OutboundServer outbound() {
+    return outbound;
+  }
+
   /** The inbound requests the outbound hop links its calls to. */
   public InboundRegistry registry() {
     return registry;
@@ -180,6 +213,7 @@ public final class Hoptrace implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    outbound.close(); // after the drain: in-flight requests may still be calling out
     undertow.stop();
     upstream.close();
     ringTimer.shutdownNow();

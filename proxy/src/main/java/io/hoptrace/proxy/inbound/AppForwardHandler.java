@@ -47,14 +47,14 @@ final class AppForwardHandler implements HttpHandler, ForwardHooks {
 
   @Override
   public void proxyToServerHeaders(HttpServerExchange exchange, HttpFields.Mutable headers) {
-    TraceContext server = exchange.getAttachment(InboundExchange.KEY).server;
+    InboundExchange state = exchange.getAttachment(InboundExchange.KEY);
+    TraceContext server = state.server;
     // Replaces every trace header the caller sent: nothing invalid or stale reaches the app.
     if (server != null) injector.inject(server, headers, Carriers.JETTY_SETTER);
-  }
-
-  @Override
-  public void proxyToServerCommitted(HttpServerExchange exchange) {
-    InboundRequest registered = exchange.getAttachment(InboundExchange.KEY).registered;
+    // In flight at the app from now, just before the request is sent: marked on commit (after the
+    // send) a fast app's outbound call could be correlated before the mark, and a sole call
+    // become a root. The app cannot call out on this request's behalf before it has it.
+    InboundRequest registered = state.registered;
     if (registered != null) registry.delivered(registered, registry.ticker().read());
   }
 

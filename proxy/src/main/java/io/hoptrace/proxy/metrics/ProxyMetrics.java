@@ -1,5 +1,6 @@
 package io.hoptrace.proxy.metrics;
 
+import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
@@ -100,6 +101,11 @@ public final class ProxyMetrics {
 
   public void upstreamError(UpstreamError kind) {
     upstreamErrors.get(kind).mark();
+  }
+
+  /** The counter {@code dottedName}, created on first use (e.g. refusals by reason). */
+  public Counter counter(String dottedName) {
+    return registry.counter(dottedName);
   }
 
   /** Registers a gauge read at scrape time (span-log counters, ring size, ...). */

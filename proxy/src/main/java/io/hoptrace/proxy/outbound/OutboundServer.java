@@ -1,0 +1,149 @@
+package io.hoptrace.proxy.outbound;
+
+import static java.util.Objects.requireNonNull;
+
+import io.hoptrace.config.Settings;
+import io.hoptrace.correlation.Correlator;
+import io.hoptrace.propagation.CompositeExtractor;
+import io.hoptrace.propagation.Injector;
+import io.hoptrace.proxy.metrics.ProxyMetrics;
+import io.hoptrace.proxy.upstream.UpstreamForwarder;
+import io.hoptrace.span.Span;
+import io.undertow.Undertow;
+import io.undertow.UndertowOptions;
+import io.undertow.server.HttpHandler;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The outbound listeners: the forward proxy ({@code outbound.port}, also CONNECT) and one per named
+ * route, all on {@code outbound.host}, in an Undertow of their own so the inbound hop's lifecycle
+ * (draining) and theirs stay apart. Nothing binds when neither is configured.
+ */
+public final class OutboundServer implements AutoCloseable {
+  private final @Nullable Undertow undertow;
+  private final @Nullable InetSocketAddress forwardProxyAddress;
+  private final Map<String, InetSocketAddress> routeAddresses;
+
+  private OutboundServer(
+      @Nullable Undertow undertow,
+      @Nullable InetSocketAddress forwardProxyAddress,
+      Map<String, InetSocketAddress> routeAddresses) {
+    this.undertow = undertow;
+    this.forwardProxyAddress = forwardProxyAddress;
+    this.routeAddresses = routeAddresses;
+  }
+
+  /**
+   * Binds the forward proxy and the routes and records their ports in {@code ownPorts} (the loop
+   * guard refuses them as targets).
+   *
+   * @param correlator links each call to the inbound request that caused it
+   * @param extractor reads the context the app sent (trusted: the app is local)
+   * @param injector writes the CLIENT span's context to the callee
+   */
+  public static OutboundServer start(
+      Settings settings,
+      UpstreamForwarder forwarder,
+      Correlator correlator,
+      CompositeExtractor extractor,
+      Injector injector,
+      Consumer<Span> spans,
+      ProxyMetrics metrics,
+      OwnPorts ownPorts) {
+    requireNonNull(correlator, "correlator");
+    requireNonNull(extractor, "extractor");
+    return start(
+        settings,
+        forwarder,
+        next -> new CorrelateHandler(correlator, extractor, metrics, next),
+        injector,
+        spans,
+        metrics,
+        ownPorts);
+  }
+
+  /** With any correlate stage: tests fix the decision to look at the plumbing alone. */
+  static OutboundServer start(
+      Settings settings,
+      UpstreamForwarder forwarder,
+      UnaryOperator<HttpHandler> correlate,
+      Injector injector,
+      Consumer<Span> spans,
+      ProxyMetrics metrics,
+      OwnPorts ownPorts) {
+    requireNonNull(settings, "settings");
+    Settings.Listener proxy = settings.outbound();
+    List<Settings.Route> routes = settings.routes();
+    if (proxy == null && routes.isEmpty()) return new OutboundServer(null, null, Map.of());
+
+    OutboundHandlers handlers =
+        new OutboundHandlers(
+            metrics,
+            settings::outboundAllowed,
+            Set.copyOf(settings.connectPorts()),
+            ownPorts,
+            correlate,
+            new ForwardHandler(forwarder, injector, settings.service(), spans, metrics),
+            new TunnelHandler(
+                settings.service(),
+                spans,
+                settings.upstream().connectTimeout().toMillis(),
+                settings.upstream().idleTimeout().toMillis()));
+    String host = settings.outboundHost();
+    Undertow.Builder builder =
+        Undertow.builder()
+            .setIoThreads(1)
+            .setWorkerThreads(4)
+            .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
+            // As on the inbound listener: bodies are streamed, never held; pass on what clients
+            // send.
+            .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, Long.MAX_VALUE)
+            .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, true)
+            .setServerOption(
+                UndertowOptions.IDLE_TIMEOUT, (int) settings.upstream().idleTimeout().toMillis());
+    if (proxy != null) builder.addHttpListener(proxy.port(), host, handlers.forwardProxy());
+    for (Settings.Route route : routes) {
+      OutboundTarget target =
+          new OutboundTarget(route.upstream().host(), route.upstream().port(), route.name());
+      builder.addHttpListener(route.listen(), host, handlers.route(target));
+    }
+    Undertow undertow = builder.build();
+    undertow.start();
+
+    List<Undertow.ListenerInfo> infos = undertow.getListenerInfo();
+    List<InetSocketAddress> bound = new ArrayList<>();
+    for (Undertow.ListenerInfo info : infos) {
+      InetSocketAddress address = (InetSocketAddress) info.getAddress();
+      bound.add(address);
+      ownPorts.add(address.getPort());
+    }
+    int i = 0;
+    InetSocketAddress proxyAddress = proxy != null ? bound.get(i++) : null;
+    Map<String, InetSocketAddress> routeAddresses = new LinkedHashMap<>();
+    for (Settings.Route route : routes) routeAddresses.put(route.name(), bound.get(i++));
+    return new OutboundServer(undertow, proxyAddress, Map.copyOf(routeAddresses));
+  }
+
+  /** The forward proxy's bound address, or null when it is off. */
+  public @Nullable InetSocketAddress forwardProxyAddress() {
+    return forwardProxyAddress;
+  }
+
+  /** Each route's bound address, by name. */
+  public Map<String, InetSocketAddress> routeAddresses() {
+    return routeAddresses;
+  }
+
+  @Override
+  public void close() {
+    if (undertow != null) undertow.stop();
+  }
+}
