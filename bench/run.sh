@@ -515,13 +515,17 @@ render() {
           header = 1
         }
         a50 = p50[r] - p50["direct"]; n50 = p50["nginx"] - p50["direct"]; a99 = p99[r] - p99["direct"]
+        # Latency and req/s depend on the CPU the others left; CPU per request and RSS do not.
+        noisy = 0
+        split("direct nginx " r, nr, " ")
+        for (k in nr) if (ns[nr[k]] > noise_limit || nc[nr[k]] > noise_limit) noisy = 1
         printf "| %s | %s %.1f vs %.1f µs | %s %+d vs %+d µs | %s %.0f vs %.0f | %s %+d µs | %s %.1f MB |\n", r,
-          mark(cpu[r, "rate"] <= cpu["nginx", "rate"]), cpu[r, "rate"], cpu["nginx", "rate"],
-          mark(a50 <= n50), a50, n50, mark(rps[r, "c16"] >= rps["nginx", "c16"]), rps[r, "c16"], rps["nginx", "c16"],
-          mark(a99 < 1000), a99, mark(rss[r] < 96 * 1024), rss[r] / 1024
+          mark(cpu[r, "rate"] <= cpu["nginx", "rate"], 0), cpu[r, "rate"], cpu["nginx", "rate"],
+          mark(a50 <= n50, noisy), a50, n50, mark(rps[r, "c16"] >= rps["nginx", "c16"], noisy), rps[r, "c16"], rps["nginx", "c16"],
+          mark(a99 < 1000, noisy), a99, mark(rss[r] < 96 * 1024, 0), rss[r] / 1024
       }
     }
-    function mark(ok) { return ok ? "✅" : "❌" }' "$RUNS" "$ROWS_TSV"
+    function mark(ok, noisy) { return noisy ? "❔ noisy:" : ok ? "✅" : "❌" }' "$RUNS" "$ROWS_TSV"
 }
 
 # The smoke test passes when every row that could run served requests without errors and wrote at
