@@ -25,7 +25,8 @@ usage() {
 usage: bench/run.sh [--smoke] [--rows "ROW ..."] [--out FILE] [--no-install] [--no-build] [--keep]
 
   --smoke       every available row, 1 s at 2 connections, all at once; exits 1 unless each row
-                served requests without errors and wrote its span lines (about 5 s in all)
+                served requests without errors and wrote its span lines (about 3 s plus
+                the hoptrace JVMs' start-up; no build, no probe)
   --rows LIST   rows to run, from: $ALL_ROWS
                 (direct always runs: added latency and ratios are relative to it)
   --out FILE    where the Markdown results go (default bench/results/<UTC date>.md; "-" for none)
