@@ -14,10 +14,11 @@ import org.jspecify.annotations.Nullable;
  *
  * <ol>
  *   <li>{@link Link#HEADER}: the app forwarded a context or request id. A forwarded context is
- *       always continued (it is the parent: either our SERVER span, or a span of the app's own
- *       tracer); the inbound request is the one whose SERVER span id is the forwarded span id (same
- *       trace id), else the one whose request id was forwarded. A context naming no known request
- *       is still HEADER, with no inbound request. A request id alone links only if it is known.
+ *       always continued: when its span id (and trace id) is a known SERVER span, that request is
+ *       the cause and its SERVER context the parent (it carries the request id); otherwise it is a
+ *       span of the app's own tracer and is itself the parent, the cause being the request whose id
+ *       was forwarded, if known, else none (still HEADER). A request id alone links only if it is
+ *       known.
  *   <li>{@link Link#SOLE}: exactly one inbound request is in flight at the app (delivered, not
  *       ended). Found in O(1) in the synchronous case.
  *   <li>{@link Link#INFERRED}: several are in flight (at most {@link #MAX_CANDIDATES} are

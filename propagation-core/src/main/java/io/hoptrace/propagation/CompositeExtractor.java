@@ -52,100 +52,12 @@ public final class CompositeExtractor {
     String rawRequestId = getter.get(carrier, requestIdHeader);
     String requestId = RequestIdCodec.parse(rawRequestId, requestIdMaxLength);
 
-    String traceparent = getter.get(carrier, TraceparentCodec.NAME);
-    if (isPresent(traceparent)) {
-      // validate, then build once with tracestate and request id: one context, not two.
-      int at = TraceparentCodec.validate(traceparent, 0, traceparent.length());
-      if (at < 0) {
-        return restarted(
-            Extraction.FORMAT_TRACEPARENT,
-            RejectReason.INVALID_TRACEPARENT,
-            traceparent,
-            requestId,
-            trusted);
-      }
-      if (!trusted) {
-        return restarted(
-            Extraction.FORMAT_TRACEPARENT,
-            RejectReason.UNTRUSTED_SOURCE,
-            traceparent,
-            requestId,
-            false);
-      }
-      // tracestate is only read once traceparent is known valid (W3C §3.3).
-      RejectReason reason = null;
-      String tracestate = getter.get(carrier, TracestateCodec.NAME);
-      String state = null;
-      if (tracestate != null) {
-        state = TracestateCodec.parse(tracestate, 0, tracestate.length(), tracestateMaxLength);
-        if (state == null && !TracestateCodec.isValid(tracestate, 0, tracestate.length())) {
-          reason = RejectReason.INVALID_TRACESTATE;
-        }
-      }
-      TraceContext parent =
-          TraceContext.newBuilder()
-              .traceId(
-                  TraceparentCodec.traceIdHigh(traceparent, at),
-                  TraceparentCodec.traceIdLow(traceparent, at))
-              .spanId(TraceparentCodec.parentId(traceparent, at))
-              .flags(TraceparentCodec.flags(traceparent, at))
-              .tracestate(state)
-              .requestId(requestId)
-              .build();
-      return extracted(Extraction.FORMAT_TRACEPARENT, parent, reason, requestId);
-    }
-
-    if (b3) {
-      String single = getter.get(carrier, B3SingleCodec.NAME);
-      if (isPresent(single) && !B3SingleCodec.isSamplingOnly(single)) {
-        return decide(
-            Extraction.FORMAT_B3,
-            B3SingleCodec.parse(single),
-            RejectReason.INVALID_B3,
-            single,
-            requestId,
-            trusted);
-      }
-      String traceId = getter.get(carrier, B3MultiCodec.TRACE_ID);
-      String spanId = getter.get(carrier, B3MultiCodec.SPAN_ID);
-      if (isPresent(traceId) || isPresent(spanId)) {
-        String parentSpanId = getter.get(carrier, B3MultiCodec.PARENT_SPAN_ID);
-        String sampled = getter.get(carrier, B3MultiCodec.SAMPLED);
-        String flags = getter.get(carrier, B3MultiCodec.FLAGS);
-        TraceContext parent = B3MultiCodec.parse(traceId, spanId, parentSpanId, sampled, flags);
-        return decide(
-            Extraction.FORMAT_B3_MULTI,
-            parent,
-            RejectReason.INVALID_B3_MULTI,
-            parent != null && trusted
-                ? ""
-                : fields(
-                    B3MultiCodec.TRACE_ID, traceId,
-                    B3MultiCodec.SPAN_ID, spanId,
-                    B3MultiCodec.PARENT_SPAN_ID, parentSpanId,
-                    B3MultiCodec.SAMPLED, sampled),
-            requestId,
-            trusted);
-      }
-    }
-
-    LegacyPairCodec legacy = this.legacy;
-    if (legacy != null) {
-      String traceId = getter.get(carrier, legacy.traceIdName());
-      String spanId = getter.get(carrier, legacy.spanIdName());
-      if (isPresent(traceId) || isPresent(spanId)) {
-        TraceContext parent = LegacyPairCodec.parse(traceId, spanId);
-        return decide(
-            Extraction.FORMAT_LEGACY,
-            parent,
-            RejectReason.INVALID_LEGACY,
-            parent != null && trusted
-                ? ""
-                : fields(legacy.traceIdName(), traceId, legacy.spanIdName(), spanId),
-            requestId,
-            trusted);
-      }
-    }
+    // Each step returns null when its format is absent; the first one present decides.
+    Extraction e = fromTraceparent(carrier, getter, trusted, requestId);
+    if (e == null && b3) e = fromB3Single(carrier, getter, trusted, requestId);
+    if (e == null && b3) e = fromB3Multi(carrier, getter, trusted, requestId);
+    if (e == null) e = fromLegacyPair(carrier, getter, trusted, requestId);
+    if (e != null) return e;
 
     // No context header: a new trace, seeded from a trusted caller's UUID request id if any.
     RejectReason reason =
@@ -159,6 +71,101 @@ public final class CompositeExtractor {
         reason,
         requestId,
         trusted);
+  }
+
+  <C> @Nullable Extraction fromTraceparent(
+      C carrier, HeaderGetter<C> getter, boolean trusted, @Nullable String requestId) {
+    String traceparent = getter.get(carrier, TraceparentCodec.NAME);
+    if (!isPresent(traceparent)) return null;
+    // validate, then build once with tracestate and request id: one context, not two.
+    int at = TraceparentCodec.validate(traceparent, 0, traceparent.length());
+    if (at < 0) {
+      return restarted(
+          Extraction.FORMAT_TRACEPARENT,
+          RejectReason.INVALID_TRACEPARENT,
+          traceparent,
+          requestId,
+          trusted);
+    }
+    if (!trusted) {
+      return restarted(
+          Extraction.FORMAT_TRACEPARENT,
+          RejectReason.UNTRUSTED_SOURCE,
+          traceparent,
+          requestId,
+          false);
+    }
+    // tracestate is only read once traceparent is known valid (W3C §3.3).
+    RejectReason reason = null;
+    String tracestate = getter.get(carrier, TracestateCodec.NAME);
+    String state = null;
+    if (tracestate != null) {
+      state = TracestateCodec.parse(tracestate, 0, tracestate.length(), tracestateMaxLength);
+      if (state == null && !TracestateCodec.isValid(tracestate, 0, tracestate.length())) {
+        reason = RejectReason.INVALID_TRACESTATE;
+      }
+    }
+    TraceContext parent =
+        TraceContext.newBuilder()
+            .traceId(
+                TraceparentCodec.traceIdHigh(traceparent, at),
+                TraceparentCodec.traceIdLow(traceparent, at))
+            .spanId(TraceparentCodec.parentId(traceparent, at))
+            .flags(TraceparentCodec.flags(traceparent, at))
+            .tracestate(state)
+            .requestId(requestId)
+            .build();
+    return extracted(Extraction.FORMAT_TRACEPARENT, parent, reason, requestId);
+  }
+
+  <C> @Nullable Extraction fromB3Single(
+      C carrier, HeaderGetter<C> getter, boolean trusted, @Nullable String requestId) {
+    String single = getter.get(carrier, B3SingleCodec.NAME);
+    if (!isPresent(single) || B3SingleCodec.isSamplingOnly(single)) return null;
+    return decide(
+        Extraction.FORMAT_B3,
+        B3SingleCodec.parse(single),
+        RejectReason.INVALID_B3,
+        single,
+        requestId,
+        trusted);
+  }
+
+  <C> @Nullable Extraction fromB3Multi(
+      C carrier, HeaderGetter<C> getter, boolean trusted, @Nullable String requestId) {
+    String traceId = getter.get(carrier, B3MultiCodec.TRACE_ID);
+    String spanId = getter.get(carrier, B3MultiCodec.SPAN_ID);
+    if (!isPresent(traceId) && !isPresent(spanId)) return null; // sampled or flags alone: no ids
+    String parentSpanId = getter.get(carrier, B3MultiCodec.PARENT_SPAN_ID);
+    String sampled = getter.get(carrier, B3MultiCodec.SAMPLED);
+    String flags = getter.get(carrier, B3MultiCodec.FLAGS);
+    TraceContext parent = B3MultiCodec.parse(traceId, spanId, parentSpanId, sampled, flags);
+    String raw =
+        parent != null && trusted
+            ? "" // not needed: only a restart logs the raw value
+            : fields(
+                B3MultiCodec.TRACE_ID, traceId,
+                B3MultiCodec.SPAN_ID, spanId,
+                B3MultiCodec.PARENT_SPAN_ID, parentSpanId,
+                B3MultiCodec.SAMPLED, sampled);
+    return decide(
+        Extraction.FORMAT_B3_MULTI, parent, RejectReason.INVALID_B3_MULTI, raw, requestId, trusted);
+  }
+
+  <C> @Nullable Extraction fromLegacyPair(
+      C carrier, HeaderGetter<C> getter, boolean trusted, @Nullable String requestId) {
+    LegacyPairCodec legacy = this.legacy;
+    if (legacy == null) return null;
+    String traceId = getter.get(carrier, legacy.traceIdName());
+    String spanId = getter.get(carrier, legacy.spanIdName());
+    if (!isPresent(traceId) && !isPresent(spanId)) return null;
+    TraceContext parent = LegacyPairCodec.parse(traceId, spanId);
+    String raw =
+        parent != null && trusted
+            ? ""
+            : fields(legacy.traceIdName(), traceId, legacy.spanIdName(), spanId);
+    return decide(
+        Extraction.FORMAT_LEGACY, parent, RejectReason.INVALID_LEGACY, raw, requestId, trusted);
   }
 
   Extraction decide(

@@ -5,9 +5,9 @@ import static java.util.Objects.requireNonNull;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
@@ -27,11 +27,12 @@ import org.jspecify.annotations.Nullable;
  * RATIONALE.md explains the bound and the races with a concurrent advance, which stretch either
  * side by at most the duration of one advance.
  *
- * <p><b>Advancing.</b> Lazily: every {@code put}, {@code get} and {@code remove} first compares the
- * ticker with the next due time (one volatile read in the common case). When it is due, one thread
- * wins a CAS and advances (catching up several periods at once if the ring sat idle); every other
- * thread carries on without waiting. A proxy may also call {@link #advanceIfDue()} from a timer so
- * that memory is released even when no request comes.
+ * <p><b>Advancing.</b> Lazily: every operation first compares the ticker with the next due time
+ * (one volatile read in the common case). When it is due, one thread takes the advance lock and
+ * advances (catching up several periods at once if the ring sat idle). Writers that find the
+ * advance due wait for it, once per period, so that what they write lands in the new generation;
+ * readers never wait (they read the generations as they are). A proxy may also call {@link
+ * #advanceIfDue()} from a timer so that memory is released even when no request comes.
  *
  * <p><b>Cap.</b> Each generation admits at most {@link #capPerGeneration()} distinct keys. A {@code
  * put} of a new key into a full generation is refused: it returns false and is counted in {@link
@@ -55,13 +56,20 @@ public final class GenerationRing<K, V> {
    */
   private volatile long epoch;
 
-  /** Ticker reading at which the next advance is due; moves only on the grid start + k·T. */
-  private final AtomicLong nextAdvanceAt;
+  /**
+   * Ticker reading at which the next advance is due; moves only on the grid start + k·T, and only
+   * after the advance it announces is complete (so whoever sees it not due sees the new epoch).
+   */
+  private volatile long nextAdvanceAt;
 
   private final LongAdder refused = new LongAdder();
 
-  /** Serializes advancers only (two are possible if one stalls a whole period); never readers. */
-  private final Object advanceLock = new Object();
+  /**
+   * Held while advancing. Writers that find an advance due wait for it (a few hundred nanoseconds,
+   * once per period) so that their entry lands in the right generation; readers only try it and
+   * never wait.
+   */
+  private final ReentrantLock advanceLock = new ReentrantLock();
 
   GenerationRing(Builder b) {
     this.generations = b.generations;
@@ -72,7 +80,7 @@ public final class GenerationRing<K, V> {
     this.slots = new AtomicReferenceArray<>(generations);
     for (int i = 0; i < generations; i++) slots.set(i, new Generation<K, V>(i, initialCapacity));
     this.epoch = generations - 1L;
-    this.nextAdvanceAt = new AtomicLong(ticker.read() + periodNanos);
+    this.nextAdvanceAt = ticker.read() + periodNanos;
   }
 
   public static Builder newBuilder() {
@@ -86,7 +94,7 @@ public final class GenerationRing<K, V> {
   public boolean put(K key, V value) {
     requireNonNull(key, "key");
     requireNonNull(value, "value");
-    advanceIfDue(ticker.read());
+    advanceIfDue(ticker.read(), true);
     Generation<K, V> g = current();
     // Reserve a place first, so that the map never holds more than the cap, even under a race.
     if (g.count.incrementAndGet() > capPerGeneration) {
@@ -105,7 +113,7 @@ public final class GenerationRing<K, V> {
    */
   public @Nullable V get(K key) {
     requireNonNull(key, "key");
-    advanceIfDue(ticker.read());
+    advanceIfDue(ticker.read(), false);
     long e = epoch;
     for (int i = 0; i < generations; i++) {
       Generation<K, V> g = slots.get(slot(e - i));
@@ -123,7 +131,7 @@ public final class GenerationRing<K, V> {
    */
   public @Nullable V remove(K key) {
     requireNonNull(key, "key");
-    advanceIfDue(ticker.read());
+    advanceIfDue(ticker.read(), false);
     long e = epoch;
     V newest = null;
     for (int i = 0; i < generations; i++) {
@@ -146,7 +154,7 @@ public final class GenerationRing<K, V> {
    */
   public void forEachValueWhile(Predicate<? super V> visitor) {
     requireNonNull(visitor, "visitor");
-    advanceIfDue(ticker.read());
+    advanceIfDue(ticker.read(), false);
     long e = epoch;
     for (int i = 0; i < generations; i++) {
       Generation<K, V> g = slots.get(slot(e - i));
@@ -159,29 +167,40 @@ public final class GenerationRing<K, V> {
 
   /**
    * Advances the ring if a period has ended since the last advance (catching up at most M
-   * generations however long the ring sat idle). Returns true if this call advanced it. Never
-   * blocks a reader; for a proxy timer.
+   * generations however long the ring sat idle). Returns true if this call advanced it. For a proxy
+   * timer; it may wait for an advance already in progress.
    */
   public boolean advanceIfDue() {
-    return advanceIfDue(ticker.read());
+    return advanceIfDue(ticker.read(), true);
   }
 
-  private boolean advanceIfDue(long now) {
-    long due = nextAdvanceAt.get();
-    if (now - due < 0) return false; // the common path: one volatile read and a compare
-    long periods = (now - due) / periodNanos + 1;
-    // One winner per due time; the losers go on with the generations as they are (RATIONALE.md).
-    if (!nextAdvanceAt.compareAndSet(due, due + periods * periodNanos)) return false;
-    long steps = Math.min(periods, generations); // M steps already drop everything
-    synchronized (advanceLock) {
+  /**
+   * The lazy advance. {@code wait}: a writer (and the timer) waits for an advance in progress; a
+   * reader that cannot take the lock goes on with the generations as they are (RATIONALE.md).
+   */
+  private boolean advanceIfDue(long now, boolean wait) {
+    if (now - nextAdvanceAt < 0) return false; // the common path: one volatile read and a compare
+    if (wait) {
+      advanceLock.lock();
+    } else if (!advanceLock.tryLock()) {
+      return false;
+    }
+    try {
+      long due = nextAdvanceAt;
+      if (now - due < 0) return false; // advanced by the thread we waited for
+      long periods = (now - due) / periodNanos + 1;
+      long steps = Math.min(periods, generations); // M steps already drop everything
       for (long i = 0; i < steps; i++) {
         long next = epoch + 1;
         // Replace the oldest generation's slot first, then publish: see the field comment.
         slots.set(slot(next), new Generation<K, V>(next, initialCapacity));
         epoch = next;
       }
+      nextAdvanceAt = due + periods * periodNanos; // last: the advance is complete
+      return true;
+    } finally {
+      advanceLock.unlock();
     }
-    return true;
   }
 
   private Generation<K, V> current() {
@@ -198,7 +217,7 @@ public final class GenerationRing<K, V> {
    * writers race, and a key held by two generations counts twice.
    */
   public int size() {
-    advanceIfDue(ticker.read()); // so that an idle ring does not report generations it dropped
+    advanceIfDue(ticker.read(), false); // an idle ring must not count what it should have dropped
     long e = epoch;
     int n = 0;
     for (int i = 0; i < generations; i++) {

@@ -43,13 +43,35 @@ public final class TraceparentCodec {
    * throws on wire input.
    */
   public static @Nullable TraceContext parse(CharSequence value, int begin, int end) {
-    int at = validate(value, begin, end);
+    int at = frame(value, begin, end);
     if (at < 0) return null;
+    // One read per hex char: digits are validated and accumulated together; bad goes negative
+    // as soon as one is not lowercase hex.
+    int bad = 0;
+    long high = 0, low = 0, parent = 0;
+    for (int i = at + 3; i < at + 19; i++) {
+      int d = HexCodec.lowerHexDigit(value.charAt(i));
+      bad |= d;
+      high = (high << 4) | (d & 0xf);
+    }
+    for (int i = at + 19; i < at + 35; i++) {
+      int d = HexCodec.lowerHexDigit(value.charAt(i));
+      bad |= d;
+      low = (low << 4) | (d & 0xf);
+    }
+    for (int i = at + 36; i < at + 52; i++) {
+      int d = HexCodec.lowerHexDigit(value.charAt(i));
+      bad |= d;
+      parent = (parent << 4) | (d & 0xf);
+    }
+    int f0 = HexCodec.lowerHexDigit(value.charAt(at + 53));
+    int f1 = HexCodec.lowerHexDigit(value.charAt(at + 54));
+    if ((bad | f0 | f1) < 0 || (high | low) == 0L || parent == 0L) return null;
     return TraceContext.newBuilder()
-        .traceId(traceIdHigh(value, at), traceIdLow(value, at))
-        .spanId(parentId(value, at))
-        .flags(flags(value, at))
-        .build();
+        .traceId(high, low)
+        .spanId(parent)
+        .flags(((f0 << 4) | f1) & KNOWN_FLAGS)
+        .build(); // the builder stays in this method, so escape analysis removes it
   }
 
   /**
@@ -59,14 +81,31 @@ public final class TraceparentCodec {
    * this is the allocation-free path for callers that want primitives.
    */
   public static int validate(CharSequence value, int begin, int end) {
+    int at = frame(value, begin, end);
+    if (at < 0) return -1;
+    // The OR of a field's digits is negative if one is not lowercase hex, zero if all are zero.
+    int traceId = 0;
+    for (int i = at + 3; i < at + 35; i++) traceId |= HexCodec.lowerHexDigit(value.charAt(i));
+    int parentId = 0;
+    for (int i = at + 36; i < at + 52; i++) parentId |= HexCodec.lowerHexDigit(value.charAt(i));
+    int flags =
+        HexCodec.lowerHexDigit(value.charAt(at + 53))
+            | HexCodec.lowerHexDigit(value.charAt(at + 54));
+    if ((traceId | parentId | flags) < 0 || traceId == 0 || parentId == 0) return -1;
+    return at;
+  }
+
+  /**
+   * Everything but the id and flag digits: bounds, OWS, length, delimiters, version (lowercase hex,
+   * not {@code ff}; {@code 00} exactly 55 chars; a future version continues with {@code -}).
+   * Returns where the version starts, or -1.
+   */
+  static int frame(CharSequence value, int begin, int end) {
     if (begin < 0 || end > value.length() || end - begin > MAX_LENGTH) return -1;
     while (begin < end && isOws(value.charAt(begin))) begin++;
     while (end > begin && isOws(value.charAt(end - 1))) end--;
     int length = end - begin;
     if (length < FORMAT_LENGTH) return -1;
-
-    // Every char of the first 55 is read once; bad goes negative as soon as one hex char is not
-    // lowercase hex, and the OR of a field's digits is zero only for an all-zero field.
     if (value.charAt(begin + 2) != '-'
         || value.charAt(begin + 35) != '-'
         || value.charAt(begin + 52) != '-') {
@@ -74,22 +113,11 @@ public final class TraceparentCodec {
     }
     int v0 = HexCodec.lowerHexDigit(value.charAt(begin));
     int v1 = HexCodec.lowerHexDigit(value.charAt(begin + 1));
-    int bad = v0 | v1;
+    if ((v0 | v1) < 0) return -1;
     int version = (v0 << 4) | v1;
-    int traceId = 0;
-    for (int i = begin + 3; i < begin + 35; i++) traceId |= HexCodec.lowerHexDigit(value.charAt(i));
-    int parentId = 0;
-    for (int i = begin + 36; i < begin + 52; i++) {
-      parentId |= HexCodec.lowerHexDigit(value.charAt(i));
-    }
-    bad |= traceId | parentId;
-    bad |= HexCodec.lowerHexDigit(value.charAt(begin + 53));
-    bad |= HexCodec.lowerHexDigit(value.charAt(begin + 54));
-    if (bad < 0) return -1;
     if (version == 0xff) return -1;
     if (version == 0 && length != FORMAT_LENGTH) return -1;
     if (length > FORMAT_LENGTH && value.charAt(begin + FORMAT_LENGTH) != '-') return -1;
-    if (traceId == 0 || parentId == 0) return -1;
     return begin;
   }
 

@@ -24,7 +24,7 @@ import net.jqwik.api.constraints.StringLength;
  * single-char mutations of valid values. Whatever a codec accepts must write back to a value it
  * accepts again.
  */
-class CodecFuzzProperties {
+class CodecFuzzTest {
   static final String TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
   static final CompositeExtractor EXTRACTOR =
       CompositeExtractor.newBuilder().legacyPair("X-Trace-Id", "X-Span-Id").build();
