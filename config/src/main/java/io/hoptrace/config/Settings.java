@@ -32,6 +32,12 @@ public final class Settings {
   static final String ENV_PREFIX = "HOPTRACE_";
   static final String ROUTES = "routes";
 
+  /**
+   * Environment names that follow the command-line flags rather than the keys ({@code --span-log}
+   * sets {@code span-log.path}); the canonical name wins when both are set.
+   */
+  static final Map<String, String> ENV_ALIASES = Map.of("HOPTRACE_SPAN_LOG", "span-log.path");
+
   /** Where a listener binds. */
   public record Listener(String host, int port) {
     public Listener {
@@ -153,7 +159,7 @@ public final class Settings {
             r.optionalHeaderName("propagation.legacy-trace-id"),
             r.optionalHeaderName("propagation.legacy-span-id"),
             r.headerName("propagation.request-id-header"),
-            r.intIn("propagation.tracestate-max-length", 0, 8192));
+            r.intIn("propagation.tracestate-max-length", 512, 8192));
     if ((propagation.legacyTraceId() == null) != (propagation.legacySpanId() == null)) {
       throw new SettingsException(
           "propagation.legacy-span-id",
@@ -212,6 +218,10 @@ public final class Settings {
     }
 
     Map<String, Object> fromEnv = new LinkedHashMap<>();
+    for (Map.Entry<String, String> alias : ENV_ALIASES.entrySet()) {
+      String value = env.get(alias.getKey());
+      if (value != null) fromEnv.put(ROOT + "." + alias.getValue(), value);
+    }
     for (Map.Entry<String, ConfigValueType> key : keys.entrySet()) {
       String value = env.get(envName(key.getKey()));
       if (value != null) fromEnv.put(ROOT + "." + key.getKey(), typed(value, key.getValue()));

@@ -75,6 +75,18 @@ class SettingsTest {
   }
 
   @Test
+  void envAlias_spanLog_setsThePath_butTheCanonicalNameWins() {
+    assertThat(
+            Settings.load(null, Map.of("HOPTRACE_SPAN_LOG", "/tmp/a.log"), Map.of())
+                .spanLog()
+                .path())
+        .isEqualTo("/tmp/a.log");
+    Map<String, String> both =
+        Map.of("HOPTRACE_SPAN_LOG", "/tmp/a.log", "HOPTRACE_SPAN_LOG_PATH", "/tmp/b.log");
+    assertThat(Settings.load(null, both, Map.of()).spanLog().path()).isEqualTo("/tmp/b.log");
+  }
+
+  @Test
   void load_envList_isCommaSeparated() throws Exception {
     Settings s =
         Settings.load(null, Map.of("HOPTRACE_TRUST_SOURCES", "10.1.0.0/16, 192.0.2.7"), Map.of());
@@ -163,6 +175,11 @@ class SettingsTest {
   @Test
   void ringGenerations_belowThree_isRejected() {
     assertRejected("ring.generations", "2", "3..64");
+  }
+
+  @Test
+  void tracestateMaxLength_belowTheW3cMinimum_isRejected() {
+    assertRejected("propagation.tracestate-max-length", "100", "512..8192");
   }
 
   @Test

@@ -3,6 +3,8 @@ package io.hoptrace.proxy.inbound;
 import io.hoptrace.config.HostPort;
 import io.hoptrace.config.Settings;
 import io.hoptrace.context.TraceContext;
+import io.hoptrace.propagation.Injector;
+import io.hoptrace.propagation.w3c.TraceresponseCodec;
 import io.hoptrace.proxy.upstream.Carriers;
 import io.hoptrace.proxy.upstream.ForwardHooks;
 import io.hoptrace.proxy.upstream.UpstreamForwarder;
@@ -19,12 +21,27 @@ import org.eclipse.jetty.http.HttpFields;
 final class AppForwardHandler implements HttpHandler, ForwardHooks {
   private final UpstreamForwarder forwarder;
   private final HostPort app;
+  private final Injector injector;
   private final String requestIdHeader;
   private final boolean traceresponse;
   private final boolean respondRequestId;
 
   AppForwardHandler(Settings settings, UpstreamForwarder forwarder) {
     this.forwarder = forwarder;
+    Settings.Propagation p = settings.propagation();
+    Injector.Builder b =
+        Injector.newBuilder()
+            .b3(
+                switch (p.b3()) {
+                  case NONE -> Injector.B3Style.NONE;
+                  case SINGLE -> Injector.B3Style.SINGLE;
+                  case MULTI -> Injector.B3Style.MULTI;
+                })
+            .requestIdHeader(p.requestIdHeader());
+    if (p.legacyTraceId() != null && p.legacySpanId() != null) {
+      b.legacyPair(p.legacyTraceId(), p.legacySpanId());
+    }
+    this.injector = b.build();
     this.app = settings.app();
     this.requestIdHeader = settings.propagation().requestIdHeader();
     this.traceresponse = settings.response().traceresponse();
@@ -41,10 +58,8 @@ final class AppForwardHandler implements HttpHandler, ForwardHooks {
     InboundExchange state = exchange.getAttachment(InboundExchange.KEY);
     TraceContext server = state.server;
     if (server == null) return;
-    Carriers.JETTY_SETTER.set(headers, "traceparent", traceparent(server));
-    if (state.requestId != null) {
-      Carriers.JETTY_SETTER.set(headers, requestIdHeader, state.requestId);
-    }
+    // Replaces every trace header the caller sent (stale B3 included) with this hop's.
+    injector.inject(server, headers, Carriers.JETTY_SETTER);
   }
 
   @Override
@@ -53,20 +68,11 @@ final class AppForwardHandler implements HttpHandler, ForwardHooks {
     InboundExchange state = exchange.getAttachment(InboundExchange.KEY);
     if (state == null || state.server == null) return;
     if (traceresponse) {
-      Carriers.UNDERTOW_SETTER.set(headers, "traceresponse", traceparent(state.server));
+      Carriers.UNDERTOW_SETTER.set(
+          headers, TraceresponseCodec.NAME, TraceresponseCodec.toString(state.server));
     }
     if (respondRequestId && state.requestId != null) {
       Carriers.UNDERTOW_SETTER.set(headers, requestIdHeader, state.requestId);
     }
-  }
-
-  // Interim until the codecs land: the W3C version-00 form of a context.
-  private static String traceparent(TraceContext context) {
-    return "00-"
-        + context.traceIdString()
-        + "-"
-        + context.spanIdString()
-        + "-"
-        + (context.sampled() ? "01" : "00");
   }
 }

@@ -24,7 +24,7 @@ final class TraceContextHandler implements HttpHandler {
     Settings.Propagation p = settings.propagation();
     CompositeExtractor.Builder b =
         CompositeExtractor.newBuilder()
-            .b3(p.b3() != Settings.B3.NONE)
+            .b3(true) // incoming B3 is read whatever propagation.b3 writes
             .requestIdHeader(p.requestIdHeader())
             .tracestateMaxLength(p.tracestateMaxLength());
     if (p.legacyTraceId() != null && p.legacySpanId() != null) {

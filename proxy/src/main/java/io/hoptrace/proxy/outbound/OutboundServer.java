@@ -124,13 +124,13 @@ public final class OutboundServer implements AutoCloseable {
   }
 
   /**
-   * Reads what the app sent: every format hoptrace knows, as configured (B3 unless {@code
-   * propagation.b3 = none}).
+   * Reads what the app sent: every format hoptrace knows, the legacy pair and request id header as
+   * configured.
    */
   static CompositeExtractor extractor(Settings.Propagation p) {
     CompositeExtractor.Builder b =
         CompositeExtractor.newBuilder()
-            .b3(p.b3() != Settings.B3.NONE)
+            .b3(true) // incoming B3 is read whatever propagation.b3 writes
             .requestIdHeader(p.requestIdHeader())
             .tracestateMaxLength(p.tracestateMaxLength());
     if (p.legacyTraceId() != null && p.legacySpanId() != null) {

@@ -29,6 +29,7 @@ public final class SpanLogWriter implements AutoCloseable {
 
   private final ArrayBlockingQueue<byte[]> queue;
   private final @Nullable Path path;
+  private final @Nullable OutputStream stdout;
   private final long rotateSize;
   private final long rotateIntervalNanos;
   private final long pollNanos;
@@ -41,10 +42,16 @@ public final class SpanLogWriter implements AutoCloseable {
   // Writer thread only.
   private OutputStream out;
   private long size;
-  private long openedNanos;
+  private long firstLineNanos; // when the current file got its first line: the age for rotation
 
   /** Opens the span log (creating or appending to the file) and starts the writer thread. */
   public SpanLogWriter(Settings.SpanLog settings) throws IOException {
+    this(settings, null);
+  }
+
+  /** With {@code stdout} standing in for standard output (tests). */
+  SpanLogWriter(Settings.SpanLog settings, @Nullable OutputStream stdout) throws IOException {
+    this.stdout = stdout;
     this.queue = new ArrayBlockingQueue<>(settings.queueSize());
     this.path = settings.stdout() ? null : Path.of(settings.path());
     this.rotateSize = settings.rotateSize();
@@ -87,10 +94,10 @@ public final class SpanLogWriter implements AutoCloseable {
   }
 
   private OutputStream open() throws IOException {
-    openedNanos = System.nanoTime();
     if (path == null) {
       size = 0;
-      return new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 64 * 1024);
+      OutputStream target = stdout != null ? stdout : new FileOutputStream(FileDescriptor.out);
+      return new BufferedOutputStream(target, 64 * 1024);
     }
     Path parent = path.toAbsolutePath().getParent();
     if (parent != null) Files.createDirectories(parent);
@@ -129,6 +136,7 @@ public final class SpanLogWriter implements AutoCloseable {
   private void write(List<byte[]> batch) {
     for (byte[] line : batch) {
       try {
+        if (size == 0) firstLineNanos = System.nanoTime();
         out.write(line);
         out.write('\n');
         size += line.length + 1;
@@ -151,8 +159,10 @@ public final class SpanLogWriter implements AutoCloseable {
     if (path == null) return;
     boolean bySize = rotateSize > 0 && size >= rotateSize;
     boolean byTime =
-        rotateIntervalNanos > 0 && System.nanoTime() - openedNanos >= rotateIntervalNanos;
-    if (!bySize && !(byTime && size > 0)) return;
+        rotateIntervalNanos > 0
+            && size > 0
+            && System.nanoTime() - firstLineNanos >= rotateIntervalNanos;
+    if (!bySize && !byTime) return;
     closeQuietly();
     try {
       Files.move(

@@ -5,6 +5,7 @@ import org.eclipse.jetty.client.ContinueProtocolHandler;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.util.thread.Invocable;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
@@ -22,7 +23,11 @@ public final class UpstreamClient implements AutoCloseable {
     threads.setName("hoptrace-upstream");
     threads.setDaemon(true);
     connector.setExecutor(threads);
-    client = new HttpClient(new HttpClientTransportOverHTTP(connector));
+    HttpClientTransportOverHTTP transport = new HttpClientTransportOverHTTP(connector);
+    // Every callback of ours only hands work to an Undertow IO thread, so Jetty may call it
+    // directly on its selector thread instead of dispatching to its pool.
+    transport.setInvocationType(Invocable.InvocationType.NON_BLOCKING);
+    client = new HttpClient(transport);
     client.setExecutor(threads);
     client.setConnectTimeout(settings.connectTimeout().toMillis());
     client.setIdleTimeout(settings.idleTimeout().toMillis());

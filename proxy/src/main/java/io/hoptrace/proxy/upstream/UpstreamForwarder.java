@@ -90,6 +90,19 @@ public final class UpstreamForwarder {
       proxyToServerRequest.body(content);
     }
     ServerToProxyResponse listener = new ServerToProxyResponse(exchange, hooks, content);
+    // If the exchange ends first (the client went away), stop the upstream side too.
+    exchange.addExchangeCompleteListener(
+        (ex, next) -> {
+          try {
+            if (!listener.ended) {
+              listener.ended = true;
+              listener.releasePending();
+              var unused = proxyToServerRequest.abort(new java.io.EOFException("client gone"));
+            }
+          } finally {
+            next.proceed();
+          }
+        });
     proxyToServerRequest.onRequestBegin(r -> listener.connected = true);
     listener.timeout =
         exchange
@@ -132,7 +145,7 @@ public final class UpstreamForwarder {
     Content.@Nullable Chunk pending;
     @Nullable StreamSinkChannel sink;
     boolean headersCopied;
-    boolean ended;
+    volatile boolean ended;
 
     ServerToProxyResponse(
         HttpServerExchange exchange,
@@ -266,6 +279,8 @@ public final class UpstreamForwarder {
         exchange.endExchange();
         return;
       }
+      // Don't read the rest of a body nobody will take just to keep the connection.
+      if (!exchange.isRequestComplete()) exchange.setPersistent(false);
       exchange.setStatusCode(kind.status());
       HeaderMap headers = exchange.getResponseHeaders();
       headers.clear();

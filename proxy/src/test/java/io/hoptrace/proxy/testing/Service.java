@@ -43,7 +43,8 @@ public final class Service implements AutoCloseable {
 
   /** What the app does for each inbound request, given a way to call out. */
   public interface Behaviour {
-    String handle(HttpExchange exchange, Outbound outbound) throws Exception;
+    /** The response body; null leaves the request unanswered (and its thread free). */
+    @Nullable String handle(HttpExchange exchange, Outbound outbound) throws Exception;
   }
 
   /** The app's outbound client: through hoptrace's forward proxy, forwarding per policy. */
