@@ -6,6 +6,8 @@ import io.hoptrace.config.Settings;
 import io.hoptrace.correlation.Correlator;
 import io.hoptrace.correlation.InboundRegistry;
 import io.hoptrace.proxy.admin.AdminHandler;
+import io.hoptrace.proxy.guard.GuardHandlers;
+import io.hoptrace.proxy.guard.ListenerLimits;
 import io.hoptrace.proxy.inbound.InboundHandlers;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.outbound.OutboundServer;
@@ -13,6 +15,8 @@ import io.hoptrace.proxy.outbound.OwnPorts;
 import io.hoptrace.proxy.spanlog.SpanLogWriter;
 import io.hoptrace.proxy.upstream.UpstreamClient;
 import io.hoptrace.proxy.upstream.UpstreamForwarder;
+import io.hoptrace.span.Kind;
+import io.hoptrace.span.Span;
 import io.hoptrace.span.SpanLineEncoder;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
@@ -21,6 +25,7 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -66,12 +71,21 @@ public final class Hoptrace implements AutoCloseable {
             .build();
     metrics.gauge("hoptrace.ring.size", registry::heldEntries);
     metrics.gauge("hoptrace.ring.refused", registry::refusedCount);
-    this.inbound =
-        new GracefulShutdownHandler(
+    SpanLineEncoder encoder = SpanLineEncoder.create();
+    Consumer<Span> spanLines =
+        span -> spanLog.offer(encoder.encodeToString(span).getBytes(StandardCharsets.UTF_8));
+    // hardening: the guard stages (overload, validation, body rate, Proxy-Status) come first.
+    GuardHandlers inboundGuard =
+        GuardHandlers.create(
+            settings,
+            Kind.SERVER,
+            spanLines,
+            metrics,
             InboundHandlers.create(settings, forwarder, spanLog, metrics, registry));
+    this.inbound = new GracefulShutdownHandler(inboundGuard);
 
     Undertow.Builder builder =
-        Undertow.builder()
+        ListenerLimits.apply(Undertow.builder(), settings.limits()) // hardening
             .setIoThreads(Math.max(1, Runtime.getRuntime().availableProcessors()))
             .setWorkerThreads(4)
             .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
@@ -96,6 +110,7 @@ public final class Hoptrace implements AutoCloseable {
     }
     List<Undertow.ListenerInfo> listeners = undertow.getListenerInfo();
     this.inboundAddress = (InetSocketAddress) listeners.get(0).getAddress();
+    inboundGuard.bound(listeners.get(0)); // hardening: connection count for the 503 limit
     this.adminAddress = admin == null ? null : (InetSocketAddress) listeners.get(1).getAddress();
     announce.printf(LISTENING, "inbound", text(inboundAddress));
     if (adminAddress != null) announce.printf(LISTENING, "admin", text(adminAddress));
@@ -104,16 +119,10 @@ public final class Hoptrace implements AutoCloseable {
     for (Undertow.ListenerInfo listener : listeners) {
       ownPorts.add(((InetSocketAddress) listener.getAddress()).getPort());
     }
-    SpanLineEncoder encoder = SpanLineEncoder.create();
     try {
       this.outbound =
           OutboundServer.start(
-              settings,
-              forwarder,
-              new Correlator(registry),
-              span -> spanLog.offer(encoder.encodeToString(span).getBytes(StandardCharsets.UTF_8)),
-              metrics,
-              ownPorts);
+              settings, forwarder, new Correlator(registry), spanLines, metrics, ownPorts);
     } catch (RuntimeException e) {
       undertow.stop();
       upstream.close();
