@@ -130,7 +130,9 @@ final class RecordingApp implements AutoCloseable {
     if (cl >= 0) {
       int end = lower.indexOf("\r\n", cl + 2);
       long length = Long.parseLong(lower.substring(cl + 17, end).strip());
-      body.writeBytes(in.readNBytes((int) length));
+      byte[] bytes = in.readNBytes((int) length);
+      if (bytes.length < length) throw new IOException("body cut short: not a complete request");
+      body.writeBytes(bytes);
     }
     return body.toString(StandardCharsets.ISO_8859_1);
   }
