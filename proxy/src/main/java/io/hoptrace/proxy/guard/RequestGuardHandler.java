@@ -101,7 +101,12 @@ final class RequestGuardHandler implements HttpHandler {
       }
     }
     if (headers.contains(Headers.TRANSFER_ENCODING)) {
-      boolean unused = StrictChunkedConduit.install(exchange, refusals);
+      try {
+        boolean unused = StrictChunkedConduit.install(exchange, refusals);
+      } catch (java.io.IOException e) {
+        refusals.refuse(exchange, RefusalReason.BAD_CHUNKED_BODY, String.valueOf(e.getMessage()));
+        return;
+      }
     }
     next.handleRequest(exchange);
   }

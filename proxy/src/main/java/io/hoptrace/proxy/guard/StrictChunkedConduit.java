@@ -3,6 +3,8 @@ package io.hoptrace.proxy.guard;
 import io.hoptrace.proxy.upstream.UpstreamError;
 import io.hoptrace.proxy.upstream.UpstreamFailure;
 import io.undertow.conduits.ChunkedStreamSourceConduit;
+import io.undertow.conduits.ReadDataStreamSourceConduit;
+import io.undertow.connector.PooledByteBuffer;
 import io.undertow.server.AbstractServerConnection;
 import io.undertow.server.HttpServerExchange;
 import java.io.IOException;
@@ -46,6 +48,8 @@ final class StrictChunkedConduit extends AbstractStreamSourceConduit<StreamSourc
 
   private final HttpServerExchange exchange;
   private final Refusals refusals;
+  private @org.jspecify.annotations.Nullable StreamSourceConduit readAhead;
+  private boolean forwarding = true;
   private int state = SIZE_FIRST;
   private int digits;
   private long remaining;
@@ -58,21 +62,47 @@ final class StrictChunkedConduit extends AbstractStreamSourceConduit<StreamSourc
   }
 
   /**
-   * Slides the check under the exchange's chunk decoder. Returns false (and checks nothing) when
-   * the decoder is not where Undertow 2.4 puts it: a test pins that it is.
+   * Slides the check under the exchange's chunk decoder, at the socket end of the connection's
+   * read-ahead conduit: the decoder pushes back bytes it read too far, and those come back through
+   * the read-ahead buffer, so each raw byte passes the check exactly once. The bytes already read
+   * with the head are checked here. Returns false (and checks nothing) when the conduits are not
+   * where Undertow 2.4 puts them: a test pins that they are.
    */
-  static boolean install(HttpServerExchange exchange, Refusals refusals) {
+  static boolean install(HttpServerExchange exchange, Refusals refusals) throws IOException {
     Field next = NEXT;
     if (next == null) return false;
     if (!(exchange.getConnection() instanceof AbstractServerConnection connection)) return false;
     StreamSourceConduit current = connection.getChannel().getSourceChannel().getConduit();
     if (!(current instanceof ChunkedStreamSourceConduit chunked)) return false;
     try {
-      StreamSourceConduit below = (StreamSourceConduit) next.get(chunked);
-      next.set(chunked, new StrictChunkedConduit(below, exchange, refusals));
+      if (!(next.get(chunked) instanceof ReadDataStreamSourceConduit readAhead)) return false;
+      StreamSourceConduit socket = (StreamSourceConduit) next.get(readAhead);
+      StrictChunkedConduit strict = new StrictChunkedConduit(socket, exchange, refusals);
+      strict.readAhead = readAhead;
+      PooledByteBuffer extra = connection.getExtraBytes();
+      if (extra != null) {
+        ByteBuffer bytes = extra.getBuffer();
+        strict.forwarding = false; // nothing forwarded yet: the caller answers 400 itself
+        strict.check(bytes, bytes.position(), bytes.limit());
+        strict.forwarding = true;
+      }
+      if (strict.state != DONE) next.set(readAhead, strict);
       return true;
     } catch (ReflectiveOperationException | RuntimeException e) {
       return false;
+    }
+  }
+
+  /** Takes this check out of the connection's conduits once the body has ended. */
+  private void remove() {
+    StreamSourceConduit readAheadConduit = readAhead;
+    Field field = NEXT;
+    readAhead = null;
+    if (readAheadConduit == null || field == null) return;
+    try {
+      if (field.get(readAheadConduit) == this) field.set(readAheadConduit, next);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      // stays: it passes bytes through unchecked once done
     }
   }
 
@@ -129,6 +159,7 @@ final class StrictChunkedConduit extends AbstractStreamSourceConduit<StreamSourc
       step(buffer.get(i) & 0xff);
       i++;
     }
+    if (state == DONE) remove();
   }
 
   private void step(int b) throws IOException {
@@ -199,8 +230,10 @@ final class StrictChunkedConduit extends AbstractStreamSourceConduit<StreamSourc
 
   private void fail(String why) throws IOException {
     state = DONE;
-    refusals.count(RefusalReason.BAD_CHUNKED_BODY);
+    remove();
     String message = "malformed chunked body: " + why;
+    if (!forwarding) throw new IOException(message);
+    refusals.count(RefusalReason.BAD_CHUNKED_BODY);
     // The read failure closes the connection, which may complete the exchange (and write its
     // span) before the forwarder hears of it: the span learns why from here.
     exchange.putAttachment(

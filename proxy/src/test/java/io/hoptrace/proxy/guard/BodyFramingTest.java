@@ -2,6 +2,10 @@ package io.hoptrace.proxy.guard;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -11,9 +15,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Bad chunk framing in a body. The head was valid, so forwarding has begun when the bad chunk
- * arrives: hoptrace cuts both connections, and the app never gets a complete request (its body
- * stops mid-chunk, so no request can be smuggled behind it).
+ * Bad chunk framing in a body. Arriving with the head, it is refused with 400 before anything is
+ * forwarded. Arriving once forwarding has begun, hoptrace cuts both connections and the app never
+ * gets a complete request (its body stops mid-chunk, so no request can be smuggled behind it).
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 @SuppressWarnings("StringConcatToTextBlock") // raw CRLF requests read better as lines
@@ -64,12 +68,48 @@ class BodyFramingTest extends GuardHarness {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("rows")
-  void badChunk_cutsTheExchange_appGetsNoCompleteRequest(Row row) throws Exception {
+  void badChunkWithTheHead_400_nothingForwarded(Row row) throws Exception {
     start();
     Raw answer =
         send(
             "POST /upload HTTP/1.1\r\nHost: app\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + row.body());
+    assertThat(answer.status()).as(answer.toString()).isEqualTo(400);
+    assertThat(answer.closed()).isTrue();
+    Thread.sleep(100);
+    assertThat(app.heads).as("nothing forwarded").isEmpty();
+    assertThat(refusals(RefusalReason.BAD_CHUNKED_BODY)).isEqualTo(1);
+    List<String> spans = awaitSpans(1);
+    assertThat(spans).hasSize(1);
+    assertThat(spans.get(0)).contains("\"error\":\"refused: bad_chunked_body");
+    assertStillServes();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("rows")
+  void badChunkAfterForwardingBegan_cutsTheExchange_appGetsNoCompleteRequest(Row row)
+      throws Exception {
+    start();
+    Raw answer;
+    try (Socket socket = new Socket()) {
+      socket.connect(inbound(), TIMEOUT);
+      socket.setSoTimeout(TIMEOUT);
+      long start = System.nanoTime();
+      OutputStream out = socket.getOutputStream();
+      out.write(
+          ("POST /upload HTTP/1.1\r\nHost: app\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  + "4\r\nwxyz\r\n")
+              .getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      Thread.sleep(300); // the head and a first chunk are on their way to the app
+      try {
+        out.write(row.body().getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+      } catch (IOException e) {
+        // already cut
+      }
+      answer = Raw.read(socket, start);
+    }
     assertThat(answer.closed()).as(answer.toString()).isTrue();
     // The head was valid and forwarding had begun: the only honest answer left is a cut.
     assertThat(answer.status()).as(answer.toString()).isEqualTo(-1);
