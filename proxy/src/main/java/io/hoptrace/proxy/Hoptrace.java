@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import io.hoptrace.config.Settings;
 import io.hoptrace.correlation.Correlator;
 import io.hoptrace.correlation.InboundRegistry;
+import io.hoptrace.propagation.CompositeExtractor;
+import io.hoptrace.propagation.Injector;
 import io.hoptrace.proxy.admin.AdminHandler;
 import io.hoptrace.proxy.guard.GuardHandlers;
 import io.hoptrace.proxy.guard.ListenerLimits;
@@ -16,16 +18,15 @@ import io.hoptrace.proxy.spanlog.SpanLogWriter;
 import io.hoptrace.proxy.upstream.UpstreamClient;
 import io.hoptrace.proxy.upstream.UpstreamForwarder;
 import io.hoptrace.span.Kind;
-import io.hoptrace.span.Span;
-import io.hoptrace.span.SpanLineEncoder;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.handlers.GracefulShutdownHandler;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.function.Consumer;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -41,10 +42,11 @@ public final class Hoptrace implements AutoCloseable {
   private final ProxyMetrics metrics;
   private final SpanLogWriter spanLog;
   private final UpstreamClient upstream;
-  private final GracefulShutdownHandler inbound;
   private final InboundRegistry registry;
   private final OwnPorts ownPorts = new OwnPorts();
   private final OutboundServer outbound;
+  private final ScheduledExecutorService ringTimer;
+  private final GracefulShutdownHandler inbound;
   private final Undertow undertow;
   private final InetSocketAddress inboundAddress;
   private final @Nullable InetSocketAddress adminAddress;
@@ -59,9 +61,6 @@ public final class Hoptrace implements AutoCloseable {
     metrics.gauge("hoptrace.spanlog.dropped", spanLog::dropped);
     metrics.gauge("hoptrace.spanlog.failed", spanLog::failed);
     metrics.gauge("hoptrace.spanlog.queued", spanLog::queued);
-    this.upstream = new UpstreamClient(settings.upstream());
-    UpstreamForwarder forwarder =
-        new UpstreamForwarder(upstream, settings.upstream().responseTimeout());
     this.registry =
         InboundRegistry.newBuilder()
             .generations(settings.ring().generations())
@@ -69,19 +68,36 @@ public final class Hoptrace implements AutoCloseable {
             .capPerGeneration(settings.ring().cap())
             .grace(settings.correlatorGrace())
             .build();
-    metrics.gauge("hoptrace.ring.size", registry::heldEntries);
+    metrics.gauge("hoptrace.ring.size", registry::size);
+    metrics.gauge("hoptrace.ring.held", registry::heldEntries);
     metrics.gauge("hoptrace.ring.refused", registry::refusedCount);
-    SpanLineEncoder encoder = SpanLineEncoder.create();
-    Consumer<Span> spanLines =
-        span -> spanLog.offer(encoder.encodeToString(span).getBytes(StandardCharsets.UTF_8));
+    metrics.gauge("hoptrace.ring.inflight", registry::inFlightCount);
+    // The ring also advances lazily on use; the timer frees memory when no request comes.
+    this.ringTimer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "hoptrace-ring");
+              t.setDaemon(true);
+              return t;
+            });
+    long periodMillis = Math.max(1, settings.ring().period().toMillis());
+    var unused =
+        ringTimer.scheduleAtFixedRate(
+            registry::advanceIfDue, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
+    this.upstream = new UpstreamClient(settings.upstream());
+    UpstreamForwarder forwarder =
+        new UpstreamForwarder(upstream, settings.upstream().responseTimeout());
+    CompositeExtractor extractor = Propagators.extractor(settings.propagation());
+    Injector injector = Propagators.injector(settings.propagation());
     // hardening: the guard stages (overload, validation, body rate, Proxy-Status) come first.
     GuardHandlers inboundGuard =
         GuardHandlers.create(
             settings,
             Kind.SERVER,
-            spanLines,
+            spanLog::offer,
             metrics,
-            InboundHandlers.create(settings, forwarder, spanLog, metrics, registry));
+            InboundHandlers.create(
+                settings, extractor, injector, registry, forwarder, spanLog, metrics));
     this.inbound = new GracefulShutdownHandler(inboundGuard);
 
     Undertow.Builder builder =
@@ -89,8 +105,10 @@ public final class Hoptrace implements AutoCloseable {
             .setIoThreads(Math.max(1, Runtime.getRuntime().availableProcessors()))
             .setWorkerThreads(4)
             .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
-            .setServerOption(
-                UndertowOptions.MAX_ENTITY_SIZE, Long.MAX_VALUE) // streamed, never held
+            // Bodies are streamed, never held: no size cap.
+            .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, Long.MAX_VALUE)
+            // Pass on what real clients send (a raw | or {} in a path): the app decides, not us.
+            .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, true)
             .setServerOption(
                 UndertowOptions.IDLE_TIMEOUT, (int) settings.upstream().idleTimeout().toMillis())
             .addHttpListener(settings.inbound().port(), settings.inbound().host(), inbound);
@@ -105,6 +123,7 @@ public final class Hoptrace implements AutoCloseable {
       undertow.start();
     } catch (RuntimeException e) {
       upstream.close();
+      ringTimer.shutdownNow();
       spanLog.close();
       throw e;
     }
@@ -115,17 +134,25 @@ public final class Hoptrace implements AutoCloseable {
     announce.printf(LISTENING, "inbound", text(inboundAddress));
     if (adminAddress != null) announce.printf(LISTENING, "admin", text(adminAddress));
     announce.printf("hoptrace: forwarding to app %s%n", settings.app());
-    // The loop guard refuses every port of ours as an outbound target.
+    // The outbound listeners start last, so the loop guard knows every port of ours.
     for (Undertow.ListenerInfo listener : listeners) {
       ownPorts.add(((InetSocketAddress) listener.getAddress()).getPort());
     }
     try {
       this.outbound =
           OutboundServer.start(
-              settings, forwarder, new Correlator(registry), spanLines, metrics, ownPorts);
+              settings,
+              forwarder,
+              new Correlator(registry),
+              extractor,
+              injector,
+              spanLog::offer,
+              metrics,
+              ownPorts);
     } catch (RuntimeException e) {
       undertow.stop();
       upstream.close();
+      ringTimer.shutdownNow();
       spanLog.close();
       throw e;
     }
@@ -162,18 +189,18 @@ public final class Hoptrace implements AutoCloseable {
     return adminAddress;
   }
 
+  public ProxyMetrics metrics() {
+    return metrics;
+  }
+
   /** The outbound listeners (forward proxy, routes). */
   public OutboundServer outbound() {
     return outbound;
   }
 
-  /** The inbound requests the outbound correlator links calls to. */
+  /** The inbound requests the outbound hop links its calls to. */
   public InboundRegistry registry() {
     return registry;
-  }
-
-  public ProxyMetrics metrics() {
-    return metrics;
   }
 
   public Settings settings() {
@@ -196,9 +223,10 @@ public final class Hoptrace implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    outbound.close();
+    outbound.close(); // after the drain: in-flight requests may still be calling out
     undertow.stop();
     upstream.close();
+    ringTimer.shutdownNow();
     spanLog.close(); // after the listeners: the last completion listeners have offered their lines
   }
 

@@ -1,6 +1,7 @@
 package io.hoptrace.proxy.inbound;
 
 import io.hoptrace.context.TraceContext;
+import io.hoptrace.correlation.InboundRequest;
 import io.undertow.util.AttachmentKey;
 import org.jspecify.annotations.Nullable;
 
@@ -22,6 +23,9 @@ final class InboundExchange {
 
   /** {@code hoptrace.rejected}: the incoming context that was not continued, or null. */
   @Nullable String rejected;
+
+  /** The request as registered for the outbound hop; set by {@link TraceContextHandler}. */
+  @Nullable InboundRequest registered;
 
   InboundExchange(long startNanos, long startEpochMicros) {
     this.startNanos = startNanos;

@@ -2,6 +2,7 @@ package io.hoptrace.proxy.outbound;
 
 import static java.util.Objects.requireNonNull;
 
+import com.codahale.metrics.Counter;
 import io.hoptrace.context.TraceContext;
 import io.hoptrace.correlation.Correlator;
 import io.hoptrace.correlation.Decision;
@@ -11,10 +12,13 @@ import io.hoptrace.propagation.CompositeExtractor;
 import io.hoptrace.propagation.ContextOutcome;
 import io.hoptrace.propagation.Extraction;
 import io.hoptrace.propagation.requestid.RequestIdCodec;
+import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.upstream.Carriers;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Methods;
+import java.util.EnumMap;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -30,11 +34,16 @@ import org.jspecify.annotations.Nullable;
 final class CorrelateHandler implements HttpHandler {
   private final Correlator correlator;
   private final CompositeExtractor extractor;
+  private final Map<Link, Counter> linkCounters = new EnumMap<>(Link.class);
   private final HttpHandler next;
 
-  CorrelateHandler(Correlator correlator, CompositeExtractor extractor, HttpHandler next) {
+  CorrelateHandler(
+      Correlator correlator, CompositeExtractor extractor, ProxyMetrics metrics, HttpHandler next) {
     this.correlator = requireNonNull(correlator, "correlator");
     this.extractor = requireNonNull(extractor, "extractor");
+    for (Link link : Link.values()) {
+      linkCounters.put(link, metrics.counter("hoptrace.outbound.link." + link.tagValue()));
+    }
     this.next = next;
   }
 
@@ -64,6 +73,7 @@ final class CorrelateHandler implements HttpHandler {
                 .startNanos(correlator.registry().ticker().read())
                 .build());
 
+    linkCounters.get(decision.link()).inc();
     TraceContext client = clientContext(decision, extraction.requestId());
     exchange.putAttachment(
         OutboundAttachments.HOP,

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.hoptrace.config.HostPort;
 import io.hoptrace.propagation.Injector;
+import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.upstream.Carriers;
 import io.hoptrace.proxy.upstream.ForwardHooks;
 import io.hoptrace.proxy.upstream.UpstreamFailure;
@@ -27,9 +28,15 @@ final class ForwardHandler implements HttpHandler, ForwardHooks {
   private final Injector injector;
   private final String serviceName;
   private final Consumer<Span> spans;
+  private final ProxyMetrics metrics;
 
   ForwardHandler(
-      UpstreamForwarder forwarder, Injector injector, String serviceName, Consumer<Span> spans) {
+      UpstreamForwarder forwarder,
+      Injector injector,
+      String serviceName,
+      Consumer<Span> spans,
+      ProxyMetrics metrics) {
+    this.metrics = requireNonNull(metrics, "metrics");
     this.forwarder = requireNonNull(forwarder, "forwarder");
     this.injector = requireNonNull(injector, "injector");
     this.serviceName = requireNonNull(serviceName, "serviceName");
@@ -45,9 +52,14 @@ final class ForwardHandler implements HttpHandler, ForwardHooks {
     }
     OutboundTarget target = requireNonNull(exchange.getAttachment(OutboundAttachments.TARGET));
     ClientHop hop = requireNonNull(exchange.getAttachment(OutboundAttachments.HOP));
+    metrics.requestStarted(ProxyMetrics.Hop.OUTBOUND);
     exchange.addExchangeCompleteListener(
         (ex, nextListener) -> {
           try {
+            metrics.requestEnded(ProxyMetrics.Hop.OUTBOUND);
+            metrics.requestDone(ProxyMetrics.Hop.OUTBOUND, System.nanoTime() - hop.startNanos);
+            UpstreamFailure failure = ex.getAttachment(UpstreamFailure.KEY);
+            if (failure != null) metrics.upstreamError(failure.kind());
             spans.accept(span(ex, hop));
           } finally {
             nextListener.proceed();

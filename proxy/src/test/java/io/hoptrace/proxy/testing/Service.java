@@ -38,6 +38,8 @@ public final class Service implements AutoCloseable {
   public enum Forwarding {
     NONE,
     TRACEPARENT,
+    /** The single {@code b3} header (the service's hoptrace must write it: propagation.b3). */
+    B3,
     REQUEST_ID
   }
 
@@ -64,6 +66,7 @@ public final class Service implements AutoCloseable {
             switch (forwarding) {
               case NONE -> null;
               case TRACEPARENT -> "traceparent";
+              case B3 -> "b3";
               case REQUEST_ID -> "X-Request-Id";
             };
         String value = header == null ? null : inbound.getRequestHeaders().getFirst(header);
@@ -103,8 +106,9 @@ public final class Service implements AutoCloseable {
           byte[] body;
           int status = 200;
           try {
-            body =
-                behaviour.handle(exchange, new Outbound(exchange)).getBytes(StandardCharsets.UTF_8);
+            String text = behaviour.handle(exchange, new Outbound(exchange));
+            if (text == null) return; // a request that never finishes (its thread is free)
+            body = text.getBytes(StandardCharsets.UTF_8);
           } catch (Exception e) {
             status = 500;
             body = e.toString().getBytes(StandardCharsets.UTF_8);
