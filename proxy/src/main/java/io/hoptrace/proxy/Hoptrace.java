@@ -101,7 +101,7 @@ public final class Hoptrace implements AutoCloseable {
     this.inbound = new GracefulShutdownHandler(inboundGuard);
 
     Undertow.Builder builder =
-        ListenerLimits.apply(Undertow.builder(), settings.limits()) // hardening
+        Undertow.builder()
             .setIoThreads(Math.max(1, Runtime.getRuntime().availableProcessors()))
             .setWorkerThreads(4)
             .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
@@ -112,6 +112,8 @@ public final class Hoptrace implements AutoCloseable {
             .setServerOption(
                 UndertowOptions.IDLE_TIMEOUT, (int) settings.upstream().idleTimeout().toMillis())
             .addHttpListener(settings.inbound().port(), settings.inbound().host(), inbound);
+    // hardening: last, so that its parser options win (see ListenerLimits on unescaped chars).
+    ListenerLimits.apply(builder, settings.limits());
     Settings.Listener admin = settings.admin();
     if (admin != null) {
       builder.addHttpListener(

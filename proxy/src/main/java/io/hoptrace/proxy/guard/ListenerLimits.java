@@ -10,6 +10,12 @@ import org.xnio.Options;
  * what breaks them with its fixed {@code 400} and closes, before any handler (so without a span);
  * they are therefore set wider than the limits {@link RequestGuardHandler} answers with 414 and
  * 431, and serve as the hard backstop against unbounded memory.
+ *
+ * <p>Apply it last on a builder: {@code ALLOW_UNESCAPED_CHARACTERS_IN_URL} must stay false. With it
+ * true Undertow percent-decodes the request target it hands on, so the app would get a different
+ * path than the client sent (measured: {@code /a/%2e%2e/admin} arrived as {@code /a/../admin},
+ * {@code %252e} as {@code %2e}, {@code %C3%A9} as one Latin-1 byte): a path-confusion hole in front
+ * of every app. The cost: a raw {@code |}, {@code {}} or other unescaped character gets 400.
  */
 public final class ListenerLimits {
   /**

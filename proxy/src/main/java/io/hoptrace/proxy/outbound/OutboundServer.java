@@ -102,7 +102,7 @@ public final class OutboundServer implements AutoCloseable {
                 settings.upstream().idleTimeout().toMillis()));
     String host = settings.outboundHost();
     Undertow.Builder builder =
-        ListenerLimits.apply(Undertow.builder(), settings.limits()) // hardening
+        Undertow.builder()
             .setIoThreads(1)
             .setWorkerThreads(4)
             .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
@@ -112,6 +112,8 @@ public final class OutboundServer implements AutoCloseable {
             .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, true)
             .setServerOption(
                 UndertowOptions.IDLE_TIMEOUT, (int) settings.upstream().idleTimeout().toMillis());
+    // hardening: last, so that its parser options win (see ListenerLimits on unescaped chars).
+    ListenerLimits.apply(builder, settings.limits());
     // hardening: each listener's chain behind the guard stages (refusals are CLIENT span lines)
     List<GuardHandlers> guards = new ArrayList<>();
     if (proxy != null) {

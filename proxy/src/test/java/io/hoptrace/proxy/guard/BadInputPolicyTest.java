@@ -157,7 +157,10 @@ class BadInputPolicyTest extends GuardHarness {
             "encoded nul in the query",
             "GET /a?b=%00 HTTP/1.1\r\n" + H + "\r\n",
             RefusalReason.BAD_PATH),
-        parser("raw control in the path", "GET /a\u0001b HTTP/1.1\r\n" + H + "\r\n"));
+        parser("raw control in the path", "GET /a\u0001b HTTP/1.1\r\n" + H + "\r\n"),
+        // Unescaped characters a lenient parser would decode or pass: refused, never re-encoded.
+        parser("raw pipe in the path", "GET /a|b HTTP/1.1\r\n" + H + "\r\n"),
+        parser("raw braces in the query", "GET /a?b={x} HTTP/1.1\r\n" + H + "\r\n"));
   }
 
   static String headers(int count, int valueLength) {

@@ -140,6 +140,13 @@ class NormalisedInputTest extends GuardHarness {
   }
 
   @Test
+  void encodedDotSegmentsAndPercent_reachTheAppAsSent() throws Exception {
+    start();
+    send("GET /a/%2e%2e/admin/%252e?x=%26 HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n");
+    assertThat(app.requests.get(0)).startsWith("GET /a/%2e%2e/admin/%252e?x=%26 HTTP/1.1\r\n");
+  }
+
+  @Test
   void encodedSlashAndUnicode_reachTheAppAsSent() throws Exception {
     start();
     send("GET /a%2Fb/%C3%A9?q=%20x HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n");

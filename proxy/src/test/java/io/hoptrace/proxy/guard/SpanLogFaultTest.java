@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,16 +29,26 @@ class SpanLogFaultTest extends GuardHarness {
   void diskFull_requestsKeepFlowing_failuresCounted() throws Exception {
     assumeTrue(Files.isWritable(Path.of("/dev/full")), "/dev/full");
     spanLog = Path.of("/dev/full");
-    start("span-log.path", "/dev/full");
-    for (int i = 0; i < 50; i++) {
-      Raw answer = send(GET);
-      assertThat(answer.status()).isEqualTo(200);
-      assertThat(answer.millis()).isLessThan(1000L);
+    PrintStream original = System.err;
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      start("span-log.path", "/dev/full");
+      for (int i = 0; i < 50; i++) {
+        Raw answer = send(GET);
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.millis()).isLessThan(1000L);
+        if (i % 10 == 9) Thread.sleep(100); // several flushes fail, not just one
+      }
+      long deadline = System.nanoTime() + 3_000_000_000L;
+      while (gauge("hoptrace_spanlog_failed") == 0 && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+    } finally {
+      System.setErr(original);
     }
-    long deadline = System.nanoTime() + 3_000_000_000L;
-    while (gauge("hoptrace_spanlog_failed") == 0 && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
+    String logged = err.toString(StandardCharsets.UTF_8);
+    assertThat(logged.split("span log write failed", -1)).as(logged).hasSize(2); // logged once
     assertThat(gauge("hoptrace_spanlog_failed")).isPositive();
     assertThat(gauge("hoptrace_spanlog_written") + gauge("hoptrace_spanlog_failed"))
         .isGreaterThanOrEqualTo(1);
