@@ -146,6 +146,28 @@ public final class Settings {
     }
   }
 
+  /**
+   * Socket ownership from /proc, for exact {@code process} links (docs/process-links.md).
+   *
+   * @param root where proc is mounted, normally {@code /proc}
+   */
+  public record Procfs(
+      boolean enabled,
+      String root,
+      Duration lookupBudget,
+      int cacheSize,
+      Duration refreshInterval,
+      Duration missRefreshInterval,
+      Duration reprobeInterval) {
+    public Procfs {
+      requireNonNull(root, "root");
+      requireNonNull(lookupBudget, "lookupBudget");
+      requireNonNull(refreshInterval, "refreshInterval");
+      requireNonNull(missRefreshInterval, "missRefreshInterval");
+      requireNonNull(reprobeInterval, "reprobeInterval");
+    }
+  }
+
   private final String service;
   private final Listener inbound;
   private final HostPort app;
@@ -163,6 +185,7 @@ public final class Settings {
   private final List<Integer> connectPorts;
   private final List<Route> routes;
   private final Duration correlatorGrace;
+  private final Procfs procfs;
   private final Limits limits; // hardening
 
   private Settings(Reader r) {
@@ -210,6 +233,16 @@ public final class Settings {
     connectPorts = r.ports("outbound.connect-ports");
     routes = r.routes(ROUTES);
     correlatorGrace = r.duration("correlator.grace", false);
+    procfs =
+        new Procfs(
+            r.bool("procfs.enabled"),
+            r.nonEmpty("procfs.root"),
+            r.durationIn(
+                "procfs.lookup-budget", Duration.ofMillis(1), Duration.ofSeconds(1), "1ms..1s"),
+            r.intIn("procfs.cache-size", 0, 1 << 20),
+            r.duration("procfs.refresh-interval", true),
+            r.duration("procfs.miss-refresh-interval", true),
+            r.duration("procfs.reprobe-interval", true));
     // hardening: limits { }
     limits =
         new Limits(
@@ -423,6 +456,11 @@ public final class Settings {
     return correlatorGrace;
   }
 
+  /** Socket ownership from /proc ({@code procfs.*}). */
+  public Procfs procfs() {
+    return procfs;
+  }
+
   /** hardening: what the listeners accept, how long they wait, when they shed load. */
   public Limits limits() {
     return limits;
@@ -534,6 +572,14 @@ public final class Settings {
       }
       if (d.isNegative() || (positive && d.isZero())) {
         throw new SettingsException(key, raw(key), expected);
+      }
+      return d;
+    }
+
+    Duration durationIn(String key, Duration min, Duration max, String range) {
+      Duration d = duration(key, true);
+      if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+        throw new SettingsException(key, raw(key), "a duration in " + range);
       }
       return d;
     }

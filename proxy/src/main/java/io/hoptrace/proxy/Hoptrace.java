@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.hoptrace.config.Settings;
 import io.hoptrace.correlation.Correlator;
+import io.hoptrace.correlation.FewestCallsRule;
 import io.hoptrace.correlation.InboundRegistry;
 import io.hoptrace.propagation.CompositeExtractor;
 import io.hoptrace.propagation.Injector;
@@ -14,6 +15,8 @@ import io.hoptrace.proxy.inbound.InboundHandlers;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.outbound.OutboundServer;
 import io.hoptrace.proxy.outbound.OwnPorts;
+import io.hoptrace.proxy.procfs.ProcessLinks;
+import io.hoptrace.proxy.procfs.SocketKey;
 import io.hoptrace.proxy.spanlog.SpanLogWriter;
 import io.hoptrace.proxy.upstream.UpstreamClient;
 import io.hoptrace.proxy.upstream.UpstreamForwarder;
@@ -46,6 +49,7 @@ public final class Hoptrace implements AutoCloseable {
   private final OwnPorts ownPorts = new OwnPorts();
   private final OutboundServer outbound;
   private final ScheduledExecutorService ringTimer;
+  private final ProcessLinks processLinks;
   private final GracefulShutdownHandler inbound;
   private final Undertow undertow;
   private final InetSocketAddress inboundAddress;
@@ -85,6 +89,25 @@ public final class Hoptrace implements AutoCloseable {
         ringTimer.scheduleAtFixedRate(
             registry::advanceIfDue, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
     this.upstream = new UpstreamClient(settings.upstream());
+    // Probes /proc (or says why not) before any request: the answer is logged once, to stderr.
+    this.processLinks =
+        ProcessLinks.start(settings.procfs(), settings.app().port(), metrics, System.err);
+    ProcessLinks links = processLinks;
+    if (links.evidence() != null) {
+      int appPort = settings.app().port();
+      upstream.addConnectionListener(
+          new org.eclipse.jetty.io.Connection.Listener() {
+            @Override
+            public void onClosed(org.eclipse.jetty.io.Connection connection) {
+              java.net.SocketAddress app = connection.getEndPoint().getRemoteSocketAddress();
+              if (app instanceof InetSocketAddress a && a.getPort() == appPort) {
+                SocketKey key =
+                    ProcessLinks.appSide(app, connection.getEndPoint().getLocalSocketAddress());
+                if (key != null) links.forget(key);
+              }
+            }
+          });
+    }
     UpstreamForwarder forwarder =
         new UpstreamForwarder(upstream, settings.upstream().responseTimeout());
     CompositeExtractor extractor = Propagators.extractor(settings.propagation());
@@ -125,6 +148,7 @@ public final class Hoptrace implements AutoCloseable {
       undertow.start();
     } catch (RuntimeException e) {
       upstream.close();
+      processLinks.close();
       ringTimer.shutdownNow();
       spanLog.close();
       throw e;
@@ -145,13 +169,15 @@ public final class Hoptrace implements AutoCloseable {
           OutboundServer.start(
               settings,
               forwarder,
-              new Correlator(registry),
+              new Correlator(registry, FewestCallsRule.INSTANCE, processLinks.filter()),
               extractor,
               injector,
               spanLog::offer,
               metrics,
-              ownPorts);
+              ownPorts,
+              processLinks.evidence() != null ? processLinks : null);
     } catch (RuntimeException e) {
+      processLinks.close();
       undertow.stop();
       upstream.close();
       ringTimer.shutdownNow();
@@ -205,6 +231,11 @@ public final class Hoptrace implements AutoCloseable {
     return registry;
   }
 
+  /** The {@code process} link feature (socket ownership from /proc): status and evidence. */
+  public ProcessLinks processLinks() {
+    return processLinks;
+  }
+
   public Settings settings() {
     return settings;
   }
@@ -228,6 +259,7 @@ public final class Hoptrace implements AutoCloseable {
     outbound.close(); // after the drain: in-flight requests may still be calling out
     undertow.stop();
     upstream.close();
+    processLinks.close();
     ringTimer.shutdownNow();
     spanLog.close(); // after the listeners: the last completion listeners have offered their lines
   }
