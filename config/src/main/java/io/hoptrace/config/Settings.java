@@ -109,6 +109,38 @@ public final class Settings {
     }
   }
 
+  /**
+   * What a header whose name holds an underscore gets (Envoy's headers_with_underscores_action).
+   */
+  public enum UnderscoreHeaders {
+    /** Removed before forwarding; the request goes on. */
+    DROP,
+    /** The request is refused with 400. */
+    REJECT,
+    /** Forwarded as it is. */
+    ALLOW
+  }
+
+  /** hardening: limits on what a listener accepts ({@code limits { }}; docs/security.md). */
+  public record Limits(
+      int maxRequestLine,
+      int maxHeaderBytes,
+      int maxHeaders,
+      Duration headerTimeout,
+      Duration idleTimeout,
+      long bodyMinRate,
+      Duration bodyRateGrace,
+      int maxConnections,
+      double shedHeapRatio,
+      UnderscoreHeaders underscoreHeaders) {
+    public Limits {
+      requireNonNull(headerTimeout, "headerTimeout");
+      requireNonNull(idleTimeout, "idleTimeout");
+      requireNonNull(bodyRateGrace, "bodyRateGrace");
+      requireNonNull(underscoreHeaders, "underscoreHeaders");
+    }
+  }
+
   /** The generation ring. */
   public record Ring(int generations, Duration period, int cap) {
     public Ring {
@@ -194,6 +226,7 @@ public final class Settings {
   private final Export export;
   private final TracesPage tracesPage;
   private final Procfs procfs;
+  private final Limits limits; // hardening
 
   private Settings(Reader r) {
     service = r.nonEmpty("service");
@@ -263,6 +296,19 @@ public final class Settings {
             r.duration("procfs.refresh-interval", true),
             r.duration("procfs.miss-refresh-interval", true),
             r.duration("procfs.reprobe-interval", true));
+    // hardening: limits { }
+    limits =
+        new Limits(
+            (int) r.bytesIn("limits.max-request-line", 256, 1 << 20),
+            (int) r.bytesIn("limits.max-header-bytes", 1024, 1 << 20),
+            r.intIn("limits.max-headers", 8, 1000),
+            r.duration("limits.header-timeout", true),
+            r.duration("limits.idle-timeout", true),
+            r.bytesIn("limits.body-min-rate", 0, 1L << 40),
+            r.duration("limits.body-rate-grace", false),
+            r.intIn("limits.max-connections", 1, 1 << 20),
+            r.ratio("limits.shed-heap-ratio"),
+            r.underscoreHeaders("limits.underscore-headers"));
   }
 
   /**
@@ -478,6 +524,11 @@ public final class Settings {
     return procfs;
   }
 
+  /** hardening: what the listeners accept, how long they wait, when they shed load. */
+  public Limits limits() {
+    return limits;
+  }
+
   /** Reads one typed value at a time and turns every failure into a {@link SettingsException}. */
   private static final class Reader {
     final Config c;
@@ -537,6 +588,40 @@ public final class Settings {
         return v;
       } catch (ConfigException e) {
         throw new SettingsException(key, raw(key), "a size >= 0, e.g. 256MiB");
+      }
+    }
+
+    long bytesIn(String key, long min, long max) {
+      String expected = "a size in " + min + ".." + max + " bytes, e.g. 8KiB";
+      long v;
+      try {
+        v = c.getBytes(key);
+      } catch (ConfigException e) {
+        throw new SettingsException(key, raw(key), expected);
+      }
+      if (v < min || v > max) throw new SettingsException(key, raw(key), expected);
+      return v;
+    }
+
+    double ratio(String key) {
+      String expected = "a number in (0, 1], e.g. 0.95 (1 = never shed)";
+      double v;
+      try {
+        v = c.getDouble(key);
+      } catch (ConfigException e) {
+        throw new SettingsException(key, raw(key), expected);
+      }
+      if (!(v > 0 && v <= 1)) throw new SettingsException(key, raw(key), expected);
+      return v;
+    }
+
+    UnderscoreHeaders underscoreHeaders(String key) {
+      String expected = "drop, reject or allow";
+      String s = string(key, expected);
+      try {
+        return UnderscoreHeaders.valueOf(s.toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new SettingsException(key, s, expected);
       }
     }
 

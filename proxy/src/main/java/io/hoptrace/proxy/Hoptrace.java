@@ -10,6 +10,8 @@ import io.hoptrace.propagation.CompositeExtractor;
 import io.hoptrace.propagation.Injector;
 import io.hoptrace.proxy.admin.AdminHandler;
 import io.hoptrace.proxy.export.SpanExport;
+import io.hoptrace.proxy.guard.GuardHandlers;
+import io.hoptrace.proxy.guard.ListenerLimits;
 import io.hoptrace.proxy.inbound.InboundHandlers;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.outbound.OutboundServer;
@@ -19,6 +21,7 @@ import io.hoptrace.proxy.procfs.SocketKey;
 import io.hoptrace.proxy.spanlog.SpanLogWriter;
 import io.hoptrace.proxy.upstream.UpstreamClient;
 import io.hoptrace.proxy.upstream.UpstreamForwarder;
+import io.hoptrace.span.Kind;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.handlers.GracefulShutdownHandler;
@@ -121,10 +124,16 @@ public final class Hoptrace implements AutoCloseable {
         new UpstreamForwarder(upstream, settings.upstream().responseTimeout());
     CompositeExtractor extractor = Propagators.extractor(settings.propagation());
     Injector injector = Propagators.injector(settings.propagation());
-    this.inbound =
-        new GracefulShutdownHandler(
+    // hardening: the guard stages (overload, validation, body rate, Proxy-Status) come first.
+    GuardHandlers inboundGuard =
+        GuardHandlers.create(
+            settings,
+            Kind.SERVER,
+            spanLog::offer,
+            metrics,
             InboundHandlers.create(
                 settings, extractor, injector, registry, forwarder, spanLog, metrics));
+    this.inbound = new GracefulShutdownHandler(inboundGuard);
 
     Undertow.Builder builder =
         Undertow.builder()
@@ -138,6 +147,8 @@ public final class Hoptrace implements AutoCloseable {
             .setServerOption(
                 UndertowOptions.IDLE_TIMEOUT, (int) settings.upstream().idleTimeout().toMillis())
             .addHttpListener(settings.inbound().port(), settings.inbound().host(), inbound);
+    // hardening: last, so that its parser options win (see ListenerLimits on unescaped chars).
+    ListenerLimits.apply(builder, settings.limits());
     Settings.Listener admin = settings.admin();
     if (admin != null) {
       builder.addHttpListener(
@@ -159,6 +170,7 @@ public final class Hoptrace implements AutoCloseable {
     }
     List<Undertow.ListenerInfo> listeners = undertow.getListenerInfo();
     this.inboundAddress = (InetSocketAddress) listeners.get(0).getAddress();
+    inboundGuard.bound(listeners.get(0)); // hardening: connection count for the 503 limit
     this.adminAddress = admin == null ? null : (InetSocketAddress) listeners.get(1).getAddress();
     announce.printf(LISTENING, "inbound", text(inboundAddress));
     if (adminAddress != null) announce.printf(LISTENING, "admin", text(adminAddress));

@@ -64,6 +64,7 @@ public final class SpanLogWriter implements AutoCloseable {
   // Writer thread only.
   private OutputStream out;
   private long size;
+  private boolean failing; // hardening: reported once until a flush succeeds again
   private long firstLineNanos; // when the current file got its first line: the age for rotation
 
   /** Opens the span log (creating or appending to the file) and starts the writer thread. */
@@ -189,15 +190,37 @@ public final class SpanLogWriter implements AutoCloseable {
       written.add(batch.size());
     } catch (IOException e) {
       failed.add(batch.size());
+      failing(e);
     }
   }
 
   private void flush() {
     try {
       out.flush();
+      if (failing) {
+        failing = false;
+        System.err.println("hoptrace: span log writable again: " + where());
+      }
     } catch (IOException e) {
       failed.increment();
+      failing(e);
     }
+  }
+
+  /** hardening: a failing span log is reported once (and its recovery once), never per line. */
+  private void failing(IOException e) {
+    if (failing) return;
+    failing = true;
+    System.err.println(
+        "hoptrace: span log write failed ("
+            + where()
+            + ": "
+            + e.getMessage()
+            + "); requests go on, lost lines are counted in hoptrace_spanlog_failed");
+  }
+
+  private String where() {
+    return path == null ? "stdout" : path.toString();
   }
 
   private void maybeRotate() {
