@@ -16,6 +16,7 @@ public final class Decision {
   final @Nullable TraceContext parent;
   final int candidates;
   final @Nullable String score;
+  final CandidateRule.@Nullable Alternatives alternatives;
 
   Decision(
       Link link,
@@ -23,11 +24,22 @@ public final class Decision {
       @Nullable TraceContext parent,
       int candidates,
       @Nullable String score) {
+    this(link, inbound, parent, candidates, score, null);
+  }
+
+  Decision(
+      Link link,
+      @Nullable InboundRequest inbound,
+      @Nullable TraceContext parent,
+      int candidates,
+      @Nullable String score,
+      CandidateRule.@Nullable Alternatives alternatives) {
     this.link = requireNonNull(link, "link");
     this.inbound = inbound;
     this.parent = parent;
     this.candidates = candidates;
     this.score = score;
+    this.alternatives = alternatives;
   }
 
   private static final Decision ROOT_NONE_IN_FLIGHT = new Decision(Link.ROOT, null, null, 0, null);
