@@ -1,9 +1,14 @@
 package io.hoptrace.proxy;
 
 import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.Map;
 
 /** The {@code hoptrace} command line: dispatches to a subcommand. */
 public final class Main {
+  /** Subcommands by name: adding one is adding one entry. */
+  static final Map<String, Command> COMMANDS = Map.of("run", new RunCommand());
+
   static final String USAGE =
       """
       usage: hoptrace <command> [options]
@@ -14,7 +19,16 @@ public final class Main {
         --help     print this help
       """;
 
+  // Undertow and XNIO log through java.util.logging; their INFO banners would mix with the
+  // startup lines scripts parse. Strong references: JUL holds loggers weakly.
+  private static final java.util.logging.Logger UNDERTOW_LOG =
+      java.util.logging.Logger.getLogger("io.undertow");
+  private static final java.util.logging.Logger XNIO_LOG =
+      java.util.logging.Logger.getLogger("org.xnio");
+
   public static void main(String[] args) {
+    UNDERTOW_LOG.setLevel(java.util.logging.Level.WARNING);
+    XNIO_LOG.setLevel(java.util.logging.Level.WARNING);
     System.exit(run(args, System.out, System.err));
   }
 
@@ -28,9 +42,18 @@ public final class Main {
       out.println("hoptrace " + version());
       return 0;
     }
-    err.println("hoptrace: unknown command: " + args[0]);
-    err.print(USAGE);
-    return 2;
+    Command command = COMMANDS.get(args[0]);
+    if (command == null) {
+      err.println("hoptrace: unknown command: " + args[0]);
+      err.print(USAGE);
+      return 2;
+    }
+    try {
+      return command.run(Arrays.copyOfRange(args, 1, args.length), out, err);
+    } catch (RuntimeException e) {
+      err.println("hoptrace: " + e);
+      return 1;
+    }
   }
 
   static String version() {

@@ -1,0 +1,583 @@
+package io.hoptrace.config;
+
+import static java.util.Objects.requireNonNull;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The whole settings tree, read once at startup and validated; immutable afterwards.
+ *
+ * <p>Sources, lowest precedence first: {@code reference.conf} (every default, commented), the user
+ * file, {@code HOPTRACE_*} environment variables, command-line overrides. Keys are named without
+ * the {@code hoptrace.} root in errors and in {@link #load}'s override maps.
+ */
+public final class Settings {
+  static final String ROOT = "hoptrace";
+  static final String ENV_PREFIX = "HOPTRACE_";
+  static final String ROUTES = "routes";
+
+  /**
+   * Environment names that follow the command-line flags rather than the keys ({@code --span-log}
+   * sets {@code span-log.path}); the canonical name wins when both are set.
+   */
+  static final Map<String, String> ENV_ALIASES = Map.of("HOPTRACE_SPAN_LOG", "span-log.path");
+
+  /** Where a listener binds. */
+  public record Listener(String host, int port) {
+    public Listener {
+      requireNonNull(host, "host");
+    }
+  }
+
+  /** The span-log writer. */
+  public record SpanLog(
+      String path,
+      long rotateSize,
+      Duration rotateInterval,
+      int queueSize,
+      Duration flushInterval) {
+    public SpanLog {
+      requireNonNull(path, "path");
+      requireNonNull(rotateInterval, "rotateInterval");
+      requireNonNull(flushInterval, "flushInterval");
+    }
+
+    /** Whether span lines go to standard output ({@code path = "-"}). */
+    public boolean stdout() {
+      return path.equals("-");
+    }
+  }
+
+  /** Forwarding to an upstream. */
+  public record Upstream(
+      Duration connectTimeout, Duration responseTimeout, Duration idleTimeout, int maxConnections) {
+    public Upstream {
+      requireNonNull(connectTimeout, "connectTimeout");
+      requireNonNull(responseTimeout, "responseTimeout");
+      requireNonNull(idleTimeout, "idleTimeout");
+    }
+  }
+
+  /** Which B3 headers are written. */
+  public enum B3 {
+    NONE,
+    SINGLE,
+    MULTI
+  }
+
+  /** Header formats beyond W3C. */
+  public record Propagation(
+      B3 b3,
+      @Nullable String legacyTraceId,
+      @Nullable String legacySpanId,
+      String requestIdHeader,
+      int tracestateMaxLength) {
+    public Propagation {
+      requireNonNull(b3, "b3");
+      requireNonNull(requestIdHeader, "requestIdHeader");
+    }
+  }
+
+  /** Headers added to the caller's response. */
+  public record Response(boolean traceresponse, boolean requestId) {}
+
+  /**
+   * A named egress route: the app calls {@code outbound.host:listen}, hoptrace forwards upstream.
+   */
+  public record Route(String name, int listen, HostPort upstream) {
+    public Route {
+      requireNonNull(name, "name");
+      requireNonNull(upstream, "upstream");
+    }
+  }
+
+  /** The generation ring. */
+  public record Ring(int generations, Duration period, int cap) {
+    public Ring {
+      requireNonNull(period, "period");
+    }
+  }
+
+  private final String service;
+  private final Listener inbound;
+  private final HostPort app;
+  private final @Nullable Listener outbound;
+  private final @Nullable Listener admin;
+  private final SpanLog spanLog;
+  private final Duration drainTime;
+  private final Upstream upstream;
+  private final List<CidrRange> trustedSources;
+  private final Propagation propagation;
+  private final Response response;
+  private final Ring ring;
+  private final String outboundHost;
+  private final List<CidrRange> outboundAllowedSources;
+  private final List<Integer> connectPorts;
+  private final List<Route> routes;
+  private final Duration correlatorGrace;
+
+  private Settings(Reader r) {
+    service = r.nonEmpty("service");
+    inbound = new Listener(r.nonEmpty("inbound.host"), r.port("inbound.port"));
+    app = r.hostPort("app");
+    outbound = r.optionalListener("outbound");
+    admin = r.optionalListener("admin");
+    spanLog =
+        new SpanLog(
+            r.nonEmpty("span-log.path"),
+            r.bytes("span-log.rotate-size"),
+            r.duration("span-log.rotate-interval", false),
+            r.intIn("span-log.queue-size", 1, 1 << 24),
+            r.duration("span-log.flush-interval", true));
+    drainTime = r.duration("drain-time", false);
+    upstream =
+        new Upstream(
+            r.duration("upstream.connect-timeout", true),
+            r.duration("upstream.response-timeout", true),
+            r.duration("upstream.idle-timeout", true),
+            r.intIn("upstream.max-connections", 1, 65536));
+    trustedSources = r.cidrs("trust.sources");
+    propagation =
+        new Propagation(
+            r.b3("propagation.b3"),
+            r.optionalHeaderName("propagation.legacy-trace-id"),
+            r.optionalHeaderName("propagation.legacy-span-id"),
+            r.headerName("propagation.request-id-header"),
+            r.intIn("propagation.tracestate-max-length", 512, 8192));
+    if ((propagation.legacyTraceId() == null) != (propagation.legacySpanId() == null)) {
+      throw new SettingsException(
+          "propagation.legacy-span-id",
+          String.valueOf(propagation.legacySpanId()),
+          "set together with propagation.legacy-trace-id, or both null");
+    }
+    response = new Response(r.bool("response.traceresponse"), r.bool("response.request-id"));
+    ring =
+        new Ring(
+            r.intIn("ring.generations", 3, 64),
+            r.duration("ring.period", true),
+            r.intIn("ring.cap", 1, 1 << 26));
+    outboundHost = r.nonEmpty("outbound.host");
+    outboundAllowedSources = r.cidrs("outbound.allowed-sources");
+    connectPorts = r.ports("outbound.connect-ports");
+    routes = r.routes(ROUTES);
+    correlatorGrace = r.duration("correlator.grace", false);
+  }
+
+  /**
+   * Loads and validates the settings.
+   *
+   * @param userFile a HOCON file, or null for none
+   * @param env the process environment; only {@code HOPTRACE_*} entries naming a known key are read
+   * @param cliOverrides keys without the root ({@code inbound.port}) to string values
+   * @throws SettingsException naming the key when a value is missing, unknown or out of range
+   */
+  public static Settings load(
+      @Nullable Path userFile, Map<String, String> env, Map<String, String> cliOverrides) {
+    requireNonNull(env, "env");
+    requireNonNull(cliOverrides, "cliOverrides");
+    Config reference =
+        ConfigFactory.parseResources(
+            Settings.class.getClassLoader(),
+            "reference.conf",
+            ConfigParseOptions.defaults().setAllowMissing(false));
+    Map<String, ConfigValueType> keys = new LinkedHashMap<>();
+    leaves(reference.getObject(ROOT), "", keys);
+
+    Config user = ConfigFactory.empty();
+    if (userFile != null) {
+      if (!Files.isReadable(userFile)) {
+        throw new SettingsException("config", userFile.toString(), "a readable HOCON file");
+      }
+      try {
+        user = ConfigFactory.parseFile(userFile.toFile());
+      } catch (ConfigException e) {
+        throw new SettingsException(
+            "config", userFile.toString(), "valid HOCON: " + e.getMessage());
+      }
+      if (user.hasPathOrNull(ROOT)) {
+        Map<String, ConfigValueType> given = new LinkedHashMap<>();
+        leaves(user.getObject(ROOT), "", given);
+        for (String key : given.keySet()) checkKnown(key, keys, "a key from reference.conf");
+      }
+    }
+
+    Map<String, Object> fromEnv = new LinkedHashMap<>();
+    for (Map.Entry<String, String> alias : ENV_ALIASES.entrySet()) {
+      String value = env.get(alias.getKey());
+      if (value != null) fromEnv.put(ROOT + "." + alias.getValue(), value);
+    }
+    for (Map.Entry<String, ConfigValueType> key : keys.entrySet()) {
+      String value = env.get(envName(key.getKey()));
+      if (value != null) fromEnv.put(ROOT + "." + key.getKey(), typed(value, key.getValue()));
+    }
+    Map<String, Object> fromCli = new LinkedHashMap<>();
+    for (Map.Entry<String, String> e : cliOverrides.entrySet()) {
+      checkKnown(e.getKey(), keys, "a key from reference.conf");
+      fromCli.put(ROOT + "." + e.getKey(), typed(e.getValue(), keys.get(e.getKey())));
+    }
+
+    Config merged =
+        ConfigFactory.parseMap(fromCli, "command line")
+            .withFallback(ConfigFactory.parseMap(fromEnv, "environment"))
+            .withFallback(user)
+            .withFallback(reference);
+    try {
+      merged = merged.resolve();
+    } catch (ConfigException e) {
+      throw new SettingsException("config", "unresolvable", e.getMessage());
+    }
+    return new Settings(new Reader(merged.getConfig(ROOT)));
+  }
+
+  /**
+   * The environment variable that sets {@code key}: {@code span-log.path} → HOPTRACE_SPAN_LOG_PATH.
+   */
+  public static String envName(String key) {
+    return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+  }
+
+  private static void checkKnown(String key, Map<String, ConfigValueType> keys, String expected) {
+    if (key.startsWith(ROUTES + ".")) return; // names are the user's; Reader.routes checks them
+    if (!keys.containsKey(key)) throw new SettingsException(key, "unknown key", expected);
+  }
+
+  /** Every leaf key under {@code object}, including those set to null (an off switch). */
+  private static void leaves(ConfigObject object, String prefix, Map<String, ConfigValueType> out) {
+    for (Map.Entry<String, ConfigValue> e : object.entrySet()) {
+      String key = prefix + quoteIfNeeded(e.getKey());
+      if (e.getValue() instanceof ConfigObject child) {
+        leaves(child, key + ".", out);
+      } else {
+        out.put(key, e.getValue().valueType());
+      }
+    }
+  }
+
+  private static String quoteIfNeeded(String key) {
+    return key.indexOf('.') >= 0 ? '"' + key + '"' : key;
+  }
+
+  /** A string from the environment or the command line, as the reference value's type. */
+  private static Object typed(String value, @Nullable ConfigValueType type) {
+    if (type == ConfigValueType.LIST) {
+      List<String> items = new ArrayList<>();
+      for (String item : value.split(",", -1)) {
+        if (!item.isBlank()) items.add(item.strip());
+      }
+      return items;
+    }
+    return value; // Typesafe Config converts strings to numbers, booleans, durations, sizes
+  }
+
+  public String service() {
+    return service;
+  }
+
+  public Listener inbound() {
+    return inbound;
+  }
+
+  public HostPort app() {
+    return app;
+  }
+
+  /** The outbound listener, or null when off. */
+  public @Nullable Listener outbound() {
+    return outbound;
+  }
+
+  /** The admin listener, or null when off. */
+  public @Nullable Listener admin() {
+    return admin;
+  }
+
+  public SpanLog spanLog() {
+    return spanLog;
+  }
+
+  public Duration drainTime() {
+    return drainTime;
+  }
+
+  public Upstream upstream() {
+    return upstream;
+  }
+
+  /** Source ranges whose incoming trace context is continued. */
+  public List<CidrRange> trustedSources() {
+    return trustedSources;
+  }
+
+  /** Whether incoming trace context from {@code peer} may be continued. */
+  public boolean trusted(InetAddress peer) {
+    for (CidrRange range : trustedSources) {
+      if (range.contains(peer)) return true;
+    }
+    return false;
+  }
+
+  public Propagation propagation() {
+    return propagation;
+  }
+
+  public Response response() {
+    return response;
+  }
+
+  public Ring ring() {
+    return ring;
+  }
+
+  /** Where the outbound listeners bind ({@code outbound.host}), also when the proxy port is off. */
+  public String outboundHost() {
+    return outboundHost;
+  }
+
+  /** Sources that may use the outbound listeners (forward proxy, CONNECT, routes). */
+  public List<CidrRange> outboundAllowedSources() {
+    return outboundAllowedSources;
+  }
+
+  /** Whether {@code source} may use the outbound listeners. */
+  public boolean outboundAllowed(InetAddress source) {
+    for (CidrRange range : outboundAllowedSources) {
+      if (range.contains(source)) return true;
+    }
+    return false;
+  }
+
+  /** Destination ports CONNECT tunnels may open to. */
+  public List<Integer> connectPorts() {
+    return connectPorts;
+  }
+
+  /** Named egress routes, in name order. */
+  public List<Route> routes() {
+    return routes;
+  }
+
+  /** How long after an inbound request ends a call may still be inferred to be its. */
+  public Duration correlatorGrace() {
+    return correlatorGrace;
+  }
+
+  /** Reads one typed value at a time and turns every failure into a {@link SettingsException}. */
+  private static final class Reader {
+    final Config c;
+
+    Reader(Config c) {
+      this.c = c;
+    }
+
+    String raw(String key) {
+      if (!c.hasPathOrNull(key)) return "missing";
+      if (c.getIsNull(key)) return "null";
+      return c.getValue(key).unwrapped().toString();
+    }
+
+    String string(String key, String expected) {
+      try {
+        return c.getString(key);
+      } catch (ConfigException e) {
+        throw new SettingsException(key, raw(key), expected);
+      }
+    }
+
+    String nonEmpty(String key) {
+      String s = string(key, "a non-empty string");
+      if (s.isBlank()) throw new SettingsException(key, '"' + s + '"', "a non-empty string");
+      return s;
+    }
+
+    boolean bool(String key) {
+      try {
+        return c.getBoolean(key);
+      } catch (ConfigException e) {
+        throw new SettingsException(key, raw(key), "true or false");
+      }
+    }
+
+    int intIn(String key, int min, int max) {
+      String expected = min + ".." + max;
+      int v;
+      try {
+        v = c.getInt(key);
+      } catch (ConfigException e) {
+        throw new SettingsException(key, raw(key), expected);
+      }
+      if (v < min || v > max) throw new SettingsException(key, raw(key), expected);
+      return v;
+    }
+
+    int port(String key) {
+      return intIn(key, 0, 65535);
+    }
+
+    long bytes(String key) {
+      try {
+        long v = c.getBytes(key);
+        if (v < 0) throw new SettingsException(key, raw(key), "a size >= 0, e.g. 256MiB");
+        return v;
+      } catch (ConfigException e) {
+        throw new SettingsException(key, raw(key), "a size >= 0, e.g. 256MiB");
+      }
+    }
+
+    Duration duration(String key, boolean positive) {
+      String expected = positive ? "a duration > 0, e.g. 10s" : "a duration >= 0, e.g. 10s";
+      Duration d;
+      try {
+        d = c.getDuration(key);
+      } catch (ConfigException e) {
+        throw new SettingsException(key, raw(key), expected);
+      }
+      if (d.isNegative() || (positive && d.isZero())) {
+        throw new SettingsException(key, raw(key), expected);
+      }
+      return d;
+    }
+
+    HostPort hostPort(String key) {
+      String s = string(key, "HOST:PORT");
+      int colon = s.lastIndexOf(':');
+      String host = colon > 0 ? s.substring(0, colon) : "";
+      if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+      int port;
+      try {
+        port = Integer.parseInt(s.substring(colon + 1));
+      } catch (NumberFormatException e) {
+        port = -1;
+      }
+      if (host.isEmpty() || port < 1 || port > 65535) {
+        throw new SettingsException(key, s, "HOST:PORT with a port in 1..65535");
+      }
+      return new HostPort(host, port);
+    }
+
+    @Nullable Listener optionalListener(String prefix) {
+      if (c.getIsNull(prefix + ".port")) return null;
+      return new Listener(nonEmpty(prefix + ".host"), port(prefix + ".port"));
+    }
+
+    List<CidrRange> cidrs(String key) {
+      String expected = "a list of CIDR ranges, e.g. [\"10.0.0.0/8\"]";
+      List<String> items;
+      try {
+        items = c.getStringList(key);
+      } catch (ConfigException e) {
+        throw new SettingsException(key, raw(key), expected);
+      }
+      List<CidrRange> out = new ArrayList<>();
+      for (String item : items) {
+        CidrRange range = CidrRange.parse(item);
+        if (range == null) throw new SettingsException(key, item, expected);
+        out.add(range);
+      }
+      return List.copyOf(out);
+    }
+
+    List<Integer> ports(String key) {
+      String expected = "a list of ports in 1..65535, e.g. [443]";
+      List<Integer> items;
+      try {
+        items = c.getIntList(key);
+      } catch (ConfigException e) {
+        throw new SettingsException(key, raw(key), expected);
+      }
+      for (int port : items) {
+        if (port < 1 || port > 65535) {
+          throw new SettingsException(key, String.valueOf(port), expected);
+        }
+      }
+      return List.copyOf(items);
+    }
+
+    List<Route> routes(String key) {
+      ConfigObject object;
+      try {
+        object = c.getObject(key);
+      } catch (ConfigException e) {
+        throw new SettingsException(key, raw(key), "an object of named routes");
+      }
+      List<String> names = new ArrayList<>(object.keySet());
+      java.util.Collections.sort(names);
+      List<Route> out = new ArrayList<>();
+      for (String name : names) {
+        String prefix = key + "." + quoteIfNeeded(name);
+        if (!isRouteName(name)) {
+          throw new SettingsException(prefix, name, "a route name of letters, digits, - and _");
+        }
+        if (!(object.get(name) instanceof ConfigObject route)) {
+          throw new SettingsException(
+              prefix, raw(prefix), "{ listen = PORT, upstream = HOST:PORT }");
+        }
+        for (String field : route.keySet()) {
+          if (!field.equals("listen") && !field.equals("upstream")) {
+            throw new SettingsException(prefix + "." + field, "unknown key", "listen or upstream");
+          }
+        }
+        out.add(new Route(name, port(prefix + ".listen"), hostPort(prefix + ".upstream")));
+      }
+      return List.copyOf(out);
+    }
+
+    private static boolean isRouteName(String name) {
+      if (name.isEmpty()) return false;
+      for (int i = 0; i < name.length(); i++) {
+        char ch = name.charAt(i);
+        boolean ok =
+            (ch >= 'a' && ch <= 'z')
+                || (ch >= 'A' && ch <= 'Z')
+                || (ch >= '0' && ch <= '9')
+                || ch == '-'
+                || ch == '_';
+        if (!ok) return false;
+      }
+      return true;
+    }
+
+    B3 b3(String key) {
+      String s = string(key, "none, single or multi");
+      try {
+        return B3.valueOf(s.toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new SettingsException(key, s, "none, single or multi");
+      }
+    }
+
+    String headerName(String key) {
+      String s = nonEmpty(key);
+      for (int i = 0; i < s.length(); i++) {
+        char ch = s.charAt(i);
+        boolean token =
+            (ch >= 'a' && ch <= 'z')
+                || (ch >= 'A' && ch <= 'Z')
+                || (ch >= '0' && ch <= '9')
+                || "!#$%&'*+-.^_`|~".indexOf(ch) >= 0;
+        if (!token) throw new SettingsException(key, s, "an HTTP header name");
+      }
+      return s;
+    }
+
+    @Nullable String optionalHeaderName(String key) {
+      if (c.getIsNull(key)) return null;
+      return headerName(key);
+    }
+  }
+}

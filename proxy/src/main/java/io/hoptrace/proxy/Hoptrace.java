@@ -1,0 +1,235 @@
+package io.hoptrace.proxy;
+
+import static java.util.Objects.requireNonNull;
+
+import io.hoptrace.config.Settings;
+import io.hoptrace.correlation.Correlator;
+import io.hoptrace.correlation.InboundRegistry;
+import io.hoptrace.proxy.admin.AdminHandler;
+import io.hoptrace.proxy.inbound.InboundHandlers;
+import io.hoptrace.proxy.metrics.ProxyMetrics;
+import io.hoptrace.proxy.outbound.OutboundServer;
+import io.hoptrace.proxy.outbound.OwnPorts;
+import io.hoptrace.proxy.spanlog.SpanLogWriter;
+import io.hoptrace.proxy.upstream.UpstreamClient;
+import io.hoptrace.proxy.upstream.UpstreamForwarder;
+import io.hoptrace.span.SpanLineEncoder;
+import io.undertow.Undertow;
+import io.undertow.UndertowOptions;
+import io.undertow.server.handlers.GracefulShutdownHandler;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One running hoptrace: the listeners, the upstream client, the span-log writer and the metrics.
+ * {@link #start} binds everything and prints one line per listener; {@link #close} drains
+ * gracefully. Tests start it in-process.
+ */
+public final class Hoptrace implements AutoCloseable {
+  /** The startup line for each listener; scripts parse it (see README). */
+  static final String LISTENING = "hoptrace: %s listening on %s%n";
+
+  private final Settings settings;
+  private final ProxyMetrics metrics;
+  private final SpanLogWriter spanLog;
+  private final UpstreamClient upstream;
+  private final GracefulShutdownHandler inbound;
+  private final InboundRegistry registry;
+  private final ScheduledExecutorService ringTimer;
+  private final OwnPorts ownPorts = new OwnPorts();
+  private final OutboundServer outbound;
+  private final Undertow undertow;
+  private final InetSocketAddress inboundAddress;
+  private final @Nullable InetSocketAddress adminAddress;
+  private volatile boolean serving;
+  private boolean closed;
+
+  private Hoptrace(Settings settings, PrintStream announce) throws Exception {
+    this.settings = settings;
+    this.metrics = new ProxyMetrics();
+    this.spanLog = new SpanLogWriter(settings.spanLog());
+    metrics.gauge("hoptrace.spanlog.written", spanLog::written);
+    metrics.gauge("hoptrace.spanlog.dropped", spanLog::dropped);
+    metrics.gauge("hoptrace.spanlog.failed", spanLog::failed);
+    metrics.gauge("hoptrace.spanlog.queued", spanLog::queued);
+    this.upstream = new UpstreamClient(settings.upstream());
+    UpstreamForwarder forwarder =
+        new UpstreamForwarder(upstream, settings.upstream().responseTimeout());
+    this.registry =
+        InboundRegistry.newBuilder()
+            .generations(settings.ring().generations())
+            .period(settings.ring().period())
+            .capPerGeneration(settings.ring().cap())
+            .grace(settings.correlatorGrace())
+            .build();
+    metrics.gauge("hoptrace.ring.size", registry::heldEntries);
+    metrics.gauge("hoptrace.ring.refused", registry::refusedCount);
+    // The rings advance on use; this also drops old generations when no request comes.
+    long tick = Math.max(10, settings.ring().period().toMillis() / 2);
+    this.ringTimer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "hoptrace-ring");
+              t.setDaemon(true);
+              return t;
+            });
+    var unused =
+        ringTimer.scheduleAtFixedRate(registry::advanceIfDue, tick, tick, TimeUnit.MILLISECONDS);
+    this.inbound =
+        new GracefulShutdownHandler(
+            InboundHandlers.create(settings, forwarder, spanLog, metrics, registry));
+
+    Undertow.Builder builder =
+        Undertow.builder()
+            .setIoThreads(Math.max(1, Runtime.getRuntime().availableProcessors()))
+            .setWorkerThreads(4)
+            .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
+            .setServerOption(
+                UndertowOptions.MAX_ENTITY_SIZE, Long.MAX_VALUE) // streamed, never held
+            .setServerOption(
+                UndertowOptions.IDLE_TIMEOUT, (int) settings.upstream().idleTimeout().toMillis())
+            .addHttpListener(settings.inbound().port(), settings.inbound().host(), inbound);
+    Settings.Listener admin = settings.admin();
+    if (admin != null) {
+      builder.addHttpListener(
+          admin.port(), admin.host(), new AdminHandler(metrics, settings.app(), () -> serving));
+    }
+    upstream.start();
+    this.undertow = builder.build();
+    try {
+      undertow.start();
+    } catch (RuntimeException e) {
+      ringTimer.shutdownNow();
+      upstream.close();
+      spanLog.close();
+      throw e;
+    }
+    List<Undertow.ListenerInfo> listeners = undertow.getListenerInfo();
+    this.inboundAddress = (InetSocketAddress) listeners.get(0).getAddress();
+    this.adminAddress = admin == null ? null : (InetSocketAddress) listeners.get(1).getAddress();
+    announce.printf(LISTENING, "inbound", text(inboundAddress));
+    if (adminAddress != null) announce.printf(LISTENING, "admin", text(adminAddress));
+    announce.printf("hoptrace: forwarding to app %s%n", settings.app());
+    // The loop guard refuses every port of ours as an outbound target.
+    for (Undertow.ListenerInfo listener : listeners) {
+      ownPorts.add(((InetSocketAddress) listener.getAddress()).getPort());
+    }
+    SpanLineEncoder encoder = SpanLineEncoder.create();
+    try {
+      this.outbound =
+          OutboundServer.start(
+              settings,
+              forwarder,
+              new Correlator(registry),
+              span -> spanLog.offer(encoder.encodeToString(span).getBytes(StandardCharsets.UTF_8)),
+              metrics,
+              ownPorts);
+    } catch (RuntimeException e) {
+      ringTimer.shutdownNow();
+      undertow.stop();
+      upstream.close();
+      spanLog.close();
+      throw e;
+    }
+    InetSocketAddress proxyAddress = outbound.forwardProxyAddress();
+    if (proxyAddress != null) announce.printf(LISTENING, "outbound", text(proxyAddress));
+    outbound
+        .routeAddresses()
+        .forEach((name, address) -> announce.printf(LISTENING, "route " + name, text(address)));
+    announce.flush();
+    serving = true;
+  }
+
+  /**
+   * Binds the listeners and starts forwarding; prints {@code hoptrace: inbound listening on
+   * HOST:PORT} (and the same for admin) to {@code announce}.
+   */
+  public static Hoptrace start(Settings settings, PrintStream announce) throws Exception {
+    requireNonNull(settings, "settings");
+    requireNonNull(announce, "announce");
+    return new Hoptrace(settings, announce);
+  }
+
+  static String text(InetSocketAddress address) {
+    String host = address.getAddress().getHostAddress();
+    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
+  }
+
+  public InetSocketAddress inboundAddress() {
+    return inboundAddress;
+  }
+
+  /** The admin listener's address, or null when it is off. */
+  public @Nullable InetSocketAddress adminAddress() {
+    return adminAddress;
+  }
+
+  /** The outbound listeners (forward proxy, routes). */
+  public OutboundServer outbound() {
+    return outbound;
+  }
+
+  /** The inbound requests the outbound correlator links calls to. */
+  public InboundRegistry registry() {
+    return registry;
+  }
+
+  public ProxyMetrics metrics() {
+    return metrics;
+  }
+
+  public Settings settings() {
+    return settings;
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, let in-flight exchanges finish for up to the drain time,
+   * then close what is left and flush every span line. Idempotent.
+   */
+  @Override
+  public synchronized void close() {
+    if (closed) return;
+    closed = true;
+    serving = false;
+    for (Undertow.ListenerInfo listener : undertow.getListenerInfo()) stopAccepting(listener);
+    inbound.shutdown(); // requests on kept-alive connections now get 503
+    try {
+      inbound.awaitShutdown(settings.drainTime().toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    outbound.close();
+    ringTimer.shutdownNow();
+    undertow.stop();
+    upstream.close();
+    spanLog.close(); // after the listeners: the last completion listeners have offered their lines
+  }
+
+  /**
+   * Closes the listening socket, leaving accepted connections alone: new connections are refused
+   * while in-flight exchanges finish. Undertow's {@code ListenerInfo.suspend()} would also close
+   * every open connection, cutting the exchanges a drain is for, and the accepting channel is not
+   * public, hence the reflection. If it fails, the graceful handler still answers 503 to anything
+   * new, which is a correct (if less polite) drain.
+   */
+  private static void stopAccepting(Undertow.ListenerInfo listener) {
+    try {
+      java.lang.reflect.Field field = Undertow.ListenerInfo.class.getDeclaredField("channel");
+      field.setAccessible(true);
+      if (field.get(listener) instanceof java.nio.channels.Channel channel) channel.close();
+    } catch (ReflectiveOperationException | java.io.IOException | RuntimeException e) {
+      // fall back to 503s from the GracefulShutdownHandler
+    }
+  }
+
+  /** Span lines written so far (for tests and the shutdown message). */
+  long spanLinesWritten() {
+    return spanLog.written();
+  }
+}

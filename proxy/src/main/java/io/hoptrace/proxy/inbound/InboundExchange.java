@@ -1,0 +1,30 @@
+package io.hoptrace.proxy.inbound;
+
+import io.hoptrace.context.TraceContext;
+import io.undertow.util.AttachmentKey;
+import org.jspecify.annotations.Nullable;
+
+/** What the inbound hop knows about one exchange; attached to it, gone with it. */
+final class InboundExchange {
+  static final AttachmentKey<InboundExchange> KEY = AttachmentKey.create(InboundExchange.class);
+
+  final long startNanos;
+  final long startEpochMicros;
+
+  /** This hop's SERVER span; set by {@link TraceContextHandler}. */
+  @Nullable TraceContext server;
+
+  /** The request id the app sees; set by {@link TraceContextHandler}. */
+  @Nullable String requestId;
+
+  /** {@code hoptrace.context}: extracted, started or restarted. */
+  String contextTag = "started";
+
+  /** {@code hoptrace.rejected}: the incoming context that was not continued, or null. */
+  @Nullable String rejected;
+
+  InboundExchange(long startNanos, long startEpochMicros) {
+    this.startNanos = startNanos;
+    this.startEpochMicros = startEpochMicros;
+  }
+}

@@ -1,0 +1,92 @@
+package io.hoptrace.proxy.inbound;
+
+import io.hoptrace.context.TraceContext;
+import io.hoptrace.proxy.metrics.ProxyMetrics;
+import io.hoptrace.proxy.spanlog.InterimSpanEncoder;
+import io.hoptrace.proxy.spanlog.SpanLogWriter;
+import io.hoptrace.proxy.upstream.UpstreamFailure;
+import io.hoptrace.span.Kind;
+import io.hoptrace.span.Span;
+import io.undertow.server.ExchangeCompletionListener;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import java.net.InetSocketAddress;
+import java.time.Instant;
+import java.util.Locale;
+
+/**
+ * Stage 1: starts the clock and, when the exchange completes (response sent, or connection gone),
+ * writes the SERVER span line and the request metrics. The span is encoded here into bytes, so the
+ * writer thread keeps no request objects.
+ */
+final class SpanRecordingHandler implements HttpHandler {
+  private static final ProxyMetrics.Hop HOP = ProxyMetrics.Hop.INBOUND;
+
+  private final HttpHandler next;
+  private final String serviceName;
+  private final SpanLogWriter spanLog;
+  private final ProxyMetrics metrics;
+  private final ExchangeCompletionListener onComplete = this::complete;
+
+  SpanRecordingHandler(
+      String serviceName, SpanLogWriter spanLog, ProxyMetrics metrics, HttpHandler next) {
+    this.serviceName = serviceName;
+    this.spanLog = spanLog;
+    this.metrics = metrics;
+    this.next = next;
+  }
+
+  @Override
+  public void handleRequest(HttpServerExchange exchange) throws Exception {
+    Instant now = Instant.now();
+    exchange.putAttachment(
+        InboundExchange.KEY,
+        new InboundExchange(
+            System.nanoTime(), now.getEpochSecond() * 1_000_000 + now.getNano() / 1000));
+    metrics.requestStarted(HOP);
+    exchange.addExchangeCompleteListener(onComplete);
+    next.handleRequest(exchange);
+  }
+
+  private void complete(HttpServerExchange exchange, ExchangeCompletionListener.NextListener next) {
+    try {
+      InboundExchange state = exchange.removeAttachment(InboundExchange.KEY);
+      if (state != null) record(exchange, state);
+    } finally {
+      next.proceed();
+    }
+  }
+
+  private void record(HttpServerExchange exchange, InboundExchange state) {
+    long durationNanos = System.nanoTime() - state.startNanos;
+    metrics.requestEnded(HOP);
+    metrics.requestDone(HOP, durationNanos);
+    UpstreamFailure failure = exchange.getAttachment(UpstreamFailure.KEY);
+    if (failure != null) metrics.upstreamError(failure.kind());
+
+    TraceContext server = state.server;
+    if (server == null) return; // rejected before trace handling (e.g. while draining)
+    String method = exchange.getRequestMethod().toString();
+    String path = exchange.getRequestPath();
+    Span.Builder span =
+        Span.newBuilder()
+            .context(server)
+            .kind(Kind.SERVER)
+            .name(method.toLowerCase(Locale.ROOT) + " " + path)
+            .timestampMicros(state.startEpochMicros)
+            .durationMicros(Math.max(1, durationNanos / 1000))
+            .serviceName(serviceName);
+    InetSocketAddress peer = exchange.getSourceAddress();
+    if (peer != null && peer.getAddress() != null) {
+      span.remoteEndpoint(peer.getAddress().getHostAddress(), peer.getPort());
+    }
+    span.tag("http.method", method)
+        .tag("http.path", path)
+        .tag("http.status_code", Integer.toString(exchange.getStatusCode()));
+    if (failure != null) span.tag("error", failure.errorTag());
+    if (state.requestId != null) span.tag("http.request_id", state.requestId);
+    span.tag("hoptrace.context", state.contextTag);
+    if (state.rejected != null) span.tag("hoptrace.rejected", state.rejected);
+    spanLog.offer(InterimSpanEncoder.encode(span.build()));
+  }
+}

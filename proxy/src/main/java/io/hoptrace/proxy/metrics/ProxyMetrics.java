@@ -1,0 +1,103 @@
+package io.hoptrace.proxy.metrics;
+
+import com.codahale.metrics.Counter;
+import com.codahale.metrics.Gauge;
+import com.codahale.metrics.Meter;
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.Timer;
+import io.hoptrace.proxy.upstream.UpstreamError;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.function.LongSupplier;
+
+/**
+ * Every metric hoptrace keeps, in one Dropwizard registry, exposed through the Prometheus bridge
+ * (dots become underscores):
+ *
+ * <ul>
+ *   <li>{@code hoptrace_inbound_requests_total}, {@code hoptrace_inbound_latency} (a summary, in
+ *       seconds), {@code hoptrace_inbound_inflight}; the same with {@code outbound}
+ *   <li>{@code hoptrace_upstream_errors_connect_total}, {@code _reset_total}, {@code
+ *       _timeout_total}, {@code _client_abort_total}
+ *   <li>{@code hoptrace_spanlog_written}, {@code _dropped}, {@code _failed}, {@code _queued}
+ *   <li>{@code hoptrace_ring_size}, {@code hoptrace_ring_refused} once the ring is registered
+ * </ul>
+ */
+public final class ProxyMetrics {
+  /** Which hop a request metric is about. */
+  public enum Hop {
+    INBOUND,
+    OUTBOUND;
+
+    final String label = name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  private final MetricRegistry registry = new MetricRegistry();
+  private final PrometheusRegistry prometheus = new PrometheusRegistry();
+  private final Map<Hop, Meter> requests = new EnumMap<>(Hop.class);
+  private final Map<Hop, Timer> latency = new EnumMap<>(Hop.class);
+  private final Map<Hop, Counter> inFlight = new EnumMap<>(Hop.class);
+  private final Map<UpstreamError, Meter> upstreamErrors = new EnumMap<>(UpstreamError.class);
+
+  public ProxyMetrics() {
+    for (Hop hop : Hop.values()) {
+      requests.put(hop, registry.meter("hoptrace." + hop.label + ".requests"));
+      latency.put(hop, registry.timer("hoptrace." + hop.label + ".latency"));
+      inFlight.put(hop, registry.counter("hoptrace." + hop.label + ".inflight"));
+    }
+    for (UpstreamError kind : UpstreamError.values()) {
+      upstreamErrors.put(
+          kind, registry.meter("hoptrace.upstream.errors." + kind.tagValue().replace(' ', '_')));
+    }
+    // One name per series: the Dropwizard bridge cannot fold several metrics into one labelled
+    // family (it rejects the duplicate names a label mapper would produce).
+    DropwizardExports.builder().dropwizardRegistry(registry).register(prometheus);
+  }
+
+  /** Counts a request that finished, with its duration. */
+  public void requestDone(Hop hop, long durationNanos) {
+    requests.get(hop).mark();
+    latency.get(hop).update(durationNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+  }
+
+  public void requestStarted(Hop hop) {
+    inFlight.get(hop).inc();
+  }
+
+  public void requestEnded(Hop hop) {
+    inFlight.get(hop).dec();
+  }
+
+  public long inFlight(Hop hop) {
+    return inFlight.get(hop).getCount();
+  }
+
+  public void upstreamError(UpstreamError kind) {
+    upstreamErrors.get(kind).mark();
+  }
+
+  /** The counter {@code dottedName}, created on first use (e.g. refusals by reason). */
+  public Counter counter(String dottedName) {
+    return registry.counter(dottedName);
+  }
+
+  /** Registers a gauge read at scrape time (span-log counters, ring size, ...). */
+  public void gauge(String dottedName, LongSupplier value) {
+    registry.register(dottedName, (Gauge<Long>) value::getAsLong);
+  }
+
+  /** Writes every metric in Prometheus text format 0.0.4. */
+  public void writePrometheusText(OutputStream out) throws IOException {
+    PrometheusTextFormatWriter.create().write(out, prometheus.scrape());
+  }
+
+  /** The content type of {@link #writePrometheusText}. */
+  public static String prometheusContentType() {
+    return PrometheusTextFormatWriter.CONTENT_TYPE;
+  }
+}

@@ -1,0 +1,107 @@
+package io.hoptrace.proxy.outbound;
+
+import static java.util.Objects.requireNonNull;
+
+import com.codahale.metrics.Counter;
+import io.hoptrace.context.TraceContext;
+import io.hoptrace.correlation.Correlator;
+import io.hoptrace.correlation.Decision;
+import io.hoptrace.correlation.Link;
+import io.hoptrace.correlation.OutboundCall;
+import io.hoptrace.propagation.CompositeExtractor;
+import io.hoptrace.propagation.ContextOutcome;
+import io.hoptrace.propagation.Extraction;
+import io.hoptrace.propagation.requestid.RequestIdCodec;
+import io.hoptrace.proxy.metrics.ProxyMetrics;
+import io.hoptrace.proxy.upstream.Carriers;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Methods;
+import java.util.EnumMap;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Stage 4: which inbound request caused this call? Reads whatever context the app sent (it may have
+ * forwarded the traceparent hoptrace gave it, its own tracer's, or only a request id), asks the
+ * {@link Correlator}, and attaches the CLIENT span's context: a child of the chosen parent, or a
+ * new root. The evidence ({@code hoptrace.link}, {@code hoptrace.candidates}, {@code
+ * hoptrace.score}) goes on the span.
+ *
+ * <p>The app is the caller here and it is local, so its headers are trusted: a traceparent from its
+ * own tracer is continued, never restarted.
+ */
+final class CorrelateHandler implements HttpHandler {
+  private final Correlator correlator;
+  private final CompositeExtractor extractor;
+  private final Map<Link, Counter> linkCounters = new EnumMap<>(Link.class);
+  private final HttpHandler next;
+
+  CorrelateHandler(
+      Correlator correlator, CompositeExtractor extractor, ProxyMetrics metrics, HttpHandler next) {
+    this.correlator = requireNonNull(correlator, "correlator");
+    this.extractor = requireNonNull(extractor, "extractor");
+    for (Link link : Link.values()) {
+      linkCounters.put(link, metrics.counter("hoptrace.outbound.link." + link.tagValue()));
+    }
+    this.next = next;
+  }
+
+  @Override
+  public void handleRequest(HttpServerExchange exchange) throws Exception {
+    long startMicros = System.currentTimeMillis() * 1000L;
+    long startNanos = System.nanoTime();
+    OutboundTarget target = requireNonNull(exchange.getAttachment(OutboundAttachments.TARGET));
+    String method = exchange.getRequestMethod().toString();
+    String path =
+        exchange.getRequestMethod().equals(Methods.CONNECT)
+            ? target.authority()
+            : exchange.getRequestURI();
+
+    Extraction extraction =
+        extractor.extract(exchange.getRequestHeaders(), Carriers.UNDERTOW_GETTER, true);
+    TraceContext forwarded =
+        extraction.outcome() == ContextOutcome.EXTRACTED ? extraction.parent() : null;
+    Decision decision =
+        correlator.decide(
+            OutboundCall.newBuilder()
+                .forwardedContext(forwarded)
+                .forwardedRequestId(extraction.requestId())
+                .authority(target.authority())
+                .method(method)
+                .path(path)
+                .startNanos(correlator.registry().ticker().read())
+                .build());
+
+    linkCounters.get(decision.link()).inc();
+    TraceContext client = clientContext(decision, extraction.requestId());
+    exchange.putAttachment(
+        OutboundAttachments.HOP,
+        new ClientHop(
+            client,
+            decision.link().tagValue(),
+            decision.candidates(),
+            decision.link() == Link.INFERRED ? decision.score() : null,
+            method,
+            path,
+            target,
+            startMicros,
+            startNanos));
+    next.handleRequest(exchange);
+  }
+
+  /**
+   * A child of the decided parent, carrying the request id the callee should see: the inbound
+   * request's when linked to one, else what the app sent, else a new one.
+   */
+  static TraceContext clientContext(Decision decision, @Nullable String appRequestId) {
+    TraceContext parent = decision.parent();
+    String requestId = null;
+    if (decision.inbound() != null) requestId = decision.inbound().requestId();
+    if (requestId == null && parent != null) requestId = parent.requestId();
+    if (requestId == null) requestId = appRequestId;
+    if (requestId == null) requestId = RequestIdCodec.newRequestId();
+    if (parent == null) return TraceContext.newRoot(requestId);
+    return parent.newChild().toBuilder().requestId(requestId).build();
+  }
+}

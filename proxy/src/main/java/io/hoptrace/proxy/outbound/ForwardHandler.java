@@ -1,0 +1,93 @@
+package io.hoptrace.proxy.outbound;
+
+import static java.util.Objects.requireNonNull;
+
+import io.hoptrace.config.HostPort;
+import io.hoptrace.propagation.Injector;
+import io.hoptrace.proxy.metrics.ProxyMetrics;
+import io.hoptrace.proxy.upstream.Carriers;
+import io.hoptrace.proxy.upstream.ForwardHooks;
+import io.hoptrace.proxy.upstream.UpstreamFailure;
+import io.hoptrace.proxy.upstream.UpstreamForwarder;
+import io.hoptrace.span.Span;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HeaderMap;
+import java.net.InetAddress;
+import java.util.function.Consumer;
+import org.eclipse.jetty.http.HttpFields;
+
+/**
+ * Stages 5 and 6: injects the CLIENT span's context into the proxyToServerRequest, replacing
+ * whatever stale context the app sent, and forwards with the {@link UpstreamForwarder} the inbound
+ * hop uses (streaming, hop-by-hop removal, 502/504). The CLIENT span is written when the exchange
+ * completes.
+ */
+final class ForwardHandler implements HttpHandler, ForwardHooks {
+  private final UpstreamForwarder forwarder;
+  private final Injector injector;
+  private final String serviceName;
+  private final Consumer<Span> spans;
+  private final ProxyMetrics metrics;
+
+  ForwardHandler(
+      UpstreamForwarder forwarder,
+      Injector injector,
+      String serviceName,
+      Consumer<Span> spans,
+      ProxyMetrics metrics) {
+    this.metrics = requireNonNull(metrics, "metrics");
+    this.forwarder = requireNonNull(forwarder, "forwarder");
+    this.injector = requireNonNull(injector, "injector");
+    this.serviceName = requireNonNull(serviceName, "serviceName");
+    this.spans = requireNonNull(spans, "spans");
+  }
+
+  @Override
+  public void handleRequest(HttpServerExchange exchange) {
+    if (!exchange.isInIoThread()) {
+      // The forwarder touches the exchange on its I/O thread only.
+      exchange.dispatch(exchange.getIoThread(), this);
+      return;
+    }
+    OutboundTarget target = requireNonNull(exchange.getAttachment(OutboundAttachments.TARGET));
+    ClientHop hop = requireNonNull(exchange.getAttachment(OutboundAttachments.HOP));
+    metrics.requestStarted(ProxyMetrics.Hop.OUTBOUND);
+    exchange.addExchangeCompleteListener(
+        (ex, nextListener) -> {
+          try {
+            metrics.requestEnded(ProxyMetrics.Hop.OUTBOUND);
+            metrics.requestDone(ProxyMetrics.Hop.OUTBOUND, System.nanoTime() - hop.startNanos);
+            UpstreamFailure failure = ex.getAttachment(UpstreamFailure.KEY);
+            if (failure != null) metrics.upstreamError(failure.kind());
+            spans.accept(span(ex, hop));
+          } finally {
+            nextListener.proceed();
+          }
+        });
+    forwarder.forward(exchange, new HostPort(target.host(), target.port()), this);
+  }
+
+  @Override
+  public void proxyToServerHeaders(HttpServerExchange exchange, HttpFields.Mutable headers) {
+    ClientHop hop = requireNonNull(exchange.getAttachment(OutboundAttachments.HOP));
+    injector.inject(hop.context, headers, Carriers.JETTY_SETTER);
+  }
+
+  @Override
+  public void proxyToClientHeaders(HttpServerExchange exchange, HeaderMap headers) {}
+
+  private Span span(HttpServerExchange exchange, ClientHop hop) {
+    InetAddress address = exchange.getAttachment(OutboundAttachments.TARGET_ADDRESS);
+    Span.Builder b =
+        hop.spanBuilder(serviceName, address == null ? null : address.getHostAddress())
+            .tag("http.status_code", Integer.toString(exchange.getStatusCode()));
+    UpstreamFailure failure = exchange.getAttachment(UpstreamFailure.KEY);
+    if (failure != null) {
+      b.tag("error", failure.errorTag());
+    } else if (exchange.getStatusCode() >= 500) {
+      b.tag("error", Integer.toString(exchange.getStatusCode()));
+    }
+    return ClientHop.attribution(b, hop).build();
+  }
+}

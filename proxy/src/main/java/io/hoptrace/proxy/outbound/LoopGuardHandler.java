@@ -1,0 +1,53 @@
+package io.hoptrace.proxy.outbound;
+
+import static java.util.Objects.requireNonNull;
+
+import io.hoptrace.proxy.metrics.ProxyMetrics;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+
+/**
+ * Stage 3: refuses a target that is one of this hoptrace's own listeners. An app whose proxy
+ * settings also cover its own sidecar (or a mistyped route) would otherwise send each request round
+ * the loop until something runs out.
+ *
+ * <p>Resolves the target's name, so it runs on a worker thread (the chain is dispatched before it).
+ * A name that does not resolve passes: the upstream answers 502 for it.
+ */
+final class LoopGuardHandler implements HttpHandler {
+  private final OwnPorts ownPorts;
+  private final ProxyMetrics metrics;
+  private final HttpHandler next;
+
+  LoopGuardHandler(OwnPorts ownPorts, ProxyMetrics metrics, HttpHandler next) {
+    this.ownPorts = requireNonNull(ownPorts, "ownPorts");
+    this.metrics = metrics;
+    this.next = next;
+  }
+
+  @Override
+  public void handleRequest(HttpServerExchange exchange) throws Exception {
+    OutboundTarget target = exchange.getAttachment(OutboundAttachments.TARGET);
+    if (target == null) throw new IllegalStateException("no target: composition error");
+    InetAddress[] addresses;
+    try {
+      addresses = InetAddress.getAllByName(target.host());
+    } catch (UnknownHostException e) {
+      addresses = new InetAddress[0];
+    }
+    if (addresses.length > 0) {
+      exchange.putAttachment(OutboundAttachments.TARGET_ADDRESS, addresses[0]);
+    }
+    if (ownPorts.contains(target.port())) {
+      for (InetAddress address : addresses) {
+        if (OwnPorts.isThisHost(address)) {
+          Refusal.LOOP.answer(exchange, metrics, target.authority());
+          return;
+        }
+      }
+    }
+    next.handleRequest(exchange);
+  }
+}

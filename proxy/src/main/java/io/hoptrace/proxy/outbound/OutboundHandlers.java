@@ -1,0 +1,99 @@
+package io.hoptrace.proxy.outbound;
+
+import static java.util.Objects.requireNonNull;
+
+import io.hoptrace.proxy.metrics.ProxyMetrics;
+import io.undertow.server.HttpHandler;
+import io.undertow.util.Methods;
+import java.net.InetAddress;
+import java.util.Set;
+import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
+
+/**
+ * The outbound hop's stages, composed in one place. Read top to bottom, a request on the
+ * forward-proxy port goes:
+ *
+ * <pre>
+ * source access (403) → target from absolute-form or CONNECT authority (400)
+ *   ├─ http:    → worker thread → loop guard (403) → correlate → inject + forward (502/504)
+ *   └─ CONNECT: → CONNECT port (403) → worker thread → loop guard (403) → correlate → tunnel
+ * </pre>
+ *
+ * and on a named route's port:
+ *
+ * <pre>
+ * source access (403) → target = the route's upstream → worker thread → loop guard (403)
+ *   → correlate → inject + forward
+ * </pre>
+ *
+ * The loop guard comes after target resolution because it judges the target; access control comes
+ * first because it judges only the source and costs nothing.
+ */
+public final class OutboundHandlers {
+  private final ProxyMetrics metrics;
+  private final Predicate<InetAddress> allowedSources;
+  private final Set<Integer> connectPorts;
+  private final OwnPorts ownPorts;
+  private final UnaryOperator<HttpHandler> correlate;
+  private final HttpHandler forward;
+  private final HttpHandler tunnel;
+
+  /**
+   * @param correlate wraps its next stage with the correlate stage (which attaches the {@link
+   *     ClientHop})
+   * @param forward injects the CLIENT span's context and forwards to the target, writing the span
+   * @param tunnel opens a CONNECT tunnel to the target, writing the span when it closes
+   */
+  OutboundHandlers(
+      ProxyMetrics metrics,
+      Predicate<InetAddress> allowedSources,
+      Set<Integer> connectPorts,
+      OwnPorts ownPorts,
+      UnaryOperator<HttpHandler> correlate,
+      HttpHandler forward,
+      HttpHandler tunnel) {
+    this.metrics = requireNonNull(metrics, "metrics");
+    this.allowedSources = requireNonNull(allowedSources, "allowedSources");
+    this.connectPorts = Set.copyOf(connectPorts);
+    this.ownPorts = requireNonNull(ownPorts, "ownPorts");
+    this.correlate = requireNonNull(correlate, "correlate");
+    this.forward = requireNonNull(forward, "forward");
+    this.tunnel = requireNonNull(tunnel, "tunnel");
+  }
+
+  /** The forward-proxy port: absolute-form http requests and CONNECT. */
+  HttpHandler forwardProxy() {
+    HttpHandler http = afterTarget(forward);
+    HttpHandler connect = new ConnectPortHandler(connectPorts, metrics, afterTarget(tunnel));
+    HttpHandler byMethod =
+        exchange -> {
+          if (exchange.getRequestMethod().equals(Methods.CONNECT)) {
+            connect.handleRequest(exchange);
+          } else {
+            http.handleRequest(exchange);
+          }
+        };
+    return new SourceAccessHandler(
+        allowedSources, metrics, new AbsoluteFormHandler(metrics, byMethod));
+  }
+
+  /** A named route's port: every request goes to {@code target}. */
+  HttpHandler route(OutboundTarget target) {
+    HttpHandler http = new RouteTargetHandler(target, afterTarget(forward));
+    HttpHandler noConnect =
+        exchange -> {
+          if (exchange.getRequestMethod().equals(Methods.CONNECT)) {
+            Refusal.BAD_TARGET.answer(exchange, metrics, "CONNECT on a route port");
+          } else {
+            http.handleRequest(exchange);
+          }
+        };
+    return new SourceAccessHandler(allowedSources, metrics, noConnect);
+  }
+
+  private HttpHandler afterTarget(HttpHandler last) {
+    return new WorkerDispatchHandler(
+        new LoopGuardHandler(ownPorts, metrics, correlate.apply(last)));
+  }
+}

@@ -1,0 +1,39 @@
+package io.hoptrace.proxy.outbound;
+
+import static java.util.Objects.requireNonNull;
+
+import io.hoptrace.proxy.metrics.ProxyMetrics;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.function.Predicate;
+
+/**
+ * Stage 1: only allowed sources (by default loopback) may use the outbound listeners. An open
+ * forward proxy on a pod's network would let anyone reach whatever the pod can reach.
+ */
+final class SourceAccessHandler implements HttpHandler {
+  private final Predicate<InetAddress> allowedSources;
+  private final ProxyMetrics metrics;
+  private final HttpHandler next;
+
+  SourceAccessHandler(
+      Predicate<InetAddress> allowedSources, ProxyMetrics metrics, HttpHandler next) {
+    this.allowedSources = requireNonNull(allowedSources, "allowedSources");
+    this.metrics = metrics;
+    this.next = next;
+  }
+
+  @Override
+  public void handleRequest(HttpServerExchange exchange) throws Exception {
+    InetSocketAddress source = exchange.getSourceAddress();
+    InetAddress address = source == null ? null : source.getAddress();
+    if (address == null || !allowedSources.test(address)) {
+      Refusal.SOURCE.answer(
+          exchange, metrics, address == null ? "unknown" : address.getHostAddress());
+      return;
+    }
+    next.handleRequest(exchange);
+  }
+}

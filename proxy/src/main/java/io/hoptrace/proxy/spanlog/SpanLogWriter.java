@@ -1,0 +1,202 @@
+package io.hoptrace.proxy.spanlog;
+
+import io.hoptrace.config.Settings;
+import java.io.BufferedOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Writes span lines on its own thread. The request path only {@link #offer}s an encoded line to a
+ * bounded queue; when the queue is full the line is dropped and counted, so a slow disk costs
+ * spans, never latency. The writer drains the queue in batches and flushes whenever it catches up
+ * (or at least every flush interval), so a {@code tail -f} sees lines promptly.
+ */
+public final class SpanLogWriter implements AutoCloseable {
+  private static final int BATCH = 1024;
+
+  private final ArrayBlockingQueue<byte[]> queue;
+  private final @Nullable Path path;
+  private final @Nullable OutputStream stdout;
+  private final long rotateSize;
+  private final long rotateIntervalNanos;
+  private final long pollNanos;
+  private final Thread thread;
+  private final LongAdder written = new LongAdder();
+  private final LongAdder dropped = new LongAdder();
+  private final LongAdder failed = new LongAdder();
+  private volatile boolean closing;
+
+  // Writer thread only.
+  private OutputStream out;
+  private long size;
+  private long firstLineNanos; // when the current file got its first line: the age for rotation
+
+  /** Opens the span log (creating or appending to the file) and starts the writer thread. */
+  public SpanLogWriter(Settings.SpanLog settings) throws IOException {
+    this(settings, null);
+  }
+
+  /** With {@code stdout} standing in for standard output (tests). */
+  SpanLogWriter(Settings.SpanLog settings, @Nullable OutputStream stdout) throws IOException {
+    this.stdout = stdout;
+    this.queue = new ArrayBlockingQueue<>(settings.queueSize());
+    this.path = settings.stdout() ? null : Path.of(settings.path());
+    this.rotateSize = settings.rotateSize();
+    this.rotateIntervalNanos = settings.rotateInterval().toNanos();
+    this.pollNanos = settings.flushInterval().toNanos();
+    this.out = open();
+    this.thread = new Thread(this::run, "hoptrace-spanlog");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /**
+   * Queues one span line (without its newline). Never blocks: returns false and counts a drop when
+   * the queue is full or the writer is closed.
+   */
+  public boolean offer(byte[] line) {
+    if (!closing && queue.offer(line)) return true;
+    dropped.increment();
+    return false;
+  }
+
+  /** Lines written so far. */
+  public long written() {
+    return written.sum();
+  }
+
+  /** Lines dropped because the queue was full (or the writer closed). */
+  public long dropped() {
+    return dropped.sum();
+  }
+
+  /** Lines lost to write errors (disk full, file removed, ...). */
+  public long failed() {
+    return failed.sum();
+  }
+
+  /** Lines waiting for the writer. */
+  public int queued() {
+    return queue.size();
+  }
+
+  private OutputStream open() throws IOException {
+    if (path == null) {
+      size = 0;
+      OutputStream target = stdout != null ? stdout : new FileOutputStream(FileDescriptor.out);
+      return new BufferedOutputStream(target, 64 * 1024);
+    }
+    Path parent = path.toAbsolutePath().getParent();
+    if (parent != null) Files.createDirectories(parent);
+    size = Files.exists(path) ? Files.size(path) : 0;
+    return new BufferedOutputStream(
+        Files.newOutputStream(path, StandardOpenOption.CREATE, StandardOpenOption.APPEND),
+        64 * 1024);
+  }
+
+  private void run() {
+    List<byte[]> batch = new ArrayList<>(BATCH);
+    while (true) {
+      byte[] first;
+      try {
+        first = queue.poll(pollNanos, TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        first = null;
+        closing = true;
+      }
+      if (first != null) {
+        batch.add(first);
+        queue.drainTo(batch, BATCH - 1);
+        write(batch);
+        batch.clear();
+      }
+      if (queue.isEmpty()) {
+        flush();
+        maybeRotate();
+        if (closing && queue.isEmpty()) break;
+      }
+    }
+    flush();
+    closeQuietly();
+  }
+
+  private void write(List<byte[]> batch) {
+    for (byte[] line : batch) {
+      try {
+        if (size == 0) firstLineNanos = System.nanoTime();
+        out.write(line);
+        out.write('\n');
+        size += line.length + 1;
+        written.increment();
+      } catch (IOException e) {
+        failed.increment();
+      }
+    }
+  }
+
+  private void flush() {
+    try {
+      out.flush();
+    } catch (IOException e) {
+      failed.increment();
+    }
+  }
+
+  private void maybeRotate() {
+    if (path == null) return;
+    boolean bySize = rotateSize > 0 && size >= rotateSize;
+    boolean byTime =
+        rotateIntervalNanos > 0
+            && size > 0
+            && System.nanoTime() - firstLineNanos >= rotateIntervalNanos;
+    if (!bySize && !byTime) return;
+    closeQuietly();
+    try {
+      Files.move(
+          path,
+          path.resolveSibling(path.getFileName() + ".1"),
+          StandardCopyOption.REPLACE_EXISTING);
+      out = open();
+    } catch (IOException e) {
+      failed.increment();
+      try {
+        out = open();
+      } catch (IOException again) {
+        throw new UncheckedIOException(again);
+      }
+    }
+  }
+
+  private void closeQuietly() {
+    try {
+      if (path == null) out.flush(); // never close the process's stdout
+      else out.close();
+    } catch (IOException e) {
+      failed.increment();
+    }
+  }
+
+  /** Stops accepting lines, writes every queued line, flushes and closes the file. */
+  @Override
+  public void close() {
+    closing = true;
+    try {
+      thread.join(TimeUnit.SECONDS.toMillis(30));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,126 @@
+package io.hoptrace.proxy.upstream;
+
+import io.undertow.connector.PooledByteBuffer;
+import io.undertow.server.HttpServerExchange;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicReference;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.io.Content;
+import org.jspecify.annotations.Nullable;
+import org.xnio.XnioIoThread;
+import org.xnio.channels.StreamSourceChannel;
+
+/**
+ * The client's request body as Jetty request content, pulled with backpressure: Jetty reads a chunk
+ * only when the upstream connection can take it, and Undertow reads from the client socket only
+ * when Jetty asks. Nothing is buffered beyond one pooled buffer per chunk in flight.
+ *
+ * <p>Undertow's channel is only touched on the exchange's IO thread. When Jetty calls {@link
+ * #read()} from its own thread, it gets a chunk read ahead on the IO thread, or null (and then
+ * demands, which reads on the IO thread).
+ */
+final class ClientToProxyContent implements Request.Content {
+  private final HttpServerExchange exchange;
+  private final XnioIoThread ioThread;
+  private final StreamSourceChannel channel;
+  private final long length;
+  private final AtomicReference<Content.@Nullable Chunk> readAhead = new AtomicReference<>();
+  private volatile @Nullable Throwable failure;
+  private volatile @Nullable IOException clientFailure;
+  private volatile boolean eof;
+
+  /** Must be called on the exchange's IO thread. */
+  ClientToProxyContent(HttpServerExchange exchange) {
+    this.exchange = exchange;
+    this.ioThread = exchange.getIoThread();
+    this.channel = exchange.getRequestChannel();
+    this.length = exchange.getRequestContentLength();
+  }
+
+  /** The request's Content-Length, or -1 when chunked: then Jetty sends it chunked too. */
+  @Override
+  public long getLength() {
+    return length;
+  }
+
+  /** The client failed to deliver the body (the caller may record a client abort). */
+  @Nullable IOException clientFailure() {
+    return clientFailure;
+  }
+
+  @Override
+  public Content.@Nullable Chunk read() {
+    Content.Chunk ahead = readAhead.getAndSet(null);
+    if (ahead != null) return ahead;
+    Throwable f = failure;
+    if (f != null) return Content.Chunk.from(f, true);
+    if (eof) return Content.Chunk.EOF;
+    if (Thread.currentThread() != ioThread) return null;
+    return readOnIoThread();
+  }
+
+  private Content.@Nullable Chunk readOnIoThread() {
+    PooledByteBuffer pooled = exchange.getConnection().getByteBufferPool().allocate();
+    ByteBuffer buffer = pooled.getBuffer();
+    int n;
+    try {
+      n = channel.read(buffer);
+    } catch (IOException e) {
+      pooled.close();
+      clientFailure = e;
+      failure = e;
+      return Content.Chunk.from(e, true);
+    }
+    if (n == 0) {
+      pooled.close();
+      return null;
+    }
+    if (n < 0) {
+      pooled.close();
+      eof = true;
+      return Content.Chunk.EOF;
+    }
+    buffer.flip();
+    return Content.Chunk.from(buffer, false, pooled::close);
+  }
+
+  @Override
+  public void demand(Runnable demandCallback) {
+    ioThread.execute(
+        () -> {
+          if (readAhead.get() != null || failure != null || eof) {
+            demandCallback.run();
+            return;
+          }
+          Content.Chunk chunk = readOnIoThread();
+          if (chunk != null) {
+            readAhead.set(chunk);
+            demandCallback.run();
+            return;
+          }
+          channel
+              .getReadSetter()
+              .set(
+                  ch -> {
+                    ch.suspendReads();
+                    ch.getReadSetter().set(null);
+                    demandCallback.run();
+                  });
+          channel.resumeReads();
+        });
+  }
+
+  @Override
+  public void fail(Throwable cause) {
+    // Jetty gave up on the request (the upstream failed or answered early): stop reading.
+    if (failure == null) failure = cause;
+    Content.Chunk ahead = readAhead.getAndSet(null);
+    if (ahead != null) ahead.release();
+  }
+
+  @Override
+  public boolean rewind() {
+    return false; // a streamed body cannot be replayed, so Jetty never retries it
+  }
+}

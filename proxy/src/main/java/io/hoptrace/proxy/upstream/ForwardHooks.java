@@ -1,0 +1,17 @@
+package io.hoptrace.proxy.upstream;
+
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HeaderMap;
+import org.eclipse.jetty.http.HttpFields;
+
+/**
+ * What a direction adds to a forwarded exchange: the inbound hop injects the SERVER span's context,
+ * the outbound hop the CLIENT span's. Both are called on the exchange's IO thread.
+ */
+public interface ForwardHooks {
+  /** Last change to the headers going upstream, after hop-by-hop fields were removed. */
+  void proxyToServerHeaders(HttpServerExchange exchange, HttpFields.Mutable headers);
+
+  /** Last change to the response headers going back to the client (also on a 502/504). */
+  void proxyToClientHeaders(HttpServerExchange exchange, HeaderMap headers);
+}

@@ -1,0 +1,48 @@
+package io.hoptrace.proxy.upstream;
+
+import java.util.Locale;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Hop-by-hop header fields (RFC 9110 §7.6.1): never forwarded. The fixed set below plus every field
+ * the message's own {@code Connection} header lists.
+ */
+public final class HopByHop {
+  /** Lowercase names; as in Jetty's ProxyHandler, plus Proxy-Connection which old clients send. */
+  static final Set<String> FIELDS =
+      Set.of(
+          "connection",
+          "keep-alive",
+          "proxy-connection",
+          "proxy-authenticate",
+          "proxy-authorization",
+          "te",
+          "trailer",
+          "transfer-encoding",
+          "upgrade");
+
+  /**
+   * The lowercase field names a {@code Connection} header value lists, or an empty set. The values
+   * of several {@code Connection} lines are expected joined with commas.
+   */
+  public static Set<String> connectionTokens(@Nullable String connection) {
+    if (connection == null || connection.isEmpty()) return Set.of();
+    String[] parts = connection.split(",", -1);
+    String[] names = new String[parts.length];
+    int n = 0;
+    for (String part : parts) {
+      String token = part.strip().toLowerCase(Locale.ROOT);
+      if (!token.isEmpty()) names[n++] = token;
+    }
+    return Set.of(java.util.Arrays.stream(names, 0, n).distinct().toArray(String[]::new));
+  }
+
+  /** Whether {@code name} must not be forwarded, given the message's connection tokens. */
+  public static boolean isHopByHop(String name, Set<String> connectionTokens) {
+    String lower = name.toLowerCase(Locale.ROOT);
+    return FIELDS.contains(lower) || connectionTokens.contains(lower);
+  }
+
+  private HopByHop() {}
+}

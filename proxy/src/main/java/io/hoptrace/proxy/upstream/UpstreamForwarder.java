@@ -1,0 +1,330 @@
+package io.hoptrace.proxy.upstream;
+
+import io.hoptrace.config.HostPort;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HeaderMap;
+import io.undertow.util.HeaderValues;
+import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.client.Result;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.io.Content;
+import org.jspecify.annotations.Nullable;
+import org.xnio.IoUtils;
+import org.xnio.XnioExecutor;
+import org.xnio.XnioIoThread;
+import org.xnio.channels.StreamSinkChannel;
+
+/**
+ * Forwards one Undertow exchange (the clientToProxyRequest) to an upstream and streams the answer
+ * back. Direction-neutral: the inbound hop forwards to the app, the outbound hop to callees; what
+ * differs is given as {@link ForwardHooks}.
+ *
+ * <p>Threading: everything that touches the Undertow exchange runs on its IO thread; Jetty's
+ * callbacks hop there with {@code ioThread.execute}. Ending the exchange from a foreign thread made
+ * Undertow's IO thread spin, so it is never done.
+ */
+public final class UpstreamForwarder {
+  private static final byte[] BAD_GATEWAY = "502 Bad Gateway\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] GATEWAY_TIMEOUT =
+      "504 Gateway Timeout\n".getBytes(StandardCharsets.US_ASCII);
+
+  private final UpstreamClient client;
+  private final long responseTimeoutMillis;
+
+  public UpstreamForwarder(UpstreamClient client, Duration responseTimeout) {
+    this.client = client;
+    this.responseTimeoutMillis = responseTimeout.toMillis();
+  }
+
+  /**
+   * Forwards {@code exchange} to {@code target}. Call from an Undertow handler on the IO thread;
+   * the exchange is dispatched and ended later on the same thread.
+   */
+  public void forward(HttpServerExchange exchange, HostPort target, ForwardHooks hooks) {
+    exchange.dispatch(
+        io.undertow.util.SameThreadExecutor.INSTANCE, () -> start(exchange, target, hooks));
+  }
+
+  private void start(HttpServerExchange exchange, HostPort target, ForwardHooks hooks) {
+    String uri = exchange.getRequestURI();
+    String query = exchange.getQueryString();
+    String pathAndQuery = query.isEmpty() ? uri : uri + "?" + query;
+    Request proxyToServerRequest =
+        client
+            .jetty()
+            .newRequest(target.host(), target.port())
+            .scheme("http")
+            .method(exchange.getRequestMethod().toString())
+            .path(pathAndQuery)
+            .version(HttpVersion.HTTP_1_1)
+            .timeout(0, TimeUnit.MILLISECONDS); // the response timeout below covers time to headers
+
+    HeaderMap clientHeaders = exchange.getRequestHeaders();
+    Set<String> tokens = HopByHop.connectionTokens(joined(clientHeaders, Headers.CONNECTION));
+    // Undertow honours only a bare "Connection: close"; "close, X-Foo" must close as well.
+    if (tokens.contains("close")) exchange.setPersistent(false);
+    proxyToServerRequest.headers(
+        headers -> {
+          for (HeaderValues values : clientHeaders) {
+            String name = values.getHeaderName().toString();
+            if (HopByHop.isHopByHop(name, tokens)) continue;
+            for (String value : values) headers.add(name, value);
+          }
+          hooks.proxyToServerHeaders(exchange, headers);
+        });
+
+    ClientToProxyContent content = null;
+    if (hasBody(exchange)) {
+      content = new ClientToProxyContent(exchange);
+      proxyToServerRequest.body(content);
+    }
+    ServerToProxyResponse listener = new ServerToProxyResponse(exchange, hooks, content);
+    // If the exchange ends first (the client went away), stop the upstream side too.
+    exchange.addExchangeCompleteListener(
+        (ex, next) -> {
+          try {
+            if (!listener.ended) {
+              listener.ended = true;
+              listener.releasePending();
+              var unused = proxyToServerRequest.abort(new java.io.EOFException("client gone"));
+            }
+          } finally {
+            next.proceed();
+          }
+        });
+    proxyToServerRequest.onRequestBegin(r -> listener.connected = true);
+    listener.timeout =
+        exchange
+            .getIoThread()
+            .executeAfter(
+                () -> {
+                  var unused =
+                      proxyToServerRequest.abort(
+                          new TimeoutException("no response in " + responseTimeoutMillis + "ms"));
+                },
+                responseTimeoutMillis,
+                TimeUnit.MILLISECONDS);
+    proxyToServerRequest.send(listener);
+  }
+
+  private static @Nullable String joined(HeaderMap headers, HttpString name) {
+    HeaderValues values = headers.get(name);
+    return values == null || values.isEmpty() ? null : String.join(",", values);
+  }
+
+  private static boolean hasBody(HttpServerExchange exchange) {
+    return exchange.getRequestContentLength() > 0
+        || exchange.getRequestHeaders().contains(Headers.TRANSFER_ENCODING);
+  }
+
+  /**
+   * The serverToProxyResponse, copied to the proxyToClientResponse: headers, then the body chunk by
+   * chunk, demanding the next chunk from Jetty only once Undertow has written the last one.
+   */
+  private static final class ServerToProxyResponse implements Response.Listener {
+    final HttpServerExchange exchange;
+    final XnioIoThread ioThread;
+    final ForwardHooks hooks;
+    final @Nullable ClientToProxyContent requestContent;
+    volatile boolean connected;
+    volatile XnioExecutor.@Nullable Key timeout;
+
+    // Touched only on the IO thread.
+    Content.@Nullable Source source;
+    Content.@Nullable Chunk pending;
+    @Nullable StreamSinkChannel sink;
+    boolean headersCopied;
+    volatile boolean ended;
+
+    ServerToProxyResponse(
+        HttpServerExchange exchange,
+        ForwardHooks hooks,
+        @Nullable ClientToProxyContent requestContent) {
+      this.exchange = exchange;
+      this.ioThread = exchange.getIoThread();
+      this.hooks = hooks;
+      this.requestContent = requestContent;
+    }
+
+    @Override
+    public void onHeaders(Response serverToProxyResponse) {
+      cancelTimeout();
+      ioThread.execute(() -> copyHeaders(serverToProxyResponse));
+    }
+
+    @Override
+    public void onContentSource(Response serverToProxyResponse, Content.Source contentSource) {
+      ioThread.execute(
+          () -> {
+            source = contentSource;
+            pump();
+          });
+    }
+
+    @Override
+    public void onComplete(Result result) {
+      cancelTimeout();
+      Throwable failure = result.getFailure();
+      ioThread.execute(
+          () -> {
+            if (failure != null) {
+              fail(failure);
+            } else if (source == null) {
+              end(); // no body (HEAD, 204, 304) or Jetty delivered none
+            }
+          });
+    }
+
+    private void cancelTimeout() {
+      XnioExecutor.Key key = timeout;
+      if (key != null) key.remove();
+    }
+
+    private void copyHeaders(Response serverToProxyResponse) {
+      if (ended) return;
+      exchange.setStatusCode(serverToProxyResponse.getStatus());
+      HeaderMap proxyToClientHeaders = exchange.getResponseHeaders();
+      HttpFields serverHeaders = serverToProxyResponse.getHeaders();
+      Set<String> tokens =
+          HopByHop.connectionTokens(
+              serverHeaders.get(org.eclipse.jetty.http.HttpHeader.CONNECTION));
+      for (HttpField field : serverHeaders) {
+        if (HopByHop.isHopByHop(field.getName(), tokens)) continue;
+        proxyToClientHeaders.add(HttpString.tryFromString(field.getName()), field.getValue());
+      }
+      hooks.proxyToClientHeaders(exchange, proxyToClientHeaders);
+      headersCopied = true;
+    }
+
+    /** Moves chunks from Jetty to Undertow until one side has to wait. IO thread only. */
+    private void pump() {
+      Content.Source src = source;
+      if (ended || src == null) return;
+      if (sink == null) sink = exchange.getResponseChannel();
+      StreamSinkChannel out = sink;
+      while (true) {
+        Content.Chunk chunk = pending;
+        if (chunk == null) {
+          chunk = src.read();
+          if (chunk == null) {
+            src.demand(() -> ioThread.execute(this::pump));
+            return;
+          }
+          if (Content.Chunk.isFailure(chunk)) {
+            fail(chunk.getFailure());
+            return;
+          }
+          pending = chunk;
+        }
+        ByteBuffer buffer = chunk.getByteBuffer();
+        try {
+          while (buffer.hasRemaining()) {
+            if (out.write(buffer) == 0) {
+              out.getWriteSetter()
+                  .set(
+                      ch -> {
+                        ch.suspendWrites();
+                        ch.getWriteSetter().set(null);
+                        pump();
+                      });
+              out.resumeWrites();
+              return;
+            }
+          }
+        } catch (java.io.IOException e) {
+          src.fail(e);
+          abortClient(UpstreamError.CLIENT_ABORT, e);
+          return;
+        }
+        boolean last = chunk.isLast();
+        chunk.release();
+        pending = null;
+        if (last) {
+          end();
+          return;
+        }
+      }
+    }
+
+    private void end() {
+      if (ended) return;
+      ended = true;
+      exchange.endExchange();
+    }
+
+    /** The exchange failed: answer 502/504 if nothing was sent yet, else cut the connection. */
+    private void fail(Throwable failure) {
+      if (ended) return;
+      UpstreamError kind = classify(failure);
+      if (exchange.isResponseStarted() || (headersCopied && sink != null)) {
+        abortClient(kind, failure);
+        return;
+      }
+      ended = true;
+      releasePending();
+      exchange.putAttachment(UpstreamFailure.KEY, new UpstreamFailure(kind, message(failure)));
+      if (kind == UpstreamError.CLIENT_ABORT) {
+        IoUtils.safeClose(exchange.getConnection());
+        exchange.endExchange();
+        return;
+      }
+      // Don't read the rest of a body nobody will take just to keep the connection.
+      if (!exchange.isRequestComplete()) exchange.setPersistent(false);
+      exchange.setStatusCode(kind.status());
+      HeaderMap headers = exchange.getResponseHeaders();
+      headers.clear();
+      headers.put(Headers.CONTENT_TYPE, "text/plain");
+      byte[] body = kind == UpstreamError.TIMEOUT ? GATEWAY_TIMEOUT : BAD_GATEWAY;
+      headers.put(Headers.CONTENT_LENGTH, body.length);
+      hooks.proxyToClientHeaders(exchange, headers);
+      exchange.getResponseSender().send(ByteBuffer.wrap(body));
+    }
+
+    private void abortClient(UpstreamError kind, Throwable failure) {
+      if (!exchange.isComplete()) {
+        exchange.putAttachment(UpstreamFailure.KEY, new UpstreamFailure(kind, message(failure)));
+      }
+      ended = true;
+      releasePending();
+      // The response has begun: the only honest signal left is a cut connection.
+      IoUtils.safeClose(exchange.getConnection());
+      exchange.endExchange();
+    }
+
+    private void releasePending() {
+      Content.Chunk chunk = pending;
+      pending = null;
+      if (chunk != null) chunk.release();
+    }
+
+    private UpstreamError classify(Throwable failure) {
+      ClientToProxyContent content = requestContent;
+      if (content != null && content.clientFailure() != null) return UpstreamError.CLIENT_ABORT;
+      if (!connected) return UpstreamError.CONNECT;
+      for (Throwable t = failure; t != null; t = t.getCause()) {
+        if (t instanceof TimeoutException || t instanceof java.net.SocketTimeoutException) {
+          return UpstreamError.TIMEOUT;
+        }
+      }
+      return UpstreamError.RESET;
+    }
+
+    private static String message(Throwable failure) {
+      Throwable root = failure;
+      while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+      String m = root.getMessage();
+      return m == null || m.isEmpty() ? root.getClass().getSimpleName() : m;
+    }
+  }
+}

@@ -1,0 +1,323 @@
+package io.hoptrace.proxy;
+
+import static io.hoptrace.proxy.SpanLines.field;
+import static io.hoptrace.proxy.SpanLines.tag;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The inbound hop over real sockets: a real app, hoptrace in-process, real clients. */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class InboundProxyTest extends InboundHarness {
+
+  @Test
+  void noTraceHeaders_startsTrace_andAppGetsTraceparentNamingTheServerSpan() throws Exception {
+    start();
+    HttpResponse<String> response = get("/orders/42?expand=items");
+    assertThat(response.statusCode()).isEqualTo(200);
+
+    TestUpstream.Received received = app.take();
+    var traceparent = TRACEPARENT.matcher(received.header("traceparent"));
+    assertThat(traceparent.matches()).as(received.header("traceparent")).isTrue();
+    assertThat(received.uri()).isEqualTo("/orders/42?expand=items");
+
+    String span = SpanLines.line(spanLog, 1);
+    assertThat(field(span, "kind")).isEqualTo("SERVER");
+    assertThat(field(span, "traceId")).isEqualTo(traceparent.group(1));
+    assertThat(field(span, "id")).isEqualTo(traceparent.group(2));
+    assertThat(span).doesNotContain("parentId");
+    assertThat(field(span, "name")).isEqualTo("get /orders/42");
+    assertThat(span).contains("\"serviceName\":\"orders\"");
+    assertThat(tag(span, "http.method")).isEqualTo("GET");
+    assertThat(tag(span, "http.path")).isEqualTo("/orders/42");
+    assertThat(tag(span, "http.status_code")).isEqualTo("200");
+    assertThat(tag(span, "hoptrace.context")).isEqualTo("started");
+    assertThat(tag(span, "error")).isNull();
+
+    // The request id is generated, handed to the app, written on the span, answered to the caller.
+    String requestId = received.header("X-Request-Id");
+    assertThat(requestId).isNotEmpty();
+    assertThat(tag(span, "http.request_id")).isEqualTo(requestId);
+    assertThat(response.headers().firstValue("X-Request-Id")).hasValue(requestId);
+    assertThat(response.headers().firstValue("traceresponse"))
+        .hasValue(received.header("traceparent"));
+  }
+
+  @Test
+  void incomingRequestId_isKept() throws Exception {
+    start();
+    get("/", "X-Request-Id", "req-123");
+    assertThat(app.take().header("X-Request-Id")).isEqualTo("req-123");
+    assertThat(tag(SpanLines.line(spanLog, 1), "http.request_id")).isEqualTo("req-123");
+  }
+
+  @Test
+  void traceresponse_off_isNotAnswered() throws Exception {
+    start("response.traceresponse", "false", "response.request-id", "false");
+    HttpResponse<String> response = get("/");
+    assertThat(response.headers().firstValue("traceresponse")).isEmpty();
+    assertThat(response.headers().firstValue("X-Request-Id")).isEmpty();
+  }
+
+  @Test
+  void hopByHopHeaders_areRemoved_includingThoseNamedInConnection() throws Exception {
+    start();
+    String response =
+        raw(
+            String.join(
+                "\r\n",
+                "GET /hop HTTP/1.1",
+                "Host: orders.local",
+                "Connection: close, X-Hop-Secret",
+                "X-Hop-Secret: s3cret",
+                "Keep-Alive: timeout=5",
+                "TE: trailers",
+                "Proxy-Authorization: Basic Zm9vOmJhcg==",
+                "Upgrade: websocket",
+                "X-End-To-End: kept",
+                "",
+                ""));
+    assertThat(response).startsWith("HTTP/1.1 200");
+    TestUpstream.Received received = app.take();
+    for (String hop :
+        List.of("X-Hop-Secret", "Keep-Alive", "TE", "Proxy-Authorization", "Upgrade")) {
+      assertThat(received.header(hop)).as(hop).isNull();
+    }
+    assertThat(received.header("Connection")).isNotEqualToIgnoringCase("close, X-Hop-Secret");
+    assertThat(received.header("X-End-To-End")).isEqualTo("kept");
+    assertThat(received.header("Host")).isEqualTo("orders.local");
+  }
+
+  @Test
+  void forwardedHeaders_andVia_areAppended() throws Exception {
+    start();
+    get("/", "X-Forwarded-For", "203.0.113.9", "Via", "1.1 edge");
+    TestUpstream.Received received = app.take();
+    assertThat(received.header("X-Forwarded-For")).isEqualTo("203.0.113.9, 127.0.0.1");
+    assertThat(received.header("X-Forwarded-Proto")).isEqualTo("http");
+    assertThat(received.header("X-Forwarded-Host"))
+        .isEqualTo("127.0.0.1:" + hoptrace.inboundAddress().getPort());
+    assertThat(received.header("Via")).isEqualTo("1.1 edge, 1.1 hoptrace");
+  }
+
+  @Test
+  void keepAlive_reusesPooledConnectionToTheApp() throws Exception {
+    start();
+    get("/a");
+    get("/b");
+    assertThat(app.take().remotePort()).isEqualTo(app.take().remotePort());
+  }
+
+  @Test
+  void postBody_isForwarded_andResponseBodyReturned() throws Exception {
+    start();
+    HttpResponse<String> response =
+        client.send(
+            HttpRequest.newBuilder(uri("/echo"))
+                .POST(HttpRequest.BodyPublishers.ofString("hello app"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.body()).isEqualTo("hello app");
+    assertThat(response.headers().firstValue("X-App")).hasValue("echo");
+    assertThat(response.headers().allValues("Via")).contains("1.1 hoptrace");
+  }
+
+  @Test
+  void chunkedRequest_andChunkedResponse_streamThrough() throws Exception {
+    start();
+    long size = 3 * 1024 * 1024 + 17;
+    HttpResponse<String> upload =
+        client.send(
+            HttpRequest.newBuilder(uri("/sink"))
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> Patterns.stream(size)))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(upload.body()).isEqualTo(size + " " + Patterns.crc(size));
+    assertThat(app.take().header("Transfer-Encoding")).isEqualToIgnoringCase("chunked");
+
+    HttpResponse<byte[]> download =
+        client.send(
+            HttpRequest.newBuilder(uri("/source?bytes=" + size)).build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(download.body()).hasSize((int) size);
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(download.body());
+    assertThat(crc.getValue()).isEqualTo(Patterns.crc(size));
+  }
+
+  @Test
+  void closeDelimitedResponse_isRelayedWhole() throws Exception {
+    try (RawUpstream raw = new RawUpstream(RawUpstream.Mode.CLOSE_DELIMITED)) {
+      start("app", "127.0.0.1:" + raw.port());
+      HttpResponse<String> response = get("/");
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.body()).isEqualTo(RawUpstream.CLOSE_DELIMITED_BODY);
+    }
+  }
+
+  @Test
+  void head_204_304_haveNoBody() throws Exception {
+    start();
+    HttpResponse<String> head =
+        client.send(
+            HttpRequest.newBuilder(uri("/echo"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(head.statusCode()).isEqualTo(200);
+    assertThat(head.body()).isEmpty();
+    for (int code : new int[] {204, 304}) {
+      String response =
+          raw("GET /status?code=" + code + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      assertThat(response).startsWith("HTTP/1.1 " + code);
+      assertThat(response).endsWith("\r\n\r\n"); // nothing after the head
+    }
+    assertThat(tag(SpanLines.line(spanLog, 3), "http.status_code")).isEqualTo("304");
+  }
+
+  @Test
+  void expect100Continue_isHonouredEndToEnd() throws Exception {
+    start();
+    Path body = dir.resolve("body.bin");
+    java.nio.file.Files.write(body, "x".repeat(200_000).getBytes(StandardCharsets.US_ASCII));
+    Process curl =
+        new ProcessBuilder(
+                "curl",
+                "-sv",
+                "--max-time",
+                "10",
+                "-H",
+                "Expect: 100-continue",
+                "--data-binary",
+                "@" + body,
+                uri("/sink").toString())
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(curl.waitFor()).isZero();
+    assertThat(output).contains("HTTP/1.1 100 Continue");
+    assertThat(output).contains("200000 ");
+  }
+
+  @Test
+  void appDown_answers502_withErrorSpan() throws Exception {
+    int closedPort;
+    try (java.net.ServerSocket s =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closedPort = s.getLocalPort();
+    }
+    start("app", "127.0.0.1:" + closedPort);
+    HttpResponse<String> response = get("/x");
+    assertThat(response.statusCode()).isEqualTo(502);
+    String span = SpanLines.line(spanLog, 1);
+    assertThat(tag(span, "http.status_code")).isEqualTo("502");
+    assertThat(tag(span, "error")).startsWith("connect: ");
+    assertThat(response.headers().firstValue("traceresponse")).isPresent();
+  }
+
+  @Test
+  void appResets_answers502_withErrorSpan() throws Exception {
+    try (RawUpstream raw = new RawUpstream(RawUpstream.Mode.RESET)) {
+      start("app", "127.0.0.1:" + raw.port());
+      HttpResponse<String> response = get("/x");
+      assertThat(response.statusCode()).isEqualTo(502);
+      String span = SpanLines.line(spanLog, 1);
+      assertThat(tag(span, "error")).startsWith("reset: ");
+    }
+  }
+
+  @Test
+  void slowApp_answers504_withErrorSpan() throws Exception {
+    start("upstream.response-timeout", "300ms");
+    long t0 = System.nanoTime();
+    HttpResponse<String> response = get("/sleep?ms=3000");
+    assertThat(response.statusCode()).isEqualTo(504);
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
+    String span = SpanLines.line(spanLog, 1);
+    assertThat(tag(span, "http.status_code")).isEqualTo("504");
+    assertThat(tag(span, "error")).startsWith("timeout: ");
+    assertThat(hoptrace.metrics().inFlight(io.hoptrace.proxy.metrics.ProxyMetrics.Hop.INBOUND))
+        .isZero();
+  }
+
+  @Test
+  void close_drainsInFlightRequest_andWritesItsSpan() throws Exception {
+    start();
+    CompletableFuture<HttpResponse<String>> slow =
+        client.sendAsync(
+            HttpRequest.newBuilder(uri("/sleep?ms=1500")).build(),
+            HttpResponse.BodyHandlers.ofString());
+    app.take(); // the request is at the app
+    long t0 = System.nanoTime();
+    hoptrace.close();
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThan(Duration.ofMillis(500));
+    HttpResponse<String> response = slow.get(5, TimeUnit.SECONDS);
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.body()).isEqualTo("slept");
+    // close() returned only after the span line was flushed: no waiting here.
+    assertThat(java.nio.file.Files.readAllLines(spanLog)).hasSize(1);
+    // Not accepting any more.
+    try (Socket socket = new Socket()) {
+      socket.connect(hoptrace.inboundAddress(), 500);
+      socket.setSoTimeout(1000);
+      socket
+          .getOutputStream()
+          .write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      assertThat(socket.getInputStream().read()).isEqualTo(-1);
+    } catch (IOException expected) {
+      // refused or reset: not accepting
+    }
+  }
+
+  @Test
+  void adminListener_isOffUnlessConfigured() throws Exception {
+    start();
+    assertThat(hoptrace.adminAddress()).isNull();
+  }
+
+  @Test
+  void admin_healthReadyMetrics() throws Exception {
+    start("admin.host", "127.0.0.1", "admin.port", "0");
+    InetSocketAddress admin = hoptrace.adminAddress();
+    assertThat(admin).isNotNull();
+    String base = "http://127.0.0.1:" + admin.getPort();
+    get("/");
+    assertThat(adminGet(base + "/healthz").statusCode()).isEqualTo(200);
+    assertThat(adminGet(base + "/readyz").statusCode()).isEqualTo(200);
+
+    HttpResponse<String> metrics = adminGet(base + "/metrics");
+    assertThat(metrics.statusCode()).isEqualTo(200);
+    assertThat(metrics.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+    PrometheusText.assertParses(metrics.body());
+    assertThat(metrics.body())
+        .contains("hoptrace_inbound_requests_total 1.0")
+        .contains("hoptrace_inbound_latency_count 1")
+        .contains("hoptrace_spanlog_written")
+        .contains("hoptrace_spanlog_dropped 0.0")
+        .contains("hoptrace_upstream_errors_timeout_total 0.0")
+        .contains("hoptrace_inbound_inflight");
+
+    app.close();
+    assertThat(adminGet(base + "/readyz").statusCode()).isEqualTo(503);
+  }
+
+  HttpResponse<String> adminGet(String url) throws Exception {
+    return client.send(
+        HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+}

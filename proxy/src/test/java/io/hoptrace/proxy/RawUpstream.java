@@ -1,0 +1,77 @@
+package io.hoptrace.proxy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A misbehaving app on a raw socket: answers every request in one fixed way that a well-behaved
+ * HTTP server library would not produce.
+ */
+final class RawUpstream implements AutoCloseable {
+  enum Mode {
+    /** Reads the request, then resets the connection (RST) without answering. */
+    RESET,
+    /** Answers without Content-Length or chunking; the body ends when the connection closes. */
+    CLOSE_DELIMITED
+  }
+
+  static final String CLOSE_DELIMITED_BODY = "body ends at close\n".repeat(1000);
+
+  final ServerSocket server;
+  final Thread thread;
+
+  RawUpstream(Mode mode) throws IOException {
+    server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    thread =
+        new Thread(
+            () -> {
+              while (!server.isClosed()) {
+                try (Socket socket = server.accept()) {
+                  readHead(socket.getInputStream());
+                  if (mode == Mode.RESET) {
+                    socket.setSoLinger(true, 0);
+                  } else {
+                    socket
+                        .getOutputStream()
+                        .write(
+                            ("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n"
+                                    + CLOSE_DELIMITED_BODY)
+                                .getBytes(StandardCharsets.US_ASCII));
+                  }
+                } catch (IOException e) {
+                  // closed
+                }
+              }
+            },
+            "raw-upstream");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  int port() {
+    return server.getLocalPort();
+  }
+
+  static String readHead(InputStream in) throws IOException {
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    int state = 0;
+    for (int b; state < 4 && (b = in.read()) >= 0; ) {
+      head.write(b);
+      state =
+          (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3))
+              ? state + 1
+              : 0;
+    }
+    return head.toString(StandardCharsets.ISO_8859_1);
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.close();
+  }
+}

@@ -1,0 +1,137 @@
+package io.hoptrace.proxy.spanlog;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.hoptrace.config.Settings;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(value = 20, unit = TimeUnit.SECONDS)
+class SpanLogWriterTest {
+  @TempDir Path dir;
+
+  static Settings.SpanLog settings(
+      String path, long rotateSize, Duration rotateInterval, int queue) {
+    return new Settings.SpanLog(path, rotateSize, rotateInterval, queue, Duration.ofMillis(10));
+  }
+
+  static byte[] line(int i) {
+    return ("{\"n\":" + i + "}").getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void offer_writesOneLinePerSpan_andCloseFlushesEveryLine() throws Exception {
+    Path file = dir.resolve("spans.log");
+    SpanLogWriter writer = new SpanLogWriter(settings(file.toString(), 0, Duration.ZERO, 10_000));
+    for (int i = 0; i < 5000; i++) assertThat(writer.offer(line(i))).isTrue();
+    writer.close();
+    List<String> lines = Files.readAllLines(file);
+    assertThat(lines).hasSize(5000);
+    assertThat(lines.get(4999)).isEqualTo("{\"n\":4999}");
+    assertThat(writer.written()).isEqualTo(5000);
+    assertThat(writer.dropped()).isZero();
+  }
+
+  @Test
+  void existingFile_isAppendedTo() throws Exception {
+    Path file = dir.resolve("spans.log");
+    Files.writeString(file, "{\"old\":1}\n");
+    SpanLogWriter writer = new SpanLogWriter(settings(file.toString(), 0, Duration.ZERO, 10));
+    writer.offer(line(1));
+    writer.close();
+    assertThat(Files.readAllLines(file)).containsExactly("{\"old\":1}", "{\"n\":1}");
+  }
+
+  @Test
+  void fullQueue_dropsAndCounts_neverBlocks() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    ByteArrayOutputStream sink = new ByteArrayOutputStream();
+    OutputStream stuckDisk =
+        new OutputStream() {
+          @Override
+          public void write(int b) throws IOException {
+            awaitRelease();
+            sink.write(b);
+          }
+
+          @Override
+          public void write(byte[] b, int off, int len) throws IOException {
+            awaitRelease();
+            sink.write(b, off, len);
+          }
+
+          private void awaitRelease() {
+            try {
+              release.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+        };
+    SpanLogWriter writer = new SpanLogWriter(settings("-", 0, Duration.ZERO, 4), stuckDisk);
+    long t0 = System.nanoTime();
+    int accepted = 0;
+    for (int i = 0; i < 100_000; i++) {
+      if (writer.offer(line(i))) accepted++;
+    }
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
+    assertThat(writer.dropped()).isEqualTo(100_000 - accepted).isPositive();
+    release.countDown();
+    writer.close();
+    assertThat(writer.written()).isEqualTo(accepted);
+    assertThat(sink.toString(StandardCharsets.UTF_8).split("\n", -1)).hasSize(accepted + 1);
+  }
+
+  @Test
+  void offerAfterClose_isDropped() throws Exception {
+    SpanLogWriter writer =
+        new SpanLogWriter(settings(dir.resolve("s.log").toString(), 0, Duration.ZERO, 10));
+    writer.close();
+    assertThat(writer.offer(line(1))).isFalse();
+    assertThat(writer.dropped()).isEqualTo(1);
+  }
+
+  @Test
+  void rotatesBySize_keepingOnePreviousFile() throws Exception {
+    Path file = dir.resolve("spans.log");
+    SpanLogWriter writer = new SpanLogWriter(settings(file.toString(), 30, Duration.ZERO, 1000));
+    List<String> all = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      writer.offer(line(i)); // 8 bytes with the newline
+      all.add(new String(line(i), StandardCharsets.UTF_8));
+      Thread.sleep(30); // let the writer catch up, so each line is its own batch
+    }
+    writer.close();
+    assertThat(Files.exists(dir.resolve("spans.log.1"))).isTrue();
+    assertThat(Files.size(dir.resolve("spans.log.1"))).isGreaterThanOrEqualTo(30);
+    List<String> written = new ArrayList<>(Files.readAllLines(dir.resolve("spans.log.1")));
+    written.addAll(Files.readAllLines(file));
+    assertThat(written).isSubsetOf(all);
+    assertThat(written.get(written.size() - 1)).isEqualTo("{\"n\":7}");
+  }
+
+  @Test
+  void rotatesByTime() throws Exception {
+    Path file = dir.resolve("spans.log");
+    SpanLogWriter writer =
+        new SpanLogWriter(settings(file.toString(), 0, Duration.ofMillis(100), 1000));
+    writer.offer(line(1));
+    Thread.sleep(300);
+    writer.offer(line(2));
+    writer.close();
+    assertThat(Files.readAllLines(dir.resolve("spans.log.1"))).containsExactly("{\"n\":1}");
+    assertThat(Files.readAllLines(file)).containsExactly("{\"n\":2}");
+  }
+}

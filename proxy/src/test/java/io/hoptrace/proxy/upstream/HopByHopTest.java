@@ -1,0 +1,42 @@
+package io.hoptrace.proxy.upstream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class HopByHopTest {
+  @Test
+  void connectionTokens_areLowercasedTrimmedAndDeduplicated() {
+    assertThat(HopByHop.connectionTokens(" Close, X-Foo ,,x-foo,Keep-Alive"))
+        .containsExactlyInAnyOrder("close", "x-foo", "keep-alive");
+    assertThat(HopByHop.connectionTokens(null)).isEmpty();
+    assertThat(HopByHop.connectionTokens("")).isEmpty();
+  }
+
+  @Test
+  void fixedFields_areHopByHop_inAnyCase() {
+    for (String name :
+        new String[] {
+          "Connection",
+          "KEEP-ALIVE",
+          "Proxy-Connection",
+          "TE",
+          "Trailer",
+          "Transfer-Encoding",
+          "Upgrade",
+          "Proxy-Authorization",
+          "Proxy-Authenticate"
+        }) {
+      assertThat(HopByHop.isHopByHop(name, Set.of())).as(name).isTrue();
+    }
+  }
+
+  @Test
+  void fieldsNamedInConnection_areHopByHop_othersAreNot() {
+    Set<String> tokens = HopByHop.connectionTokens("X-Secret");
+    assertThat(HopByHop.isHopByHop("x-secret", tokens)).isTrue();
+    assertThat(HopByHop.isHopByHop("X-Other", tokens)).isFalse();
+    assertThat(HopByHop.isHopByHop("traceparent", tokens)).isFalse();
+  }
+}
