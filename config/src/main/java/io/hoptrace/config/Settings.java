@@ -131,6 +131,7 @@ public final class Settings {
   private final List<Integer> connectPorts;
   private final List<Route> routes;
   private final Duration correlatorGrace;
+  private final String correlatorRule;
 
   private Settings(Reader r) {
     service = r.nonEmpty("service");
@@ -177,6 +178,7 @@ public final class Settings {
     connectPorts = r.ports("outbound.connect-ports");
     routes = r.routes(ROUTES);
     correlatorGrace = r.duration("correlator.grace", false);
+    correlatorRule = r.oneOf("correlator.rule", "fewest_calls", "learned", "most_recent", "oldest");
   }
 
   /**
@@ -377,6 +379,14 @@ public final class Settings {
     return correlatorGrace;
   }
 
+  /**
+   * {@code correlator.rule}: {@code fewest_calls}, {@code learned}, {@code most_recent} or {@code
+   * oldest}.
+   */
+  public String correlatorRule() {
+    return correlatorRule;
+  }
+
   /** Reads one typed value at a time and turns every failure into a {@link SettingsException}. */
   private static final class Reader {
     final Config c;
@@ -397,6 +407,13 @@ public final class Settings {
       } catch (ConfigException e) {
         throw new SettingsException(key, raw(key), expected);
       }
+    }
+
+    String oneOf(String key, String... values) {
+      String expected = String.join(", ", values);
+      String s = string(key, expected);
+      for (String v : values) if (v.equals(s)) return s;
+      throw new SettingsException(key, s, expected);
     }
 
     String nonEmpty(String key) {

@@ -3,8 +3,13 @@ package io.hoptrace.proxy;
 import static java.util.Objects.requireNonNull;
 
 import io.hoptrace.config.Settings;
+import io.hoptrace.correlation.CandidateRule;
 import io.hoptrace.correlation.Correlator;
+import io.hoptrace.correlation.FewestCallsRule;
 import io.hoptrace.correlation.InboundRegistry;
+import io.hoptrace.correlation.LearnedRule;
+import io.hoptrace.correlation.MostRecentRule;
+import io.hoptrace.correlation.OldestRule;
 import io.hoptrace.proxy.admin.AdminHandler;
 import io.hoptrace.proxy.inbound.InboundHandlers;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
@@ -61,8 +66,13 @@ public final class Hoptrace implements AutoCloseable {
     this.upstream = new UpstreamClient(settings.upstream());
     UpstreamForwarder forwarder =
         new UpstreamForwarder(upstream, settings.upstream().responseTimeout());
+    CandidateRule rule = rule(settings.correlatorRule());
     this.registry =
         InboundRegistry.newBuilder()
+            .listener(
+                rule instanceof InboundRegistry.Listener listener
+                    ? listener
+                    : InboundRegistry.Listener.NONE)
             .generations(settings.ring().generations())
             .period(settings.ring().period())
             .capPerGeneration(settings.ring().cap())
@@ -126,7 +136,7 @@ public final class Hoptrace implements AutoCloseable {
           OutboundServer.start(
               settings,
               forwarder,
-              new Correlator(registry),
+              new Correlator(registry, rule),
               span -> spanLog.offer(encoder.encodeToString(span).getBytes(StandardCharsets.UTF_8)),
               metrics,
               ownPorts);
@@ -144,6 +154,16 @@ public final class Hoptrace implements AutoCloseable {
         .forEach((name, address) -> announce.printf(LISTENING, "route " + name, text(address)));
     announce.flush();
     serving = true;
+  }
+
+  /** The {@code correlator.rule} setting's rule (validated by Settings). */
+  static CandidateRule rule(String name) {
+    return switch (name) {
+      case "learned" -> LearnedRule.newBuilder().build();
+      case "most_recent" -> MostRecentRule.INSTANCE;
+      case "oldest" -> OldestRule.INSTANCE;
+      default -> FewestCallsRule.INSTANCE;
+    };
   }
 
   /**

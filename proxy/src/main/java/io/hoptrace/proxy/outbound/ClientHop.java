@@ -3,6 +3,8 @@ package io.hoptrace.proxy.outbound;
 import static java.util.Objects.requireNonNull;
 
 import io.hoptrace.context.TraceContext;
+import io.hoptrace.correlation.Correlator;
+import io.hoptrace.correlation.Decision;
 import io.hoptrace.span.Kind;
 import io.hoptrace.span.Span;
 import java.util.Locale;
@@ -23,6 +25,8 @@ final class ClientHop {
   final OutboundTarget target;
   final long startMicros;
   final long startNanos;
+  final @Nullable Decision decision;
+  final @Nullable Correlator correlator;
 
   ClientHop(
       TraceContext context,
@@ -34,7 +38,36 @@ final class ClientHop {
       OutboundTarget target,
       long startMicros,
       long startNanos) {
+    this(
+        context,
+        link,
+        candidates,
+        score,
+        method,
+        path,
+        target,
+        startMicros,
+        startNanos,
+        null,
+        null);
+  }
+
+  /** With the decision and its correlator, so the span can be {@link #refined} when it ends. */
+  ClientHop(
+      TraceContext context,
+      String link,
+      int candidates,
+      @Nullable String score,
+      String method,
+      String path,
+      OutboundTarget target,
+      long startMicros,
+      long startNanos,
+      @Nullable Decision decision,
+      @Nullable Correlator correlator) {
     this.context = requireNonNull(context, "context");
+    this.decision = decision;
+    this.correlator = correlator;
     this.link = requireNonNull(link, "link");
     this.candidates = candidates;
     this.score = score;
@@ -43,6 +76,35 @@ final class ClientHop {
     this.target = requireNonNull(target, "target");
     this.startMicros = startMicros;
     this.startNanos = startNanos;
+  }
+
+  /**
+   * This hop as the correlator sees it now that the call has ended ({@link Correlator#refine}):
+   * when the decision changes, the CLIENT span keeps its id (the callee's SERVER span already names
+   * it as parent) and takes the new parent and its trace; the score says it was refined.
+   */
+  ClientHop refined() {
+    if (decision == null || correlator == null) return this;
+    Decision now = correlator.refine(decision, correlator.registry().ticker().read());
+    TraceContext parent = now.parent();
+    if (now == decision || parent == null) return this;
+    TraceContext moved =
+        context.toBuilder()
+            .traceId(parent.traceIdHigh(), parent.traceIdLow())
+            .parentId(parent.spanId())
+            .build();
+    return new ClientHop(
+        moved,
+        link,
+        candidates,
+        now.score(),
+        method,
+        path,
+        target,
+        startMicros,
+        startNanos,
+        null,
+        null);
   }
 
   /**

@@ -86,7 +86,9 @@ final class CorrelateHandler implements HttpHandler {
             path,
             target,
             startMicros,
-            startNanos));
+            startNanos,
+            decision,
+            correlator));
     next.handleRequest(exchange);
   }
 

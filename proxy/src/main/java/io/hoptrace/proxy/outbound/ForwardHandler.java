@@ -60,7 +60,7 @@ final class ForwardHandler implements HttpHandler, ForwardHooks {
             metrics.requestDone(ProxyMetrics.Hop.OUTBOUND, System.nanoTime() - hop.startNanos);
             UpstreamFailure failure = ex.getAttachment(UpstreamFailure.KEY);
             if (failure != null) metrics.upstreamError(failure.kind());
-            spans.accept(span(ex, hop));
+            spans.accept(span(ex, hop.refined()));
           } finally {
             nextListener.proceed();
           }
