@@ -30,6 +30,21 @@ public interface CandidateRule {
    */
   default void learn(OutboundCall call, @Nullable InboundRequest request, Link link) {}
 
+  /**
+   * Told when a call ended (from {@link Correlator#refine}): {@code exact} for an exact link, or
+   * the {@link Alternatives} of an inferred one. The default ignores it.
+   */
+  default void callEnded(@Nullable InboundRequest exact, @Nullable Alternatives alternatives) {}
+
+  /**
+   * Exactly one request is in flight: should this call still be a new trace ({@link Link#ROOT})
+   * because it looks like the app's own background work (a timer, a health check)? The default says
+   * no: the call is {@link Link#SOLE}.
+   */
+  default boolean background(OutboundCall call, InboundRequest sole, long nowNanos) {
+    return false;
+  }
+
   /** A chosen request and the score text that explains the choice (the inferred-score tag). */
   record Choice(InboundRequest request, String score, @Nullable Alternatives alternatives) {
     public Choice {

@@ -67,14 +67,11 @@ public final class Correlator {
     int inFlight = registry.inFlightCount();
     if (inFlight == 1) {
       InboundRequest sole = registry.soleInFlight();
-      if (sole != null) return learnedAndLinked(call, Link.SOLE, sole, sole.context, 1);
+      if (sole != null) return sole(call, sole);
     }
     if (inFlight >= 1) { // also when the count raced: the walk says what is really there
       List<InboundRequest> candidates = registry.inFlight(MAX_CANDIDATES);
-      if (candidates.size() == 1) {
-        InboundRequest sole = candidates.get(0);
-        return learnedAndLinked(call, Link.SOLE, sole, sole.context, 1);
-      }
+      if (candidates.size() == 1) return sole(call, candidates.get(0));
       if (candidates.size() > 1) {
         int count = Math.max(inFlight, candidates.size()); // the walk stops at MAX_CANDIDATES
         return inferred(call, candidates, count);
@@ -109,10 +106,13 @@ public final class Correlator {
   public Decision refine(Decision decision, long endNanos) {
     requireNonNull(decision, "decision");
     CandidateRule.Alternatives alt = decision.alternatives;
-    // A fire-and-forget pick (nothing was in flight) chose among ended requests on purpose.
-    if (alt == null || decision.link != Link.INFERRED || decision.candidates == 0) {
+    if (decision.link != Link.INFERRED) {
+      if (decision.inbound != null) rule.callEnded(decision.inbound, null);
       return decision;
     }
+    if (alt != null) rule.callEnded(null, alt);
+    // A fire-and-forget pick (nothing was in flight) chose among ended requests on purpose.
+    if (alt == null || decision.candidates == 0) return decision;
     double total = alt.background;
     int best = -1;
     double bestLikelihood = -1;
@@ -172,6 +172,11 @@ public final class Correlator {
     InboundRequest r = choice.request();
     record(r, call.startNanos);
     return new Decision(Link.INFERRED, r, r.context, count, choice.score(), choice.alternatives());
+  }
+
+  private Decision sole(OutboundCall call, InboundRequest sole) {
+    if (rule.background(call, sole, call.startNanos)) return Decision.root(1);
+    return learnedAndLinked(call, Link.SOLE, sole, sole.context, 1);
   }
 
   private Decision learnedAndLinked(

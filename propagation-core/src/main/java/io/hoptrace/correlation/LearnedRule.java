@@ -59,6 +59,9 @@ public final class LearnedRule implements CandidateRule, InboundRegistry.Listene
   static final int MAX_BACKGROUND_DESTS = 256;
   static final String OTHER = "\u0000other";
 
+  /** Index in a request's belief array of the mass of calls it has open (sent, not answered). */
+  static final int OPEN = SLOTS;
+
   private final int maxRoutes;
   private final double growth;
   private final ConcurrentHashMap<String, Stats> routes = new ConcurrentHashMap<>();
@@ -90,19 +93,26 @@ public final class LearnedRule implements CandidateRule, InboundRegistry.Listene
       return;
     }
     double[] belief = belief(request);
-    if (belief != null) shift(belief, null, 1.0, 0);
+    boolean parallel = false;
+    if (belief != null) {
+      shift(belief, null, 1.0, 0);
+      synchronized (belief) {
+        parallel = belief[OPEN] > 0.5;
+        belief[OPEN] += 1;
+      }
+    }
     if (request.ambiguous || !request.isDelivered()) return;
     int k = request.linkedCalls;
     long gap = call.startNanos - request.deliveredNanos;
     int slot = Math.min(k, SLOTS - 1);
     Stats route = route(routeKey(request.routeKey), true);
-    route.call(slot, dest, gap);
-    if (route != all) all.call(slot, dest, gap);
+    route.call(slot, dest, gap, parallel);
+    if (route != all) all.call(slot, dest, gap, parallel);
   }
 
   @Override
   public void delivered(InboundRequest request, long nanos) {
-    double[] belief = new double[SLOTS];
+    double[] belief = new double[SLOTS + 1];
     belief[Math.min(request.linkedCalls, SLOTS - 1)] = 1;
     request.ruleState = belief;
     background.delivered(nanos);
@@ -132,7 +142,7 @@ public final class LearnedRule implements CandidateRule, InboundRegistry.Listene
     InboundRequest[] requests = new InboundRequest[n];
     double[] likelihoods = new double[n];
     double[] parts = new double[n * SLOTS]; // each candidate's likelihood, split by calls made
-    double[] scratch = new double[4];
+    double[] scratch = new double[5];
     double total = bg;
     int best = -1;
     for (int i = 0; i < n; i++) {
@@ -152,7 +162,11 @@ public final class LearnedRule implements CandidateRule, InboundRegistry.Listene
     for (int i = 0; i < n; i++) {
       double[] belief = belief(requests[i]);
       if (belief != null && likelihoods[i] > 0) {
-        shift(belief, parts, likelihoods[i] / total, i * SLOTS);
+        double q = likelihoods[i] / total;
+        shift(belief, parts, q, i * SLOTS);
+        synchronized (belief) {
+          belief[OPEN] += q;
+        }
       }
     }
     double pBackground = bg / total;
@@ -192,7 +206,41 @@ public final class LearnedRule implements CandidateRule, InboundRegistry.Listene
   }
 
   private static double @Nullable [] belief(InboundRequest r) {
-    return r.ruleState instanceof double[] b && b.length == SLOTS ? b : null;
+    return r.ruleState instanceof double[] b && b.length == SLOTS + 1 ? b : null;
+  }
+
+  @Override
+  public void callEnded(@Nullable InboundRequest exact, @Nullable Alternatives alternatives) {
+    if (exact != null) close(exact, 1.0);
+    if (alternatives == null) return;
+    double total = alternatives.background;
+    for (double l : alternatives.likelihoods) total += l;
+    if (total <= 0) return;
+    for (int i = 0; i < alternatives.requests.length; i++) {
+      if (alternatives.likelihoods[i] > 0) {
+        close(alternatives.requests[i], alternatives.likelihoods[i] / total);
+      }
+    }
+  }
+
+  private static void close(InboundRequest r, double q) {
+    double[] belief = belief(r);
+    if (belief == null) return;
+    synchronized (belief) {
+      belief[OPEN] = Math.max(0, belief[OPEN] - q);
+    }
+  }
+
+  /**
+   * Exactly one request is in flight: is this call still background? Yes when the learned
+   * background rate of its destination outweighs that request's rate of making it now.
+   */
+  @Override
+  public boolean background(OutboundCall call, InboundRequest sole, long nowNanos) {
+    String dest = destinationKey(call);
+    double bg = background.rate(dest, nowNanos);
+    if (bg <= 0) return false;
+    return bg > likelihood(sole, dest, nowNanos);
   }
 
   /**
@@ -239,7 +287,7 @@ public final class LearnedRule implements CandidateRule, InboundRegistry.Listene
 
   /** The rate (per second) at which {@code r} makes a call to {@code dest} now. */
   double likelihood(InboundRequest r, String dest, long nowNanos) {
-    return likelihood(r, dest, nowNanos, new double[SLOTS], 0, new double[4]);
+    return likelihood(r, dest, nowNanos, new double[SLOTS], 0, new double[5]);
   }
 
   /**
@@ -252,6 +300,12 @@ public final class LearnedRule implements CandidateRule, InboundRegistry.Listene
     long age = nowNanos - r.deliveredNanos;
     Stats route = route(routeKey(r.routeKey), false);
     double[] belief = belief(r);
+    double open = 0;
+    if (belief != null) {
+      synchronized (belief) {
+        open = Math.min(1, belief[OPEN]);
+      }
+    }
     double total = 0;
     for (int k = 0; k < SLOTS; k++) {
       double pk;
@@ -270,7 +324,10 @@ public final class LearnedRule implements CandidateRule, InboundRegistry.Listene
       if (route != null) route.estimate(k, dest, age, g, g);
       double pMore = g[0];
       double hazard = pMore * g[2] / (pMore * g[3] + (1 - pMore));
-      double term = pk * hazard * g[1];
+      // a call while another is still open happens only on routes that fan out, and vice versa
+      double parallel = g[4];
+      double overlap = open * parallel + (1 - open) * (1 - parallel);
+      double term = pk * hazard * g[1] * overlap;
       parts[at + k] = term;
       total += term;
     }
@@ -439,6 +496,7 @@ public final class LearnedRule implements CandidateRule, InboundRegistry.Listene
     private final String[] destKeys = new String[DESTS - 1];
     private final double[][] dest = new double[SLOTS][DESTS];
     private final double[] destTotal = new double[SLOTS];
+    private final double[] parallel = new double[SLOTS];
     private final double[][] gap = new double[SLOTS][BINS];
     private final double[] gapTotal = new double[SLOTS];
 
@@ -446,8 +504,9 @@ public final class LearnedRule implements CandidateRule, InboundRegistry.Listene
       this.key = key;
     }
 
-    synchronized void call(int slot, String destination, long gapNanos) {
+    synchronized void call(int slot, String destination, long gapNanos, boolean whileOpen) {
       int d = destSlot(destination, true);
+      if (whileOpen) parallel[slot] += weight;
       dest[slot][d] += weight;
       destTotal[slot] += weight;
       int b = bin(Math.max(0, gapNanos));
@@ -482,6 +541,7 @@ public final class LearnedRule implements CandidateRule, InboundRegistry.Listene
         atLeast[s] *= f;
         next[s] *= f;
         destTotal[s] *= f;
+        parallel[s] *= f;
         gapTotal[s] *= f;
         for (int d = 0; d < DESTS; d++) dest[s][d] *= f;
         for (int b = 0; b < BINS; b++) gap[s][b] *= f;
@@ -510,9 +570,10 @@ public final class LearnedRule implements CandidateRule, InboundRegistry.Listene
     }
 
     /**
-     * Writes {p(more), p(dest), gap density (per s), gap survival} into {@code out}. With {@code
-     * prior} null these are this Stats' own estimates with weak uniform priors; otherwise they are
-     * shrunk towards {@code prior} with pseudo-count {@link #SHRINK} (prior may alias out).
+     * Writes {p(more), p(dest), gap density (per s), gap survival, p(made while another call is
+     * open)} into {@code out}. With {@code prior} null these are this Stats' own estimates with
+     * weak uniform priors; otherwise they are shrunk towards {@code prior} with pseudo-count {@link
+     * #SHRINK} (prior may alias out).
      */
     synchronized void estimate(
         int slot, String destination, long gapNanos, double @Nullable [] prior, double[] out) {
@@ -544,10 +605,13 @@ public final class LearnedRule implements CandidateRule, InboundRegistry.Listene
         for (int i = b + 1; i < BINS; i++) hAbove += h[i];
         above = (hAbove + m * (prior[3] - 0.5 * priorFrac)) / (total + m);
       }
+      double pParallel0 = prior == null ? 0.5 : prior[4];
+      double pParallel = (parallel[slot] + m * pParallel0) / (destTotal[slot] + m);
       out[0] = pMore;
       out[1] = pDest;
       out[2] = frac / WIDTHS[b];
       out[3] = Math.max(1e-9, above + 0.5 * frac);
+      out[4] = Math.max(0.01, Math.min(0.99, pParallel));
     }
   }
 

@@ -277,6 +277,7 @@ class LearnedRuleTest {
     Result oldest =
         other.simulate(OldestRule.INSTANCE, new Correlator(oReg, OldestRule.INSTANCE), oReg);
 
+    System.out.println("learned " + learned + "\nmost recent " + mostRecent + "\noldest " + oldest);
     assertThat(learned.contested).as("%s", learned).isGreaterThan(500);
     assertThat(learned.accuracy())
         .as("learned %s, most recent %s, oldest %s", learned, mostRecent, oldest)
@@ -322,7 +323,8 @@ class LearnedRuleTest {
         implements Comparable<Event> {
       @Override
       public int compareTo(Event o) {
-        return at != o.at ? Long.compare(at, o.at) : Integer.compare(seq, o.seq);
+        if (at != o.at) return Long.compare(at, o.at);
+        return kind != o.kind ? Integer.compare(o.kind, kind) : Integer.compare(seq, o.seq);
       }
     }
     PriorityQueue<Event> events = new PriorityQueue<>();
@@ -331,7 +333,7 @@ class LearnedRuleTest {
     List<long[]> arrivals = new ArrayList<>();
     // warm-up at a low rate (mostly alone, so exact), then a busy phase
     for (int i = 0; i < 3000; i++) {
-      double rate = i < 600 ? 5 : 120; // per second
+      double rate = i < 600 ? 5 : Double.parseDouble(System.getProperty("simrate", "120"));
       t += (long) (-Math.log(1 - random.nextDouble()) / rate * 1e9);
       arrivals.add(new long[] {t, random.nextInt(3) == 0 ? 1 : 0});
     }
@@ -339,6 +341,7 @@ class LearnedRuleTest {
       events.add(new Event(bg, 3, null, HEALTH, seq[0]++));
     }
     Result result = new Result();
+    java.util.Map<Integer, Decision> open = new java.util.HashMap<>();
     for (long[] a : arrivals) {
       events.add(new Event(a[0], 0, null, a[1] == 0 ? "GET /a" : "GET /b", seq[0]++));
     }
@@ -350,21 +353,30 @@ class LearnedRuleTest {
         case 0 -> {
           InboundRequest req = reg.begin(TraceContext.newRoot(null), e.dest, null, null, now);
           reg.delivered(req, now);
-          long d1 = now + exp(random, 10);
-          if (e.dest.equals("GET /a")) {
-            events.add(new Event(d1, 1, req, X, seq[0]++));
-            long d2 = d1 + exp(random, 15);
-            events.add(new Event(d2, 1, req, Y, seq[0]++));
-            events.add(new Event(d2 + exp(random, 5), 2, req, "", seq[0]++));
-          } else {
-            events.add(new Event(d1, 1, req, Y, seq[0]++));
-            events.add(new Event(d1 + exp(random, 5), 2, req, "", seq[0]++));
+          // think, call and wait for the answer, think, (call again, wait, think), respond
+          long at = now + exp(random, 10);
+          List<String> dests =
+              Boolean.getBoolean("simone")
+                  ? List.of(Y)
+                  : e.dest.equals("GET /a") ? List.of(X, Y) : List.of(Y);
+          for (String dest : dests) {
+            int id = seq[0]++;
+            events.add(new Event(at, 1, req, dest, id));
+            at += exp(random, 8);
+            events.add(new Event(at, 4, req, dest, id)); // the call ends
+            at += exp(random, 10);
           }
+          events.add(new Event(at, 2, req, "", seq[0]++));
+        }
+        case 4 -> {
+          Decision d = open.remove(e.seq);
+          if (d != null) corr.refine(d, now);
         }
         case 1, 3 -> {
           Decision d =
               corr.decide(
                   OutboundCall.newBuilder().authority(e.dest).path("/p").startNanos(now).build());
+          if (e.kind == 1) open.put(e.seq, d);
           if (d.candidates() >= 2) {
             result.contested++;
             boolean right = d.inbound() == e.request; // a background call is right as root

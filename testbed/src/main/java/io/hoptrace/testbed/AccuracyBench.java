@@ -31,6 +31,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   --max-requests N                  (default 20000, a hard bound)
  *   --out DIR                         (default target/accuracy)
  *   --seed N
+ *   --serial N                        (N requests one at a time instead: the smoke check)
  * </pre>
  */
 public final class AccuracyBench {
@@ -42,7 +43,8 @@ public final class AccuracyBench {
       List<LoadGenerator.Phase> phases,
       int maxRequests,
       Path out,
-      long seed) {}
+      long seed,
+      int serial) {}
 
   public static void main(String[] args) throws Exception {
     java.util.logging.Logger.getLogger("io.undertow").setLevel(java.util.logging.Level.WARNING);
@@ -69,7 +71,8 @@ public final class AccuracyBench {
         phases(a.getOrDefault("phases", "20:8,60:8,120:8")),
         Integer.parseInt(a.getOrDefault("max-requests", "20000")),
         Path.of(a.getOrDefault("out", "target/accuracy")),
-        Long.parseLong(a.getOrDefault("seed", "1")));
+        Long.parseLong(a.getOrDefault("seed", "1")),
+        Integer.parseInt(a.getOrDefault("serial", "0")));
   }
 
   static List<LoadGenerator.Phase> phases(String spec) {
@@ -105,6 +108,7 @@ public final class AccuracyBench {
     return report.toString();
   }
 
+  /** Runs one topology with one rule and scores it (also what the smoke test calls). */
   static Scorer.Result runOne(String topologyName, String rule, Options o, PrintStream log)
       throws Exception {
     Topology topology = Topology.named(topologyName);
@@ -123,9 +127,14 @@ public final class AccuracyBench {
             s.name(), new ToyApp(s, new Dist(o.dist(), 1), apps, truth, dir, rule, measuring::get));
       }
       ToyApp front = apps.get(topology.front().name());
-      load.run(front, "W", List.of(o.warmup()), o.maxRequests());
-      measuring.set(true);
-      load.run(front, "L", o.phases(), o.maxRequests());
+      if (o.serial() > 0) {
+        measuring.set(true);
+        load.runSerial(front, "S", o.serial());
+      } else {
+        load.run(front, "W", List.of(o.warmup()), o.maxRequests());
+        measuring.set(true);
+        load.run(front, "L", o.phases(), o.maxRequests());
+      }
       measuring.set(false);
     } finally {
       List<ToyApp> reverse = new ArrayList<>(apps.values());

@@ -34,6 +34,21 @@ final class LoadGenerator {
     this.random = new Random(seed);
   }
 
+  /** {@code count} requests one after the other (closed loop): the serial, all-"sole" case. */
+  void runSerial(ToyApp front, String idPrefix, int count) throws Exception {
+    Topology.Endpoint endpoint = front.def.endpoints().get(0);
+    for (int n = 0; n < count; n++) {
+      HttpRequest request =
+          HttpRequest.newBuilder(URI.create(front.url(endpoint.path() + "?gt=" + idPrefix + n)))
+              .timeout(Duration.ofSeconds(30))
+              .build();
+      sent.incrementAndGet();
+      if (client.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() != 200) {
+        failed.incrementAndGet();
+      }
+    }
+  }
+
   /** Runs {@code phases} in order against {@code front}; returns when every response is in. */
   void run(ToyApp front, String idPrefix, List<Phase> phases, int maxRequests)
       throws InterruptedException {

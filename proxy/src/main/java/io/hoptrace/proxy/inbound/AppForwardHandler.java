@@ -67,6 +67,9 @@ final class AppForwardHandler implements HttpHandler, ForwardHooks {
     headers.add(Headers.VIA, ForwardedHeadersHandler.via(exchange));
     InboundExchange state = exchange.getAttachment(InboundExchange.KEY);
     if (state == null || state.server == null) return;
+    // The app has answered: from now on this request is not in flight at the app.
+    Runnable appResponded = state.appResponded;
+    if (appResponded != null) appResponded.run();
     if (traceresponse) {
       Carriers.UNDERTOW_SETTER.set(
           headers, TraceresponseCodec.NAME, TraceresponseCodec.toString(state.server));

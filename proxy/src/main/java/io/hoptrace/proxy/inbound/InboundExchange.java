@@ -23,6 +23,13 @@ final class InboundExchange {
   /** {@code hoptrace.rejected}: the incoming context that was not continued, or null. */
   @Nullable String rejected;
 
+  /**
+   * Set by {@link InboundRegistrationHandler}: marks the request ended for the correlator. Run as
+   * soon as the app's response headers arrive (the app is done with the request: it can no longer
+   * be the cause of a call), and again, harmlessly, when the exchange completes.
+   */
+  @Nullable Runnable appResponded;
+
   InboundExchange(long startNanos, long startEpochMicros) {
     this.startNanos = startNanos;
     this.startEpochMicros = startEpochMicros;

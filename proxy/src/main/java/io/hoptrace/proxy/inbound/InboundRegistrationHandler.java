@@ -11,8 +11,9 @@ import io.undertow.server.HttpServerExchange;
 
 /**
  * Stage 2b: tells the outbound hop's correlator about this request: registered and in flight at the
- * app from the moment it is forwarded, ended when the exchange completes. The registry's rings
- * bound what this holds, whatever the callers do.
+ * app from the moment it is forwarded, ended when the app's response headers arrive (or, failing
+ * that, when the exchange completes). The registry's rings bound what this holds, whatever the
+ * callers do.
  *
  * <p>"Delivered" is taken as the moment forwarding starts, a little before the app has the headers:
  * the app cannot call out on this request's behalf before then, so nothing is misread.
@@ -43,6 +44,7 @@ final class InboundRegistrationHandler implements HttpHandler {
             state.requestId,
             null,
             ticker.read());
+    state.appResponded = () -> registry.end(request, ticker.read());
     exchange.addExchangeCompleteListener(
         (ex, nextListener) -> {
           try {
