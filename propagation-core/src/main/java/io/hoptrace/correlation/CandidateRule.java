@@ -84,5 +84,19 @@ public interface CandidateRule {
     public int size() {
       return requests.length;
     }
+
+    public InboundRequest request(int i) {
+      return requests[i];
+    }
+
+    /** Candidate {@code i}'s rate (per second) of having made the call when it started. */
+    public double likelihood(int i) {
+      return likelihoods[i];
+    }
+
+    /** The rate of the call being background work (a new trace). */
+    public double background() {
+      return background;
+    }
   }
 }

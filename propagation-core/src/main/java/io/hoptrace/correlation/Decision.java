@@ -80,6 +80,11 @@ public final class Decision {
     return score;
   }
 
+  /** What the rule knew when it chose (the learned rule's), or null. */
+  public CandidateRule.@Nullable Alternatives alternatives() {
+    return alternatives;
+  }
+
   @Override
   public String toString() {
     return link.tagValue()

@@ -1,5 +1,6 @@
 package io.hoptrace.proxy;
 
+import io.hoptrace.traces.reconcile.ReconcileCommand;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.Map;
@@ -7,7 +8,8 @@ import java.util.Map;
 /** The {@code hoptrace} command line: dispatches to a subcommand. */
 public final class Main {
   /** Subcommands by name: adding one is adding one entry. */
-  static final Map<String, Command> COMMANDS = Map.of("run", new RunCommand());
+  static final Map<String, Command> COMMANDS =
+      Map.of("run", new RunCommand(), "reconcile", ReconcileCommand::run);
 
   static final String USAGE =
       """
@@ -15,6 +17,7 @@ public final class Main {
 
       commands:
         run        run the sidecar (see: hoptrace run --help)
+        reconcile  re-decide inferred links offline, from several span logs
         --version  print the version
         --help     print this help
       """;

@@ -56,8 +56,9 @@ public final class Reconciler {
     Map<String, Verdict> verdicts = new HashMap<>();
     for (List<SpanRecord> service : byService.values()) {
       LearnedRule rule = LearnedRule.newBuilder().build();
-      replay(service, rule, null); // learn from the whole record
-      replay(service, rule, verdicts); // re-decide with it
+      Histogram afterCall = new Histogram();
+      replay(service, rule, afterCall, null); // learn from the whole record
+      replay(service, rule, afterCall, verdicts); // re-decide with it
     }
     return rewrite(spans, verdicts);
   }
@@ -69,8 +70,53 @@ public final class Reconciler {
   private static final int CALL_END = 2;
   private static final int END = 3;
 
+  /**
+   * How long after a call ends its request ends, from the exact links: the evidence the proxy never
+   * has, since a request's end lies in the future when its calls are decided. Log-scale bins (×√2
+   * from 50 µs), lightly smoothed.
+   */
+  static final class Histogram {
+    static final int BINS = 48;
+    final double[] counts = new double[BINS];
+    double total;
+
+    static int bin(long micros) {
+      if (micros < 50) return 0;
+      return Math.min(BINS - 1, 1 + (int) Math.floor(2 * Math.log(micros / 50.0) / Math.log(2)));
+    }
+
+    static double width(int b) {
+      double lo = b == 0 ? 0 : 50 * Math.pow(Math.sqrt(2), b - 1);
+      return 50 * Math.pow(Math.sqrt(2), b) - lo;
+    }
+
+    void add(long micros) {
+      counts[bin(Math.max(0, micros))]++;
+      total++;
+    }
+
+    /** Density per µs, with a floor so that nothing is impossible. */
+    double density(long micros) {
+      int b = bin(Math.max(0, micros));
+      return (counts[b] + 0.05) / (total + 0.05 * BINS) / width(b);
+    }
+
+    /** The mean density over the histogram itself: what an unrelated span scores on average. */
+    double typical() {
+      double sum = 0;
+      for (int b = 0; b < BINS; b++) {
+        double frac = (counts[b] + 0.05) / (total + 0.05 * BINS);
+        sum += frac * frac / width(b);
+      }
+      return sum;
+    }
+  }
+
   private void replay(
-      List<SpanRecord> spans, LearnedRule rule, @Nullable Map<String, Verdict> verdicts) {
+      List<SpanRecord> spans,
+      LearnedRule rule,
+      Histogram afterCall,
+      @Nullable Map<String, Verdict> verdicts) {
     List<Event> events = new ArrayList<>(spans.size() * 2);
     long origin = Long.MAX_VALUE;
     for (SpanRecord s : spans) {
@@ -124,6 +170,10 @@ public final class Reconciler {
           InboundRequest exact = s.parentId() == null ? null : requests.get(s.parentId());
           if (link != null && link.compareTo(Link.SOLE) <= 0 && exact != null) {
             correlator.learn(call, exact, link);
+            if (verdicts == null) {
+              SpanRecord owner = serverOf.get(exact);
+              if (owner != null) afterCall.add(owner.endMicros() - s.endMicros());
+            }
           } else if (link == Link.INFERRED || (link == Link.ROOT && candidates(s) > 0)) {
             open.put(s.id(), correlator.decide(call));
           } else if (link == Link.ROOT) {
@@ -132,26 +182,50 @@ public final class Reconciler {
         }
         default -> {
           Decision d = open.remove(s.id());
-          if (d != null && verdicts != null) {
-            Decision refined = correlator.refine(d, now);
-            InboundRequest r = refined.inbound();
-            SpanRecord parent = r == null ? null : serverOf.get(r);
-            String score = refined.score();
-            String tag =
-                refined.link() == Link.ROOT
-                    ? "root"
-                    : score != null && score.contains("p=") ? p(score) : "p=?";
-            verdicts.put(s.id(), new Verdict(parent, tag));
+          if (d != null) {
+            correlator.refine(d, now); // keeps the rule's bookkeeping of open calls
+            if (verdicts != null) verdicts.put(s.id(), verdict(d, s, serverOf, afterCall));
           }
         }
       }
     }
   }
 
-  private static String p(String score) {
-    int i = score.indexOf("p=");
-    int end = score.indexOf(',', i);
-    return score.substring(i, end < 0 ? score.length() : end);
+  /**
+   * The offline decision for one guessed call: each candidate's likelihood at the call's start
+   * (from the learned rule), zero if it ended before the call did (a synchronous call cannot
+   * outlive its request), times the density of the time from the call's end to the candidate's end
+   * as learned from the exact links; background keeps its rate times the typical density.
+   */
+  private static Verdict verdict(
+      Decision d,
+      SpanRecord client,
+      IdentityHashMap<InboundRequest, SpanRecord> serverOf,
+      Histogram afterCall) {
+    var alt = d.alternatives();
+    if (alt == null) {
+      InboundRequest r = d.inbound();
+      return new Verdict(
+          r == null ? null : serverOf.get(r), d.link() == Link.ROOT ? "root" : "p=?");
+    }
+    double total = alt.background() * afterCall.typical();
+    double best = total;
+    SpanRecord parent = null;
+    for (int i = 0; i < alt.size(); i++) {
+      SpanRecord server = serverOf.get(alt.request(i));
+      if (server == null) continue;
+      long after = server.endMicros() - client.endMicros();
+      if (after < 0) continue;
+      double l = alt.likelihood(i) * afterCall.density(after);
+      total += l;
+      if (l > best) {
+        best = l;
+        parent = server;
+      }
+    }
+    if (total <= 0) return new Verdict(null, "root");
+    String p = "p=" + String.format(Locale.ROOT, "%.3f", best / total);
+    return new Verdict(parent, parent == null ? "root," + p : p);
   }
 
   private static int candidates(SpanRecord s) {
