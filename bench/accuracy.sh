@@ -12,4 +12,4 @@ mvn -B -o -q -pl testbed -am package -DskipTests
 cp_file=testbed/target/classpath.txt
 mvn -B -o -q -pl testbed dependency:build-classpath -Dmdep.outputFile=target/classpath.txt >/dev/null
 cp="testbed/target/classes:propagation-core/target/classes:config/target/classes:traces/target/classes:proxy/target/classes:$(cat "$cp_file")"
-exec java -Xmx1g -cp "$cp" io.hoptrace.testbed.AccuracyBench "$@"
+exec java -Xmx1g ${JAVA_OPTS:-} -cp "$cp" io.hoptrace.testbed.AccuracyBench "$@"

@@ -683,11 +683,14 @@ public final class LearnedRule implements CandidateRule, InboundRegistry.Listene
     int maxRoutes = 1024;
     int halfLife = 200;
     long backgroundWindowNanos = 600_000_000_000L;
-    double tempering = Double.parseDouble(System.getProperty("hoptrace.learned.tempering", "0.6"));
+    double tempering = 0.45;
 
     Builder() {}
 
-    /** The exponent that flattens the confidence (default 0.6; 1 = the raw posterior). */
+    /**
+     * The exponent that flattens the confidence (default 0.45, from the calibration tables in
+     * docs/accuracy.md; 1 = the raw posterior).
+     */
     public Builder tempering(double tempering) {
       this.tempering = tempering;
       return this;
