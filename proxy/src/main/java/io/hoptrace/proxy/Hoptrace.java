@@ -10,6 +10,8 @@ import io.hoptrace.correlation.InboundRegistry;
 import io.hoptrace.correlation.LearnedRule;
 import io.hoptrace.correlation.MostRecentRule;
 import io.hoptrace.correlation.OldestRule;
+import io.hoptrace.propagation.CompositeExtractor;
+import io.hoptrace.propagation.Injector;
 import io.hoptrace.proxy.admin.AdminHandler;
 import io.hoptrace.proxy.inbound.InboundHandlers;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
@@ -18,13 +20,11 @@ import io.hoptrace.proxy.outbound.OwnPorts;
 import io.hoptrace.proxy.spanlog.SpanLogWriter;
 import io.hoptrace.proxy.upstream.UpstreamClient;
 import io.hoptrace.proxy.upstream.UpstreamForwarder;
-import io.hoptrace.span.SpanLineEncoder;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.handlers.GracefulShutdownHandler;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -44,11 +44,11 @@ public final class Hoptrace implements AutoCloseable {
   private final ProxyMetrics metrics;
   private final SpanLogWriter spanLog;
   private final UpstreamClient upstream;
-  private final GracefulShutdownHandler inbound;
   private final InboundRegistry registry;
-  private final ScheduledExecutorService ringTimer;
   private final OwnPorts ownPorts = new OwnPorts();
   private final OutboundServer outbound;
+  private final ScheduledExecutorService ringTimer;
+  private final GracefulShutdownHandler inbound;
   private final Undertow undertow;
   private final InetSocketAddress inboundAddress;
   private final @Nullable InetSocketAddress adminAddress;
@@ -63,9 +63,6 @@ public final class Hoptrace implements AutoCloseable {
     metrics.gauge("hoptrace.spanlog.dropped", spanLog::dropped);
     metrics.gauge("hoptrace.spanlog.failed", spanLog::failed);
     metrics.gauge("hoptrace.spanlog.queued", spanLog::queued);
-    this.upstream = new UpstreamClient(settings.upstream());
-    UpstreamForwarder forwarder =
-        new UpstreamForwarder(upstream, settings.upstream().responseTimeout());
     CandidateRule rule = rule(settings.correlatorRule());
     this.registry =
         InboundRegistry.newBuilder()
@@ -78,10 +75,11 @@ public final class Hoptrace implements AutoCloseable {
             .capPerGeneration(settings.ring().cap())
             .grace(settings.correlatorGrace())
             .build();
-    metrics.gauge("hoptrace.ring.size", registry::heldEntries);
+    metrics.gauge("hoptrace.ring.size", registry::size);
+    metrics.gauge("hoptrace.ring.held", registry::heldEntries);
     metrics.gauge("hoptrace.ring.refused", registry::refusedCount);
-    // The rings advance on use; this also drops old generations when no request comes.
-    long tick = Math.max(10, settings.ring().period().toMillis() / 2);
+    metrics.gauge("hoptrace.ring.inflight", registry::inFlightCount);
+    // The ring also advances lazily on use; the timer frees memory when no request comes.
     this.ringTimer =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -89,19 +87,29 @@ public final class Hoptrace implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+    long periodMillis = Math.max(1, settings.ring().period().toMillis());
     var unused =
-        ringTimer.scheduleAtFixedRate(registry::advanceIfDue, tick, tick, TimeUnit.MILLISECONDS);
+        ringTimer.scheduleAtFixedRate(
+            registry::advanceIfDue, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
+    this.upstream = new UpstreamClient(settings.upstream());
+    UpstreamForwarder forwarder =
+        new UpstreamForwarder(upstream, settings.upstream().responseTimeout());
+    CompositeExtractor extractor = Propagators.extractor(settings.propagation());
+    Injector injector = Propagators.injector(settings.propagation());
     this.inbound =
         new GracefulShutdownHandler(
-            InboundHandlers.create(settings, forwarder, spanLog, metrics, registry));
+            InboundHandlers.create(
+                settings, extractor, injector, registry, forwarder, spanLog, metrics));
 
     Undertow.Builder builder =
         Undertow.builder()
             .setIoThreads(Math.max(1, Runtime.getRuntime().availableProcessors()))
             .setWorkerThreads(4)
             .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
-            .setServerOption(
-                UndertowOptions.MAX_ENTITY_SIZE, Long.MAX_VALUE) // streamed, never held
+            // Bodies are streamed, never held: no size cap.
+            .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, Long.MAX_VALUE)
+            // Pass on what real clients send (a raw | or {} in a path): the app decides, not us.
+            .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, true)
             .setServerOption(
                 UndertowOptions.IDLE_TIMEOUT, (int) settings.upstream().idleTimeout().toMillis())
             .addHttpListener(settings.inbound().port(), settings.inbound().host(), inbound);
@@ -115,8 +123,8 @@ public final class Hoptrace implements AutoCloseable {
     try {
       undertow.start();
     } catch (RuntimeException e) {
-      ringTimer.shutdownNow();
       upstream.close();
+      ringTimer.shutdownNow();
       spanLog.close();
       throw e;
     }
@@ -126,24 +134,25 @@ public final class Hoptrace implements AutoCloseable {
     announce.printf(LISTENING, "inbound", text(inboundAddress));
     if (adminAddress != null) announce.printf(LISTENING, "admin", text(adminAddress));
     announce.printf("hoptrace: forwarding to app %s%n", settings.app());
-    // The loop guard refuses every port of ours as an outbound target.
+    // The outbound listeners start last, so the loop guard knows every port of ours.
     for (Undertow.ListenerInfo listener : listeners) {
       ownPorts.add(((InetSocketAddress) listener.getAddress()).getPort());
     }
-    SpanLineEncoder encoder = SpanLineEncoder.create();
     try {
       this.outbound =
           OutboundServer.start(
               settings,
               forwarder,
               new Correlator(registry, rule),
-              span -> spanLog.offer(encoder.encodeToString(span).getBytes(StandardCharsets.UTF_8)),
+              extractor,
+              injector,
+              spanLog::offer,
               metrics,
               ownPorts);
     } catch (RuntimeException e) {
-      ringTimer.shutdownNow();
       undertow.stop();
       upstream.close();
+      ringTimer.shutdownNow();
       spanLog.close();
       throw e;
     }
@@ -190,18 +199,18 @@ public final class Hoptrace implements AutoCloseable {
     return adminAddress;
   }
 
+  public ProxyMetrics metrics() {
+    return metrics;
+  }
+
   /** The outbound listeners (forward proxy, routes). */
   public OutboundServer outbound() {
     return outbound;
   }
 
-  /** The inbound requests the outbound correlator links calls to. */
+  /** The inbound requests the outbound hop links its calls to. */
   public InboundRegistry registry() {
     return registry;
-  }
-
-  public ProxyMetrics metrics() {
-    return metrics;
   }
 
   public Settings settings() {
@@ -224,10 +233,10 @@ public final class Hoptrace implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    outbound.close();
-    ringTimer.shutdownNow();
+    outbound.close(); // after the drain: in-flight requests may still be calling out
     undertow.stop();
     upstream.close();
+    ringTimer.shutdownNow();
     spanLog.close(); // after the listeners: the last completion listeners have offered their lines
   }
 

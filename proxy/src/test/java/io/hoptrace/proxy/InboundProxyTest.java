@@ -114,6 +114,14 @@ class InboundProxyTest extends InboundHarness {
   }
 
   @Test
+  void largeHeaders_passThrough() throws Exception {
+    start();
+    String big = "v".repeat(20_000);
+    assertThat(get("/", "X-Big", big).statusCode()).isEqualTo(200);
+    assertThat(app.take().header("X-Big")).isEqualTo(big);
+  }
+
+  @Test
   void keepAlive_reusesPooledConnectionToTheApp() throws Exception {
     start();
     get("/a");
@@ -214,6 +222,34 @@ class InboundProxyTest extends InboundHarness {
   }
 
   @Test
+  void expect100Continue_refusedByTheApp_reachesTheCaller_withoutTheBody() throws Exception {
+    try (RawUpstream raw = new RawUpstream(RawUpstream.Mode.REJECT)) {
+      start("app", "127.0.0.1:" + raw.port());
+      Path body = dir.resolve("body.bin");
+      java.nio.file.Files.write(body, new byte[5_000_000]);
+      Process curl =
+          new ProcessBuilder(
+                  "curl",
+                  "-sv",
+                  "--max-time",
+                  "10",
+                  "--expect100-timeout",
+                  "5",
+                  "-H",
+                  "Expect: 100-continue",
+                  "--data-binary",
+                  "@" + body,
+                  uri("/upload").toString())
+              .redirectErrorStream(true)
+              .start();
+      String output = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      curl.waitFor();
+      assertThat(output).contains("HTTP/1.1 417").doesNotContain("100 Continue");
+      assertThat(tag(SpanLines.line(spanLog, 1), "http.status_code")).isEqualTo("417");
+    }
+  }
+
+  @Test
   void appDown_answers502_withErrorSpan() throws Exception {
     int closedPort;
     try (java.net.ServerSocket s =
@@ -284,6 +320,52 @@ class InboundProxyTest extends InboundHarness {
   }
 
   @Test
+  void concurrentRequests_allAnswered_eachWithOneSpan() throws Exception {
+    start();
+    int total = 400;
+    java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(16);
+    List<CompletableFuture<HttpResponse<String>>> responses = new java.util.ArrayList<>();
+    for (int i = 0; i < total; i++) {
+      window.acquire();
+      HttpRequest request =
+          i % 2 == 0
+              ? HttpRequest.newBuilder(uri("/echo?i=" + i)).build()
+              : HttpRequest.newBuilder(uri("/echo?i=" + i))
+                  .POST(HttpRequest.BodyPublishers.ofString("body " + i))
+                  .build();
+      responses.add(
+          client
+              .sendAsync(request, HttpResponse.BodyHandlers.ofString())
+              .whenComplete((r, e) -> window.release()));
+    }
+    for (int i = 0; i < total; i++) {
+      HttpResponse<String> response = responses.get(i).get(10, TimeUnit.SECONDS);
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.body()).isEqualTo(i % 2 == 0 ? "" : "body " + i);
+    }
+    assertThat(SpanLines.await(spanLog, total)).hasSize(total);
+    assertThat(hoptrace.metrics().inFlight(io.hoptrace.proxy.metrics.ProxyMetrics.Hop.INBOUND))
+        .isZero();
+  }
+
+  @Test
+  void clientGoneMidDownload_doesNotWedgeTheProxy() throws Exception {
+    start();
+    try (Socket socket = new Socket()) {
+      socket.connect(hoptrace.inboundAddress(), 2000);
+      socket
+          .getOutputStream()
+          .write(
+              "GET /source?bytes=100000000 HTTP/1.1\r\nHost: x\r\n\r\n"
+                  .getBytes(StandardCharsets.US_ASCII));
+      socket.getInputStream().readNBytes(100_000); // some of it, then hang up
+    }
+    String span = SpanLines.line(spanLog, 1);
+    assertThat(tag(span, "error")).startsWith("client abort");
+    assertThat(get("/echo").statusCode()).isEqualTo(200); // still serving
+  }
+
+  @Test
   void adminListener_isOffUnlessConfigured() throws Exception {
     start();
     assertThat(hoptrace.adminAddress()).isNull();
@@ -310,7 +392,10 @@ class InboundProxyTest extends InboundHarness {
         .contains("hoptrace_spanlog_written")
         .contains("hoptrace_spanlog_dropped 0.0")
         .contains("hoptrace_upstream_errors_timeout_total 0.0")
-        .contains("hoptrace_inbound_inflight");
+        .contains("hoptrace_inbound_inflight 0.0")
+        .contains("hoptrace_inbound_context_started_total 1.0")
+        .contains("hoptrace_ring_size 1.0")
+        .contains("hoptrace_ring_refused 0.0");
 
     app.close();
     assertThat(adminGet(base + "/readyz").statusCode()).isEqualTo(503);

@@ -111,6 +111,32 @@ class InboundTraceContextTest extends InboundHarness {
   }
 
   @Test
+  void request_isRegistered_inFlightWhileAtTheApp_andFindableAfterItEnds() throws Exception {
+    start();
+    var slow =
+        client.sendAsync(
+            java.net.http.HttpRequest.newBuilder(uri("/sleep?ms=500")).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+    TestUpstream.Received received = app.take();
+    var sent = TRACEPARENT.matcher(received.header("traceparent"));
+    assertThat(sent.matches()).isTrue();
+    long spanId = Long.parseUnsignedLong(sent.group(2), 16);
+
+    var registry = hoptrace.registry();
+    var inFlight = registry.soleInFlight();
+    assertThat(inFlight).isNotNull();
+    assertThat(inFlight.context().spanId()).isEqualTo(spanId);
+    assertThat(inFlight.requestId()).isEqualTo(received.header("X-Request-Id"));
+    assertThat(registry.findByRequestId(received.header("X-Request-Id"))).isSameAs(inFlight);
+
+    assertThat(slow.get(5, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+    SpanLines.await(spanLog, 1); // the exchange completed
+    assertThat(registry.findBySpanId(spanId)).isSameAs(inFlight);
+    assertThat(inFlight.isEnded()).isTrue();
+    assertThat(registry.inFlightCount()).isZero();
+  }
+
+  @Test
   void staleB3_isRemoved_whenB3IsOff() throws Exception {
     start();
     get(

@@ -3,6 +3,8 @@ package io.hoptrace.proxy.inbound;
 import io.hoptrace.config.HostPort;
 import io.hoptrace.config.Settings;
 import io.hoptrace.context.TraceContext;
+import io.hoptrace.correlation.InboundRegistry;
+import io.hoptrace.correlation.InboundRequest;
 import io.hoptrace.propagation.Injector;
 import io.hoptrace.propagation.w3c.TraceresponseCodec;
 import io.hoptrace.proxy.upstream.Carriers;
@@ -21,27 +23,17 @@ import org.eclipse.jetty.http.HttpFields;
 final class AppForwardHandler implements HttpHandler, ForwardHooks {
   private final UpstreamForwarder forwarder;
   private final HostPort app;
-  private final Injector injector;
   private final String requestIdHeader;
+  private final Injector injector;
+  private final InboundRegistry registry;
   private final boolean traceresponse;
   private final boolean respondRequestId;
 
-  AppForwardHandler(Settings settings, UpstreamForwarder forwarder) {
+  AppForwardHandler(
+      Settings settings, UpstreamForwarder forwarder, Injector injector, InboundRegistry registry) {
     this.forwarder = forwarder;
-    Settings.Propagation p = settings.propagation();
-    Injector.Builder b =
-        Injector.newBuilder()
-            .b3(
-                switch (p.b3()) {
-                  case NONE -> Injector.B3Style.NONE;
-                  case SINGLE -> Injector.B3Style.SINGLE;
-                  case MULTI -> Injector.B3Style.MULTI;
-                })
-            .requestIdHeader(p.requestIdHeader());
-    if (p.legacyTraceId() != null && p.legacySpanId() != null) {
-      b.legacyPair(p.legacyTraceId(), p.legacySpanId());
-    }
-    this.injector = b.build();
+    this.injector = injector;
+    this.registry = registry;
     this.app = settings.app();
     this.requestIdHeader = settings.propagation().requestIdHeader();
     this.traceresponse = settings.response().traceresponse();
@@ -57,9 +49,13 @@ final class AppForwardHandler implements HttpHandler, ForwardHooks {
   public void proxyToServerHeaders(HttpServerExchange exchange, HttpFields.Mutable headers) {
     InboundExchange state = exchange.getAttachment(InboundExchange.KEY);
     TraceContext server = state.server;
-    if (server == null) return;
-    // Replaces every trace header the caller sent (stale B3 included) with this hop's.
-    injector.inject(server, headers, Carriers.JETTY_SETTER);
+    // Replaces every trace header the caller sent: nothing invalid or stale reaches the app.
+    if (server != null) injector.inject(server, headers, Carriers.JETTY_SETTER);
+    // In flight at the app from now, just before the request is sent: marked on commit (after the
+    // send) a fast app's outbound call could be correlated before the mark, and a sole call
+    // become a root. The app cannot call out on this request's behalf before it has it.
+    InboundRequest registered = state.registered;
+    if (registered != null) registry.delivered(registered, registry.ticker().read());
   }
 
   @Override
@@ -67,9 +63,10 @@ final class AppForwardHandler implements HttpHandler, ForwardHooks {
     headers.add(Headers.VIA, ForwardedHeadersHandler.via(exchange));
     InboundExchange state = exchange.getAttachment(InboundExchange.KEY);
     if (state == null || state.server == null) return;
-    // The app has answered: from now on this request is not in flight at the app.
-    Runnable appResponded = state.appResponded;
-    if (appResponded != null) appResponded.run();
+    // The app has answered: from now on this request is not in flight at the app, though its
+    // response is still being relayed (the completion listener's end() is then a no-op).
+    InboundRequest registered = state.registered;
+    if (registered != null) registry.end(registered, registry.ticker().read());
     if (traceresponse) {
       Carriers.UNDERTOW_SETTER.set(
           headers, TraceresponseCodec.NAME, TraceresponseCodec.toString(state.server));

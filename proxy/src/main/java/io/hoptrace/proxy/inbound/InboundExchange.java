@@ -1,6 +1,7 @@
 package io.hoptrace.proxy.inbound;
 
 import io.hoptrace.context.TraceContext;
+import io.hoptrace.correlation.InboundRequest;
 import io.undertow.util.AttachmentKey;
 import org.jspecify.annotations.Nullable;
 
@@ -23,12 +24,8 @@ final class InboundExchange {
   /** {@code hoptrace.rejected}: the incoming context that was not continued, or null. */
   @Nullable String rejected;
 
-  /**
-   * Set by {@link InboundRegistrationHandler}: marks the request ended for the correlator. Run as
-   * soon as the app's response headers arrive (the app is done with the request: it can no longer
-   * be the cause of a call), and again, harmlessly, when the exchange completes.
-   */
-  @Nullable Runnable appResponded;
+  /** The request as registered for the outbound hop; set by {@link TraceContextHandler}. */
+  @Nullable InboundRequest registered;
 
   InboundExchange(long startNanos, long startEpochMicros) {
     this.startNanos = startNanos;

@@ -2,6 +2,8 @@ package io.hoptrace.proxy.inbound;
 
 import io.hoptrace.config.Settings;
 import io.hoptrace.correlation.InboundRegistry;
+import io.hoptrace.propagation.CompositeExtractor;
+import io.hoptrace.propagation.Injector;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.spanlog.SpanLogWriter;
 import io.hoptrace.proxy.upstream.UpstreamForwarder;
@@ -11,21 +13,23 @@ import io.undertow.server.handlers.HttpContinueReadHandler;
 /** The inbound hop, composed in one visible place: each stage hands on to the next. */
 public final class InboundHandlers {
   /**
-   * caller → span recording → trace context → registration (for the outbound correlator) →
-   * forwarded headers → app. {@code Expect: 100-continue} is answered when the body is first read,
-   * which is when the app asked for it.
+   * caller → span recording → trace context (extract, register) → forwarded headers → app (inject).
+   * {@code Expect: 100-continue} is answered when the body is first read, which is when the app
+   * asked for it.
    */
   public static HttpHandler create(
       Settings settings,
+      CompositeExtractor extractor,
+      Injector injector,
+      InboundRegistry registry,
       UpstreamForwarder forwarder,
       SpanLogWriter spanLog,
-      ProxyMetrics metrics,
-      InboundRegistry registry) {
-    HttpHandler app = new AppForwardHandler(settings, forwarder);
+      ProxyMetrics metrics) {
+    HttpHandler app = new AppForwardHandler(settings, forwarder, injector, registry);
     HttpHandler forwarded = new ForwardedHeadersHandler(app);
-    HttpHandler registered = new InboundRegistrationHandler(registry, forwarded);
-    HttpHandler trace = new TraceContextHandler(settings, registered);
-    HttpHandler record = new SpanRecordingHandler(settings.service(), spanLog, metrics, trace);
+    HttpHandler trace = new TraceContextHandler(settings, extractor, registry, forwarded);
+    HttpHandler record =
+        new SpanRecordingHandler(settings.service(), registry, spanLog, metrics, trace);
     return new HttpContinueReadHandler(record);
   }
 

@@ -1,8 +1,8 @@
 package io.hoptrace.proxy.inbound;
 
 import io.hoptrace.context.TraceContext;
+import io.hoptrace.correlation.InboundRegistry;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
-import io.hoptrace.proxy.spanlog.InterimSpanEncoder;
 import io.hoptrace.proxy.spanlog.SpanLogWriter;
 import io.hoptrace.proxy.upstream.UpstreamFailure;
 import io.hoptrace.span.Kind;
@@ -24,13 +24,19 @@ final class SpanRecordingHandler implements HttpHandler {
 
   private final HttpHandler next;
   private final String serviceName;
+  private final InboundRegistry registry;
   private final SpanLogWriter spanLog;
   private final ProxyMetrics metrics;
   private final ExchangeCompletionListener onComplete = this::complete;
 
   SpanRecordingHandler(
-      String serviceName, SpanLogWriter spanLog, ProxyMetrics metrics, HttpHandler next) {
+      String serviceName,
+      InboundRegistry registry,
+      SpanLogWriter spanLog,
+      ProxyMetrics metrics,
+      HttpHandler next) {
     this.serviceName = serviceName;
+    this.registry = registry;
     this.spanLog = spanLog;
     this.metrics = metrics;
     this.next = next;
@@ -59,6 +65,7 @@ final class SpanRecordingHandler implements HttpHandler {
 
   private void record(HttpServerExchange exchange, InboundExchange state) {
     long durationNanos = System.nanoTime() - state.startNanos;
+    if (state.registered != null) registry.end(state.registered, registry.ticker().read());
     metrics.requestEnded(HOP);
     metrics.requestDone(HOP, durationNanos);
     UpstreamFailure failure = exchange.getAttachment(UpstreamFailure.KEY);
@@ -66,6 +73,7 @@ final class SpanRecordingHandler implements HttpHandler {
 
     TraceContext server = state.server;
     if (server == null) return; // rejected before trace handling (e.g. while draining)
+    metrics.inboundContext(state.contextTag);
     String method = exchange.getRequestMethod().toString();
     String path = exchange.getRequestPath();
     Span.Builder span =
@@ -87,6 +95,6 @@ final class SpanRecordingHandler implements HttpHandler {
     if (state.requestId != null) span.tag("http.request_id", state.requestId);
     span.tag("hoptrace.context", state.contextTag);
     if (state.rejected != null) span.tag("hoptrace.rejected", state.rejected);
-    spanLog.offer(InterimSpanEncoder.encode(span.build()));
+    spanLog.offer(span.build()); // encoded on the writer thread
   }
 }

@@ -2,6 +2,7 @@ package io.hoptrace.proxy.inbound;
 
 import io.hoptrace.config.Settings;
 import io.hoptrace.context.TraceContext;
+import io.hoptrace.correlation.InboundRegistry;
 import io.hoptrace.propagation.CompositeExtractor;
 import io.hoptrace.propagation.Extraction;
 import io.hoptrace.propagation.requestid.RequestIdCodec;
@@ -9,28 +10,25 @@ import io.hoptrace.proxy.upstream.Carriers;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import java.net.InetSocketAddress;
+import java.util.Locale;
 
 /**
- * Stage 2: decides this hop's SERVER span: continue the caller's context when it is valid and comes
- * from a trusted source, otherwise start (or restart) a trace; keeps or makes the request id.
+ * Stage 2: decides this hop's SERVER span. The caller's context is continued when it is valid and
+ * the caller is in a trusted range, otherwise the trace starts (none came) or restarts (the
+ * original is kept for {@code hoptrace.rejected}). The request id is kept or generated. The request
+ * is registered so that the outbound hop can link the app's calls to it.
  */
 final class TraceContextHandler implements HttpHandler {
   private final HttpHandler next;
   private final Settings settings;
   private final CompositeExtractor extractor;
+  private final InboundRegistry registry;
 
-  TraceContextHandler(Settings settings, HttpHandler next) {
+  TraceContextHandler(
+      Settings settings, CompositeExtractor extractor, InboundRegistry registry, HttpHandler next) {
     this.settings = settings;
-    Settings.Propagation p = settings.propagation();
-    CompositeExtractor.Builder b =
-        CompositeExtractor.newBuilder()
-            .b3(true) // incoming B3 is read whatever propagation.b3 writes
-            .requestIdHeader(p.requestIdHeader())
-            .tracestateMaxLength(p.tracestateMaxLength());
-    if (p.legacyTraceId() != null && p.legacySpanId() != null) {
-      b.legacyPair(p.legacyTraceId(), p.legacySpanId());
-    }
-    this.extractor = b.build();
+    this.extractor = extractor;
+    this.registry = registry;
     this.next = next;
   }
 
@@ -42,16 +40,21 @@ final class TraceContextHandler implements HttpHandler {
         peer != null && peer.getAddress() != null && settings.trusted(peer.getAddress());
     Extraction extraction =
         extractor.extract(exchange.getRequestHeaders(), Carriers.UNDERTOW_GETTER, trusted);
+
     TraceContext server = extraction.newServerContext();
-    String requestId = extraction.requestId();
-    if (requestId == null) {
-      requestId = RequestIdCodec.newRequestId();
-      server = server.toBuilder().requestId(requestId).build();
+    if (server.requestId() == null) {
+      server = server.toBuilder().requestId(RequestIdCodec.newRequestId()).build();
     }
-    state.requestId = requestId;
     state.server = server;
+    state.requestId = server.requestId();
     state.contextTag = extraction.outcome().tagValue();
     state.rejected = extraction.rejected();
+    String routeKey =
+        exchange.getRequestMethod().toString().toUpperCase(Locale.ROOT)
+            + " "
+            + exchange.getRequestPath();
+    state.registered =
+        registry.begin(server, routeKey, server.requestId(), null, registry.ticker().read());
     next.handleRequest(exchange);
   }
 }

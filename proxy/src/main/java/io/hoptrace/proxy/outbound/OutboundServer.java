@@ -46,20 +46,25 @@ public final class OutboundServer implements AutoCloseable {
    * guard refuses them as targets).
    *
    * @param correlator links each call to the inbound request that caused it
+   * @param extractor reads the context the app sent (trusted: the app is local)
+   * @param injector writes the CLIENT span's context to the callee
    */
   public static OutboundServer start(
       Settings settings,
       UpstreamForwarder forwarder,
       Correlator correlator,
+      CompositeExtractor extractor,
+      Injector injector,
       Consumer<Span> spans,
       ProxyMetrics metrics,
       OwnPorts ownPorts) {
     requireNonNull(correlator, "correlator");
-    CompositeExtractor extractor = extractor(settings.propagation());
+    requireNonNull(extractor, "extractor");
     return start(
         settings,
         forwarder,
         next -> new CorrelateHandler(correlator, extractor, metrics, next),
+        injector,
         spans,
         metrics,
         ownPorts);
@@ -70,6 +75,7 @@ public final class OutboundServer implements AutoCloseable {
       Settings settings,
       UpstreamForwarder forwarder,
       UnaryOperator<HttpHandler> correlate,
+      Injector injector,
       Consumer<Span> spans,
       ProxyMetrics metrics,
       OwnPorts ownPorts) {
@@ -85,8 +91,7 @@ public final class OutboundServer implements AutoCloseable {
             Set.copyOf(settings.connectPorts()),
             ownPorts,
             correlate,
-            new ForwardHandler(
-                forwarder, injector(settings.propagation()), settings.service(), spans, metrics),
+            new ForwardHandler(forwarder, injector, settings.service(), spans, metrics),
             new TunnelHandler(
                 settings.service(),
                 spans,
@@ -98,6 +103,10 @@ public final class OutboundServer implements AutoCloseable {
             .setIoThreads(1)
             .setWorkerThreads(4)
             .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
+            // As on the inbound listener: bodies are streamed, never held; pass on what clients
+            // send.
+            .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, Long.MAX_VALUE)
+            .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, true)
             .setServerOption(
                 UndertowOptions.IDLE_TIMEOUT, (int) settings.upstream().idleTimeout().toMillis());
     if (proxy != null) builder.addHttpListener(proxy.port(), host, handlers.forwardProxy());
@@ -121,39 +130,6 @@ public final class OutboundServer implements AutoCloseable {
     Map<String, InetSocketAddress> routeAddresses = new LinkedHashMap<>();
     for (Settings.Route route : routes) routeAddresses.put(route.name(), bound.get(i++));
     return new OutboundServer(undertow, proxyAddress, Map.copyOf(routeAddresses));
-  }
-
-  /**
-   * Reads what the app sent: every format hoptrace knows, the legacy pair and request id header as
-   * configured.
-   */
-  static CompositeExtractor extractor(Settings.Propagation p) {
-    CompositeExtractor.Builder b =
-        CompositeExtractor.newBuilder()
-            .b3(true) // incoming B3 is read whatever propagation.b3 writes
-            .requestIdHeader(p.requestIdHeader())
-            .tracestateMaxLength(p.tracestateMaxLength());
-    if (p.legacyTraceId() != null && p.legacySpanId() != null) {
-      b.legacyPair(p.legacyTraceId(), p.legacySpanId());
-    }
-    return b.build();
-  }
-
-  /** Writes to the callee: traceparent, tracestate, the enabled extras, the request id. */
-  static Injector injector(Settings.Propagation p) {
-    Injector.Builder b =
-        Injector.newBuilder()
-            .b3(
-                switch (p.b3()) {
-                  case NONE -> Injector.B3Style.NONE;
-                  case SINGLE -> Injector.B3Style.SINGLE;
-                  case MULTI -> Injector.B3Style.MULTI;
-                })
-            .requestIdHeader(p.requestIdHeader());
-    if (p.legacyTraceId() != null && p.legacySpanId() != null) {
-      b.legacyPair(p.legacyTraceId(), p.legacySpanId());
-    }
-    return b.build();
   }
 
   /** The forward proxy's bound address, or null when it is off. */

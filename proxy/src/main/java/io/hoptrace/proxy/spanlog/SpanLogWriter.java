@@ -1,6 +1,9 @@
 package io.hoptrace.proxy.spanlog;
 
 import io.hoptrace.config.Settings;
+import io.hoptrace.span.LineBuffer;
+import io.hoptrace.span.Span;
+import io.hoptrace.span.SpanLineEncoder;
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -19,7 +22,7 @@ import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Writes span lines on its own thread. The request path only {@link #offer}s an encoded line to a
+ * Writes span lines on its own thread. The request path only {@link #offer}s a finished span to a
  * bounded queue; when the queue is full the line is dropped and counted, so a slow disk costs
  * spans, never latency. The writer drains the queue in batches and flushes whenever it catches up
  * (or at least every flush interval), so a {@code tail -f} sees lines promptly.
@@ -27,7 +30,9 @@ import org.jspecify.annotations.Nullable;
 public final class SpanLogWriter implements AutoCloseable {
   private static final int BATCH = 1024;
 
-  private final ArrayBlockingQueue<byte[]> queue;
+  private final ArrayBlockingQueue<Span> queue;
+  private final SpanLineEncoder encoder = SpanLineEncoder.create();
+  private final LineBuffer buffer = new LineBuffer(64 * 1024); // writer thread only
   private final @Nullable Path path;
   private final @Nullable OutputStream stdout;
   private final long rotateSize;
@@ -64,11 +69,12 @@ public final class SpanLogWriter implements AutoCloseable {
   }
 
   /**
-   * Queues one span line (without its newline). Never blocks: returns false and counts a drop when
-   * the queue is full or the writer is closed.
+   * Queues one span for its line. Never blocks: returns false and counts a drop when the queue is
+   * full or the writer is closed. The span is immutable and holds no request objects; it is encoded
+   * on the writer thread into one reused buffer.
    */
-  public boolean offer(byte[] line) {
-    if (!closing && queue.offer(line)) return true;
+  public boolean offer(Span span) {
+    if (!closing && queue.offer(span)) return true;
     dropped.increment();
     return false;
   }
@@ -108,9 +114,9 @@ public final class SpanLogWriter implements AutoCloseable {
   }
 
   private void run() {
-    List<byte[]> batch = new ArrayList<>(BATCH);
+    List<Span> batch = new ArrayList<>(BATCH);
     while (true) {
-      byte[] first;
+      Span first;
       try {
         first = queue.poll(pollNanos, TimeUnit.NANOSECONDS);
       } catch (InterruptedException e) {
@@ -133,17 +139,16 @@ public final class SpanLogWriter implements AutoCloseable {
     closeQuietly();
   }
 
-  private void write(List<byte[]> batch) {
-    for (byte[] line : batch) {
-      try {
-        if (size == 0) firstLineNanos = System.nanoTime();
-        out.write(line);
-        out.write('\n');
-        size += line.length + 1;
-        written.increment();
-      } catch (IOException e) {
-        failed.increment();
-      }
+  private void write(List<Span> batch) {
+    buffer.reset();
+    if (size == 0) firstLineNanos = System.nanoTime();
+    for (Span span : batch) encoder.encode(span, buffer); // any span gives one valid line
+    try {
+      buffer.writeTo(out);
+      size += buffer.length();
+      written.add(batch.size());
+    } catch (IOException e) {
+      failed.add(batch.size());
     }
   }
 

@@ -12,6 +12,12 @@ public interface ForwardHooks {
   /** Last change to the headers going upstream, after hop-by-hop fields were removed. */
   void proxyToServerHeaders(HttpServerExchange exchange, HttpFields.Mutable headers);
 
+  /**
+   * The proxyToServerRequest's headers have been sent: the upstream now has the request. Called on
+   * a Jetty thread (the only hook that is), so it may only touch thread-safe state.
+   */
+  default void proxyToServerCommitted(HttpServerExchange exchange) {}
+
   /** Last change to the response headers going back to the client (also on a 502/504). */
   void proxyToClientHeaders(HttpServerExchange exchange, HeaderMap headers);
 }

@@ -57,7 +57,11 @@ public final class UpstreamForwarder {
   }
 
   private void start(HttpServerExchange exchange, HostPort target, ForwardHooks hooks) {
-    String uri = exchange.getRequestURI();
+    String uri = exchange.getRequestURI(); // raw, as the client sent it
+    if (exchange.isHostIncludedInRequestURI()) { // absolute-form: keep the path, the target decides
+      int slash = uri.indexOf('/', uri.indexOf("://") + 3);
+      uri = slash < 0 ? "/" : uri.substring(slash);
+    }
     String query = exchange.getQueryString();
     String pathAndQuery = query.isEmpty() ? uri : uri + "?" + query;
     Request proxyToServerRequest =
@@ -90,12 +94,18 @@ public final class UpstreamForwarder {
       proxyToServerRequest.body(content);
     }
     ServerToProxyResponse listener = new ServerToProxyResponse(exchange, hooks, content);
-    // If the exchange ends first (the client went away), stop the upstream side too.
+    // If the exchange ends first (the client went away), stop the upstream side too. Added after
+    // the hop's own listeners, so it runs before them and they see the failure.
     exchange.addExchangeCompleteListener(
         (ex, next) -> {
           try {
             if (!listener.ended) {
               listener.ended = true;
+              if (ex.getAttachment(UpstreamFailure.KEY) == null) {
+                ex.putAttachment(
+                    UpstreamFailure.KEY,
+                    new UpstreamFailure(UpstreamError.CLIENT_ABORT, "connection closed"));
+              }
               listener.releasePending();
               var unused = proxyToServerRequest.abort(new java.io.EOFException("client gone"));
             }
@@ -104,6 +114,7 @@ public final class UpstreamForwarder {
           }
         });
     proxyToServerRequest.onRequestBegin(r -> listener.connected = true);
+    proxyToServerRequest.onRequestCommit(r -> hooks.proxyToServerCommitted(exchange));
     listener.timeout =
         exchange
             .getIoThread()

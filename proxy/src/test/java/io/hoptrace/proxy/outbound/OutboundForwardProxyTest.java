@@ -67,6 +67,7 @@ class OutboundForwardProxyTest {
             settings,
             new UpstreamForwarder(upstream, settings.upstream().responseTimeout()),
             OutboundAccessAndTunnelTest::rootHop,
+            io.hoptrace.propagation.Injector.newBuilder().build(),
             spans::add,
             metrics,
             new OwnPorts());

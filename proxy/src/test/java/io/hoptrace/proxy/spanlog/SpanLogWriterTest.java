@@ -3,6 +3,8 @@ package io.hoptrace.proxy.spanlog;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.hoptrace.config.Settings;
+import io.hoptrace.span.Kind;
+import io.hoptrace.span.Span;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -27,19 +29,37 @@ class SpanLogWriterTest {
     return new Settings.SpanLog(path, rotateSize, rotateInterval, queue, Duration.ofMillis(10));
   }
 
-  static byte[] line(int i) {
-    return ("{\"n\":" + i + "}").getBytes(StandardCharsets.UTF_8);
+  /** A span whose line is recognisable by its name, {@code get /n}. */
+  static Span span(int i) {
+    return Span.newBuilder()
+        .traceId(1, 2)
+        .id(i + 1)
+        .kind(Kind.SERVER)
+        .name("get /" + i)
+        .serviceName("s")
+        .build();
+  }
+
+  static String name(String line) {
+    int at = line.indexOf("\"name\":\"") + 8;
+    return line.substring(at, line.indexOf('"', at));
+  }
+
+  static List<String> names(Path file) throws IOException {
+    List<String> out = new ArrayList<>();
+    for (String line : Files.readAllLines(file)) out.add(name(line));
+    return out;
   }
 
   @Test
   void offer_writesOneLinePerSpan_andCloseFlushesEveryLine() throws Exception {
     Path file = dir.resolve("spans.log");
     SpanLogWriter writer = new SpanLogWriter(settings(file.toString(), 0, Duration.ZERO, 10_000));
-    for (int i = 0; i < 5000; i++) assertThat(writer.offer(line(i))).isTrue();
+    for (int i = 0; i < 5000; i++) assertThat(writer.offer(span(i))).isTrue();
     writer.close();
-    List<String> lines = Files.readAllLines(file);
+    List<String> lines = names(file);
     assertThat(lines).hasSize(5000);
-    assertThat(lines.get(4999)).isEqualTo("{\"n\":4999}");
+    assertThat(lines.get(4999)).isEqualTo("get /4999");
     assertThat(writer.written()).isEqualTo(5000);
     assertThat(writer.dropped()).isZero();
   }
@@ -47,11 +67,11 @@ class SpanLogWriterTest {
   @Test
   void existingFile_isAppendedTo() throws Exception {
     Path file = dir.resolve("spans.log");
-    Files.writeString(file, "{\"old\":1}\n");
+    Files.writeString(file, "{\"name\":\"old\"}\n");
     SpanLogWriter writer = new SpanLogWriter(settings(file.toString(), 0, Duration.ZERO, 10));
-    writer.offer(line(1));
+    writer.offer(span(1));
     writer.close();
-    assertThat(Files.readAllLines(file)).containsExactly("{\"old\":1}", "{\"n\":1}");
+    assertThat(names(file)).containsExactly("old", "get /1");
   }
 
   @Test
@@ -84,7 +104,7 @@ class SpanLogWriterTest {
     long t0 = System.nanoTime();
     int accepted = 0;
     for (int i = 0; i < 100_000; i++) {
-      if (writer.offer(line(i))) accepted++;
+      if (writer.offer(span(i))) accepted++;
     }
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
     assertThat(writer.dropped()).isEqualTo(100_000 - accepted).isPositive();
@@ -99,27 +119,27 @@ class SpanLogWriterTest {
     SpanLogWriter writer =
         new SpanLogWriter(settings(dir.resolve("s.log").toString(), 0, Duration.ZERO, 10));
     writer.close();
-    assertThat(writer.offer(line(1))).isFalse();
+    assertThat(writer.offer(span(1))).isFalse();
     assertThat(writer.dropped()).isEqualTo(1);
   }
 
   @Test
   void rotatesBySize_keepingOnePreviousFile() throws Exception {
     Path file = dir.resolve("spans.log");
-    SpanLogWriter writer = new SpanLogWriter(settings(file.toString(), 30, Duration.ZERO, 1000));
+    SpanLogWriter writer = new SpanLogWriter(settings(file.toString(), 400, Duration.ZERO, 1000));
     List<String> all = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
-      writer.offer(line(i)); // 8 bytes with the newline
-      all.add(new String(line(i), StandardCharsets.UTF_8));
+      writer.offer(span(i)); // ~150 bytes a line
+      all.add("get /" + i);
       Thread.sleep(30); // let the writer catch up, so each line is its own batch
     }
     writer.close();
     assertThat(Files.exists(dir.resolve("spans.log.1"))).isTrue();
-    assertThat(Files.size(dir.resolve("spans.log.1"))).isGreaterThanOrEqualTo(30);
-    List<String> written = new ArrayList<>(Files.readAllLines(dir.resolve("spans.log.1")));
-    written.addAll(Files.readAllLines(file));
+    assertThat(Files.size(dir.resolve("spans.log.1"))).isGreaterThanOrEqualTo(400);
+    List<String> written = new ArrayList<>(names(dir.resolve("spans.log.1")));
+    written.addAll(names(file));
     assertThat(written).isSubsetOf(all);
-    assertThat(written.get(written.size() - 1)).isEqualTo("{\"n\":7}");
+    assertThat(written.get(written.size() - 1)).isEqualTo("get /7");
   }
 
   @Test
@@ -127,11 +147,11 @@ class SpanLogWriterTest {
     Path file = dir.resolve("spans.log");
     SpanLogWriter writer =
         new SpanLogWriter(settings(file.toString(), 0, Duration.ofMillis(100), 1000));
-    writer.offer(line(1));
+    writer.offer(span(1));
     Thread.sleep(300);
-    writer.offer(line(2));
+    writer.offer(span(2));
     writer.close();
-    assertThat(Files.readAllLines(dir.resolve("spans.log.1"))).containsExactly("{\"n\":1}");
-    assertThat(Files.readAllLines(file)).containsExactly("{\"n\":2}");
+    assertThat(names(dir.resolve("spans.log.1"))).containsExactly("get /1");
+    assertThat(names(file)).containsExactly("get /2");
   }
 }

@@ -27,6 +27,11 @@ public final class EchoServer implements AutoCloseable {
   private final List<Received> received = new CopyOnWriteArrayList<>();
 
   public EchoServer() throws IOException {
+    this(true);
+  }
+
+  /** With {@code record} false nothing is kept per request (soak tests: no test-side growth). */
+  public EchoServer(boolean record) throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
     server.createContext(
         "/",
@@ -38,7 +43,7 @@ public final class EchoServer implements AutoCloseable {
               .getRequestHeaders()
               .forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), String.join(",", v)));
           String uri = exchange.getRequestURI().toString();
-          received.add(new Received(exchange.getRequestMethod(), uri, headers, body));
+          if (record) received.add(new Received(exchange.getRequestMethod(), uri, headers, body));
           byte[] out =
               (exchange.getRequestMethod() + " " + uri + "\n" + body)
                   .getBytes(StandardCharsets.UTF_8);

@@ -103,8 +103,9 @@ public final class Service implements AutoCloseable {
           byte[] body;
           int status = 200;
           try {
-            body =
-                behaviour.handle(exchange, new Outbound(exchange)).getBytes(StandardCharsets.UTF_8);
+            String text = behaviour.handle(exchange, new Outbound(exchange));
+            if (text == null) return; // a request that never finishes (its thread is free)
+            body = text.getBytes(StandardCharsets.UTF_8);
           } catch (Exception e) {
             status = 500;
             body = e.toString().getBytes(StandardCharsets.UTF_8);
