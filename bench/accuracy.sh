@@ -11,5 +11,7 @@ cd "$(dirname "$0")/.."
 mvn -B -o -q -pl testbed -am package -DskipTests
 cp_file=testbed/target/classpath.txt
 mvn -B -o -q -pl testbed dependency:build-classpath -Dmdep.outputFile=target/classpath.txt >/dev/null
-cp="testbed/target/classes:propagation-core/target/classes:config/target/classes:traces/target/classes:proxy/target/classes:$(cat "$cp_file")"
+# this build's modules from their target/classes, never a hoptrace jar from the local repository
+deps="$(tr ':' '\n' < "$cp_file" | grep -v '/io/hoptrace/' | paste -sd: -)"
+cp="testbed/target/classes:propagation-core/target/classes:config/target/classes:traces/target/classes:proxy/target/classes:$deps"
 exec java -Xmx1g ${JAVA_OPTS:-} -cp "$cp" io.hoptrace.testbed.AccuracyBench "$@"
