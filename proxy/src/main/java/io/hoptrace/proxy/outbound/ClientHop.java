@@ -79,13 +79,29 @@ final class ClientHop {
   }
 
   /**
+   * When the callee's response headers reached the proxy (ticker), or 0. The refinement rules out
+   * candidates that ended before this moment, not before the exchange completed: the app cannot
+   * have finished its request before it had the answer, but on a starved CPU the exchange's
+   * completion can be noted after the app has already answered its own caller.
+   */
+  private volatile long respondedNanos;
+
+  void responded() {
+    if (correlator != null && respondedNanos == 0) {
+      respondedNanos = correlator.registry().ticker().read();
+    }
+  }
+
+  /**
    * This hop as the correlator sees it now that the call has ended ({@link Correlator#refine}):
    * when the decision changes, the CLIENT span keeps its id (the callee's SERVER span already names
    * it as parent) and takes the new parent and its trace; the score says it was refined.
    */
   ClientHop refined() {
     if (decision == null || correlator == null) return this;
-    Decision now = correlator.refine(decision, correlator.registry().ticker().read());
+    long responded = respondedNanos;
+    long end = responded != 0 ? responded : correlator.registry().ticker().read();
+    Decision now = correlator.refine(decision, end);
     TraceContext parent = now.parent();
     if (now == decision || parent == null) return this;
     TraceContext moved =

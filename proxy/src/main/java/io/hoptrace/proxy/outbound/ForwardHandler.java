@@ -75,7 +75,10 @@ final class ForwardHandler implements HttpHandler, ForwardHooks {
   }
 
   @Override
-  public void proxyToClientHeaders(HttpServerExchange exchange, HeaderMap headers) {}
+  public void proxyToClientHeaders(HttpServerExchange exchange, HeaderMap headers) {
+    ClientHop hop = exchange.getAttachment(OutboundAttachments.HOP);
+    if (hop != null) hop.responded();
+  }
 
   private Span span(HttpServerExchange exchange, ClientHop hop) {
     InetAddress address = exchange.getAttachment(OutboundAttachments.TARGET_ADDRESS);
