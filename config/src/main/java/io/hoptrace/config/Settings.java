@@ -227,6 +227,7 @@ public final class Settings {
   private final TracesPage tracesPage;
   private final Procfs procfs;
   private final Limits limits; // hardening
+  private final String correlatorRule;
 
   private Settings(Reader r) {
     service = r.nonEmpty("service");
@@ -309,6 +310,7 @@ public final class Settings {
             r.intIn("limits.max-connections", 1, 1 << 20),
             r.ratio("limits.shed-heap-ratio"),
             r.underscoreHeaders("limits.underscore-headers"));
+    correlatorRule = r.oneOf("correlator.rule", "fewest_calls", "learned", "most_recent", "oldest");
   }
 
   /**
@@ -529,6 +531,14 @@ public final class Settings {
     return limits;
   }
 
+  /**
+   * {@code correlator.rule}: {@code fewest_calls}, {@code learned}, {@code most_recent} or {@code
+   * oldest}.
+   */
+  public String correlatorRule() {
+    return correlatorRule;
+  }
+
   /** Reads one typed value at a time and turns every failure into a {@link SettingsException}. */
   private static final class Reader {
     final Config c;
@@ -549,6 +559,13 @@ public final class Settings {
       } catch (ConfigException e) {
         throw new SettingsException(key, raw(key), expected);
       }
+    }
+
+    String oneOf(String key, String... values) {
+      String expected = String.join(", ", values);
+      String s = string(key, expected);
+      for (String v : values) if (v.equals(s)) return s;
+      throw new SettingsException(key, s, expected);
     }
 
     String nonEmpty(String key) {

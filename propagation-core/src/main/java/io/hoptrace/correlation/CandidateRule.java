@@ -21,11 +21,82 @@ public interface CandidateRule {
    */
   @Nullable Choice choose(OutboundCall call, List<InboundRequest> candidates, long nowNanos);
 
+  /**
+   * Told about every link that is exact ({@link Link#HEADER} with a known request, {@link
+   * Link#PROCESS}, {@link Link#SOLE}; {@code request} non-null) and every call made with nothing in
+   * flight or recently ended ({@link Link#ROOT}, {@code request} null): what a learning rule learns
+   * from. Called before the request's {@link InboundRequest#linkedCalls()} counts this call. The
+   * default ignores it. Must be cheap and must not block.
+   */
+  default void learn(OutboundCall call, @Nullable InboundRequest request, Link link) {}
+
+  /**
+   * Told when a call ended (from {@link Correlator#refine}): {@code exact} for an exact link, or
+   * the {@link Alternatives} of an inferred one. The default ignores it.
+   */
+  default void callEnded(@Nullable InboundRequest exact, @Nullable Alternatives alternatives) {}
+
+  /**
+   * Exactly one request is in flight: should this call still be a new trace ({@link Link#ROOT})
+   * because it looks like the app's own background work (a timer, a health check)? The default says
+   * no: the call is {@link Link#SOLE}.
+   */
+  default boolean background(OutboundCall call, InboundRequest sole, long nowNanos) {
+    return false;
+  }
+
   /** A chosen request and the score text that explains the choice (the inferred-score tag). */
-  record Choice(InboundRequest request, String score) {
+  record Choice(InboundRequest request, String score, @Nullable Alternatives alternatives) {
     public Choice {
       requireNonNull(request, "request");
       requireNonNull(score, "score");
+    }
+
+    public Choice(InboundRequest request, String score) {
+      this(request, score, null);
+    }
+  }
+
+  /**
+   * What a scoring rule knew when it chose: every candidate's likelihood (a rate, per second, that
+   * it made this call now) and the background rate (that no request made it). Kept on the {@link
+   * Decision} so that {@link Correlator#refine} can decide again when the call ends, with the
+   * candidates that ended meanwhile ruled out. The arrays are owned by this object.
+   */
+  final class Alternatives {
+    final InboundRequest[] requests;
+    final double[] likelihoods;
+    final double background;
+    final String ruleName;
+
+    public Alternatives(
+        InboundRequest[] requests, double[] likelihoods, double background, String ruleName) {
+      if (requests.length != likelihoods.length) {
+        throw new IllegalArgumentException(
+            "likelihoods: " + likelihoods.length + " (expected: " + requests.length + ")");
+      }
+      this.requests = requests;
+      this.likelihoods = likelihoods;
+      this.background = background;
+      this.ruleName = requireNonNull(ruleName, "ruleName");
+    }
+
+    public int size() {
+      return requests.length;
+    }
+
+    public InboundRequest request(int i) {
+      return requests[i];
+    }
+
+    /** Candidate {@code i}'s rate (per second) of having made the call when it started. */
+    public double likelihood(int i) {
+      return likelihoods[i];
+    }
+
+    /** The rate of the call being background work (a new trace). */
+    public double background() {
+      return background;
     }
   }
 }

@@ -77,20 +77,18 @@ public final class Correlator {
     int inFlight = registry.inFlightCount();
     if (inFlight == 1) {
       InboundRequest sole = registry.soleInFlight();
-      if (sole != null) return linked(Link.SOLE, sole, sole.context, 1, null);
+      if (sole != null) return sole(call, sole);
     }
     if (inFlight >= 1) { // also when the count raced: the walk says what is really there
       List<InboundRequest> candidates = registry.inFlight(MAX_CANDIDATES);
-      if (candidates.size() == 1) {
-        InboundRequest sole = candidates.get(0);
-        return linked(Link.SOLE, sole, sole.context, 1, null);
-      }
+      if (candidates.size() == 1) return sole(call, candidates.get(0));
       if (candidates.size() > 1) {
         int count = Math.max(inFlight, candidates.size()); // the walk stops at MAX_CANDIDATES
         CandidateFilter.Narrowing narrowed = filter.narrow(call, candidates);
         if (narrowed != null) {
           InboundRequest exact = narrowed.exact();
-          if (exact != null) return linked(Link.PROCESS, exact, exact.context, count, null);
+          if (exact != null)
+            return learnedAndLinked(call, Link.PROCESS, exact, exact.context, count);
           List<InboundRequest> subset = narrowed.candidates();
           return inferred(call, subset, subset.size()).withInFlight(count);
         }
@@ -99,7 +97,67 @@ public final class Correlator {
     }
     List<InboundRequest> recent = registry.recentlyFinished(call.startNanos, MAX_CANDIDATES);
     if (!recent.isEmpty()) return inferred(call, recent, 0);
+    rule.learn(call, null, Link.ROOT);
     return Decision.root(0);
+  }
+
+  /**
+   * Tells the rule about a link the proxy decided exactly by itself ({@link Link#PROCESS}) and
+   * records it, as {@link #decide} does for its own exact links.
+   */
+  public void learn(OutboundCall call, InboundRequest request, Link link) {
+    requireNonNull(call, "call");
+    requireNonNull(request, "request");
+    requireNonNull(link, "link");
+    rule.learn(call, request, link);
+    record(request, call.startNanos);
+  }
+
+  /**
+   * Decides again when the call has ended, with what is known by then: a synchronous call cannot
+   * belong to a request that ended before it, so such candidates are ruled out and the others
+   * re-weighed. Only decisions that carry the rule's {@link CandidateRule.Alternatives} change (the
+   * learned rule's); the linked-call credit moves to the new choice. Returns {@code decision}
+   * itself when nothing changes. The CLIENT span keeps its own id (the callee already has it as its
+   * parent), only its parent and trace change.
+   */
+  public Decision refine(Decision decision, long endNanos) {
+    requireNonNull(decision, "decision");
+    CandidateRule.Alternatives alt = decision.alternatives;
+    if (decision.link != Link.INFERRED) {
+      if (decision.inbound != null) rule.callEnded(decision.inbound, null);
+      return decision;
+    }
+    if (alt != null) rule.callEnded(null, alt);
+    // A fire-and-forget pick (nothing was in flight) chose among ended requests on purpose.
+    if (alt == null || decision.candidates == 0) return decision;
+    double total = alt.background;
+    int best = -1;
+    double bestLikelihood = -1;
+    int excluded = 0;
+    for (int i = 0; i < alt.requests.length; i++) {
+      InboundRequest r = alt.requests[i];
+      if (r.isEnded() && r.endNanos - endNanos < 0) { // ended while the call was still open
+        excluded++;
+        continue;
+      }
+      double l = alt.likelihoods[i];
+      total += l;
+      if (l > bestLikelihood) {
+        bestLikelihood = l;
+        best = i;
+      }
+    }
+    if (excluded == 0 || best < 0 || total <= 0) return decision;
+    double p = bestLikelihood / total;
+    InboundRequest chosen = alt.requests[best];
+    String score = alt.ruleName + ":p=" + LearnedRule.formatP(p) + ",refined=" + excluded;
+    if (chosen == decision.inbound) {
+      return new Decision(Link.INFERRED, chosen, chosen.context, decision.candidates, score, alt);
+    }
+    if (decision.inbound != null) decision.inbound.decrementLinkedCalls();
+    chosen.incrementLinkedCalls();
+    return new Decision(Link.INFERRED, chosen, chosen.context, decision.candidates, score, alt);
   }
 
   private @Nullable Decision byHeader(OutboundCall call) {
@@ -107,7 +165,7 @@ public final class Correlator {
     if (forwarded != null) {
       InboundRequest r = registry.findBySpanId(forwarded.spanId());
       if (r != null && sameTrace(r.context, forwarded)) {
-        return linked(Link.HEADER, r, r.context, registry.inFlightCount(), null);
+        return learnedAndLinked(call, Link.HEADER, r, r.context, registry.inFlightCount());
       }
     }
     String requestId = call.forwardedRequestId;
@@ -116,7 +174,7 @@ public final class Correlator {
     if (byId != null) {
       // Continue what the app forwarded if it forwarded a context (its own tracer's span).
       TraceContext parent = forwarded != null ? forwarded : byId.context;
-      return linked(Link.HEADER, byId, parent, registry.inFlightCount(), null);
+      return learnedAndLinked(call, Link.HEADER, byId, parent, registry.inFlightCount());
     }
     if (forwarded != null) {
       return new Decision(Link.HEADER, null, forwarded, registry.inFlightCount(), null);
@@ -125,16 +183,35 @@ public final class Correlator {
   }
 
   private Decision inferred(OutboundCall call, List<InboundRequest> candidates, int count) {
+    // Every candidate's own call count is uncertain from now on: no learner sample from them.
+    for (int i = 0, n = candidates.size(); i < n; i++) candidates.get(i).ambiguous = true;
     CandidateRule.Choice choice = rule.choose(call, candidates, call.startNanos);
     if (choice == null) return Decision.root(count);
     InboundRequest r = choice.request();
-    return linked(Link.INFERRED, r, r.context, count, choice.score());
+    record(r, call.startNanos);
+    return new Decision(Link.INFERRED, r, r.context, count, choice.score(), choice.alternatives());
+  }
+
+  private Decision sole(OutboundCall call, InboundRequest sole) {
+    if (rule.background(call, sole, call.startNanos)) return Decision.root(1);
+    return learnedAndLinked(call, Link.SOLE, sole, sole.context, 1);
+  }
+
+  private Decision learnedAndLinked(
+      OutboundCall call, Link link, InboundRequest r, TraceContext parent, int candidates) {
+    rule.learn(call, r, link);
+    return linked(link, r, parent, candidates, call.startNanos);
   }
 
   private static Decision linked(
-      Link link, InboundRequest r, TraceContext parent, int candidates, @Nullable String score) {
+      Link link, InboundRequest r, TraceContext parent, int candidates, long nowNanos) {
+    record(r, nowNanos);
+    return new Decision(link, r, parent, candidates, null);
+  }
+
+  private static void record(InboundRequest r, long nowNanos) {
     r.incrementLinkedCalls();
-    return new Decision(link, r, parent, candidates, score);
+    r.lastLinkedNanos = nowNanos == 0L ? 1L : nowNanos;
   }
 
   private static boolean sameTrace(TraceContext a, TraceContext b) {

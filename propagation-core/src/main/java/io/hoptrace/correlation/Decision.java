@@ -17,6 +17,7 @@ public final class Decision {
   final int candidates;
   final @Nullable String score;
   final int inFlight;
+  final CandidateRule.@Nullable Alternatives alternatives;
 
   Decision(
       Link link,
@@ -24,7 +25,17 @@ public final class Decision {
       @Nullable TraceContext parent,
       int candidates,
       @Nullable String score) {
-    this(link, inbound, parent, candidates, score, candidates);
+    this(link, inbound, parent, candidates, score, null);
+  }
+
+  Decision(
+      Link link,
+      @Nullable InboundRequest inbound,
+      @Nullable TraceContext parent,
+      int candidates,
+      @Nullable String score,
+      CandidateRule.@Nullable Alternatives alternatives) {
+    this(link, inbound, parent, candidates, score, alternatives, candidates);
   }
 
   private Decision(
@@ -33,18 +44,20 @@ public final class Decision {
       @Nullable TraceContext parent,
       int candidates,
       @Nullable String score,
+      CandidateRule.@Nullable Alternatives alternatives,
       int inFlight) {
     this.link = requireNonNull(link, "link");
     this.inbound = inbound;
     this.parent = parent;
     this.candidates = candidates;
     this.score = score;
+    this.alternatives = alternatives;
     this.inFlight = inFlight;
   }
 
   /** This decision, made among candidates a {@link CandidateFilter} narrowed from {@code n}. */
   Decision withInFlight(int n) {
-    return new Decision(link, inbound, parent, candidates, score, n);
+    return new Decision(link, inbound, parent, candidates, score, alternatives, n);
   }
 
   private static final Decision ROOT_NONE_IN_FLIGHT = new Decision(Link.ROOT, null, null, 0, null);
@@ -96,6 +109,11 @@ public final class Decision {
    */
   public @Nullable String score() {
     return score;
+  }
+
+  /** What the rule knew when it chose (the learned rule's), or null. */
+  public CandidateRule.@Nullable Alternatives alternatives() {
+    return alternatives;
   }
 
   @Override

@@ -38,6 +38,7 @@ public final class InboundRegistry {
   private final AtomicLong recentCursor = new AtomicLong();
   private final long graceNanos;
   private final Ticker ticker;
+  private final Listener listener;
 
   /** The request delivered last: the sole one in flight in the common synchronous case. */
   private volatile @Nullable InboundRequest lastDelivered;
@@ -49,6 +50,20 @@ public final class InboundRegistry {
     this.inFlight = ring(b);
     this.recent = new AtomicReferenceArray<>(b.recentCapacity);
     this.graceNanos = b.grace.toNanos();
+    this.listener = b.listener;
+  }
+
+  /**
+   * Told when a request becomes in flight at the app and when a delivered request ends, after the
+   * registry itself was updated: a learning rule counts requests and idle time with it. Called on
+   * the proxy's I/O path: must be cheap, must not block or throw.
+   */
+  public interface Listener {
+    Listener NONE = new Listener() {};
+
+    default void delivered(InboundRequest request, long nanos) {}
+
+    default void ended(InboundRequest request, long nanos) {}
   }
 
   private static <K> GenerationRing<K, InboundRequest> ring(Builder b) {
@@ -92,6 +107,7 @@ public final class InboundRegistry {
     lastDelivered = r;
     // end() may have run between the check and the put; it removes after marking, so re-check.
     if (r.isEnded()) inFlight.remove(r.context.spanId());
+    listener.delivered(r, r.deliveredNanos);
   }
 
   /** The exchange ended (response sent, or failed). Idempotent. */
@@ -102,6 +118,7 @@ public final class InboundRegistry {
     inFlight.remove(r.context.spanId());
     int slot = (int) (recentCursor.getAndIncrement() % recent.length());
     recent.set(slot, r);
+    listener.ended(r, r.endNanos);
   }
 
   /** The request whose SERVER span id is {@code spanId}, while its generation lives, or null. */
@@ -214,8 +231,15 @@ public final class InboundRegistry {
     Duration grace = Duration.ofSeconds(1);
     int recentCapacity = 64;
     Ticker ticker = Ticker.system();
+    Listener listener = Listener.NONE;
 
     Builder() {}
+
+    /** Told of deliveries and ends (default: nobody), e.g. a {@link LearnedRule}. */
+    public Builder listener(Listener listener) {
+      this.listener = requireNonNull(listener, "listener");
+      return this;
+    }
 
     /** M for every ring, at least 3 (default 3). */
     public Builder generations(int generations) {

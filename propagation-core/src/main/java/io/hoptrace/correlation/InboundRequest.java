@@ -40,6 +40,21 @@ public final class InboundRequest {
   volatile long endNanos;
   volatile int linkedCalls;
 
+  /** When the last outbound call was linked to this request (ticker), or 0 while none was. */
+  volatile long lastLinkedNanos;
+
+  /**
+   * Set once this request was one of several candidates of an inferred decision: from then on its
+   * linked calls are not known exactly, so a learner must not take its call count as a sample.
+   */
+  volatile boolean ambiguous;
+
+  /**
+   * Owned by the {@link CandidateRule} (the learned rule keeps its belief about how many calls this
+   * request has made here); null until the rule sets it.
+   */
+  volatile @Nullable Object ruleState;
+
   InboundRequest(
       TraceContext context,
       String routeKey,
@@ -118,6 +133,19 @@ public final class InboundRequest {
     return linkedCalls;
   }
 
+  /** When the last outbound call was linked to this request, or 0 while none was. */
+  public long lastLinkedNanos() {
+    return lastLinkedNanos;
+  }
+
+  /**
+   * True once this request competed with others for an inferred call: its linked calls may then
+   * include calls of other requests, or miss some of its own.
+   */
+  public boolean ambiguous() {
+    return ambiguous;
+  }
+
   /** Sets the delivery time once; false if it was already set. */
   boolean markDelivered(long nanos) {
     return DELIVERED.compareAndSet(this, 0L, nanos);
@@ -130,6 +158,10 @@ public final class InboundRequest {
 
   int incrementLinkedCalls() {
     return LINKED.incrementAndGet(this);
+  }
+
+  int decrementLinkedCalls() {
+    return LINKED.decrementAndGet(this);
   }
 
   @Override

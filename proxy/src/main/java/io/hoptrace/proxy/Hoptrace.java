@@ -3,9 +3,13 @@ package io.hoptrace.proxy;
 import static java.util.Objects.requireNonNull;
 
 import io.hoptrace.config.Settings;
+import io.hoptrace.correlation.CandidateRule;
 import io.hoptrace.correlation.Correlator;
 import io.hoptrace.correlation.FewestCallsRule;
 import io.hoptrace.correlation.InboundRegistry;
+import io.hoptrace.correlation.LearnedRule;
+import io.hoptrace.correlation.MostRecentRule;
+import io.hoptrace.correlation.OldestRule;
 import io.hoptrace.propagation.CompositeExtractor;
 import io.hoptrace.propagation.Injector;
 import io.hoptrace.proxy.admin.AdminHandler;
@@ -77,8 +81,13 @@ public final class Hoptrace implements AutoCloseable {
     metrics.gauge("hoptrace.spanlog.dropped", spanLog::dropped);
     metrics.gauge("hoptrace.spanlog.failed", spanLog::failed);
     metrics.gauge("hoptrace.spanlog.queued", spanLog::queued);
+    CandidateRule rule = rule(settings.correlatorRule());
     this.registry =
         InboundRegistry.newBuilder()
+            .listener(
+                rule instanceof InboundRegistry.Listener listener
+                    ? listener
+                    : InboundRegistry.Listener.NONE)
             .generations(settings.ring().generations())
             .period(settings.ring().period())
             .capPerGeneration(settings.ring().cap())
@@ -184,7 +193,7 @@ public final class Hoptrace implements AutoCloseable {
           OutboundServer.start(
               settings,
               forwarder,
-              new Correlator(registry, FewestCallsRule.INSTANCE, processLinks.filter()),
+              new Correlator(registry, rule, processLinks.filter()),
               extractor,
               injector,
               spanLog::offer,
@@ -207,6 +216,16 @@ public final class Hoptrace implements AutoCloseable {
         .forEach((name, address) -> announce.printf(LISTENING, "route " + name, text(address)));
     announce.flush();
     serving = true;
+  }
+
+  /** The {@code correlator.rule} setting's rule (validated by Settings). */
+  static CandidateRule rule(String name) {
+    return switch (name) {
+      case "learned" -> LearnedRule.newBuilder().build();
+      case "most_recent" -> MostRecentRule.INSTANCE;
+      case "oldest" -> OldestRule.INSTANCE;
+      default -> FewestCallsRule.INSTANCE;
+    };
   }
 
   /**

@@ -3,6 +3,7 @@ package io.hoptrace.proxy;
 import io.hoptrace.proxy.demo.DemoCommand;
 import io.hoptrace.traces.cli.ExportCommand;
 import io.hoptrace.traces.cli.TracesCommand;
+import io.hoptrace.traces.reconcile.ReconcileCommand;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -16,7 +17,8 @@ public final class Main {
           "run", new RunCommand(),
           "demo", (args, out, err) -> DemoCommand.run(args, utf8(out), utf8(err)),
           "traces", (args, out, err) -> TracesCommand.run(args, utf8(out), utf8(err)),
-          "export", (args, out, err) -> ExportCommand.run(args, utf8(out), utf8(err)));
+          "export", (args, out, err) -> ExportCommand.run(args, utf8(out), utf8(err)),
+          "reconcile", (args, out, err) -> ReconcileCommand.run(args, utf8(out), utf8(err)));
 
   static final String USAGE =
       """
@@ -27,6 +29,7 @@ public final class Main {
         demo       three services behind three hoptraces, some traffic, one waterfall
         traces     read span logs: a list, a waterfall, a live feed, a web page
         export     send span logs to Zipkin or an OTLP/HTTP endpoint
+        reconcile  re-decide inferred links offline, from several span logs
         --version  print the version
         --help     print this help
       """;

@@ -89,6 +89,10 @@ final class AppForwardHandler implements HttpHandler, ForwardHooks {
     headers.add(Headers.VIA, ForwardedHeadersHandler.via(exchange));
     InboundExchange state = exchange.getAttachment(InboundExchange.KEY);
     if (state == null || state.server == null) return;
+    // The app has answered: from now on this request is not in flight at the app, though its
+    // response is still being relayed (the completion listener's end() is then a no-op).
+    InboundRequest registered = state.registered;
+    if (registered != null) registry.end(registered, registry.ticker().read());
     if (traceresponse) {
       Carriers.UNDERTOW_SETTER.set(
           headers, TraceresponseCodec.NAME, TraceresponseCodec.toString(state.server));

@@ -3,6 +3,8 @@ package io.hoptrace.proxy.outbound;
 import static java.util.Objects.requireNonNull;
 
 import io.hoptrace.context.TraceContext;
+import io.hoptrace.correlation.Correlator;
+import io.hoptrace.correlation.Decision;
 import io.hoptrace.span.Kind;
 import io.hoptrace.span.Span;
 import java.util.Locale;
@@ -27,6 +29,8 @@ final class ClientHop {
   final OutboundTarget target;
   final long startMicros;
   final long startNanos;
+  final @Nullable Decision decision;
+  final @Nullable Correlator correlator;
 
   ClientHop(
       TraceContext context,
@@ -38,9 +42,25 @@ final class ClientHop {
       OutboundTarget target,
       long startMicros,
       long startNanos) {
-    this(context, link, candidates, score, 0, method, path, target, startMicros, startNanos);
+    this(
+        context,
+        link,
+        candidates,
+        score,
+        0,
+        method,
+        path,
+        target,
+        startMicros,
+        startNanos,
+        null,
+        null);
   }
 
+  /**
+   * With how many were in flight before /proc narrowed them (0: not narrowed), and the decision and
+   * its correlator, so the span can be {@link #refined} when it ends.
+   */
   ClientHop(
       TraceContext context,
       String link,
@@ -51,9 +71,13 @@ final class ClientHop {
       String path,
       OutboundTarget target,
       long startMicros,
-      long startNanos) {
+      long startNanos,
+      @Nullable Decision decision,
+      @Nullable Correlator correlator) {
     this.inFlight = inFlight;
     this.context = requireNonNull(context, "context");
+    this.decision = decision;
+    this.correlator = correlator;
     this.link = requireNonNull(link, "link");
     this.candidates = candidates;
     this.score = score;
@@ -62,6 +86,52 @@ final class ClientHop {
     this.target = requireNonNull(target, "target");
     this.startMicros = startMicros;
     this.startNanos = startNanos;
+  }
+
+  /**
+   * When the callee's response headers reached the proxy (ticker), or 0. The refinement rules out
+   * candidates that ended before this moment, not before the exchange completed: the app cannot
+   * have finished its request before it had the answer, but on a starved CPU the exchange's
+   * completion can be noted after the app has already answered its own caller.
+   */
+  private volatile long respondedNanos;
+
+  void responded() {
+    if (correlator != null && respondedNanos == 0) {
+      respondedNanos = correlator.registry().ticker().read();
+    }
+  }
+
+  /**
+   * This hop as the correlator sees it now that the call has ended ({@link Correlator#refine}):
+   * when the decision changes, the CLIENT span keeps its id (the callee's SERVER span already names
+   * it as parent) and takes the new parent and its trace; the score says it was refined.
+   */
+  ClientHop refined() {
+    if (decision == null || correlator == null) return this;
+    long responded = respondedNanos;
+    long end = responded != 0 ? responded : correlator.registry().ticker().read();
+    Decision now = correlator.refine(decision, end);
+    TraceContext parent = now.parent();
+    if (now == decision || parent == null) return this;
+    TraceContext moved =
+        context.toBuilder()
+            .traceId(parent.traceIdHigh(), parent.traceIdLow())
+            .parentId(parent.spanId())
+            .build();
+    return new ClientHop(
+        moved,
+        link,
+        candidates,
+        now.score(),
+        inFlight,
+        method,
+        path,
+        target,
+        startMicros,
+        startNanos,
+        null,
+        null);
   }
 
   /**

@@ -89,7 +89,9 @@ final class CorrelateHandler implements HttpHandler {
             path,
             target,
             startMicros,
-            startNanos));
+            startNanos,
+            decision,
+            correlator));
     next.handleRequest(exchange);
   }
 

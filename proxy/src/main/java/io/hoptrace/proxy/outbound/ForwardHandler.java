@@ -60,7 +60,7 @@ final class ForwardHandler implements HttpHandler, ForwardHooks {
             metrics.requestDone(ProxyMetrics.Hop.OUTBOUND, System.nanoTime() - hop.startNanos);
             UpstreamFailure failure = ex.getAttachment(UpstreamFailure.KEY);
             if (failure != null) metrics.upstreamError(failure.kind());
-            spans.accept(span(ex, hop));
+            spans.accept(span(ex, hop.refined()));
           } finally {
             nextListener.proceed();
           }
@@ -75,7 +75,10 @@ final class ForwardHandler implements HttpHandler, ForwardHooks {
   }
 
   @Override
-  public void proxyToClientHeaders(HttpServerExchange exchange, HeaderMap headers) {}
+  public void proxyToClientHeaders(HttpServerExchange exchange, HeaderMap headers) {
+    ClientHop hop = exchange.getAttachment(OutboundAttachments.HOP);
+    if (hop != null) hop.responded();
+  }
 
   private Span span(HttpServerExchange exchange, ClientHop hop) {
     InetAddress address = exchange.getAttachment(OutboundAttachments.TARGET_ADDRESS);

@@ -1,0 +1,407 @@
+package io.hoptrace.correlation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.hoptrace.context.TraceContext;
+import io.hoptrace.store.ManualTicker;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The learned rule on synthetic event streams, time driven by a ManualTicker. */
+class LearnedRuleTest {
+  static final String X = "x:80";
+  static final String Y = "y:80";
+  static final String HEALTH = "h:80";
+
+  final ManualTicker ticker = new ManualTicker();
+  final LearnedRule rule = LearnedRule.newBuilder().maxRoutes(64).halfLife(100).build();
+  final InboundRegistry registry = registry(rule, ticker);
+  final Correlator correlator = new Correlator(registry, rule);
+  int requests;
+
+  static InboundRegistry registry(InboundRegistry.Listener listener) {
+    return registry(listener, new ManualTicker());
+  }
+
+  static InboundRegistry registry(InboundRegistry.Listener listener, ManualTicker ticker) {
+    return InboundRegistry.newBuilder()
+        .generations(3)
+        .period(Duration.ofSeconds(100))
+        .capPerGeneration(100_000)
+        .grace(Duration.ofMillis(1))
+        .ticker(ticker)
+        .listener(listener)
+        .build();
+  }
+
+  InboundRequest deliver(String route) {
+    requests++;
+    InboundRequest r =
+        registry.begin(TraceContext.newRoot(null), route, "req-" + requests, null, ticker.read());
+    registry.delivered(r, ticker.read());
+    return r;
+  }
+
+  Decision call(String authority) {
+    return correlator.decide(
+        OutboundCall.newBuilder()
+            .authority(authority)
+            .method("GET")
+            .path("/p?id=" + requests)
+            .startNanos(ticker.read())
+            .build());
+  }
+
+  void end(InboundRequest r) {
+    registry.end(r, ticker.read());
+  }
+
+  void millis(double ms) {
+    ticker.advance((long) (ms * 1_000_000));
+  }
+
+  /** One request of {@code route} alone at the app: calls {@code dest} after {@code ms}. */
+  void trainAlone(String route, String dest, double ms) {
+    InboundRequest r = deliver(route);
+    millis(ms);
+    assertThat(call(dest).link()).isEqualTo(Link.SOLE);
+    millis(1);
+    end(r);
+    millis(50);
+  }
+
+  @Test
+  void choose_learnedDelay_picksTheRequestWhoseDelayFits() {
+    for (int i = 0; i < 50; i++) trainAlone("GET /a", X, 20);
+
+    InboundRequest first = deliver("GET /a");
+    millis(19);
+    InboundRequest second = deliver("GET /a");
+    millis(1); // first is 20 ms in (its usual delay), second 1 ms: most-recent would pick second
+
+    Decision d = call(X);
+
+    assertThat(d.link()).isEqualTo(Link.INFERRED);
+    assertThat(d.inbound()).isSameAs(first);
+    assertThat(d.score()).startsWith("learned:p=");
+    assertThat(p(d)).isGreaterThan(0.8);
+    assertThat(second.linkedCalls()).isZero();
+  }
+
+  @Test
+  void choose_requestThatMadeItsOnlyCall_isExcluded() {
+    for (int i = 0; i < 50; i++) trainAlone("GET /a", X, 20);
+
+    InboundRequest first = deliver("GET /a");
+    millis(10);
+    InboundRequest second = deliver("GET /a");
+    millis(10);
+    assertThat(call(X).inbound()).isSameAs(first);
+    millis(10); // second is now 20 ms in; first already made its one call
+
+    Decision d = call(X);
+
+    assertThat(d.inbound()).isSameAs(second);
+    assertThat(p(d)).isGreaterThan(0.9);
+  }
+
+  @Test
+  void choose_routesCallDifferentDestinations_destinationDecides() {
+    for (int i = 0; i < 40; i++) {
+      trainAlone("GET /a", X, 5);
+      trainAlone("GET /b", Y, 5);
+    }
+    InboundRequest a = deliver("GET /a");
+    InboundRequest b = deliver("GET /b");
+    millis(5);
+
+    assertThat(call(Y).inbound()).isSameAs(b);
+    assertThat(call(X).inbound()).isSameAs(a);
+  }
+
+  @Test
+  void choose_callNoRequestMakes_isBackgroundRoot() {
+    for (int i = 0; i < 40; i++) {
+      trainAlone("GET /a", X, 5);
+      millis(200);
+      assertThat(call(HEALTH).link()).isEqualTo(Link.ROOT); // the timer, nothing in flight
+    }
+    deliver("GET /a");
+    deliver("GET /a");
+    millis(3);
+
+    Decision d = call(HEALTH);
+
+    assertThat(d.link()).isEqualTo(Link.ROOT);
+    assertThat(d.candidates()).isEqualTo(2);
+  }
+
+  @Test
+  void choose_routeChangesItsCalls_followsTheDrift() {
+    for (int i = 0; i < 300; i++) trainAlone("GET /a", X, 5);
+    InboundRequest probe = deliver("GET /b");
+    assertThat(likelihood("GET /a", X)).isGreaterThan(10 * likelihood("GET /a", Y));
+    end(probe);
+
+    for (int i = 0; i < 600; i++) trainAlone("GET /a", Y, 5); // a deploy: /a now calls Y
+
+    assertThat(likelihood("GET /a", Y)).isGreaterThan(10 * likelihood("GET /a", X));
+  }
+
+  /** The learned rate of a fresh request of {@code route} calling {@code dest} 5 ms in. */
+  double likelihood(String route, String dest) {
+    InboundRequest r = deliver(route);
+    millis(5);
+    String key = dest + " GET /p";
+    double l = rule.likelihood(r, key, ticker.read());
+    end(r);
+    millis(50);
+    return l;
+  }
+
+  @Test
+  void learn_millionsOfDistinctRoutes_memoryStaysBounded() {
+    LearnedRule small = LearnedRule.newBuilder().maxRoutes(1024).build();
+    InboundRegistry reg = registry(small);
+    Correlator corr = new Correlator(reg, small);
+    long t = 1;
+    long start = System.nanoTime();
+    for (int i = 0; i < 1_000_000; i++) {
+      // letters only: nothing folds, every route is new (the hostile app)
+      String route = "GET /" + Integer.toString(i, 26).replace('0', 'z').replace('1', 'y');
+      InboundRequest r = reg.begin(TraceContext.newRoot(null), route, null, null, t);
+      reg.delivered(r, t);
+      corr.decide(
+          OutboundCall.newBuilder()
+              .authority("dst" + (char) ('a' + i % 26) + ":80")
+              .path("/" + route)
+              .startNanos(t + 1000)
+              .build());
+      reg.end(r, t + 2000);
+      t += 3000;
+      if (i % 1000 == 0) {
+        corr.decide(OutboundCall.newBuilder().authority("bg" + i).startNanos(t).build());
+      }
+    }
+    assertThat(small.routeCount()).isLessThanOrEqualTo(1024);
+    assertThat(small.evictions()).isGreaterThan(0);
+    assertThat(small.backgroundDestinationCount()).isLessThanOrEqualTo(257);
+    assertThat(System.nanoTime() - start).isLessThan(Duration.ofSeconds(60).toNanos());
+  }
+
+  @Test
+  void decide_requestNotYetDeliveredToTheApp_neverTakesTheCall() {
+    for (int i = 0; i < 20; i++) trainAlone("GET /a", X, 5);
+    InboundRequest delivered = deliver("GET /a");
+    registry.begin(TraceContext.newRoot(null), "GET /a", null, null, ticker.read()); // queued
+    millis(5);
+
+    Decision d = call(X);
+
+    assertThat(d.link()).isEqualTo(Link.SOLE);
+    assertThat(d.inbound()).isSameAs(delivered);
+  }
+
+  @Test
+  void refine_chosenRequestEndedBeforeTheCallDid_movesToOneStillInFlight() {
+    for (int i = 0; i < 50; i++) trainAlone("GET /a", X, 20);
+    InboundRequest first = deliver("GET /a");
+    millis(19);
+    InboundRequest second = deliver("GET /a");
+    millis(1);
+    Decision d = call(X);
+    assertThat(d.inbound()).isSameAs(first);
+    millis(1);
+    end(first); // a synchronous call cannot outlive its request: first was wrong
+
+    millis(5);
+    Decision refined = correlator.refine(d, ticker.read());
+
+    assertThat(refined.inbound()).isSameAs(second);
+    assertThat(refined.score()).contains("refined=1");
+    assertThat(first.linkedCalls()).isZero();
+    assertThat(second.linkedCalls()).isEqualTo(1);
+  }
+
+  @Test
+  void refine_nothingEnded_keepsTheDecision() {
+    for (int i = 0; i < 50; i++) trainAlone("GET /a", X, 20);
+    deliver("GET /a");
+    millis(10);
+    deliver("GET /a");
+    Decision d = call(X);
+
+    assertThat(correlator.refine(d, ticker.read())).isSameAs(d);
+  }
+
+  @Test
+  void routeKey_numericSegmentsFold() {
+    assertThat(LearnedRule.routeKey("GET /orders/42/items/7")).isEqualTo("GET /orders/{}/items/{}");
+    assertThat(LearnedRule.routeKey("GET /orders")).isEqualTo("GET /orders");
+    assertThat(LearnedRule.routeKey("GET /v1x")).isEqualTo("GET /{}");
+    assertThat(
+            LearnedRule.destinationKey(
+                OutboundCall.newBuilder()
+                    .authority("b:8080")
+                    .path("http://b:8080/items/9?x=1")
+                    .build()))
+        .isEqualTo("b:8080 GET /items/{}");
+  }
+
+  @Test
+  void formatP_threeDecimals() {
+    assertThat(LearnedRule.formatP(0.8344)).isEqualTo("0.834");
+    assertThat(LearnedRule.formatP(0.05)).isEqualTo("0.050");
+    assertThat(LearnedRule.formatP(1)).isEqualTo("1.000");
+    assertThat(LearnedRule.formatP(0)).isEqualTo("0.000");
+  }
+
+  /**
+   * A whole synthetic service: Poisson arrivals of two routes, exponential think times, /a calls X
+   * then Y, /b calls Y once, and a timer. The learned rule must beat most-recent and oldest on the
+   * same stream, and its confidence must be calibrated (mean p close to the share right).
+   */
+  @Test
+  void syntheticStream_beatsSimpleRules_andIsCalibrated() {
+    Result learned = simulate(rule, correlator, registry);
+    LearnedRuleTest other = new LearnedRuleTest();
+    InboundRegistry mrReg = registry(InboundRegistry.Listener.NONE);
+    Result mostRecent =
+        other.simulate(
+            MostRecentRule.INSTANCE, new Correlator(mrReg, MostRecentRule.INSTANCE), mrReg);
+    InboundRegistry oReg = registry(InboundRegistry.Listener.NONE);
+    Result oldest =
+        other.simulate(OldestRule.INSTANCE, new Correlator(oReg, OldestRule.INSTANCE), oReg);
+
+    System.out.println("learned " + learned + "\nmost recent " + mostRecent + "\noldest " + oldest);
+    assertThat(learned.contested).as("%s", learned).isGreaterThan(500);
+    assertThat(learned.accuracy())
+        .as("learned %s, most recent %s, oldest %s", learned, mostRecent, oldest)
+        .isGreaterThan(mostRecent.accuracy() + 0.1)
+        .isGreaterThan(oldest.accuracy() + 0.1);
+    assertThat(Math.abs(learned.meanP() - learned.inferredAccuracy()))
+        .as("%s", learned)
+        .isLessThan(0.1);
+  }
+
+  /** Over calls with several in flight: share right (background right as root); calibration. */
+  static final class Result {
+    int contested;
+    int right;
+    int inferred;
+    int inferredRight;
+    double sumP;
+
+    double accuracy() {
+      return (double) right / contested;
+    }
+
+    double inferredAccuracy() {
+      return (double) inferredRight / inferred;
+    }
+
+    double meanP() {
+      return sumP / inferred;
+    }
+
+    @Override
+    public String toString() {
+      return String.format(
+          "contested=%d accuracy=%.3f inferred=%d right=%.3f meanP=%.3f",
+          contested, accuracy(), inferred, inferredAccuracy(), meanP());
+    }
+  }
+
+  /** Events in time order: deliver, call, end; ground truth is carried by each call event. */
+  Result simulate(CandidateRule r, Correlator corr, InboundRegistry reg) {
+    Random random = new Random(42);
+    record Event(long at, int kind, InboundRequest request, String dest, int seq)
+        implements Comparable<Event> {
+      @Override
+      public int compareTo(Event o) {
+        if (at != o.at) return Long.compare(at, o.at);
+        return kind != o.kind ? Integer.compare(o.kind, kind) : Integer.compare(seq, o.seq);
+      }
+    }
+    PriorityQueue<Event> events = new PriorityQueue<>();
+    int[] seq = {0};
+    long t = 1_000_000_000L;
+    List<long[]> arrivals = new ArrayList<>();
+    // warm-up at a low rate (mostly alone, so exact), then a busy phase
+    for (int i = 0; i < 3000; i++) {
+      double rate = i < 600 ? 5 : Double.parseDouble(System.getProperty("simrate", "120"));
+      t += (long) (-Math.log(1 - random.nextDouble()) / rate * 1e9);
+      arrivals.add(new long[] {t, random.nextInt(3) == 0 ? 1 : 0});
+    }
+    for (long bg = 1_000_000_000L; bg < t; bg += 250_000_000L) {
+      events.add(new Event(bg, 3, null, HEALTH, seq[0]++));
+    }
+    Result result = new Result();
+    java.util.Map<Integer, Decision> open = new java.util.HashMap<>();
+    for (long[] a : arrivals) {
+      events.add(new Event(a[0], 0, null, a[1] == 0 ? "GET /a" : "GET /b", seq[0]++));
+    }
+    while (!events.isEmpty()) {
+      Event e = events.poll();
+      ((ManualTicker) reg.ticker()).advance(e.at - reg.ticker().read());
+      long now = e.at;
+      switch (e.kind) {
+        case 0 -> {
+          InboundRequest req = reg.begin(TraceContext.newRoot(null), e.dest, null, null, now);
+          reg.delivered(req, now);
+          // think, call and wait for the answer, think, (call again, wait, think), respond
+          long at = now + exp(random, 10);
+          List<String> dests =
+              Boolean.getBoolean("simone")
+                  ? List.of(Y)
+                  : e.dest.equals("GET /a") ? List.of(X, Y) : List.of(Y);
+          for (String dest : dests) {
+            int id = seq[0]++;
+            events.add(new Event(at, 1, req, dest, id));
+            at += exp(random, 8);
+            events.add(new Event(at, 4, req, dest, id)); // the call ends
+            at += exp(random, 10);
+          }
+          events.add(new Event(at, 2, req, "", seq[0]++));
+        }
+        case 4 -> {
+          Decision d = open.remove(e.seq);
+          if (d != null) corr.refine(d, now);
+        }
+        case 1, 3 -> {
+          Decision d =
+              corr.decide(
+                  OutboundCall.newBuilder().authority(e.dest).path("/p").startNanos(now).build());
+          if (e.kind == 1) open.put(e.seq, d);
+          if (d.candidates() >= 2) {
+            result.contested++;
+            boolean right = d.inbound() == e.request; // a background call is right as root
+            if (right) result.right++;
+            if (d.link() == Link.INFERRED) {
+              result.inferred++;
+              if (right) result.inferredRight++;
+              if (r instanceof LearnedRule) result.sumP += p(d);
+            }
+          }
+        }
+        default -> reg.end(e.request, now);
+      }
+    }
+    return result;
+  }
+
+  static long exp(Random random, double meanMillis) {
+    return (long) (-Math.log(1 - random.nextDouble()) * meanMillis * 1e6);
+  }
+
+  static double p(Decision d) {
+    String s = d.score();
+    int i = s.indexOf("p=");
+    int end = s.indexOf(',', i);
+    return Double.parseDouble(s.substring(i + 2, end < 0 ? s.length() : end));
+  }
+}

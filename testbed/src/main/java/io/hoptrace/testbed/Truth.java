@@ -1,0 +1,74 @@
+package io.hoptrace.testbed;
+
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The ground truth, as the apps record it: never from hoptrace's logs. Each app records every
+ * inbound request it served (the load generator's or its caller's id from the {@code gt} query
+ * parameter, which hoptrace does not use, and the trace and span ids it was handed) and every call
+ * it made (for which inbound request, or none for a timer; how many requests it was serving then).
+ */
+final class Truth {
+  /** An inbound request as the app saw it. */
+  record Inbound(String service, String gt, String traceId, String spanId, boolean measured) {}
+
+  /**
+   * A call the app made: {@code callerGt} is the inbound request it was made for (null for a
+   * background timer), {@code gt} the id the callee will record.
+   */
+  record Call(
+      String caller,
+      @Nullable String callerGt,
+      String gt,
+      String callee,
+      int inFlight,
+      boolean measured) {
+    boolean background() {
+      return callerGt == null;
+    }
+  }
+
+  final ConcurrentLinkedQueue<Inbound> inbound = new ConcurrentLinkedQueue<>();
+  final ConcurrentLinkedQueue<Call> calls = new ConcurrentLinkedQueue<>();
+
+  List<Inbound> inbound() {
+    return new ArrayList<>(inbound);
+  }
+
+  List<Call> calls() {
+    return new ArrayList<>(calls);
+  }
+
+  /** Writes {@code truth.jsonl}: one object per inbound request and per call, for a re-score. */
+  void write(Path file) throws IOException {
+    try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+      for (Inbound i : inbound) {
+        w.write(
+            String.format(
+                "{\"type\":\"inbound\",\"service\":\"%s\",\"gt\":\"%s\",\"traceId\":\"%s\","
+                    + "\"spanId\":\"%s\",\"measured\":%s}%n",
+                i.service(), i.gt(), i.traceId(), i.spanId(), i.measured()));
+      }
+      for (Call c : calls) {
+        w.write(
+            String.format(
+                "{\"type\":\"call\",\"caller\":\"%s\",\"callerGt\":%s,\"gt\":\"%s\","
+                    + "\"callee\":\"%s\",\"inFlight\":%d,\"measured\":%s}%n",
+                c.caller(),
+                c.callerGt() == null ? "null" : "\"" + c.callerGt() + "\"",
+                c.gt(),
+                c.callee(),
+                c.inFlight(),
+                c.measured()));
+      }
+    }
+  }
+}
