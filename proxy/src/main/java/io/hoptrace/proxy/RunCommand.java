@@ -114,7 +114,9 @@ final class RunCommand implements Command {
             new Thread(
                 () -> {
                   err.println(
-                      "hoptrace: shutting down, draining for up to " + settings.drainTime());
+                      "hoptrace: shutting down, draining for up to "
+                          + settings.drainTime().toMillis()
+                          + "ms");
                   hoptrace.close();
                   err.println("hoptrace: stopped");
                   err.flush();

@@ -114,6 +114,14 @@ class InboundProxyTest extends InboundHarness {
   }
 
   @Test
+  void largeHeaders_passThrough() throws Exception {
+    start();
+    String big = "v".repeat(20_000);
+    assertThat(get("/", "X-Big", big).statusCode()).isEqualTo(200);
+    assertThat(app.take().header("X-Big")).isEqualTo(big);
+  }
+
+  @Test
   void keepAlive_reusesPooledConnectionToTheApp() throws Exception {
     start();
     get("/a");
@@ -211,6 +219,34 @@ class InboundProxyTest extends InboundHarness {
     assertThat(curl.waitFor()).isZero();
     assertThat(output).contains("HTTP/1.1 100 Continue");
     assertThat(output).contains("200000 ");
+  }
+
+  @Test
+  void expect100Continue_refusedByTheApp_reachesTheCaller_withoutTheBody() throws Exception {
+    try (RawUpstream raw = new RawUpstream(RawUpstream.Mode.REJECT)) {
+      start("app", "127.0.0.1:" + raw.port());
+      Path body = dir.resolve("body.bin");
+      java.nio.file.Files.write(body, new byte[5_000_000]);
+      Process curl =
+          new ProcessBuilder(
+                  "curl",
+                  "-sv",
+                  "--max-time",
+                  "10",
+                  "--expect100-timeout",
+                  "5",
+                  "-H",
+                  "Expect: 100-continue",
+                  "--data-binary",
+                  "@" + body,
+                  uri("/upload").toString())
+              .redirectErrorStream(true)
+              .start();
+      String output = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      curl.waitFor();
+      assertThat(output).contains("HTTP/1.1 417").doesNotContain("100 Continue");
+      assertThat(tag(SpanLines.line(spanLog, 1), "http.status_code")).isEqualTo("417");
+    }
   }
 
   @Test
@@ -356,7 +392,8 @@ class InboundProxyTest extends InboundHarness {
         .contains("hoptrace_spanlog_written")
         .contains("hoptrace_spanlog_dropped 0.0")
         .contains("hoptrace_upstream_errors_timeout_total 0.0")
-        .contains("hoptrace_inbound_inflight")
+        .contains("hoptrace_inbound_inflight 0.0")
+        .contains("hoptrace_inbound_context_started_total 1.0")
         .contains("hoptrace_ring_size 1.0")
         .contains("hoptrace_ring_refused 0.0");
 

@@ -17,7 +17,11 @@ final class RawUpstream implements AutoCloseable {
     /** Reads the request, then resets the connection (RST) without answering. */
     RESET,
     /** Answers without Content-Length or chunking; the body ends when the connection closes. */
-    CLOSE_DELIMITED
+    CLOSE_DELIMITED,
+    /**
+     * Refuses every request at once with 417, never reading a body (an Expect: 100-continue no).
+     */
+    REJECT
   }
 
   static final String CLOSE_DELIMITED_BODY = "body ends at close\n".repeat(1000);
@@ -35,6 +39,12 @@ final class RawUpstream implements AutoCloseable {
                   readHead(socket.getInputStream());
                   if (mode == Mode.RESET) {
                     socket.setSoLinger(true, 0);
+                  } else if (mode == Mode.REJECT) {
+                    socket
+                        .getOutputStream()
+                        .write(
+                            "HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                                .getBytes(StandardCharsets.US_ASCII));
                   } else {
                     socket
                         .getOutputStream()

@@ -73,6 +73,7 @@ final class SpanRecordingHandler implements HttpHandler {
 
     TraceContext server = state.server;
     if (server == null) return; // rejected before trace handling (e.g. while draining)
+    metrics.inboundContext(state.contextTag);
     String method = exchange.getRequestMethod().toString();
     String path = exchange.getRequestPath();
     Span.Builder span =

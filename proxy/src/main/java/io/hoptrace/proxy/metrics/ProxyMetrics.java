@@ -1,6 +1,5 @@
 package io.hoptrace.proxy.metrics;
 
-import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
@@ -13,6 +12,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
@@ -20,10 +20,13 @@ import java.util.function.LongSupplier;
  * (dots become underscores):
  *
  * <ul>
- *   <li>{@code hoptrace_inbound_requests_total}, {@code hoptrace_inbound_latency} (a summary, in
- *       seconds), {@code hoptrace_inbound_inflight}; the same with {@code outbound}
+ *   <li>{@code hoptrace_inbound_requests_total}, {@code hoptrace_inbound_latency} (the bridge makes
+ *       a Dropwizard timer a summary with quantiles, in seconds), {@code
+ *       hoptrace_inbound_inflight}; the same with {@code outbound}
  *   <li>{@code hoptrace_upstream_errors_connect_total}, {@code _reset_total}, {@code
  *       _timeout_total}, {@code _client_abort_total}
+ *   <li>{@code hoptrace_inbound_context_extracted_total}, {@code _started_total}, {@code
+ *       _restarted_total}: what became of callers' trace context
  *   <li>{@code hoptrace_spanlog_written}, {@code _dropped}, {@code _failed}, {@code _queued}
  *   <li>{@code hoptrace_ring_size}, {@code hoptrace_ring_refused} once the ring is registered
  * </ul>
@@ -41,19 +44,28 @@ public final class ProxyMetrics {
   private final PrometheusRegistry prometheus = new PrometheusRegistry();
   private final Map<Hop, Meter> requests = new EnumMap<>(Hop.class);
   private final Map<Hop, Timer> latency = new EnumMap<>(Hop.class);
-  private final Map<Hop, Counter> inFlight = new EnumMap<>(Hop.class);
+  // A gauge, not a Dropwizard Counter: the bridge would export a counter as *_total.
+  private final Map<Hop, AtomicLong> inFlight = new EnumMap<>(Hop.class);
   private final Map<UpstreamError, Meter> upstreamErrors = new EnumMap<>(UpstreamError.class);
+  private final Meter extracted;
+  private final Meter started;
+  private final Meter restarted;
 
   public ProxyMetrics() {
     for (Hop hop : Hop.values()) {
       requests.put(hop, registry.meter("hoptrace." + hop.label + ".requests"));
       latency.put(hop, registry.timer("hoptrace." + hop.label + ".latency"));
-      inFlight.put(hop, registry.counter("hoptrace." + hop.label + ".inflight"));
+      AtomicLong gauge = new AtomicLong();
+      inFlight.put(hop, gauge);
+      registry.register("hoptrace." + hop.label + ".inflight", (Gauge<Long>) gauge::get);
     }
     for (UpstreamError kind : UpstreamError.values()) {
       upstreamErrors.put(
           kind, registry.meter("hoptrace.upstream.errors." + kind.tagValue().replace(' ', '_')));
     }
+    extracted = registry.meter("hoptrace.inbound.context.extracted");
+    started = registry.meter("hoptrace.inbound.context.started");
+    restarted = registry.meter("hoptrace.inbound.context.restarted");
     // One name per series: the Dropwizard bridge cannot fold several metrics into one labelled
     // family (it rejects the duplicate names a label mapper would produce).
     DropwizardExports.builder().dropwizardRegistry(registry).register(prometheus);
@@ -66,15 +78,24 @@ public final class ProxyMetrics {
   }
 
   public void requestStarted(Hop hop) {
-    inFlight.get(hop).inc();
+    inFlight.get(hop).incrementAndGet();
   }
 
   public void requestEnded(Hop hop) {
-    inFlight.get(hop).dec();
+    inFlight.get(hop).decrementAndGet();
   }
 
   public long inFlight(Hop hop) {
-    return inFlight.get(hop).getCount();
+    return inFlight.get(hop).get();
+  }
+
+  /** Counts what became of a caller's trace context, by its {@code hoptrace.context} value. */
+  public void inboundContext(String outcome) {
+    switch (outcome) {
+      case "extracted" -> extracted.mark();
+      case "restarted" -> restarted.mark();
+      default -> started.mark();
+    }
   }
 
   public void upstreamError(UpstreamError kind) {

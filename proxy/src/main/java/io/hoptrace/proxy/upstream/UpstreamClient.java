@@ -33,6 +33,10 @@ public final class UpstreamClient implements AutoCloseable {
     client.setIdleTimeout(settings.idleTimeout().toMillis());
     client.setMaxConnectionsPerDestination(settings.maxConnections());
     client.setMaxRequestsQueuedPerDestination(64 * 1024);
+    // Header blocks up to 64 KiB each way: whatever the caller's or the app's headers, Jetty must
+    // not be the one to refuse them (its defaults are 4 KiB out, 16 KiB in).
+    client.setRequestBufferSize(64 * 1024);
+    client.setResponseBufferSize(64 * 1024);
     client.setFollowRedirects(false);
     client.setHttpCookieStore(new org.eclipse.jetty.http.HttpCookieStore.Empty());
     client.setUserAgentField(null);
