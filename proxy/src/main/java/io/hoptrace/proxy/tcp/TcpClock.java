@@ -1,0 +1,19 @@
+package io.hoptrace.proxy.tcp;
+
+/**
+ * Epoch microseconds from one wall-clock reading plus {@link System#nanoTime()}: monotonic (a
+ * duration is never negative when NTP steps the clock) and cheap enough to read per chunk.
+ */
+final class TcpClock {
+  final long baseEpochMicros = System.currentTimeMillis() * 1000L;
+  final long baseNanos = System.nanoTime();
+
+  long nowMicros() {
+    return baseEpochMicros + (System.nanoTime() - baseNanos) / 1000L;
+  }
+
+  /** The {@link System#nanoTime()} reading (to the microsecond) of {@code epochMicros}. */
+  long toNanos(long epochMicros) {
+    return baseNanos + (epochMicros - baseEpochMicros) * 1000L;
+  }
+}

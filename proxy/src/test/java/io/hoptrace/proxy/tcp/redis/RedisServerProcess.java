@@ -1,0 +1,110 @@
+package io.hoptrace.proxy.tcp.redis;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A real redis-server (Debian's {@code redis-server} package) on an ephemeral loopback port, with
+ * no persistence, in a temporary directory. Tests are skipped when it is not installed, except on
+ * CI ({@code CI=true}), where a missing server fails them.
+ */
+final class RedisServerProcess implements AutoCloseable {
+  static final String BINARY = "/usr/bin/redis-server";
+
+  final Path dir;
+  final int port;
+  final Process process;
+
+  RedisServerProcess() throws IOException, InterruptedException {
+    requireInstalled(BINARY, "redis-server");
+    dir = Files.createTempDirectory("hoptrace-redis");
+    port = freePort();
+    process =
+        new ProcessBuilder(
+                List.of(
+                    BINARY,
+                    "--port",
+                    Integer.toString(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    dir.toString(),
+                    "--daemonize",
+                    "no",
+                    "--loglevel",
+                    "warning"))
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("redis.log").toFile())
+            .start();
+    awaitPing();
+  }
+
+  static void requireInstalled(String binary, String packageName) {
+    boolean installed = new File(binary).canExecute();
+    if (!installed && System.getenv("CI") != null) {
+      throw new AssertionError(binary + " missing: apt-get install -y " + packageName);
+    }
+    assumeTrue(installed, binary + " not installed (apt-get install -y " + packageName + ")");
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  void awaitPing() throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) throw new IOException("redis-server exited: " + log());
+      try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+        s.setSoTimeout(1000);
+        s.getOutputStream().write("PING\r\n".getBytes(US_ASCII));
+        byte[] pong = s.getInputStream().readNBytes(7);
+        if (new String(pong, US_ASCII).equals("+PONG\r\n")) return;
+      } catch (IOException notYet) {
+        Thread.sleep(20);
+      }
+    }
+    throw new IOException("redis-server did not answer PING within 10 s: " + log());
+  }
+
+  String log() throws IOException {
+    Path log = dir.resolve("redis.log");
+    return Files.exists(log) ? Files.readString(log) : "";
+  }
+
+  /** SIGKILL: the server dies mid-whatever, as in a crash. */
+  void kill() {
+    process.destroyForcibly();
+    try {
+      process.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    kill();
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+    }
+  }
+}
