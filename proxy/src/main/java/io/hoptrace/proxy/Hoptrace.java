@@ -8,11 +8,14 @@ import io.hoptrace.correlation.InboundRegistry;
 import io.hoptrace.propagation.CompositeExtractor;
 import io.hoptrace.propagation.Injector;
 import io.hoptrace.proxy.admin.AdminHandler;
+import io.hoptrace.proxy.appspans.AppSpansHandler;
 import io.hoptrace.proxy.inbound.InboundHandlers;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.outbound.OutboundServer;
 import io.hoptrace.proxy.outbound.OwnPorts;
 import io.hoptrace.proxy.spanlog.SpanLogWriter;
+import io.hoptrace.proxy.tcp.TcpRelay;
+import io.hoptrace.proxy.tcp.TcpRoutes;
 import io.hoptrace.proxy.upstream.UpstreamClient;
 import io.hoptrace.proxy.upstream.UpstreamForwarder;
 import io.undertow.Undertow;
@@ -41,7 +44,9 @@ public final class Hoptrace implements AutoCloseable {
   private final UpstreamClient upstream;
   private final InboundRegistry registry;
   private final OwnPorts ownPorts = new OwnPorts();
+  private final Correlator correlator;
   private final OutboundServer outbound;
+  private final @Nullable TcpRelay tcpRelay;
   private final ScheduledExecutorService ringTimer;
   private final GracefulShutdownHandler inbound;
   private final Undertow undertow;
@@ -81,6 +86,7 @@ public final class Hoptrace implements AutoCloseable {
     var unused =
         ringTimer.scheduleAtFixedRate(
             registry::advanceIfDue, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
+    this.correlator = new Correlator(registry); // one for every hop: HTTP, TCP, app spans
     this.upstream = new UpstreamClient(settings.upstream());
     UpstreamForwarder forwarder =
         new UpstreamForwarder(upstream, settings.upstream().responseTimeout());
@@ -106,7 +112,15 @@ public final class Hoptrace implements AutoCloseable {
     Settings.Listener admin = settings.admin();
     if (admin != null) {
       builder.addHttpListener(
-          admin.port(), admin.host(), new AdminHandler(metrics, settings.app(), () -> serving));
+          admin.port(),
+          admin.host(),
+          new AppSpansHandler(
+              settings.appSpans(),
+              correlator,
+              settings.service(),
+              spanLog::offer,
+              metrics,
+              new AdminHandler(metrics, settings.app(), () -> serving)));
     }
     upstream.start();
     this.undertow = builder.build();
@@ -133,7 +147,7 @@ public final class Hoptrace implements AutoCloseable {
           OutboundServer.start(
               settings,
               forwarder,
-              new Correlator(registry),
+              correlator,
               extractor,
               injector,
               spanLog::offer,
@@ -151,6 +165,16 @@ public final class Hoptrace implements AutoCloseable {
     outbound
         .routeAddresses()
         .forEach((name, address) -> announce.printf(LISTENING, "route " + name, text(address)));
+    try {
+      this.tcpRelay = TcpRoutes.start(settings, correlator, spanLog::offer, metrics, announce);
+    } catch (java.io.IOException | RuntimeException e) {
+      outbound.close();
+      undertow.stop();
+      upstream.close();
+      ringTimer.shutdownNow();
+      spanLog.close();
+      throw e;
+    }
     announce.flush();
     serving = true;
   }
@@ -193,6 +217,11 @@ public final class Hoptrace implements AutoCloseable {
     return registry;
   }
 
+  /** The TCP routes' relay, or null when none is configured. */
+  public @Nullable TcpRelay tcpRelay() {
+    return tcpRelay;
+  }
+
   public Settings settings() {
     return settings;
   }
@@ -214,6 +243,8 @@ public final class Hoptrace implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     outbound.close(); // after the drain: in-flight requests may still be calling out
+    // Likewise for Redis / MySQL; its last spans ("hoptrace shutting down") reach the span log.
+    if (tcpRelay != null) tcpRelay.close();
     undertow.stop();
     upstream.close();
     ringTimer.shutdownNow();
