@@ -2,9 +2,9 @@ package io.hoptrace.proxy.appspans;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.core.exc.StreamReadException;
 import io.hoptrace.context.HexCodec;
 import io.hoptrace.span.Kind;
 import java.io.FilterInputStream;
@@ -81,7 +81,7 @@ final class AppSpanReader {
           413,
           AppSpanRejection.TOO_LARGE,
           "body: more than " + maxBytes + " bytes (expected: at most admin.spans.max-body)");
-    } catch (StreamReadException e) {
+    } catch (JsonProcessingException e) { // syntax, and limits such as the nesting depth
       if (e.getCause() instanceof TooLarge) {
         throw new AppSpanRejection(
             413,
