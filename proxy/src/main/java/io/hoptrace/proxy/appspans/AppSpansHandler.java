@@ -64,8 +64,14 @@ public final class AppSpansHandler implements HttpHandler {
 
   @Override
   public void handleRequest(HttpServerExchange exchange) throws Exception {
-    if (!settings.enabled() || !exchange.getRelativePath().equals(PATH)) {
+    if (!exchange.getRelativePath().equals(PATH)) {
       next.handleRequest(exchange);
+      return;
+    }
+    if (!settings.enabled()) {
+      exchange.setStatusCode(404);
+      exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
+      exchange.getResponseSender().send("not found: admin.spans.enabled is false\n");
       return;
     }
     if (!exchange.getRequestMethod().equals(Methods.POST)) {
