@@ -45,12 +45,12 @@ public final class RespClient implements AutoCloseable {
   }
 
   /** Sends one command without waiting (pipelining: call several times, then read). */
-  RespClient send(Object... args) throws IOException {
+  public RespClient send(Object... args) throws IOException {
     out.write(encode(args));
     return this;
   }
 
-  void flush() throws IOException {
+  public void flush() throws IOException {
     out.flush();
   }
 
