@@ -139,6 +139,28 @@ public final class Settings {
     }
   }
 
+  /**
+   * Socket ownership from /proc, for exact {@code process} links (docs/process-links.md).
+   *
+   * @param root where proc is mounted, normally {@code /proc}
+   */
+  public record Procfs(
+      boolean enabled,
+      String root,
+      Duration lookupBudget,
+      int cacheSize,
+      Duration refreshInterval,
+      Duration missRefreshInterval,
+      Duration reprobeInterval) {
+    public Procfs {
+      requireNonNull(root, "root");
+      requireNonNull(lookupBudget, "lookupBudget");
+      requireNonNull(refreshInterval, "refreshInterval");
+      requireNonNull(missRefreshInterval, "missRefreshInterval");
+      requireNonNull(reprobeInterval, "reprobeInterval");
+    }
+  }
+
   private final String service;
   private final Listener inbound;
   private final HostPort app;
@@ -159,6 +181,7 @@ public final class Settings {
   private final List<TcpRoute> tcpRoutes;
   private final Duration tcpConnectTimeout;
   private final AppSpans appSpans;
+  private final Procfs procfs;
 
   private Settings(Reader r) {
     service = r.nonEmpty("service");
@@ -208,6 +231,16 @@ public final class Settings {
     tcpRoutes = r.tcpRoutes(TCP_ROUTES);
     tcpConnectTimeout = r.duration(TCP_ROUTES + "." + TCP_CONNECT_TIMEOUT, true);
     appSpans = r.appSpans("admin.spans");
+    procfs =
+        new Procfs(
+            r.bool("procfs.enabled"),
+            r.nonEmpty("procfs.root"),
+            r.durationIn(
+                "procfs.lookup-budget", Duration.ofMillis(1), Duration.ofSeconds(1), "1ms..1s"),
+            r.intIn("procfs.cache-size", 0, 1 << 20),
+            r.duration("procfs.refresh-interval", true),
+            r.duration("procfs.miss-refresh-interval", true),
+            r.duration("procfs.reprobe-interval", true));
   }
 
   /**
@@ -424,6 +457,11 @@ public final class Settings {
     return appSpans;
   }
 
+  /** Socket ownership from /proc ({@code procfs.*}). */
+  public Procfs procfs() {
+    return procfs;
+  }
+
   /** Reads one typed value at a time and turns every failure into a {@link SettingsException}. */
   private static final class Reader {
     final Config c;
@@ -496,6 +534,14 @@ public final class Settings {
       }
       if (d.isNegative() || (positive && d.isZero())) {
         throw new SettingsException(key, raw(key), expected);
+      }
+      return d;
+    }
+
+    Duration durationIn(String key, Duration min, Duration max, String range) {
+      Duration d = duration(key, true);
+      if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+        throw new SettingsException(key, raw(key), "a duration in " + range);
       }
       return d;
     }

@@ -30,8 +30,11 @@ import org.jspecify.annotations.Nullable;
  * <p>{@code decide} also records the link: the chosen request's {@link
  * InboundRequest#linkedCalls()} goes up by one, which the default rule uses.
  *
- * <p>{@link Link#PROCESS} (socket ownership from /proc) is decided by the proxy before calling
- * this; it is not produced here.
+ * <p>Between the sole and the inferred step, a {@link CandidateFilter} (the proxy's socket
+ * ownership from /proc) may narrow the in-flight candidates: to exactly one ({@link Link#PROCESS},
+ * exact), or to a smaller set the rule then chooses from ({@link Link#INFERRED}, with {@code
+ * candidates} the smaller count and {@link Decision#inFlight()} the full one). It is asked only on
+ * the inferred path, so the header and sole paths never pay for it.
  */
 public final class Correlator {
   /** The most inbound requests a decision examines: bounds the work when many are in flight. */
@@ -39,10 +42,17 @@ public final class Correlator {
 
   private final InboundRegistry registry;
   private final CandidateRule rule;
+  private final CandidateFilter filter;
 
   public Correlator(InboundRegistry registry, CandidateRule rule) {
+    this(registry, rule, CandidateFilter.NONE);
+  }
+
+  /** With evidence that narrows the in-flight candidates before {@code rule} chooses. */
+  public Correlator(InboundRegistry registry, CandidateRule rule, CandidateFilter filter) {
     this.registry = requireNonNull(registry, "registry");
     this.rule = requireNonNull(rule, "rule");
+    this.filter = requireNonNull(filter, "filter");
   }
 
   /** With the default {@link FewestCallsRule}. */
@@ -77,6 +87,13 @@ public final class Correlator {
       }
       if (candidates.size() > 1) {
         int count = Math.max(inFlight, candidates.size()); // the walk stops at MAX_CANDIDATES
+        CandidateFilter.Narrowing narrowed = filter.narrow(call, candidates);
+        if (narrowed != null) {
+          InboundRequest exact = narrowed.exact();
+          if (exact != null) return linked(Link.PROCESS, exact, exact.context, count, null);
+          List<InboundRequest> subset = narrowed.candidates();
+          return inferred(call, subset, subset.size()).withInFlight(count);
+        }
         return inferred(call, candidates, count);
       }
     }

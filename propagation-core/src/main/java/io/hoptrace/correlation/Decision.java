@@ -16,6 +16,7 @@ public final class Decision {
   final @Nullable TraceContext parent;
   final int candidates;
   final @Nullable String score;
+  final int inFlight;
 
   Decision(
       Link link,
@@ -23,11 +24,27 @@ public final class Decision {
       @Nullable TraceContext parent,
       int candidates,
       @Nullable String score) {
+    this(link, inbound, parent, candidates, score, candidates);
+  }
+
+  private Decision(
+      Link link,
+      @Nullable InboundRequest inbound,
+      @Nullable TraceContext parent,
+      int candidates,
+      @Nullable String score,
+      int inFlight) {
     this.link = requireNonNull(link, "link");
     this.inbound = inbound;
     this.parent = parent;
     this.candidates = candidates;
     this.score = score;
+    this.inFlight = inFlight;
+  }
+
+  /** This decision, made among candidates a {@link CandidateFilter} narrowed from {@code n}. */
+  Decision withInFlight(int n) {
+    return new Decision(link, inbound, parent, candidates, score, n);
   }
 
   private static final Decision ROOT_NONE_IN_FLIGHT = new Decision(Link.ROOT, null, null, 0, null);
@@ -55,9 +72,22 @@ public final class Decision {
     return parent;
   }
 
-  /** The {@code hoptrace.candidates} tag: how many inbound requests were in flight at the app. */
+  /**
+   * The {@code hoptrace.candidates} tag: how many inbound requests were in flight at the app, or,
+   * when a {@link CandidateFilter} narrowed them, how many it left.
+   */
   public int candidates() {
     return candidates;
+  }
+
+  /** How many were in flight before any narrowing: {@link #candidates()} unless narrowed. */
+  public int inFlight() {
+    return inFlight;
+  }
+
+  /** Whether a {@link CandidateFilter} narrowed the candidates the rule chose from. */
+  public boolean narrowed() {
+    return inFlight != candidates;
   }
 
   /**

@@ -28,7 +28,13 @@ public final class InboundRequest {
   final String routeKey;
   final @Nullable String requestId;
   final long startNanos;
-  final @Nullable Object connectionKey;
+
+  /**
+   * Set at {@link InboundRegistry#begin} or later by {@link #bindConnection}: the proxy learns
+   * which upstream connection carries the request only once its client has picked one, after {@code
+   * begin}. Volatile: written on the proxy's client thread, read on the outbound path.
+   */
+  volatile @Nullable Object connectionKey;
 
   volatile long deliveredNanos;
   volatile long endNanos;
@@ -66,9 +72,20 @@ public final class InboundRequest {
     return startNanos;
   }
 
-  /** The inbound connection (for /proc socket ownership), or null when not tracked. */
+  /**
+   * The connection that carries the request to the app (for /proc socket ownership: the proxy
+   * stores the app's side of it), or null when not tracked or not known yet.
+   */
   public @Nullable Object connectionKey() {
     return connectionKey;
+  }
+
+  /**
+   * Records the connection carrying the request to the app, once the proxy's client has chosen it
+   * (before the request is sent, so before the app can call out on its behalf). Thread-safe.
+   */
+  public void bindConnection(Object connectionKey) {
+    this.connectionKey = requireNonNull(connectionKey, "connectionKey");
   }
 
   /** When the request headers were sent to the app, or 0 while not yet. */

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.hoptrace.config.Settings;
 import io.hoptrace.correlation.Correlator;
+import io.hoptrace.correlation.FewestCallsRule;
 import io.hoptrace.correlation.InboundRegistry;
 import io.hoptrace.propagation.CompositeExtractor;
 import io.hoptrace.propagation.Injector;
@@ -13,6 +14,8 @@ import io.hoptrace.proxy.inbound.InboundHandlers;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.outbound.OutboundServer;
 import io.hoptrace.proxy.outbound.OwnPorts;
+import io.hoptrace.proxy.procfs.ProcessLinks;
+import io.hoptrace.proxy.procfs.SocketKey;
 import io.hoptrace.proxy.spanlog.SpanLogWriter;
 import io.hoptrace.proxy.tcp.TcpRelay;
 import io.hoptrace.proxy.tcp.TcpRoutes;
@@ -48,6 +51,7 @@ public final class Hoptrace implements AutoCloseable {
   private final OutboundServer outbound;
   private final @Nullable TcpRelay tcpRelay;
   private final ScheduledExecutorService ringTimer;
+  private final ProcessLinks processLinks;
   private final GracefulShutdownHandler inbound;
   private final Undertow undertow;
   private final InetSocketAddress inboundAddress;
@@ -86,8 +90,28 @@ public final class Hoptrace implements AutoCloseable {
     var unused =
         ringTimer.scheduleAtFixedRate(
             registry::advanceIfDue, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
-    this.correlator = new Correlator(registry); // one for every hop: HTTP, TCP, app spans
     this.upstream = new UpstreamClient(settings.upstream());
+    // Probes /proc (or says why not) before any request: the answer is logged once, to stderr.
+    this.processLinks =
+        ProcessLinks.start(settings.procfs(), settings.app().port(), metrics, System.err);
+    ProcessLinks links = processLinks;
+    if (links.evidence() != null) {
+      int appPort = settings.app().port();
+      upstream.addConnectionListener(
+          new org.eclipse.jetty.io.Connection.Listener() {
+            @Override
+            public void onClosed(org.eclipse.jetty.io.Connection connection) {
+              java.net.SocketAddress app = connection.getEndPoint().getRemoteSocketAddress();
+              if (app instanceof InetSocketAddress a && a.getPort() == appPort) {
+                SocketKey key =
+                    ProcessLinks.appSide(app, connection.getEndPoint().getLocalSocketAddress());
+                if (key != null) links.forget(key);
+              }
+            }
+          });
+    }
+    // One for every hop (HTTP, TCP, app spans): they share the candidates' call counts.
+    this.correlator = new Correlator(registry, FewestCallsRule.INSTANCE, processLinks.filter());
     UpstreamForwarder forwarder =
         new UpstreamForwarder(upstream, settings.upstream().responseTimeout());
     CompositeExtractor extractor = Propagators.extractor(settings.propagation());
@@ -128,6 +152,7 @@ public final class Hoptrace implements AutoCloseable {
       undertow.start();
     } catch (RuntimeException e) {
       upstream.close();
+      processLinks.close();
       ringTimer.shutdownNow();
       spanLog.close();
       throw e;
@@ -152,8 +177,10 @@ public final class Hoptrace implements AutoCloseable {
               injector,
               spanLog::offer,
               metrics,
-              ownPorts);
+              ownPorts,
+              processLinks.evidence() != null ? processLinks : null);
     } catch (RuntimeException e) {
+      processLinks.close();
       undertow.stop();
       upstream.close();
       ringTimer.shutdownNow();
@@ -171,6 +198,7 @@ public final class Hoptrace implements AutoCloseable {
       outbound.close();
       undertow.stop();
       upstream.close();
+      processLinks.close();
       ringTimer.shutdownNow();
       spanLog.close();
       throw e;
@@ -222,6 +250,11 @@ public final class Hoptrace implements AutoCloseable {
     return tcpRelay;
   }
 
+  /** The {@code process} link feature (socket ownership from /proc): status and evidence. */
+  public ProcessLinks processLinks() {
+    return processLinks;
+  }
+
   public Settings settings() {
     return settings;
   }
@@ -247,6 +280,7 @@ public final class Hoptrace implements AutoCloseable {
     if (tcpRelay != null) tcpRelay.close();
     undertow.stop();
     upstream.close();
+    processLinks.close();
     ringTimer.shutdownNow();
     spanLog.close(); // after the listeners: the last completion listeners have offered their lines
   }

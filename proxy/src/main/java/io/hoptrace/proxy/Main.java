@@ -1,13 +1,22 @@
 package io.hoptrace.proxy;
 
+import io.hoptrace.proxy.demo.DemoCommand;
+import io.hoptrace.traces.cli.ExportCommand;
+import io.hoptrace.traces.cli.TracesCommand;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Map;
 
 /** The {@code hoptrace} command line: dispatches to a subcommand. */
 public final class Main {
   /** Subcommands by name: adding one is adding one entry. */
-  static final Map<String, Command> COMMANDS = Map.of("run", new RunCommand());
+  static final Map<String, Command> COMMANDS =
+      Map.of(
+          "run", new RunCommand(),
+          "demo", (args, out, err) -> DemoCommand.run(args, utf8(out), utf8(err)),
+          "traces", (args, out, err) -> TracesCommand.run(args, utf8(out), utf8(err)),
+          "export", (args, out, err) -> ExportCommand.run(args, utf8(out), utf8(err)));
 
   static final String USAGE =
       """
@@ -15,6 +24,9 @@ public final class Main {
 
       commands:
         run        run the sidecar (see: hoptrace run --help)
+        demo       three services behind three hoptraces, some traffic, one waterfall
+        traces     read span logs: a list, a waterfall, a live feed, a web page
+        export     send span logs to Zipkin or an OTLP/HTTP endpoint
         --version  print the version
         --help     print this help
       """;
@@ -54,6 +66,14 @@ public final class Main {
       err.println("hoptrace: " + e);
       return 1;
     }
+  }
+
+  /**
+   * The traces commands draw with Unicode when the locale is UTF-8; their bytes must then be UTF-8
+   * whatever the JVM's default charset is.
+   */
+  private static PrintStream utf8(PrintStream stream) {
+    return new PrintStream(stream, true, StandardCharsets.UTF_8);
   }
 
   static String version() {

@@ -7,6 +7,9 @@ import io.hoptrace.correlation.InboundRegistry;
 import io.hoptrace.correlation.InboundRequest;
 import io.hoptrace.propagation.Injector;
 import io.hoptrace.propagation.w3c.TraceresponseCodec;
+import io.hoptrace.proxy.procfs.ProcessEvidence;
+import io.hoptrace.proxy.procfs.ProcessLinks;
+import io.hoptrace.proxy.procfs.SocketKey;
 import io.hoptrace.proxy.upstream.Carriers;
 import io.hoptrace.proxy.upstream.ForwardHooks;
 import io.hoptrace.proxy.upstream.UpstreamForwarder;
@@ -14,7 +17,9 @@ import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.Headers;
+import java.net.SocketAddress;
 import org.eclipse.jetty.http.HttpFields;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Stage 4: forwards to the app, handing it a {@code traceparent} that names this hop's SERVER span
@@ -28,6 +33,7 @@ final class AppForwardHandler implements HttpHandler, ForwardHooks {
   private final InboundRegistry registry;
   private final boolean traceresponse;
   private final boolean respondRequestId;
+  private final boolean bindConnections;
 
   AppForwardHandler(
       Settings settings, UpstreamForwarder forwarder, Injector injector, InboundRegistry registry) {
@@ -38,6 +44,7 @@ final class AppForwardHandler implements HttpHandler, ForwardHooks {
     this.requestIdHeader = settings.propagation().requestIdHeader();
     this.traceresponse = settings.response().traceresponse();
     this.respondRequestId = settings.response().requestId();
+    this.bindConnections = settings.procfs().enabled();
   }
 
   @Override
@@ -56,6 +63,25 @@ final class AppForwardHandler implements HttpHandler, ForwardHooks {
     // become a root. The app cannot call out on this request's behalf before it has it.
     InboundRequest registered = state.registered;
     if (registered != null) registry.delivered(registered, registry.ticker().read());
+  }
+
+  /**
+   * Records the app's side of the connection carrying this request (the app's address, hoptrace's
+   * ephemeral one) on the registered request, for the outbound hop's {@code process} evidence. Runs
+   * before the request is sent, so before the app can call out on its behalf.
+   */
+  @Override
+  public void proxyToServerConnection(
+      HttpServerExchange exchange,
+      @Nullable SocketAddress proxySide,
+      @Nullable SocketAddress serverSide) {
+    if (!bindConnections) return;
+    InboundExchange state = exchange.getAttachment(InboundExchange.KEY);
+    InboundRequest registered = state == null ? null : state.registered;
+    if (registered == null) return;
+    // Always bound, so that "not bound" can mean "not sent yet" to the process evidence.
+    SocketKey key = ProcessLinks.appSide(serverSide, proxySide);
+    registered.bindConnection(key != null ? key : ProcessEvidence.UNKNOWN_CONNECTION);
   }
 
   @Override

@@ -18,6 +18,10 @@ final class ClientHop {
   final String link;
   final int candidates;
   final @Nullable String score;
+
+  /** In flight before /proc narrowed the candidates ({@code hoptrace.inflight}); 0 if not. */
+  final int inFlight;
+
   final String method;
   final String path;
   final OutboundTarget target;
@@ -34,6 +38,21 @@ final class ClientHop {
       OutboundTarget target,
       long startMicros,
       long startNanos) {
+    this(context, link, candidates, score, 0, method, path, target, startMicros, startNanos);
+  }
+
+  ClientHop(
+      TraceContext context,
+      String link,
+      int candidates,
+      @Nullable String score,
+      int inFlight,
+      String method,
+      String path,
+      OutboundTarget target,
+      long startMicros,
+      long startNanos) {
+    this.inFlight = inFlight;
     this.context = requireNonNull(context, "context");
     this.link = requireNonNull(link, "link");
     this.candidates = candidates;
@@ -70,6 +89,9 @@ final class ClientHop {
   static Span.Builder attribution(Span.Builder b, ClientHop hop) {
     b.tag("hoptrace.link", hop.link).tag("hoptrace.candidates", Integer.toString(hop.candidates));
     if (hop.score != null) b.tag("hoptrace.score", hop.score);
+    // Narrowed by /proc: hoptrace.candidates counts the calling worker's requests, this all of
+    // them.
+    if (hop.inFlight > 0) b.tag("hoptrace.inflight", Integer.toString(hop.inFlight));
     return b;
   }
 }

@@ -71,6 +71,7 @@ final class CorrelateHandler implements HttpHandler {
                 .method(method)
                 .path(path)
                 .startNanos(correlator.registry().ticker().read())
+                .connectionKey(exchange.getAttachment(OutboundAttachments.APP_SOCKET))
                 .build());
 
     linkCounters.get(decision.link()).inc();
@@ -82,6 +83,7 @@ final class CorrelateHandler implements HttpHandler {
             decision.link().tagValue(),
             decision.candidates(),
             decision.link() == Link.INFERRED ? decision.score() : null,
+            decision.narrowed() ? decision.inFlight() : 0,
             method,
             path,
             target,

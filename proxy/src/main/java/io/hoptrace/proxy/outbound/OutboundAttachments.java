@@ -1,5 +1,6 @@
 package io.hoptrace.proxy.outbound;
 
+import io.hoptrace.proxy.procfs.SocketKey;
 import io.undertow.util.AttachmentKey;
 import java.net.InetAddress;
 
@@ -13,6 +14,9 @@ final class OutboundAttachments {
 
   /** Set by the correlate stage: the CLIENT span's context and the evidence for its parent. */
   static final AttachmentKey<ClientHop> HOP = AttachmentKey.create(ClientHop.class);
+
+  /** The app's side of the connection, set when process links are on ({@link AppSocketHandler}). */
+  static final AttachmentKey<SocketKey> APP_SOCKET = AttachmentKey.create(SocketKey.class);
 
   private OutboundAttachments() {}
 }

@@ -7,6 +7,7 @@ import io.hoptrace.correlation.Correlator;
 import io.hoptrace.propagation.CompositeExtractor;
 import io.hoptrace.propagation.Injector;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
+import io.hoptrace.proxy.procfs.ProcessLinks;
 import io.hoptrace.proxy.upstream.UpstreamForwarder;
 import io.hoptrace.span.Span;
 import io.undertow.Undertow;
@@ -58,12 +59,34 @@ public final class OutboundServer implements AutoCloseable {
       Consumer<Span> spans,
       ProxyMetrics metrics,
       OwnPorts ownPorts) {
+    return start(
+        settings, forwarder, correlator, extractor, injector, spans, metrics, ownPorts, null);
+  }
+
+  /**
+   * As above; with {@code processLinks} (non-null when {@code procfs.enabled}) each connection's
+   * app-side address goes to the correlator, for the {@code process} evidence.
+   */
+  public static OutboundServer start(
+      Settings settings,
+      UpstreamForwarder forwarder,
+      Correlator correlator,
+      CompositeExtractor extractor,
+      Injector injector,
+      Consumer<Span> spans,
+      ProxyMetrics metrics,
+      OwnPorts ownPorts,
+      @Nullable ProcessLinks processLinks) {
     requireNonNull(correlator, "correlator");
     requireNonNull(extractor, "extractor");
+    UnaryOperator<HttpHandler> correlate =
+        next -> new CorrelateHandler(correlator, extractor, metrics, next);
     return start(
         settings,
         forwarder,
-        next -> new CorrelateHandler(correlator, extractor, metrics, next),
+        processLinks == null
+            ? correlate
+            : next -> new AppSocketHandler(processLinks, correlate.apply(next)),
         injector,
         spans,
         metrics,
@@ -96,7 +119,8 @@ public final class OutboundServer implements AutoCloseable {
                 settings.service(),
                 spans,
                 settings.upstream().connectTimeout().toMillis(),
-                settings.upstream().idleTimeout().toMillis()));
+                settings.upstream().idleTimeout().toMillis(),
+                metrics));
     String host = settings.outboundHost();
     Undertow.Builder builder =
         Undertow.builder()

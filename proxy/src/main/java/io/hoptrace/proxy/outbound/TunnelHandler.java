@@ -2,6 +2,7 @@ package io.hoptrace.proxy.outbound;
 
 import static java.util.Objects.requireNonNull;
 
+import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.span.Span;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -33,9 +34,15 @@ final class TunnelHandler implements HttpHandler {
   private final Consumer<Span> spans;
   private final long connectTimeoutMillis;
   private final long idleTimeoutMillis;
+  private final ProxyMetrics metrics;
 
   TunnelHandler(
-      String serviceName, Consumer<Span> spans, long connectTimeoutMillis, long idleTimeoutMillis) {
+      String serviceName,
+      Consumer<Span> spans,
+      long connectTimeoutMillis,
+      long idleTimeoutMillis,
+      ProxyMetrics metrics) {
+    this.metrics = requireNonNull(metrics, "metrics");
     this.serviceName = requireNonNull(serviceName, "serviceName");
     this.spans = requireNonNull(spans, "spans");
     this.connectTimeoutMillis = connectTimeoutMillis;
@@ -94,6 +101,7 @@ final class TunnelHandler implements HttpHandler {
       ClientHop hop,
       StreamConnection calleeConnection,
       InetSocketAddress callee) {
+    metrics.requestStarted(ProxyMetrics.Hop.OUTBOUND); // a tunnel counts while it is open
     exchange.acceptConnectRequest(
         (appConnection, ex) ->
             new Tunnel(
@@ -101,6 +109,9 @@ final class TunnelHandler implements HttpHandler {
                     calleeConnection,
                     idleTimeoutMillis,
                     (sent, received, error) -> {
+                      metrics.requestEnded(ProxyMetrics.Hop.OUTBOUND);
+                      metrics.requestDone(
+                          ProxyMetrics.Hop.OUTBOUND, System.nanoTime() - hop.startNanos);
                       Span.Builder b =
                           hop.spanBuilder(serviceName, callee.getAddress().getHostAddress())
                               .tag("http.status_code", "200")

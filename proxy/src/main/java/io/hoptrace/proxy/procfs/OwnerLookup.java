@@ -11,10 +11,15 @@ public final class OwnerLookup {
     /** Exactly one of the app's processes holds the socket: {@link #pid()}. */
     FOUND,
     /**
-     * No app process holds it: the connection closed, is not yet accepted, or belongs to a process
-     * outside the app.
+     * No app process holds it: the connection is gone, or its socket belongs to a process outside
+     * the app (or to one not yet in the app's process list).
      */
     NOT_FOUND,
+    /**
+     * The connection exists but no process holds its socket: it is still in the app's accept queue,
+     * or the app has closed it (the kernel finishes it alone). Known not to be any process's now.
+     */
+    UNOWNED,
     /** Several app processes hold it (an fd inherited across fork): no exact owner. */
     AMBIGUOUS,
     /** The time budget ran out first. */
@@ -24,6 +29,7 @@ public final class OwnerLookup {
   }
 
   public static final OwnerLookup NOT_FOUND = new OwnerLookup(Status.NOT_FOUND, 0);
+  public static final OwnerLookup UNOWNED = new OwnerLookup(Status.UNOWNED, 0);
   public static final OwnerLookup AMBIGUOUS = new OwnerLookup(Status.AMBIGUOUS, 0);
   public static final OwnerLookup TIMED_OUT = new OwnerLookup(Status.TIMED_OUT, 0);
   public static final OwnerLookup UNAVAILABLE = new OwnerLookup(Status.UNAVAILABLE, 0);

@@ -33,6 +33,12 @@ public final class ProcNetTcp {
   /** The deadline passed before the file was read. */
   static final long TIMED_OUT = -2;
 
+  /**
+   * The row exists but its inode is 0: no process holds the socket (still in the accept queue, or
+   * closed by its process and orphaned, e.g. FIN_WAIT or TIME_WAIT).
+   */
+  static final long UNOWNED = -3;
+
   /** Longer than any real row (about 150 bytes for tcp6); a longer line is skipped. */
   static final int MAX_LINE = 512;
 
@@ -53,10 +59,11 @@ public final class ProcNetTcp {
   }
 
   /**
-   * The inode of the socket whose app-side view is {@code key}; {@link #NOT_FOUND} when no row with
-   * a non-zero inode matches, {@link #TIMED_OUT} when {@code deadlineNanos} (a {@link
-   * System#nanoTime()} value) passed. An IPv4 key is looked up in {@code tcp}, then in {@code tcp6}
-   * (dual-stack sockets show IPv4-mapped addresses there).
+   * The inode of the socket whose app-side view is {@code key}; {@link #NOT_FOUND} when no row
+   * matches, {@link #UNOWNED} when the matching row has inode 0 (no process holds the socket),
+   * {@link #TIMED_OUT} when {@code deadlineNanos} (a {@link System#nanoTime()} value) passed. An
+   * IPv4 key is looked up in {@code tcp}, then in {@code tcp6} (dual-stack sockets show IPv4-mapped
+   * addresses there).
    */
   public long connectionInode(SocketKey key, long deadlineNanos) {
     long[] inodes = new long[1];
@@ -127,7 +134,7 @@ public final class ProcNetTcp {
         if ((++count & 63) == 0 && System.nanoTime() - deadline > 0) {
           return -1;
         }
-        if (!parse(buf, lines.begin, lines.end, row) || row.inode == 0) {
+        if (!parse(buf, lines.begin, lines.end, row)) {
           continue;
         }
         for (int i = 0; i < keys.length; i++) {
@@ -139,7 +146,9 @@ public final class ProcNetTcp {
                   row.remoteHi,
                   row.remoteLo,
                   row.remotePort)) {
-            inodes[i] = row.inode;
+            // A 4-tuple has one row at a time (the kernel's hash holds it once), so an inode-0 row
+            // is the answer too: nobody holds that socket now.
+            inodes[i] = row.inode == 0 ? UNOWNED : row.inode;
             if (--left == 0) {
               return 0;
             }

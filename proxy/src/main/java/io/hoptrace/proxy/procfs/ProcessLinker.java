@@ -32,6 +32,13 @@ import org.jspecify.annotations.Nullable;
  * ever removed.
  */
 public final class ProcessLinker {
+  /**
+   * The owner to report for a connection no process holds ({@link OwnerLookup.Status#UNOWNED}: in
+   * the accept queue, or closed by the app): known, and not the caller, so it is removed like a
+   * request owned by another process. Greater than any pid.
+   */
+  public static final long NOBODY = Long.MAX_VALUE;
+
   /** How far the candidates shrank. */
   public enum Kind {
     PROCESS,
@@ -77,8 +84,8 @@ public final class ProcessLinker {
    *
    * @param outboundOwnerPid the pid owning the app's outbound connection; {@code <= 0} if unknown
    * @param inFlight the inbound requests in flight (the correlator's candidates)
-   * @param ownerPidOf the pid owning a request's app-side connection, {@code <= 0} if unknown; pass
-   *     a constant function, not a new lambda per call
+   * @param ownerPidOf the pid owning a request's app-side connection, {@code <= 0} if unknown,
+   *     {@link #NOBODY} if no process holds it; pass a constant function, not a new lambda per call
    */
   public static <R> Result<R> narrow(
       long outboundOwnerPid, Collection<R> inFlight, ToLongFunction<? super R> ownerPidOf) {

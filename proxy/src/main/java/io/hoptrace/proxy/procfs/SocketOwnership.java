@@ -175,7 +175,10 @@ public final class SocketOwnership {
     }
   }
 
-  /** Counter values at one moment; each counts lookups by how they ended. */
+  /**
+   * Counter values at one moment; each counts lookups by how they ended ({@code notFound} includes
+   * {@link OwnerLookup.Status#UNOWNED}).
+   */
   public record Counters(
       long lookups,
       long cacheHits,
@@ -310,7 +313,7 @@ public final class SocketOwnership {
         LongAdder counter =
             switch (r.status()) {
               case FOUND -> this.found;
-              case NOT_FOUND -> notFound;
+              case NOT_FOUND, UNOWNED -> notFound;
               case AMBIGUOUS -> ambiguous;
               case TIMED_OUT -> timedOut;
               case UNAVAILABLE -> unavailable;
@@ -407,6 +410,9 @@ public final class SocketOwnership {
       if (inodes[i] == ProcNetTcp.NOT_FOUND) {
         inodes[i] = 0; // matches no fd
         results[i] = OwnerLookup.NOT_FOUND;
+      } else if (inodes[i] == ProcNetTcp.UNOWNED) {
+        inodes[i] = 0;
+        results[i] = OwnerLookup.UNOWNED;
       } else {
         unresolved++;
       }

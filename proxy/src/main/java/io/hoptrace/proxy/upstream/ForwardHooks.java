@@ -2,7 +2,9 @@ package io.hoptrace.proxy.upstream;
 
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderMap;
+import java.net.SocketAddress;
 import org.eclipse.jetty.http.HttpFields;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a direction adds to a forwarded exchange: the inbound hop injects the SERVER span's context,
@@ -17,6 +19,17 @@ public interface ForwardHooks {
    * a Jetty thread (the only hook that is), so it may only touch thread-safe state.
    */
   default void proxyToServerCommitted(HttpServerExchange exchange) {}
+
+  /**
+   * The connection that will carry the proxyToServerRequest has been chosen, before anything is
+   * sent on it: {@code proxySide} is hoptrace's local address of it, {@code serverSide} the
+   * upstream's (null if Jetty cannot tell). Called for every request, on a Jetty thread (or the
+   * caller's), so it may only touch thread-safe state.
+   */
+  default void proxyToServerConnection(
+      HttpServerExchange exchange,
+      @Nullable SocketAddress proxySide,
+      @Nullable SocketAddress serverSide) {}
 
   /** Last change to the response headers going back to the client (also on a 502/504). */
   void proxyToClientHeaders(HttpServerExchange exchange, HeaderMap headers);

@@ -45,6 +45,14 @@ public final class UpstreamClient implements AutoCloseable {
     client.getProtocolHandlers().put(new ContinueProtocolHandler()); // Expect: 100-continue
   }
 
+  /**
+   * Tells {@code listener} when each upstream connection opens and closes (e.g. to forget what was
+   * cached about it). Call before {@link #start()}.
+   */
+  public void addConnectionListener(org.eclipse.jetty.io.Connection.Listener listener) {
+    client.addBean(listener); // Jetty adds HttpClient's listener beans to every new connection
+  }
+
   public void start() throws Exception {
     client.start();
   }

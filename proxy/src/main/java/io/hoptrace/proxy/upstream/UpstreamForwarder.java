@@ -113,7 +113,15 @@ public final class UpstreamForwarder {
             next.proceed();
           }
         });
-    proxyToServerRequest.onRequestBegin(r -> listener.connected = true);
+    proxyToServerRequest.onRequestBegin(
+        r -> {
+          listener.connected = true;
+          org.eclipse.jetty.client.Connection connection = r.getConnection();
+          hooks.proxyToServerConnection(
+              exchange,
+              connection == null ? null : connection.getLocalSocketAddress(),
+              connection == null ? null : connection.getRemoteSocketAddress());
+        });
     proxyToServerRequest.onRequestCommit(r -> hooks.proxyToServerCommitted(exchange));
     listener.timeout =
         exchange

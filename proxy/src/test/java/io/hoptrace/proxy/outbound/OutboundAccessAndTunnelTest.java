@@ -63,7 +63,7 @@ class OutboundAccessAndTunnelTest {
             ownPorts,
             OutboundAccessAndTunnelTest::rootHop,
             forward,
-            new TunnelHandler("app", spans::add, 2000, 5000));
+            new TunnelHandler("app", spans::add, 2000, 5000, metrics));
     proxy =
         Undertow.builder()
             .addHttpListener(0, "127.0.0.1")
@@ -187,7 +187,7 @@ class OutboundAccessAndTunnelTest {
             ownPorts,
             OutboundAccessAndTunnelTest::rootHop,
             exchange -> exchange.setStatusCode(501),
-            new TunnelHandler("app", spans::add, 2000, 5000));
+            new TunnelHandler("app", spans::add, 2000, 5000, metrics));
     Undertow other =
         Undertow.builder()
             .addHttpListener(0, "127.0.0.1")

@@ -59,7 +59,7 @@ class OutboundForwardProxyTest {
                 "routes.callee.listen", "0",
                 "routes.callee.upstream", "127.0.0.1:" + callee.port(),
                 "upstream.connect-timeout", "1s",
-                "upstream.response-timeout", "5s"));
+                "upstream.response-timeout", "2s"));
     upstream = new UpstreamClient(settings.upstream());
     upstream.start();
     server =
@@ -180,6 +180,40 @@ class OutboundForwardProxyTest {
     Span span = awaitSpan();
     assertThat(span.tag("http.status_code")).isEqualTo("502");
     assertThat(span.tag("error")).startsWith("connect");
+  }
+
+  @Test
+  void calleeNeverAnswers_is504AfterResponseTimeout_spanHasError() throws Exception {
+    try (ServerSocket silent = new ServerSocket(0, 8, LOOPBACK)) {
+      Thread acceptor =
+          new Thread(
+              () -> {
+                try (java.net.Socket accepted = silent.accept()) {
+                  accepted.setSoTimeout(10_000);
+                  Thread.sleep(10_000); // reads nothing, answers nothing
+                } catch (Exception e) {
+                  // closed by the test
+                }
+              });
+      acceptor.setDaemon(true);
+      acceptor.start();
+      int port = silent.getLocalPort();
+      String response =
+          RawHttp.exchange(
+              LOOPBACK,
+              proxyPort,
+              "GET http://127.0.0.1:"
+                  + port
+                  + "/slow HTTP/1.1\r\nHost: 127.0.0.1:"
+                  + port
+                  + "\r\nConnection: close\r\n\r\n",
+              8000);
+      assertThat(RawHttp.status(response)).isEqualTo(504);
+      Span span = awaitSpan();
+      assertThat(span.tag("http.status_code")).isEqualTo("504");
+      assertThat(span.tag("error")).startsWith("timeout");
+      acceptor.interrupt();
+    }
   }
 
   @Test

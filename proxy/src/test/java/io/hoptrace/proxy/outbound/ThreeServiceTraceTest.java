@@ -19,10 +19,11 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The outbound hop's headline: front → b → c, three apps each behind its own hoptrace, called
- * serially. Whether the apps forward no header at all, the traceparent they were given, or only the
- * X-Request-Id, the three span logs assemble into the same correct tree: every CLIENT span a child
- * of its service's SERVER span, every callee's SERVER span a child of its caller's CLIENT span, all
- * in one trace per request. Real sockets, real upstreams, real span-log files.
+ * serially. Whether the apps forward no header at all, the traceparent they were given, the b3
+ * header, or only the X-Request-Id, the three span logs assemble into the same correct tree: every
+ * CLIENT span a child of its service's SERVER span, every callee's SERVER span a child of its
+ * caller's CLIENT span, all in one trace per request. Real sockets, real upstreams, real span-log
+ * files.
  */
 class ThreeServiceTraceTest {
   static final int REQUESTS = 5;
@@ -33,13 +34,15 @@ class ThreeServiceTraceTest {
   @EnumSource(Forwarding.class)
   void serialCalls_threeSpanLogs_assembleTheTree(Forwarding forwarding) throws Exception {
     String expectedLink = forwarding == Forwarding.NONE ? "sole" : "header";
-    try (Service c = Service.start("c", forwarding, (ex, out) -> "c", dir, Map.of());
+    Map<String, String> settings =
+        forwarding == Forwarding.B3 ? Map.of("propagation.b3", "single") : Map.of();
+    try (Service c = Service.start("c", forwarding, (ex, out) -> "c", dir, settings);
         Service b =
             Service.start(
-                "b", forwarding, (ex, out) -> "b>" + out.get(c.url("/c")), dir, Map.of());
+                "b", forwarding, (ex, out) -> "b>" + out.get(c.url("/c")), dir, settings);
         Service front =
             Service.start(
-                "front", forwarding, (ex, out) -> "front>" + out.get(b.url("/b")), dir, Map.of())) {
+                "front", forwarding, (ex, out) -> "front>" + out.get(b.url("/b")), dir, settings)) {
       HttpClient caller = HttpClient.newHttpClient();
       for (int i = 0; i < REQUESTS; i++) {
         HttpResponse<String> response =

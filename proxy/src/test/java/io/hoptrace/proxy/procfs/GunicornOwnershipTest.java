@@ -261,7 +261,7 @@ class GunicornOwnershipTest {
     return pb.start();
   }
 
-  private static BlockingQueue<String> drain(Process process) {
+  static BlockingQueue<String> drain(Process process) {
     BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     Thread t =
         new Thread(
@@ -314,7 +314,7 @@ class GunicornOwnershipTest {
     return pids;
   }
 
-  private static void stop(Process process) throws InterruptedException {
+  static void stop(Process process) throws InterruptedException {
     List<ProcessHandle> all = new ArrayList<>(process.descendants().toList());
     process.descendants().forEach(ProcessHandle::destroy); // SIGTERM: gunicorn shuts down
     process.destroy();
@@ -326,7 +326,7 @@ class GunicornOwnershipTest {
     }
   }
 
-  private static Optional<Path> gunicorn() {
+  static Optional<Path> gunicorn() {
     String path = System.getenv("PATH");
     if (path == null) {
       return Optional.empty();
@@ -341,7 +341,7 @@ class GunicornOwnershipTest {
   }
 
   /** gunicorn's own interpreter (its #! line) must import flask and requests. */
-  private static boolean canImportFlaskAndRequests(Path gunicorn) {
+  static boolean canImportFlaskAndRequests(Path gunicorn) {
     try {
       String first = Files.readAllLines(gunicorn, UTF_8).get(0);
       if (!first.startsWith("#!")) {

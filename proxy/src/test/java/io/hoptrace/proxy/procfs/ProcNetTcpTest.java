@@ -247,7 +247,7 @@ class ProcNetTcpTest {
   }
 
   @Test
-  void connectionInode_zeroInodeRow_isNotFound() throws IOException {
+  void connectionInode_zeroInodeRow_isUnowned() throws IOException {
     write(TCP_HEADER + TCP_ROWS, TCP6_SAMPLE);
 
     assertThat(
@@ -255,7 +255,7 @@ class ProcNetTcpTest {
                 .connectionInode(
                     key("192.0.2.2", 0xDC7C, "203.0.113.80", 80),
                     System.nanoTime() + 10_000_000_000L))
-        .isEqualTo(ProcNetTcp.NOT_FOUND);
+        .isEqualTo(ProcNetTcp.UNOWNED);
   }
 
   @Test

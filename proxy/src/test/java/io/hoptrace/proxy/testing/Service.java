@@ -38,6 +38,8 @@ public final class Service implements AutoCloseable {
   public enum Forwarding {
     NONE,
     TRACEPARENT,
+    /** The single {@code b3} header (the service's hoptrace must write it: propagation.b3). */
+    B3,
     REQUEST_ID
   }
 
@@ -64,6 +66,7 @@ public final class Service implements AutoCloseable {
             switch (forwarding) {
               case NONE -> null;
               case TRACEPARENT -> "traceparent";
+              case B3 -> "b3";
               case REQUEST_ID -> "X-Request-Id";
             };
         String value = header == null ? null : inbound.getRequestHeaders().getFirst(header);

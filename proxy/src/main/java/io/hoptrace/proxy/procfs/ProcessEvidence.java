@@ -1,0 +1,170 @@
+package io.hoptrace.proxy.procfs;
+
+import static java.util.Objects.requireNonNull;
+
+import io.hoptrace.correlation.CandidateFilter;
+import io.hoptrace.correlation.InboundRequest;
+import io.hoptrace.correlation.OutboundCall;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The {@code process} evidence as the correlator's {@link CandidateFilter}: one batch lookup of the
+ * owner of the app's outbound connection ({@link OutboundCall#connectionKey()}) and of every
+ * candidate's app-side connection ({@link InboundRequest#connectionKey()}), both {@link
+ * SocketKey}s, then {@link ProcessLinker#narrow}.
+ *
+ * <p>The inbound hop binds each request's key when Jetty has chosen the connection, before a byte
+ * of the request is sent ({@code AppForwardHandler.proxyToServerConnection}); a request whose
+ * address cannot be read is bound to {@link #UNKNOWN_CONNECTION}. So a candidate with no key yet is
+ * one the app has not received: it cannot have caused the call and counts as owned by {@link
+ * ProcessLinker#NOBODY}. Without that, every call made while another request is being connected
+ * would lose its exact link.
+ *
+ * <p>The correlator asks only when it would otherwise infer among two or more requests in flight,
+ * so the lookup (bounded by {@code procfs.lookup-budget}) never runs on the header, sole or root
+ * paths. It blocks: call it from a worker thread, never an I/O thread. Any failure (timeout,
+ * unavailable, a key missing) is "no evidence", never an exception.
+ */
+public final class ProcessEvidence implements CandidateFilter {
+  /** Bound to a request whose connection's addresses could not be read: owner unknown. */
+  public static final Object UNKNOWN_CONNECTION =
+      new Object() {
+        @Override
+        public String toString() {
+          return "unknown connection";
+        }
+      };
+
+  private final SocketOwnership ownership;
+  private final LongAdder asked = new LongAdder();
+  private final LongAdder process = new LongAdder();
+  private final LongAdder narrowed = new LongAdder();
+  private final LongAdder lookupNanos = new LongAdder();
+  private final LongAdder retried = new LongAdder();
+
+  public ProcessEvidence(SocketOwnership ownership) {
+    this.ownership = requireNonNull(ownership, "ownership");
+  }
+
+  @Override
+  public @Nullable Narrowing narrow(OutboundCall call, List<InboundRequest> candidates) {
+    if (!(call.connectionKey() instanceof SocketKey outbound)) return null;
+    long start = System.nanoTime();
+    asked.increment();
+    try {
+      return narrow(outbound, candidates);
+    } catch (RuntimeException e) {
+      return null; // evidence is optional: never let it fail a call
+    } finally {
+      lookupNanos.add(System.nanoTime() - start);
+    }
+  }
+
+  private @Nullable Narrowing narrow(SocketKey outbound, List<InboundRequest> candidates) {
+    int n = candidates.size();
+    // Read each key once: the inbound hop may bind one while this runs.
+    Object[] bound = new Object[n];
+    List<SocketKey> keys = new ArrayList<>(n + 1);
+    keys.add(outbound);
+    for (int i = 0; i < n; i++) {
+      bound[i] = candidates.get(i).connectionKey();
+      if (bound[i] instanceof SocketKey k) keys.add(k);
+    }
+    List<OwnerLookup> owners = retryNotFound(keys, ownership.ownerPids(keys));
+    OwnerLookup caller = owners.get(0);
+    if (!caller.isFound()) return null;
+    Map<InboundRequest, Long> ownerOf = new HashMap<>(); // InboundRequest has identity equality
+    int next = 1;
+    for (int i = 0; i < n; i++) {
+      long pid;
+      if (bound[i] instanceof SocketKey) {
+        pid = pidOf(owners.get(next++));
+      } else if (bound[i] == null) {
+        pid = ProcessLinker.NOBODY; // not sent to the app yet (see above)
+      } else {
+        pid = 0L; // unknown
+      }
+      ownerOf.put(candidates.get(i), pid);
+    }
+    ProcessLinker.Result<InboundRequest> result =
+        ProcessLinker.narrow(caller.pid(), candidates, r -> ownerOf.getOrDefault(r, 0L));
+    switch (result.kind()) {
+      case PROCESS -> {
+        process.increment();
+        return Narrowing.exact(result.single());
+      }
+      case NARROWED -> {
+        narrowed.increment();
+        return Narrowing.subset(result.candidates());
+      }
+      default -> {
+        return null;
+      }
+    }
+  }
+
+  /**
+   * Looks up once more the connections no row was found for. The kernel writes /proc/net/tcp a page
+   * at a time and resumes each page by position in its hash table, so a row can be skipped when
+   * other connections open or close between two pages, which a busy app does all the time. A second
+   * read (found owners are cached, so it reads only for the missing ones) recovers most of them;
+   * only this case pays for it.
+   */
+  private List<OwnerLookup> retryNotFound(List<SocketKey> keys, List<OwnerLookup> owners) {
+    List<SocketKey> again = new ArrayList<>(2);
+    for (int i = 0; i < owners.size(); i++) {
+      if (owners.get(i).status() == OwnerLookup.Status.NOT_FOUND) again.add(keys.get(i));
+    }
+    if (again.isEmpty()) return owners;
+    retried.increment();
+    List<OwnerLookup> second = ownership.ownerPids(again);
+    List<OwnerLookup> merged = new ArrayList<>(owners);
+    int j = 0;
+    for (int i = 0; i < merged.size(); i++) {
+      if (merged.get(i).status() == OwnerLookup.Status.NOT_FOUND) merged.set(i, second.get(j++));
+    }
+    return merged;
+  }
+
+  private static long pidOf(OwnerLookup lookup) {
+    return switch (lookup.status()) {
+      case FOUND -> lookup.pid();
+      case UNOWNED -> ProcessLinker.NOBODY;
+      default -> 0L;
+    };
+  }
+
+  public SocketOwnership ownership() {
+    return ownership;
+  }
+
+  /** Calls the correlator asked about (two or more in flight, no header naming one). */
+  public long asked() {
+    return asked.sum();
+  }
+
+  /** Calls linked {@code process}. */
+  public long processLinks() {
+    return process.sum();
+  }
+
+  /** Calls whose candidates shrank to the calling worker's. */
+  public long narrowedLinks() {
+    return narrowed.sum();
+  }
+
+  /** Calls whose lookup was repeated for connections with no row found. */
+  public long retried() {
+    return retried.sum();
+  }
+
+  /** Wall time spent in lookups, in total. */
+  public long lookupNanos() {
+    return lookupNanos.sum();
+  }
+}
