@@ -10,6 +10,8 @@ import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -132,12 +134,80 @@ public final class Settings {
   public record AppSpans(
       boolean enabled, long maxBody, int maxSpansPerRequest, int rate, int burst) {}
 
+  /**
+   * What a header whose name holds an underscore gets (Envoy's headers_with_underscores_action).
+   */
+  public enum UnderscoreHeaders {
+    /** Removed before forwarding; the request goes on. */
+    DROP,
+    /** The request is refused with 400. */
+    REJECT,
+    /** Forwarded as it is. */
+    ALLOW
+  }
+
+  /** hardening: limits on what a listener accepts ({@code limits { }}; docs/security.md). */
+  public record Limits(
+      int maxRequestLine,
+      int maxHeaderBytes,
+      int maxHeaders,
+      Duration headerTimeout,
+      Duration idleTimeout,
+      long bodyMinRate,
+      Duration bodyRateGrace,
+      int maxConnections,
+      double shedHeapRatio,
+      UnderscoreHeaders underscoreHeaders) {
+    public Limits {
+      requireNonNull(headerTimeout, "headerTimeout");
+      requireNonNull(idleTimeout, "idleTimeout");
+      requireNonNull(bodyRateGrace, "bodyRateGrace");
+      requireNonNull(underscoreHeaders, "underscoreHeaders");
+    }
+  }
+
   /** The generation ring. */
   public record Ring(int generations, Duration period, int cap) {
     public Ring {
       requireNonNull(period, "period");
     }
   }
+
+  /** The OTLP/HTTP body encoding. */
+  public enum OtlpEncoding {
+    PROTOBUF,
+    JSON
+  }
+
+  /**
+   * Exporting span lines to tracing backends from the running proxy, off the request path: one
+   * bounded queue and worker per enabled backend.
+   */
+  public record Export(
+      @Nullable URI zipkinUrl,
+      @Nullable URI otlpUrl,
+      OtlpEncoding otlpEncoding,
+      int queueSize,
+      int batchSize,
+      Duration flushInterval,
+      int maxAttempts,
+      Duration timeout,
+      Duration closeTimeout) {
+    public Export {
+      requireNonNull(otlpEncoding, "otlpEncoding");
+      requireNonNull(flushInterval, "flushInterval");
+      requireNonNull(timeout, "timeout");
+      requireNonNull(closeTimeout, "closeTimeout");
+    }
+
+    /** Whether any backend is configured. */
+    public boolean enabled() {
+      return zipkinUrl != null || otlpUrl != null;
+    }
+  }
+
+  /** The waterfall page on the admin listener, over the span lines this process wrote. */
+  public record TracesPage(boolean enabled, int recentSpans) {}
 
   /**
    * Socket ownership from /proc, for exact {@code process} links (docs/process-links.md).
@@ -181,7 +251,10 @@ public final class Settings {
   private final List<TcpRoute> tcpRoutes;
   private final Duration tcpConnectTimeout;
   private final AppSpans appSpans;
+  private final Export export;
+  private final TracesPage tracesPage;
   private final Procfs procfs;
+  private final Limits limits; // hardening
 
   private Settings(Reader r) {
     service = r.nonEmpty("service");
@@ -231,6 +304,19 @@ public final class Settings {
     tcpRoutes = r.tcpRoutes(TCP_ROUTES);
     tcpConnectTimeout = r.duration(TCP_ROUTES + "." + TCP_CONNECT_TIMEOUT, true);
     appSpans = r.appSpans("admin.spans");
+    export =
+        new Export(
+            r.optionalHttpUrl("export.zipkin.url"),
+            r.optionalHttpUrl("export.otlp.url"),
+            r.otlpEncoding("export.otlp.encoding"),
+            r.intIn("export.queue-size", 1, 1 << 24),
+            r.intIn("export.batch-size", 1, 100_000),
+            r.duration("export.flush-interval", true),
+            r.intIn("export.max-attempts", 1, 100),
+            r.duration("export.timeout", true),
+            r.duration("export.close-timeout", true));
+    tracesPage =
+        new TracesPage(r.bool("admin.traces-page"), r.intIn("admin.recent-spans", 1, 1_000_000));
     procfs =
         new Procfs(
             r.bool("procfs.enabled"),
@@ -241,6 +327,19 @@ public final class Settings {
             r.duration("procfs.refresh-interval", true),
             r.duration("procfs.miss-refresh-interval", true),
             r.duration("procfs.reprobe-interval", true));
+    // hardening: limits { }
+    limits =
+        new Limits(
+            (int) r.bytesIn("limits.max-request-line", 256, 1 << 20),
+            (int) r.bytesIn("limits.max-header-bytes", 1024, 1 << 20),
+            r.intIn("limits.max-headers", 8, 1000),
+            r.duration("limits.header-timeout", true),
+            r.duration("limits.idle-timeout", true),
+            r.bytesIn("limits.body-min-rate", 0, 1L << 40),
+            r.duration("limits.body-rate-grace", false),
+            r.intIn("limits.max-connections", 1, 1 << 20),
+            r.ratio("limits.shed-heap-ratio"),
+            r.underscoreHeaders("limits.underscore-headers"));
   }
 
   /**
@@ -457,9 +556,24 @@ public final class Settings {
     return appSpans;
   }
 
+  /** Where and how span lines are exported. */
+  public Export export() {
+    return export;
+  }
+
+  /** The admin listener's traces page (served only when the admin listener is on). */
+  public TracesPage tracesPage() {
+    return tracesPage;
+  }
+
   /** Socket ownership from /proc ({@code procfs.*}). */
   public Procfs procfs() {
     return procfs;
+  }
+
+  /** hardening: what the listeners accept, how long they wait, when they shed load. */
+  public Limits limits() {
+    return limits;
   }
 
   /** Reads one typed value at a time and turns every failure into a {@link SettingsException}. */
@@ -521,6 +635,40 @@ public final class Settings {
         return v;
       } catch (ConfigException e) {
         throw new SettingsException(key, raw(key), "a size >= 0, e.g. 256MiB");
+      }
+    }
+
+    long bytesIn(String key, long min, long max) {
+      String expected = "a size in " + min + ".." + max + " bytes, e.g. 8KiB";
+      long v;
+      try {
+        v = c.getBytes(key);
+      } catch (ConfigException e) {
+        throw new SettingsException(key, raw(key), expected);
+      }
+      if (v < min || v > max) throw new SettingsException(key, raw(key), expected);
+      return v;
+    }
+
+    double ratio(String key) {
+      String expected = "a number in (0, 1], e.g. 0.95 (1 = never shed)";
+      double v;
+      try {
+        v = c.getDouble(key);
+      } catch (ConfigException e) {
+        throw new SettingsException(key, raw(key), expected);
+      }
+      if (!(v > 0 && v <= 1)) throw new SettingsException(key, raw(key), expected);
+      return v;
+    }
+
+    UnderscoreHeaders underscoreHeaders(String key) {
+      String expected = "drop, reject or allow";
+      String s = string(key, expected);
+      try {
+        return UnderscoreHeaders.valueOf(s.toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new SettingsException(key, s, expected);
       }
     }
 
@@ -712,6 +860,35 @@ public final class Settings {
         if (!ok) return false;
       }
       return true;
+    }
+
+    /** An http(s) URL with a host, or null when the value is empty (off). */
+    @Nullable URI optionalHttpUrl(String key) {
+      String expected = "an http:// or https:// URL, or \"\" for off";
+      String s = string(key, expected).strip();
+      if (s.isEmpty()) return null;
+      URI uri;
+      try {
+        uri = new URI(s);
+      } catch (URISyntaxException e) {
+        throw new SettingsException(key, s, expected);
+      }
+      String scheme = uri.getScheme();
+      boolean http =
+          scheme != null
+              && (scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
+              && uri.getHost() != null;
+      if (!http) throw new SettingsException(key, s, expected);
+      return uri;
+    }
+
+    OtlpEncoding otlpEncoding(String key) {
+      String s = string(key, "protobuf or json");
+      try {
+        return OtlpEncoding.valueOf(s.strip().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new SettingsException(key, s, "protobuf or json");
+      }
     }
 
     B3 b3(String key) {

@@ -91,7 +91,7 @@ public final class Decision {
   }
 
   /**
-   * The {@code hoptrace.inferred.score} tag for {@link Link#INFERRED}, else null. Format: {@code
+   * The {@code hoptrace.score} tag for {@link Link#INFERRED}, else null. Format: {@code
    * <rule>:<key>=<value>,...} (see {@link FewestCallsRule} and RATIONALE.md).
    */
   public @Nullable String score() {

@@ -10,6 +10,9 @@ import io.hoptrace.propagation.CompositeExtractor;
 import io.hoptrace.propagation.Injector;
 import io.hoptrace.proxy.admin.AdminHandler;
 import io.hoptrace.proxy.appspans.AppSpansHandler;
+import io.hoptrace.proxy.export.SpanExport;
+import io.hoptrace.proxy.guard.GuardHandlers;
+import io.hoptrace.proxy.guard.ListenerLimits;
 import io.hoptrace.proxy.inbound.InboundHandlers;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.outbound.OutboundServer;
@@ -21,9 +24,11 @@ import io.hoptrace.proxy.tcp.TcpRelay;
 import io.hoptrace.proxy.tcp.TcpRoutes;
 import io.hoptrace.proxy.upstream.UpstreamClient;
 import io.hoptrace.proxy.upstream.UpstreamForwarder;
+import io.hoptrace.span.Kind;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.handlers.GracefulShutdownHandler;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -43,6 +48,7 @@ public final class Hoptrace implements AutoCloseable {
 
   private final Settings settings;
   private final ProxyMetrics metrics;
+  private final SpanExport export;
   private final SpanLogWriter spanLog;
   private final UpstreamClient upstream;
   private final InboundRegistry registry;
@@ -62,7 +68,16 @@ public final class Hoptrace implements AutoCloseable {
   private Hoptrace(Settings settings, PrintStream announce) throws Exception {
     this.settings = settings;
     this.metrics = new ProxyMetrics();
-    this.spanLog = new SpanLogWriter(settings.spanLog());
+    this.export = SpanExport.create(settings, metrics);
+    try {
+      this.spanLog =
+          export.active()
+              ? new SpanLogWriter(settings.spanLog(), export)
+              : new SpanLogWriter(settings.spanLog());
+    } catch (IOException | RuntimeException e) {
+      export.close();
+      throw e;
+    }
     metrics.gauge("hoptrace.spanlog.written", spanLog::written);
     metrics.gauge("hoptrace.spanlog.dropped", spanLog::dropped);
     metrics.gauge("hoptrace.spanlog.failed", spanLog::failed);
@@ -116,10 +131,16 @@ public final class Hoptrace implements AutoCloseable {
         new UpstreamForwarder(upstream, settings.upstream().responseTimeout());
     CompositeExtractor extractor = Propagators.extractor(settings.propagation());
     Injector injector = Propagators.injector(settings.propagation());
-    this.inbound =
-        new GracefulShutdownHandler(
+    // hardening: the guard stages (overload, validation, body rate, Proxy-Status) come first.
+    GuardHandlers inboundGuard =
+        GuardHandlers.create(
+            settings,
+            Kind.SERVER,
+            spanLog::offer,
+            metrics,
             InboundHandlers.create(
                 settings, extractor, injector, registry, forwarder, spanLog, metrics));
+    this.inbound = new GracefulShutdownHandler(inboundGuard);
 
     Undertow.Builder builder =
         Undertow.builder()
@@ -133,18 +154,21 @@ public final class Hoptrace implements AutoCloseable {
             .setServerOption(
                 UndertowOptions.IDLE_TIMEOUT, (int) settings.upstream().idleTimeout().toMillis())
             .addHttpListener(settings.inbound().port(), settings.inbound().host(), inbound);
+    // hardening: last, so that its parser options win (see ListenerLimits on unescaped chars).
+    ListenerLimits.apply(builder, settings.limits());
     Settings.Listener admin = settings.admin();
     if (admin != null) {
       builder.addHttpListener(
           admin.port(),
           admin.host(),
-          new AppSpansHandler(
-              settings.appSpans(),
-              correlator,
-              settings.service(),
-              spanLog::offer,
-              metrics,
-              new AdminHandler(metrics, settings.app(), () -> serving)));
+          export.adminHandler(
+              new AppSpansHandler(
+                  settings.appSpans(),
+                  correlator,
+                  settings.service(),
+                  spanLog::offer,
+                  metrics,
+                  new AdminHandler(metrics, settings.app(), () -> serving))));
     }
     upstream.start();
     this.undertow = builder.build();
@@ -155,10 +179,12 @@ public final class Hoptrace implements AutoCloseable {
       processLinks.close();
       ringTimer.shutdownNow();
       spanLog.close();
+      export.close();
       throw e;
     }
     List<Undertow.ListenerInfo> listeners = undertow.getListenerInfo();
     this.inboundAddress = (InetSocketAddress) listeners.get(0).getAddress();
+    inboundGuard.bound(listeners.get(0)); // hardening: connection count for the 503 limit
     this.adminAddress = admin == null ? null : (InetSocketAddress) listeners.get(1).getAddress();
     announce.printf(LISTENING, "inbound", text(inboundAddress));
     if (adminAddress != null) announce.printf(LISTENING, "admin", text(adminAddress));
@@ -185,6 +211,7 @@ public final class Hoptrace implements AutoCloseable {
       upstream.close();
       ringTimer.shutdownNow();
       spanLog.close();
+      export.close();
       throw e;
     }
     InetSocketAddress proxyAddress = outbound.forwardProxyAddress();
@@ -201,6 +228,7 @@ public final class Hoptrace implements AutoCloseable {
       processLinks.close();
       ringTimer.shutdownNow();
       spanLog.close();
+      export.close();
       throw e;
     }
     announce.flush();
@@ -283,6 +311,7 @@ public final class Hoptrace implements AutoCloseable {
     processLinks.close();
     ringTimer.shutdownNow();
     spanLog.close(); // after the listeners: the last completion listeners have offered their lines
+    export.close(); // after the span log: its last lines were offered; bounded by close-timeout
   }
 
   /**

@@ -114,6 +114,26 @@ class InboundProxyTest extends InboundHarness {
   }
 
   @Test
+  void noAcceptEncodingFromCaller_appGetsNone() throws Exception {
+    start();
+    assertThat(get("/").statusCode()).isEqualTo(200);
+    assertThat(app.take().header("Accept-Encoding")).isNull();
+  }
+
+  @Test
+  void gzipResponse_isRelayedEncoded_notDecodedByTheProxy() throws Exception {
+    start();
+    HttpResponse<byte[]> response =
+        client.send(
+            HttpRequest.newBuilder(uri("/gzip")).header("Accept-Encoding", "gzip").build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+
+    assertThat(response.headers().firstValue("Content-Encoding")).contains("gzip");
+    assertThat(response.body()).isEqualTo(TestUpstream.gzip(TestUpstream.GZIP_TEXT));
+    assertThat(app.take().header("Accept-Encoding")).isEqualTo("gzip");
+  }
+
+  @Test
   void largeHeaders_passThrough() throws Exception {
     start();
     String big = "v".repeat(20_000);

@@ -3,6 +3,7 @@ package io.hoptrace.proxy;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -16,6 +17,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
+import java.util.zip.GZIPOutputStream;
 
 /**
  * A real app for tests (JDK HttpServer on 127.0.0.1, ephemeral port). Records what it received.
@@ -108,6 +110,11 @@ final class TestUpstream implements AutoCloseable {
           }
           respond(exchange, 200, "slept".getBytes(StandardCharsets.US_ASCII));
         }
+        case "/gzip" -> {
+          // Always gzip, whatever the request asked: the proxy must relay the encoded bytes as is.
+          exchange.getResponseHeaders().add("Content-Encoding", "gzip");
+          respond(exchange, 200, gzip(GZIP_TEXT));
+        }
         case "/status" -> {
           exchange.sendResponseHeaders(Integer.parseInt(param(query, "code")), -1);
         }
@@ -118,6 +125,16 @@ final class TestUpstream implements AutoCloseable {
         }
       }
     }
+  }
+
+  static final String GZIP_TEXT = "compressed by the app, ".repeat(200);
+
+  static byte[] gzip(String text) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (GZIPOutputStream out = new GZIPOutputStream(bytes)) {
+      out.write(text.getBytes(StandardCharsets.UTF_8));
+    }
+    return bytes.toByteArray();
   }
 
   private static void respond(HttpExchange exchange, int status, byte[] body) throws IOException {

@@ -50,7 +50,7 @@ public class SpanLineEncoderBenchmark {
           .tag("net.peer.name", "payments")
           .tag("hoptrace.link", "inferred")
           .tag("hoptrace.candidates", "3")
-          .tag("hoptrace.inferred.score", "fewest_calls:calls=0,age_us=1520,ties=1")
+          .tag("hoptrace.score", "fewest_calls:calls=0,age_us=1520,ties=1")
           .build();
 
   @Benchmark

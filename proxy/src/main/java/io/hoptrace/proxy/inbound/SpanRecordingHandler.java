@@ -5,13 +5,13 @@ import io.hoptrace.correlation.InboundRegistry;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.spanlog.SpanLogWriter;
 import io.hoptrace.proxy.upstream.UpstreamFailure;
+import io.hoptrace.span.EpochMicros;
 import io.hoptrace.span.Kind;
 import io.hoptrace.span.Span;
 import io.undertow.server.ExchangeCompletionListener;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import java.net.InetSocketAddress;
-import java.time.Instant;
 import java.util.Locale;
 
 /**
@@ -44,11 +44,8 @@ final class SpanRecordingHandler implements HttpHandler {
 
   @Override
   public void handleRequest(HttpServerExchange exchange) throws Exception {
-    Instant now = Instant.now();
     exchange.putAttachment(
-        InboundExchange.KEY,
-        new InboundExchange(
-            System.nanoTime(), now.getEpochSecond() * 1_000_000 + now.getNano() / 1000));
+        InboundExchange.KEY, new InboundExchange(System.nanoTime(), EpochMicros.now()));
     metrics.requestStarted(HOP);
     exchange.addExchangeCompleteListener(onComplete);
     next.handleRequest(exchange);

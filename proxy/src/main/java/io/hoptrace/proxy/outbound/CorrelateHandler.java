@@ -14,6 +14,7 @@ import io.hoptrace.propagation.Extraction;
 import io.hoptrace.propagation.requestid.RequestIdCodec;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.upstream.Carriers;
+import io.hoptrace.span.EpochMicros;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Methods;
@@ -49,7 +50,7 @@ final class CorrelateHandler implements HttpHandler {
 
   @Override
   public void handleRequest(HttpServerExchange exchange) throws Exception {
-    long startMicros = System.currentTimeMillis() * 1000L;
+    long startMicros = EpochMicros.now();
     long startNanos = System.nanoTime();
     OutboundTarget target = requireNonNull(exchange.getAttachment(OutboundAttachments.TARGET));
     String method = exchange.getRequestMethod().toString();

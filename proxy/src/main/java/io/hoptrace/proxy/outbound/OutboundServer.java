@@ -6,9 +6,12 @@ import io.hoptrace.config.Settings;
 import io.hoptrace.correlation.Correlator;
 import io.hoptrace.propagation.CompositeExtractor;
 import io.hoptrace.propagation.Injector;
+import io.hoptrace.proxy.guard.GuardHandlers;
+import io.hoptrace.proxy.guard.ListenerLimits;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.procfs.ProcessLinks;
 import io.hoptrace.proxy.upstream.UpstreamForwarder;
+import io.hoptrace.span.Kind;
 import io.hoptrace.span.Span;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
@@ -133,16 +136,27 @@ public final class OutboundServer implements AutoCloseable {
             .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, true)
             .setServerOption(
                 UndertowOptions.IDLE_TIMEOUT, (int) settings.upstream().idleTimeout().toMillis());
-    if (proxy != null) builder.addHttpListener(proxy.port(), host, handlers.forwardProxy());
+    // hardening: last, so that its parser options win (see ListenerLimits on unescaped chars).
+    ListenerLimits.apply(builder, settings.limits());
+    // hardening: each listener's chain behind the guard stages (refusals are CLIENT span lines)
+    List<GuardHandlers> guards = new ArrayList<>();
+    if (proxy != null) {
+      guards.add(
+          GuardHandlers.create(settings, Kind.CLIENT, spans, metrics, handlers.forwardProxy()));
+      builder.addHttpListener(proxy.port(), host, guards.get(guards.size() - 1));
+    }
     for (Settings.Route route : routes) {
       OutboundTarget target =
           new OutboundTarget(route.upstream().host(), route.upstream().port(), route.name());
-      builder.addHttpListener(route.listen(), host, handlers.route(target));
+      guards.add(
+          GuardHandlers.create(settings, Kind.CLIENT, spans, metrics, handlers.route(target)));
+      builder.addHttpListener(route.listen(), host, guards.get(guards.size() - 1));
     }
     Undertow undertow = builder.build();
     undertow.start();
 
     List<Undertow.ListenerInfo> infos = undertow.getListenerInfo();
+    for (int g = 0; g < guards.size(); g++) guards.get(g).bound(infos.get(g));
     List<InetSocketAddress> bound = new ArrayList<>();
     for (Undertow.ListenerInfo info : infos) {
       InetSocketAddress address = (InetSocketAddress) info.getAddress();

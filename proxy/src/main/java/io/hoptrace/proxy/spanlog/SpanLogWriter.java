@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -26,8 +27,23 @@ import org.jspecify.annotations.Nullable;
  * bounded queue; when the queue is full the line is dropped and counted, so a slow disk costs
  * spans, never latency. The writer drains the queue in batches and flushes whenever it catches up
  * (or at least every flush interval), so a {@code tail -f} sees lines promptly.
+ *
+ * <p>A {@link LineListener} (the exporters, the admin page) gets each encoded line on the writer
+ * thread, before it reaches the disk, so a failing disk does not stop export.
  */
 public final class SpanLogWriter implements AutoCloseable {
+  /** Gets every encoded line on the writer thread; must not block (offer, count, return). */
+  @FunctionalInterface
+  public interface LineListener {
+    /**
+     * One span line: UTF-8 JSON without the trailing newline, a fresh array the listener may keep
+     * (and share) but must not modify.
+     */
+    void line(byte[] line);
+  }
+
+  private static final LineListener NO_LISTENER = line -> {};
+
   private static final int BATCH = 1024;
 
   private final ArrayBlockingQueue<Span> queue;
@@ -39,6 +55,7 @@ public final class SpanLogWriter implements AutoCloseable {
   private final long rotateIntervalNanos;
   private final long pollNanos;
   private final Thread thread;
+  private final LineListener listener;
   private final LongAdder written = new LongAdder();
   private final LongAdder dropped = new LongAdder();
   private final LongAdder failed = new LongAdder();
@@ -47,16 +64,28 @@ public final class SpanLogWriter implements AutoCloseable {
   // Writer thread only.
   private OutputStream out;
   private long size;
+  private boolean failing; // hardening: reported once until a flush succeeds again
   private long firstLineNanos; // when the current file got its first line: the age for rotation
 
   /** Opens the span log (creating or appending to the file) and starts the writer thread. */
   public SpanLogWriter(Settings.SpanLog settings) throws IOException {
-    this(settings, null);
+    this(settings, null, NO_LISTENER);
+  }
+
+  /** Also hands every encoded line to {@code listener} (see {@link LineListener}). */
+  public SpanLogWriter(Settings.SpanLog settings, LineListener listener) throws IOException {
+    this(settings, null, listener);
   }
 
   /** With {@code stdout} standing in for standard output (tests). */
   SpanLogWriter(Settings.SpanLog settings, @Nullable OutputStream stdout) throws IOException {
+    this(settings, stdout, NO_LISTENER);
+  }
+
+  SpanLogWriter(Settings.SpanLog settings, @Nullable OutputStream stdout, LineListener listener)
+      throws IOException {
     this.stdout = stdout;
+    this.listener = java.util.Objects.requireNonNull(listener, "listener");
     this.queue = new ArrayBlockingQueue<>(settings.queueSize());
     this.path = settings.stdout() ? null : Path.of(settings.path());
     this.rotateSize = settings.rotateSize();
@@ -142,22 +171,56 @@ public final class SpanLogWriter implements AutoCloseable {
   private void write(List<Span> batch) {
     buffer.reset();
     if (size == 0) firstLineNanos = System.nanoTime();
-    for (Span span : batch) encoder.encode(span, buffer); // any span gives one valid line
+    for (Span span : batch) {
+      int start = buffer.length();
+      encoder.encode(span, buffer); // any span gives one valid line
+      if (listener != NO_LISTENER) {
+        // The one copy: the buffer is reused, the listener's queues keep the line.
+        byte[] line = Arrays.copyOfRange(buffer.array(), start, buffer.length() - 1);
+        try {
+          listener.line(line);
+        } catch (RuntimeException e) {
+          // A listener bug must not stop the span log; the line is still written.
+        }
+      }
+    }
     try {
       buffer.writeTo(out);
       size += buffer.length();
       written.add(batch.size());
     } catch (IOException e) {
       failed.add(batch.size());
+      failing(e);
     }
   }
 
   private void flush() {
     try {
       out.flush();
+      if (failing) {
+        failing = false;
+        System.err.println("hoptrace: span log writable again: " + where());
+      }
     } catch (IOException e) {
       failed.increment();
+      failing(e);
     }
+  }
+
+  /** hardening: a failing span log is reported once (and its recovery once), never per line. */
+  private void failing(IOException e) {
+    if (failing) return;
+    failing = true;
+    System.err.println(
+        "hoptrace: span log write failed ("
+            + where()
+            + ": "
+            + e.getMessage()
+            + "); requests go on, lost lines are counted in hoptrace_spanlog_failed");
+  }
+
+  private String where() {
+    return path == null ? "stdout" : path.toString();
   }
 
   private void maybeRotate() {

@@ -97,7 +97,7 @@ public final class SpanRecorder {
     span.tag("hoptrace.link", link.link)
         .tag("hoptrace.candidates", Integer.toString(link.candidates));
     String score = link.score;
-    if (score != null) span.tag("hoptrace.inferred.score", score);
+    if (score != null) span.tag("hoptrace.score", score);
     try {
       sink.accept(span.build());
     } catch (RuntimeException e) {

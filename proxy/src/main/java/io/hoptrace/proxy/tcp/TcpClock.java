@@ -1,11 +1,13 @@
 package io.hoptrace.proxy.tcp;
 
+import io.hoptrace.span.EpochMicros;
+
 /**
  * Epoch microseconds from one wall-clock reading plus {@link System#nanoTime()}: monotonic (a
  * duration is never negative when NTP steps the clock) and cheap enough to read per chunk.
  */
 final class TcpClock {
-  final long baseEpochMicros = System.currentTimeMillis() * 1000L;
+  final long baseEpochMicros = EpochMicros.now();
   final long baseNanos = System.nanoTime();
 
   long nowMicros() {

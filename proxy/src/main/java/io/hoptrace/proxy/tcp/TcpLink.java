@@ -8,7 +8,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * A {@link TcpLinker}'s answer: the parent context (null starts a new trace) and the evidence
  * written as the attribution tags {@code hoptrace.link}, {@code hoptrace.candidates} and, for
- * {@code inferred}, {@code hoptrace.inferred.score} (DESIGN.md "Span log").
+ * {@code inferred}, {@code hoptrace.score} (DESIGN.md "Span log").
  */
 public final class TcpLink {
   static final TcpLink ROOT = new TcpLink(null, "root", 0, null);

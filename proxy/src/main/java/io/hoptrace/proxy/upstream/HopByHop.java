@@ -13,6 +13,7 @@ public final class HopByHop {
   static final Set<String> FIELDS =
       Set.of(
           "connection",
+          "http2-settings", // hardening: h2c upgrade (RFC 7540 §3.2.1), never passed on
           "keep-alive",
           "proxy-connection",
           "proxy-authenticate",

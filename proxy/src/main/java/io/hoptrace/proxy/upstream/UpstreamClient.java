@@ -40,7 +40,6 @@ public final class UpstreamClient implements AutoCloseable {
     client.setFollowRedirects(false);
     client.setHttpCookieStore(new org.eclipse.jetty.http.HttpCookieStore.Empty());
     client.setUserAgentField(null);
-    client.getContentDecoderFactories().clear(); // bytes pass through as the upstream sent them
     client.getProtocolHandlers().clear(); // no redirect/auth handling: the client decides
     client.getProtocolHandlers().put(new ContinueProtocolHandler()); // Expect: 100-continue
   }
@@ -55,6 +54,11 @@ public final class UpstreamClient implements AutoCloseable {
 
   public void start() throws Exception {
     client.start();
+    // Bytes pass through as the upstream sent them. Jetty 12.1's doStart() registers every
+    // decoder it finds on the classpath (gzip comes with jetty-client), so this must follow
+    // start(): cleared before, Jetty added "Accept-Encoding: gzip" to requests the caller sent
+    // without it, then decoded the answer and dropped its Content-Encoding.
+    client.getContentDecoderFactories().clear();
   }
 
   HttpClient jetty() {

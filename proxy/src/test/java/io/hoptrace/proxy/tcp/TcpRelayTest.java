@@ -173,10 +173,10 @@ class TcpRelayTest {
     assertThat((long) call[3]).isBetween(before - 1_000_000L, after);
     assertThat(span.tag("hoptrace.link")).isEqualTo("inferred");
     assertThat(span.tag("hoptrace.candidates")).isEqualTo("3");
-    assertThat(span.tag("hoptrace.inferred.score")).isEqualTo("fewest_calls:calls=0");
+    assertThat(span.tag("hoptrace.score")).isEqualTo("fewest_calls:calls=0");
     assertThat(span.tagKey(span.tagCount() - 1))
         .as("attribution tags last")
-        .isEqualTo("hoptrace.inferred.score");
+        .isEqualTo("hoptrace.score");
   }
 
   @Test

@@ -1,0 +1,141 @@
+# shellcheck shell=bash
+# Helpers shared by bench/run.sh: logging, processes, ports and /proc accounting.
+
+CLK_TCK=$(getconf CLK_TCK)
+STARTED_PIDS=()
+
+log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# A TCP port on 127.0.0.1 that nothing listens on now. Other engineers run servers on this host,
+# so ports are never fixed. Chosen below the kernel's ephemeral range, where client sockets (wrk
+# opens thousands) could already hold the port.
+free_port() {
+  local port low
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+  ((low > 12000)) || low=32768
+  for _ in $(seq 1 200); do
+    port=$((10000 + RANDOM % (low - 10000)))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      if [[ " ${USED_PORTS:-} " != *" $port "* ]]; then
+        USED_PORTS="${USED_PORTS:-} $port"
+        echo "$port"
+        return 0
+      fi
+    fi
+  done
+  die "no free port found"
+}
+
+# Waits until something accepts connections on 127.0.0.1:$1 (at most $2 seconds, default 10).
+wait_port() {
+  local port=$1 limit=${2:-10} i
+  for ((i = 0; i < limit * 20; i++)); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.05
+  done
+  return 1
+}
+
+# Records a PID this script started, so cleanup stops exactly what we started.
+track_pid() { STARTED_PIDS+=("$1"); }
+
+# True while a process runs (a zombie waiting to be reaped has stopped running).
+running() { [[ -r /proc/$1/stat ]] && [[ $(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
+
+# Stops one process we started: TERM, then KILL after $2 seconds (default 5).
+stop_pid() {
+  local pid=$1 limit=${2:-5} i
+  [[ -n "$pid" ]] || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < limit * 20; i++)); do
+    running "$pid" || break
+    sleep 0.05
+  done
+  if running "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+  wait "$pid" 2>/dev/null || true
+}
+
+stop_all_started() {
+  local pid
+  for pid in "${STARTED_PIDS[@]}"; do stop_pid "$pid" 3 || true; done
+  STARTED_PIDS=()
+}
+
+# The PID and all its descendants (nginx master + workers, a JVM).
+tree_pids() {
+  local root=$1
+  # cat, not awk, opens the files: processes come and go while the list is read.
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v root="$root" '
+    {
+      line = $0; pid = $1
+      sub(/^.*\) /, "", line); split(line, f, " ")
+      parent[pid] = f[2]
+    }
+    END {
+      keep[root] = 1; changed = 1
+      while (changed) {
+        changed = 0
+        for (p in parent) if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; changed = 1 }
+      }
+      for (p in keep) if (p in parent) print p
+    }'
+}
+
+# utime+stime clock ticks summed over the process trees of the given PIDs.
+cpu_ticks() {
+  local pids=() root
+  for root in "$@"; do mapfile -t -O "${#pids[@]}" pids < <(tree_pids "$root"); done
+  ((${#pids[@]})) || { echo 0; return; }
+  local files=() p
+  for p in "${pids[@]}"; do files+=("/proc/$p/stat"); done
+  { cat "${files[@]}" 2>/dev/null || true; } |
+    awk '{ line = $0; sub(/^.*\) /, "", line); split(line, f, " "); t += f[12] + f[13] }
+         END { printf "%d\n", t }'
+}
+
+# "RSS_kB PSS_kB" summed over the process trees of the given PIDs (from smaps_rollup).
+mem_kb() {
+  local pids=() root p files=()
+  for root in "$@"; do mapfile -t -O "${#pids[@]}" pids < <(tree_pids "$root"); done
+  for p in "${pids[@]}"; do files+=("/proc/$p/smaps_rollup"); done
+  ((${#files[@]})) || { echo "0 0"; return; }
+  { cat "${files[@]}" 2>/dev/null || true; } |
+    awk '$1 == "Rss:" { r += $2 } $1 == "Pss:" { s += $2 } END { printf "%d %d\n", r, s }'
+}
+
+# Threads summed over the process trees of the given PIDs.
+thread_count() {
+  local pids=() root p files=()
+  for root in "$@"; do mapfile -t -O "${#pids[@]}" pids < <(tree_pids "$root"); done
+  for p in "${pids[@]}"; do files+=("/proc/$p/status"); done
+  ((${#files[@]})) || { echo 0; return; }
+  { cat "${files[@]}" 2>/dev/null || true; } | awk '$1 == "Threads:" { t += $2 } END { print t + 0 }'
+}
+
+# Context switches (voluntary + involuntary) summed over every thread of the given process trees.
+# An event loop that serves a request without handing it to another thread switches about once
+# per request (waiting in epoll); every hand-off between threads adds two.
+ctx_switches() {
+  local pids=() root p files=()
+  for root in "$@"; do mapfile -t -O "${#pids[@]}" pids < <(tree_pids "$root"); done
+  for p in "${pids[@]}"; do files+=(/proc/"$p"/task/*/status); done
+  ((${#files[@]})) || { echo 0; return; }
+  { cat "${files[@]}" 2>/dev/null || true; } |
+    awk '$1 == "voluntary_ctxt_switches:" || $1 == "nonvoluntary_ctxt_switches:" { t += $2 }
+         END { printf "%d\n", t }'
+}
+
+# "busyC totalC busyS totalS": busy (user+nice+system+steal) and total ticks of the client CPU and
+# of the server CPU (BENCH_CLIENT_CPU, BENCH_SERVER_CPU). Steal is time the hypervisor gave to
+# someone else, so it counts as busy-by-others too. irq/softirq are left out of "busy": the kernel
+# may account loopback network work there instead of to the task that caused it.
+cpu_stat() {
+  awk -v c="cpu$CLIENT_CPU" -v s="cpu$SERVER_CPU" '
+    $1 == c { bc = $2 + $3 + $4 + $9; tc = 0; for (i = 2; i <= 9; i++) tc += $i }
+    $1 == s { bs = $2 + $3 + $4 + $9; ts = 0; for (i = 2; i <= 9; i++) ts += $i }
+    END { printf "%d %d %d %d\n", bc, tc, bs, ts }' /proc/stat
+}
+
+# Lines in a file (0 if it does not exist).
+count_lines() { if [[ -f "$1" ]]; then wc -l <"$1" | tr -d ' '; else echo 0; fi; }

@@ -1,0 +1,638 @@
+#!/usr/bin/env bash
+# hoptrace versus nginx and HAProxy as tracing sidecars, measured side by side in one run.
+# See bench/README.md for what each row and column means.
+#
+#   bench/run.sh              the full run (about 6 minutes), table on stdout and in bench/results/
+#   bench/run.sh --smoke      a 5-second check that every available row produces a row (CI)
+#   bench/run.sh --help
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$BENCH_DIR/.." && pwd)
+# shellcheck source=bench/lib/common.sh
+source "$BENCH_DIR/lib/common.sh"
+# shellcheck source=bench/lib/nginx.sh
+source "$BENCH_DIR/lib/nginx.sh"
+# shellcheck source=bench/lib/haproxy.sh
+source "$BENCH_DIR/lib/haproxy.sh"
+# shellcheck source=bench/lib/hoptrace.sh
+source "$BENCH_DIR/lib/hoptrace.sh"
+
+ALL_ROWS="direct nginx haproxy hoptrace-inbound hoptrace-outbound hoptrace-chain"
+
+usage() {
+  cat <<EOF
+usage: bench/run.sh [--smoke] [--rows "ROW ..."] [--out FILE] [--no-install] [--no-build] [--keep]
+
+  --smoke       every available row, 1 s at 2 connections, all at once; exits 1 unless each row
+                served requests without errors and wrote its span lines (about 3 s plus
+                the hoptrace JVMs' start-up; no build, no probe)
+  --rows LIST   rows to run, from: $ALL_ROWS
+                (direct always runs: added latency and ratios are relative to it)
+  --out FILE    where the Markdown results go (default bench/results/<UTC date>.md; "-" for none)
+  --no-install  do not apt-get install wrk, nginx, haproxy when missing
+  --no-build    do not build proxy/target/hoptrace.jar when missing
+  --keep        keep the work directory (configs, logs, raw wrk output)
+
+environment (defaults in brackets):
+  BENCH_DURATION [10]      seconds per closed-loop run        BENCH_CONNS ["1 16 64"]
+  BENCH_WARMUP [5]         discarded warm-up, nginx/HAProxy   BENCH_JVM_WARMUP [20] for hoptrace
+  BENCH_RATE [2000]        fixed rate for latency (req/s)     BENCH_RATE_CONNS [20]
+  BENCH_RATE_DURATION [15] seconds of the fixed-rate run      BENCH_NOISE_LIMIT [10] % flag
+  BENCH_CLIENT_CPU [0]     wrk's CPU                          BENCH_SERVER_CPU [1] backend+proxy
+  BENCH_NICE [0]           nice for wrk, backend and proxies (e.g. -10 on a busy shared machine)
+  HOPTRACE_JAR [proxy/target/hoptrace.jar]
+  HOPTRACE_JAVA_OPTS [$DEFAULT_JAVA_OPTS]
+  HOPTRACE_ENV [""]        environment for hoptrace, e.g. "MALLOC_ARENA_MAX=2"
+  HOPTRACE_JAVA [java]     e.g. target/jre/bin/java, the jlinked runtime the image ships
+  HOPTRACE_LABEL           which build the jar is, for the results file (default: its path)
+  HOPTRACE_RUN_ARGS ["--set span-log.rotate-size=0"]  more \`run\` arguments
+  NGINX_LOG_BUFFER [buffer=64k flush=1s]  ("" = one write() per request)
+EOF
+}
+
+# The flags the sidecar image ships with (Dockerfile JAVA_TOOL_OPTIONS), so the bench measures what
+# users run. Other flag sets: bench/lib/jvm-sweep.sh, results in bench/README.md ("JVM flags").
+DEFAULT_JAVA_OPTS="-XX:+UseSerialGC -Xms32m -Xmx96m -Xss256k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=32m -XX:+ExitOnOutOfMemoryError"
+
+SMOKE=false INSTALL=true BUILD=true KEEP=false ROWS=$ALL_ROWS OUT=""
+while (($#)); do
+  case $1 in
+    --smoke) SMOKE=true ;;
+    --rows) ROWS=${2:?--rows needs a list}; shift ;;
+    --out) OUT=${2:?--out needs a file}; shift ;;
+    --no-install) INSTALL=false ;;
+    --no-build) BUILD=false ;;
+    --keep) KEEP=true ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "bench/run.sh: unknown option: $1" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+for row in $ROWS; do
+  [[ " $ALL_ROWS " == *" $row "* ]] || { echo "bench/run.sh: unknown row: $row" >&2; exit 2; }
+done
+[[ " $ROWS " == *" direct "* ]] || ROWS="direct $ROWS"
+
+DURATION=${BENCH_DURATION:-10}
+WARMUP=${BENCH_WARMUP:-5}
+JVM_WARMUP=${BENCH_JVM_WARMUP:-20}
+CONNS=${BENCH_CONNS:-1 16 64}
+RATE=${BENCH_RATE:-2000}
+RATE_CONNS=${BENCH_RATE_CONNS:-20}
+RATE_DURATION=${BENCH_RATE_DURATION:-15}
+NOISE_LIMIT=${BENCH_NOISE_LIMIT:-10}
+CLIENT_CPU=${BENCH_CLIENT_CPU:-0}
+SERVER_CPU=${BENCH_SERVER_CPU:-1}
+HOPTRACE_JAR=${HOPTRACE_JAR:-$REPO_DIR/proxy/target/hoptrace.jar}
+HOPTRACE_JAVA_OPTS=${HOPTRACE_JAVA_OPTS-$DEFAULT_JAVA_OPTS}
+HOPTRACE_JAVA=${HOPTRACE_JAVA:-java}
+HOPTRACE_START_TIMEOUT=${HOPTRACE_START_TIMEOUT:-20}
+# BENCH_NICE=-10 (root) gives the measured processes priority over other work on a shared machine.
+NICE=""
+if [[ "${BENCH_NICE:-0}" != 0 ]]; then NICE="nice -n $BENCH_NICE"; fi
+if $SMOKE; then
+  DURATION=1 WARMUP=0 JVM_WARMUP=0 CONNS=2 RATE_DURATION=0 BUILD=false
+  HOPTRACE_START_TIMEOUT=${HOPTRACE_START_TIMEOUT_SMOKE:-10} SETTLE_READS=1
+  [[ -n "$OUT" ]] || OUT=-
+fi
+[[ -n "$OUT" ]] || OUT="$BENCH_DIR/results/$(date -u +%F).md"
+START_EPOCH=$(date +%s)
+
+# ---------------------------------------------------------------------------------------------
+# Tools: wrk, nginx and HAProxy from Debian. Services the packages start are stopped and disabled
+# again right away: everything here runs on ephemeral ports on 127.0.0.1, started by this script.
+ensure_tools() {
+  local missing=() tool
+  for tool in wrk nginx haproxy taskset; do
+    command -v "$tool" >/dev/null || [[ -x /usr/sbin/$tool ]] || missing+=("$tool")
+  done
+  export PATH="$PATH:/usr/sbin:/sbin"
+  ((${#missing[@]})) || return 0
+  $INSTALL || die "missing: ${missing[*]} (run without --no-install, or apt-get install wrk nginx haproxy)"
+  [[ $(id -u) == 0 ]] || die "missing: ${missing[*]}; run as root or: sudo apt-get install -y wrk nginx haproxy"
+  log "installing wrk nginx haproxy from Debian (missing: ${missing[*]})"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y -q --no-install-recommends wrk nginx haproxy util-linux >/dev/null 2>&1; then
+    apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends \
+      wrk nginx haproxy util-linux >/dev/null
+  fi
+  # The packages start system services where an init system runs; this bench wants none.
+  if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
+    systemctl disable --now nginx haproxy >/dev/null 2>&1 || true
+  else
+    service nginx stop >/dev/null 2>&1 || true
+    service haproxy stop >/dev/null 2>&1 || true
+  fi
+}
+
+# Builds hoptrace.jar when it is missing (the full run; the smoke uses what CI built).
+ensure_jar() {
+  [[ -f "$HOPTRACE_JAR" ]] && return 0
+  $BUILD || return 0
+  [[ " $ROWS " == *" hoptrace-"* ]] || return 0
+  if command -v mvn >/dev/null; then
+    log "building hoptrace.jar (mvn -B -q -DskipTests package)"
+    (cd "$REPO_DIR" && mvn -B -q -DskipTests package >"$WORK/mvn.log" 2>&1) ||
+      log "build failed (see $WORK/mvn.log with --keep); hoptrace rows will be skipped"
+  fi
+}
+
+machine() {
+  local model kernel jdk hv
+  model=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
+  kernel=$(uname -r)
+  jdk=$("$HOPTRACE_JAVA" -version 2>&1 | head -1 | sed 's/"//g') || jdk="no java"
+  hv=$(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor: *//p')
+  echo "- CPU: ${model:-unknown}, $(nproc) CPUs${hv:+ (VM on $hv)}, $(free -g | awk '/^Mem:/ {print $2}') GiB RAM"
+  echo "- kernel $kernel; $jdk; $(nginx -v 2>&1 | sed 's/^nginx version: //'); $(haproxy -v | head -1 | awk '{print "HAProxy " $3}'); $(wrk -v 2>&1 | head -1 | awk '{print "wrk " $2}')"
+  echo "- wrk on CPU $CLIENT_CPU, backend + proxy on CPU $SERVER_CPU (taskset)${NICE:+, $NICE}; CLK_TCK=$CLK_TCK"
+  echo "- HOPTRACE_JAVA_OPTS=\`$HOPTRACE_JAVA_OPTS\`${HOPTRACE_ENV:+, HOPTRACE_ENV=\`$HOPTRACE_ENV\`}"
+  echo "- repository at $(git -C "$REPO_DIR" log -1 --format='%h %s' 2>/dev/null | cut -c1-80)"
+  if [[ -f "$HOPTRACE_JAR" ]]; then
+    echo "- hoptrace.jar: ${HOPTRACE_LABEL:-$HOPTRACE_JAR}, built $(date -u -r "$HOPTRACE_JAR" '+%F %H:%M UTC'), sha256 $(sha256sum "$HOPTRACE_JAR" | cut -c1-12)"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+WORK=$(mktemp -d /tmp/hoptrace-bench.XXXXXX)
+RUNS=$WORK/runs.tsv ROWS_TSV=$WORK/rows.tsv
+: >"$RUNS"
+: >"$ROWS_TSV"
+cleanup() {
+  local rc=$?
+  set +e
+  stop_all_started
+  if $KEEP; then log "work directory kept: $WORK"; else rm -rf "$WORK"; fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# One wrk run, with /proc accounting around it. Appends one line to $RUNS:
+# row phase conns requests duration_us errors p50 p90 p99 p999 proxy_ticks backend_ticks
+# wrk_ticks noise_server% noise_client% rss_kb pss_kb threads context_switches
+run_wrk() { # row phase conns duration script url target pid...
+  local row=$1 phase=$2 conns=$3 duration=$4 script=$5 url=$6 target=$7
+  shift 7
+  local pids=("$@") out="$WORK/wrk-$row-$phase.txt"
+  local p0 b0 p1 b1 c0 ct0 s0 st0 c1 ct1 s1 st1 wrk_ticks mem
+  local x0 x1
+  p0=$(cpu_ticks "${pids[@]}") b0=$(cpu_ticks "$BACKEND_PID") x0=$(ctx_switches "${pids[@]}")
+  read -r c0 ct0 s0 st0 < <(cpu_stat)
+  # wrk's own CPU: the wrapper shell's cutime+cstime once wrk has been reaped.
+  BENCH_TARGET=$target BENCH_RATE=$RATE BENCH_THREADS=1 NICE=$NICE bash -c '
+    out=$1; shift
+    $NICE taskset -c "$0" wrk "$@" >"$out" 2>&1; rc=$?
+    read -r stat </proc/$$/stat
+    echo "WRKSTAT ${stat##*) }" >>"$out"
+    exit $rc' "$CLIENT_CPU" "$out" -t1 -c"$conns" -d"${duration}s" --timeout 2s \
+    -s "$BENCH_DIR/lib/$script" "$url" || log "$row $phase: wrk failed: $(head -3 "$out" | tr '\n' ' ')"
+  read -r c1 ct1 s1 st1 < <(cpu_stat)
+  p1=$(cpu_ticks "${pids[@]}") b1=$(cpu_ticks "$BACKEND_PID") x1=$(ctx_switches "${pids[@]}")
+  mem=$(if ((${#pids[@]})); then echo "$(mem_kb "${pids[@]}") $(thread_count "${pids[@]}")"; else echo "0 0 0"; fi)
+  wrk_ticks=$(awk '$1 == "WRKSTAT" { print $15 + $16 }' "$out")
+  awk -v row="$row" -v phase="$phase" -v conns="$conns" -v pt=$((p1 - p0)) -v bt=$((b1 - b0)) \
+    -v wt="${wrk_ticks:-0}" -v dc=$((c1 - c0)) -v tc=$((ct1 - ct0)) -v ds=$((s1 - s0)) \
+    -v ts=$((st1 - st0)) -v mem="$mem" -v cs=$((x1 - x0)) '
+    $1 == "HOPBENCH" {
+      for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+      errors = v["err_connect"] + v["err_read"] + v["err_write"] + v["err_status"] + v["err_timeout"]
+      ns = ts > 0 ? 100 * (ds - pt - bt) / ts : 0; if (ns < 0) ns = 0
+      nc = tc > 0 ? 100 * (dc - wt) / tc : 0; if (nc < 0) nc = 0
+      split(mem, m, " ")
+      printf "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%d\t%d\t%d\t%d\n",
+        row, phase, conns, v["requests"], v["duration_us"], errors, v["p50"], v["p90"], v["p99"],
+        v["p999"], pt, bt, wt, ns, nc, m[1], m[2], m[3], cs
+      found = 1
+    }
+    END { if (!found) printf "%s\t%s\t%d\t0\t0\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\n", row, phase, conns }
+  ' "$out" | tee -a "$RUNS" | awk -F'\t' -v clk="$CLK_TCK" '{
+      rps = $5 > 0 ? $4 * 1e6 / $5 : 0
+      cpu = $4 > 0 ? $11 * 1e6 / clk / $4 : 0
+      printf "[bench] %-18s %-8s c=%-3d %8.0f req/s  p50 %5d us  p99 %6d us  proxy %5.1f us/req  errors %d  noise %s%%/%s%%\n",
+        $1, $2, $3, rps, $7, $9, cpu, $6, $14, $15 }' >&2
+}
+
+# Waits until the span lines for this row stop growing (hoptrace's writer flushes asynchronously):
+# the same count 4 times 0.5 s apart, at most 10 s. Prints the count. Every row uses its own path
+# (/r/<row>), so rows that share a sidecar are counted separately.
+settled_spans() { # row file...
+  local row=$1 prev=-1 same=0 n i
+  shift
+  for ((i = 0; i < 20; i++)); do
+    n=$(for f in "$@"; do cat "$f" "$f".[0-9]* 2>/dev/null; done | grep -c -F "/r/$row" || true)
+    if [[ "$n" == "$prev" ]]; then same=$((same + 1)); else same=0; fi
+    if ((same >= ${SETTLE_READS:-3})); then break; fi
+    prev=$n
+    sleep 0.5
+  done
+  echo "$n"
+}
+
+# One request before the runs, on a path the span count ignores (/prime/...): a cold JVM loads its
+# classes here rather than inside the smoke's one-second run. Absolute-form when there is a target.
+prime_request() { # url target
+  local url=$1 target=$2 port req
+  port=${url#http://127.0.0.1:}
+  port=${port%%/*}
+  req=${target:-${url#http://127.0.0.1:$port}}
+  req=${req/\/r\//\/prime\/}
+  timeout 20 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
+    printf "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" "$1" >&3
+    head -c 12 <&3' "$port" "$req" >/dev/null 2>&1 || true
+}
+
+# Warm-up (discarded), closed loop at each concurrency, then the fixed rate.
+measure_row() { # row warmup url target "pids"
+  local row=$1 warmup=$2 url=$3 target=$4 pids c
+  read -r -a pids <<<"$5"
+  prime_request "$url" "$target"
+  if ((warmup > 0)); then
+    run_wrk "$row" warmup 16 "$warmup" closed.lua "$url" "$target" "${pids[@]}"
+  fi
+  for c in $CONNS; do
+    run_wrk "$row" "c$c" "$c" "$DURATION" closed.lua "$url" "$target" "${pids[@]}"
+  done
+  if ((RATE_DURATION > 0)); then
+    run_wrk "$row" rate "$RATE_CONNS" "$RATE_DURATION" paced.lua "$url" "$target" "${pids[@]}"
+  fi
+}
+
+record_row() { # row hops "dropped refused" span_file...
+  local row=$1 hops=$2 spans="-" requests conns dropped refused
+  read -r dropped refused <<<"${3:-- -}"
+  shift 3
+  requests=$(awk -F'\t' -v r="$row" '$1 == r { n += $4 } END { print n + 0 }' "$RUNS")
+  conns=$(awk -F'\t' -v r="$row" '$1 == r { n += $3 } END { print n + 0 }' "$RUNS")
+  if ((hops > 0)); then spans=$(settled_spans "$row" "$@"); fi
+  [[ "$dropped" == - || "$dropped" == 0 ]] || log "$row: hoptrace dropped $dropped span lines (writer queue full)"
+  printf '%s\tok\t%s\t%s\t%s\t%s\t\t%s\t%s\n' "$row" "$spans" "$requests" "$conns" "$hops" \
+    "$dropped" "$refused" >>"$ROWS_TSV"
+}
+
+# "dropped refused" over a row, from the counters before and after ("- -" when unknown).
+drops_delta() { # "dropped refused before" "dropped refused after"
+  local d0 r0 d1 r1
+  read -r d0 r0 <<<"$1"
+  read -r d1 r1 <<<"$2"
+  if [[ "$d0$d1$r0$r1" == *-* ]]; then echo "- -"; else echo "$((d1 - d0)) $((r1 - r0))"; fi
+}
+sum_pairs() { # "a b" "c d" -> "a+c b+d" ("- -" if either is unknown)
+  local a b c d
+  read -r a b <<<"$1"
+  read -r c d <<<"$2"
+  if [[ "$a$c" == *-* ]]; then echo "- -"; else echo "$((a + c)) $((b + d))"; fi
+}
+
+skip_row() { # row reason
+  log "$1: skipped: $2"
+  printf '%s\tskipped\t-\t0\t0\t0\t%s\n' "$1" "$2" >>"$ROWS_TSV"
+}
+
+fail_row() { # row reason
+  log "$1: FAILED: $2"
+  printf '%s\tfailed\t-\t0\t0\t0\t%s\n' "$1" "$2" >>"$ROWS_TSV"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Rows. Each proxy runs on the server CPU beside the backend, as a sidecar shares its pod's CPU.
+url_for() { echo "http://127.0.0.1:$1/r/$2"; }
+
+row_direct() {
+  log "direct: wrk -> backend :$BACKEND_PORT"
+  measure_row direct "$WARMUP" "$(url_for "$BACKEND_PORT" direct)" "" ""
+  record_row direct 0 "- -"
+}
+
+row_nginx() {
+  local port dir=$WORK/nginx pid
+  port=$(free_port)
+  write_nginx_sidecar_conf "$dir" "$port" "$BACKEND_PORT" "$WORK/nginx.spans"
+  start_nginx "$dir"
+  pid=$STARTED_PID
+  wait_port "$port" || { fail_row nginx "nginx did not start: $(tail -2 "$dir/error.log")"; return; }
+  log "nginx: wrk -> nginx sidecar :$port -> backend (pid $pid)"
+  measure_row nginx "$WARMUP" "$(url_for "$port" nginx)" "" "$pid"
+  stop_pid "$pid" # nginx flushes its log buffer on exit
+  record_row nginx 1 "- -" "$WORK/nginx.spans"
+  rm -f "$WORK/nginx.spans"
+}
+
+row_haproxy() {
+  local port dir=$WORK/haproxy pid
+  port=$(free_port)
+  write_haproxy_sidecar_conf "$dir" "$port" "$BACKEND_PORT"
+  start_haproxy "$dir" "$WORK/haproxy.spans"
+  pid=$STARTED_PID
+  wait_port "$port" || { fail_row haproxy "haproxy did not start: $(tail -2 "$dir/stderr.log")"; return; }
+  log "haproxy: wrk -> HAProxy sidecar :$port -> backend (pid $pid)"
+  measure_row haproxy "$WARMUP" "$(url_for "$port" haproxy)" "" "$pid"
+  stop_pid "$pid"
+  record_row haproxy 1 "- -" "$WORK/haproxy.spans"
+  rm -f "$WORK/haproxy.spans"
+}
+
+# Sidecar A serves the inbound and outbound rows and is hop 1 of the chain; B is hop 2. They start
+# once (the smoke starts them before the rows, in parallel) and run until the end.
+HOPTRACE_A_PID="" HOPTRACE_B_PID=""
+start_sidecar_a() {
+  [[ -z "$HOPTRACE_A_PID" && -z "$HOPTRACE_SKIP" ]] || return 0
+  A_IN=$(free_port) A_OUT="" A_ADMIN=""
+  if $HOPTRACE_HAS_OUTBOUND; then A_OUT=$(free_port); fi
+  if $HOPTRACE_HAS_ADMIN; then A_ADMIN=$(free_port); fi
+  start_hoptrace "$WORK/hoptrace-a" bench-a "$A_IN" "127.0.0.1:$BACKEND_PORT" "$A_OUT" \
+    "$WORK/hoptrace-a.spans" "$A_ADMIN"
+  HOPTRACE_A_PID=$STARTED_PID
+}
+start_sidecar_b() {
+  [[ -z "$HOPTRACE_B_PID" && -z "$HOPTRACE_SKIP" ]] || return 0
+  B_IN=$(free_port) B_ADMIN=""
+  if $HOPTRACE_HAS_ADMIN; then B_ADMIN=$(free_port); fi
+  start_hoptrace "$WORK/hoptrace-b" bench-b "$B_IN" "127.0.0.1:$BACKEND_PORT" "" \
+    "$WORK/hoptrace-b.spans" "$B_ADMIN"
+  HOPTRACE_B_PID=$STARTED_PID
+}
+
+# Starts what a hoptrace row needs and waits for its ports; on failure records the row as skipped
+# (nothing to run yet) or failed (hoptrace did not start) and returns 1.
+hoptrace_ready() { # row needs_outbound needs_b
+  local row=$1
+  if [[ -n "$HOPTRACE_SKIP" ]]; then skip_row "$row" "$HOPTRACE_SKIP"; return 1; fi
+  if $2 && ! $HOPTRACE_HAS_OUTBOUND; then
+    skip_row "$row" "this hoptrace.jar's \`run\` has no --outbound yet"
+    return 1
+  fi
+  start_sidecar_a
+  await_once A_IN "$HOPTRACE_A_PID" "$WORK/hoptrace-a" "$A_IN" || {
+    if grep -q "unknown command" "$WORK/hoptrace-a/stderr.log" 2>/dev/null; then
+      skip_row "$row" "this hoptrace.jar has no \`run\` command yet (the proxy is not merged)"
+    else
+      fail_row "$row" "$AWAIT_WHY"
+    fi
+    return 1
+  }
+  if $2; then
+    await_once A_OUT "$HOPTRACE_A_PID" "$WORK/hoptrace-a" "$A_OUT" "outbound.*not implemented" || {
+      # A build that says so at startup ("outbound listener not implemented yet") skips the row.
+      local said
+      said=$(grep -i -m1 "outbound.*not implemented" "$WORK/hoptrace-a/stderr.log" 2>/dev/null || true)
+      if [[ -n "$said" ]]; then skip_row "$row" "this build: ${said#hoptrace: }"; else fail_row "$row" "$AWAIT_WHY"; fi
+      return 1
+    }
+  fi
+  if $3; then
+    start_sidecar_b
+    await_once B_IN "$HOPTRACE_B_PID" "$WORK/hoptrace-b" "$B_IN" || { fail_row "$row" "$AWAIT_WHY"; return 1; }
+  fi
+}
+
+# await_hoptrace, remembered per listener: a sidecar that did not start is not waited for twice.
+declare -A AWAITED=()
+await_once() { # key pid dir port [give_up]
+  if [[ -z "${AWAITED[$1]:-}" ]]; then
+    if AWAIT_WHY=$(await_hoptrace "$2" "$3" "$4" "${5:-}"); then AWAITED[$1]=ok; else AWAITED[$1]=$AWAIT_WHY; fi
+  fi
+  AWAIT_WHY=${AWAITED[$1]}
+  [[ "$AWAIT_WHY" == ok ]]
+}
+
+row_hoptrace-inbound() {
+  hoptrace_ready hoptrace-inbound false false || return 0
+  log "hoptrace-inbound: wrk -> hoptrace :$A_IN (inbound) -> backend (pid $HOPTRACE_A_PID)"
+  local d0
+  d0=$(hoptrace_drops "$A_ADMIN")
+  measure_row hoptrace-inbound "$JVM_WARMUP" "$(url_for "$A_IN" hoptrace-inbound)" "" \
+    "$HOPTRACE_A_PID"
+  record_row hoptrace-inbound 1 "$(drops_delta "$d0" "$(hoptrace_drops "$A_ADMIN")")" \
+    "$WORK/hoptrace-a.spans"
+}
+
+row_hoptrace-outbound() {
+  hoptrace_ready hoptrace-outbound true false || return 0
+  log "hoptrace-outbound: wrk (as the app) -> hoptrace :$A_OUT (forward proxy) -> backend"
+  local d0
+  d0=$(hoptrace_drops "$A_ADMIN")
+  measure_row hoptrace-outbound "$JVM_WARMUP" "http://127.0.0.1:$A_OUT/" \
+    "$(url_for "$BACKEND_PORT" hoptrace-outbound)" "$HOPTRACE_A_PID"
+  record_row hoptrace-outbound 1 "$(drops_delta "$d0" "$(hoptrace_drops "$A_ADMIN")")" \
+    "$WORK/hoptrace-a.spans"
+}
+
+row_hoptrace-chain() {
+  hoptrace_ready hoptrace-chain true true || return 0
+  log "hoptrace-chain: wrk (as the app) -> hoptrace A :$A_OUT (outbound) -> hoptrace B :$B_IN (inbound) -> backend"
+  local a0 b0 a1 b1
+  a0=$(hoptrace_drops "$A_ADMIN") b0=$(hoptrace_drops "$B_ADMIN")
+  measure_row hoptrace-chain "$JVM_WARMUP" "http://127.0.0.1:$A_OUT/" \
+    "$(url_for "$B_IN" hoptrace-chain)" "$HOPTRACE_A_PID $HOPTRACE_B_PID"
+  a1=$(hoptrace_drops "$A_ADMIN") b1=$(hoptrace_drops "$B_ADMIN")
+  record_row hoptrace-chain 2 "$(drops_delta "$(sum_pairs "$a0" "$b0")" "$(sum_pairs "$a1" "$b1")")" \
+    "$WORK/hoptrace-a.spans" "$WORK/hoptrace-b.spans"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The tables, from $RUNS and $ROWS_TSV.
+render() {
+  awk -F'\t' -v clk="$CLK_TCK" -v noise_limit="$NOISE_LIMIT" -v order="$ROWS" -v rate="$RATE" \
+    -v conns_list="$CONNS" -v smoke="$SMOKE" '
+    function fmt(x, d) { return x == "" ? "—" : sprintf("%." d "f", x) }
+    function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "—" : sprintf("%.2f", a / b) }
+    function signed(x) { return x == "" ? "—" : sprintf("%+d", x) }
+    FNR == NR {  # runs
+      r = $1; ph = $2
+      if (ph == "warmup") next
+      if ($5 > 0) rps[r, ph] = $4 * 1e6 / $5
+      if (ph == "rate" || ph == "c16" || (smoke == "true" && ph == "c2")) {
+        key = (ph == "rate") ? "rate" : "c16"
+        if ($4 > 0) { cpu[r, key] = $11 * 1e6 / clk / $4; bcpu[r, key] = $12 * 1e6 / clk / $4; csw[r, key] = $19 / $4 }
+      }
+      if (ph == "rate" || (smoke == "true" && ph == "c2")) {
+        p50[r] = $7; p90[r] = $8; p99[r] = $9; p999[r] = $10; achieved[r] = rps[r, ph]
+      }
+      if ($16 > rss[r]) rss[r] = $16
+      if ($17 > pss[r]) pss[r] = $17
+      if ($18 > thr[r]) thr[r] = $18
+      err[r] += $6
+      if ($14 > ns[r]) ns[r] = $14
+      if ($15 > nc[r]) nc[r] = $15
+      next
+    }
+    {  # rows
+      status[$1] = $2; spans[$1] = $3; reqs[$1] = $4; sconns[$1] = $5; hops[$1] = $6; why[$1] = $7
+      dropped[$1] = $8; refused[$1] = $9
+    }
+    END {
+      n = split(order, rows, " ")
+      split(conns_list, cl, " ")
+      mid = (smoke == "true") ? "c2" : "c16"
+      at = (smoke == "true") ? "@2 conns, smoke: all rows at once" : "@" rate "/s"
+      print "| row | req/s @" substr(mid, 2) " conns | ×nginx | ×direct | added p50 µs " at " | added p99 µs | proxy CPU µs/req | ×nginx | RSS MB | span lines/req | noise server / client |"
+      print "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"
+      for (i = 1; i <= n; i++) {
+        r = rows[i]
+        if (status[r] != "ok") { printf "| %s | %s: %s |||||||||\n", r, status[r] == "" ? "failed" : status[r], why[r]; continue }
+        c = (smoke == "true") ? cpu[r, "c16"] : cpu[r, "rate"]
+        cn = (smoke == "true") ? cpu["nginx", "c16"] : cpu["nginx", "rate"]
+        added50 = (r == "direct" || p50[r] == "") ? "" : p50[r] - p50["direct"]
+        added99 = (r == "direct" || p99[r] == "") ? "" : p99[r] - p99["direct"]
+        flag = (ns[r] > noise_limit || nc[r] > noise_limit) ? "**NOISY** " : ""
+        sl = hops[r] > 0 ? sprintf("%.3f", spans[r] / (reqs[r] > 0 ? reqs[r] : 1)) : "—"
+        printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s%s%% / %s%% |\n", r,
+          fmt(rps[r, mid], 0), ratio(rps[r, mid], rps["nginx", mid]), ratio(rps[r, mid], rps["direct", mid]),
+          signed(added50), signed(added99), r == "direct" ? "—" : fmt(c, 1),
+          r == "direct" ? "—" : ratio(c, cn), r == "direct" ? "—" : fmt(rss[r] / 1024, 1), sl,
+          flag, fmt(ns[r], 0), fmt(nc[r], 0)
+      }
+      print ""
+      printf "| row |"; for (j = 1; j <= length(cl); j++) printf " req/s c%s |", cl[j]
+      print " rate achieved | p50 µs | p90 µs | p99 µs | p99.9 µs | proxy CPU µs/req @rate | @c16 | backend µs/req @c16 | proxy context switches/req @rate | RSS MB | PSS MB | threads | span lines | requests | errors | noise server / client % |"
+      printf "|---|"; for (j = 1; j <= length(cl); j++) printf "--:|"
+      print "--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"
+      for (i = 1; i <= n; i++) {
+        r = rows[i]
+        if (status[r] != "ok") continue
+        printf "| %s |", r
+        for (j = 1; j <= length(cl); j++) printf " %s |", fmt(rps[r, "c" cl[j]], 0)
+        printf " %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s / %s |\n",
+          fmt(achieved[r], 0), p50[r], p90[r], p99[r], p999[r],
+          r == "direct" ? "—" : fmt(cpu[r, "rate"], 1), r == "direct" ? "—" : fmt(cpu[r, "c16"], 1),
+          fmt(bcpu[r, "c16"], 1), r == "direct" ? "—" : fmt(smoke == "true" ? csw[r, "c16"] : csw[r, "rate"], 1),
+          r == "direct" ? "—" : fmt(rss[r] / 1024, 1),
+          r == "direct" ? "—" : fmt(pss[r] / 1024, 1), r == "direct" ? "—" : thr[r],
+          spans[r] ((dropped[r] != "" && dropped[r] != "-" && dropped[r] > 0) ? " (" dropped[r] " dropped)" : ""),
+          reqs[r], err[r], fmt(ns[r], 0), fmt(nc[r], 0)
+      }
+      if (smoke == "true" || status["nginx"] != "ok") exit
+      # The issue'"'"'s goal, for the one-hop hoptrace rows that ran.
+      header = 0
+      for (i = 1; i <= n; i++) {
+        r = rows[i]
+        if (r !~ /^hoptrace-(inbound|outbound)$/ || status[r] != "ok") continue
+        if (!header) {
+          print ""
+          print "| goal (issue) | CPU/req ≤ nginx | added p50 ≤ nginx | req/s @16 ≥ nginx | added p99 < 1 ms | RSS < 96 MB |"
+          print "|---|---|---|---|---|---|"
+          header = 1
+        }
+        a50 = p50[r] - p50["direct"]; n50 = p50["nginx"] - p50["direct"]; a99 = p99[r] - p99["direct"]
+        # Latency and req/s depend on the CPU the others left; CPU per request and RSS do not.
+        noisy = 0
+        split("direct nginx " r, nr, " ")
+        for (k in nr) if (ns[nr[k]] > noise_limit || nc[nr[k]] > noise_limit) noisy = 1
+        printf "| %s | %s %.1f vs %.1f µs | %s %+d vs %+d µs | %s %.0f vs %.0f | %s %+d µs | %s %.1f MB |\n", r,
+          mark(cpu[r, "rate"] <= cpu["nginx", "rate"], 0), cpu[r, "rate"], cpu["nginx", "rate"],
+          mark(a50 <= n50, noisy), a50, n50, mark(rps[r, "c16"] >= rps["nginx", "c16"], noisy), rps[r, "c16"], rps["nginx", "c16"],
+          mark(a99 < 1000, noisy), a99, mark(rss[r] < 96 * 1024, 0), rss[r] / 1024
+      }
+    }
+    function mark(ok, noisy) { return noisy ? "❔ noisy:" : ok ? "✅" : "❌" }' "$RUNS" "$ROWS_TSV"
+}
+
+# The smoke test passes when every row that could run served requests without errors and wrote at
+# least one span line per request per hop (and not more than the requests wrk abandoned allow).
+check_rows() {
+  awk -F'\t' -v expected="$ROWS" '
+    FNR == NR { err[$1] += $6; next }
+    { seen[$1] = 1 }
+    $2 == "failed" { print "FAIL " $1 ": " $7; bad = 1; next }
+    $2 != "ok" { next }
+    {
+      r = $1; spans = $3; reqs = $4; conns = $5; hops = $6; ran++
+      if (reqs == 0) { print "FAIL " r ": no requests served"; bad = 1 }
+      if (err[r] > 0) { print "FAIL " r ": " err[r] " errors (non-2xx, socket errors or timeouts)"; bad = 1 }
+      if (hops > 0 && spans < reqs * hops) {
+        print "FAIL " r ": " spans " span lines for " reqs " requests x " hops " hops"; bad = 1
+      }
+      if (hops > 0 && spans > (reqs + conns) * hops) {
+        print "FAIL " r ": " spans " span lines, more than " reqs " requests x " hops " hops allow"; bad = 1
+      }
+    }
+    END {
+      n = split(expected, rows, " ")
+      for (i = 1; i <= n; i++) if (!(rows[i] in seen)) { print "FAIL " rows[i] ": did not finish (see --keep)"; bad = 1 }
+      if (!ran) { print "FAIL no row ran"; bad = 1 }
+      exit bad
+    }' "$RUNS" "$ROWS_TSV"
+}
+
+# ---------------------------------------------------------------------------------------------
+ensure_tools
+ensure_jar
+HOPTRACE_SKIP="" HOPTRACE_HAS_OUTBOUND=false HOPTRACE_HAS_ADMIN=false HOPTRACE_HAS_SET=false
+if [[ " $ROWS " == *" hoptrace-"* ]]; then
+  if $SMOKE; then
+    # No probe (a JVM start the smoke cannot afford): only DESIGN.md's stable flags, and a jar
+    # without `run` is recognised when the sidecar exits.
+    [[ -f "$HOPTRACE_JAR" ]] || HOPTRACE_SKIP="hoptrace.jar not built ($HOPTRACE_JAR missing: mvn -B -q -DskipTests package)"
+    HOPTRACE_HAS_OUTBOUND=true
+  else
+    probe_hoptrace
+  fi
+fi
+log "work directory $WORK; rows: $ROWS"
+BACKEND_PORT=$(free_port)
+write_backend_conf "$WORK/backend" "$BACKEND_PORT"
+start_nginx "$WORK/backend"
+BACKEND_PID=$STARTED_PID
+wait_port "$BACKEND_PORT" || die "backend nginx did not start: $(tail -2 "$WORK/backend/error.log")"
+
+if $SMOKE; then
+  # All rows at once: the point is that each works, not what it costs.
+  [[ " $ROWS " != *" hoptrace-"* ]] || start_sidecar_a
+  [[ " $ROWS " != *" hoptrace-chain "* ]] || ! $HOPTRACE_HAS_OUTBOUND || start_sidecar_b
+  row_pids=()
+  for row in $ROWS; do "row_$row" & row_pids+=($!); done
+  wait "${row_pids[@]}" || true
+  rc=0
+  check_rows >"$WORK/check.txt" || rc=1
+  if [[ "$OUT" != - ]]; then render >"$OUT"; fi
+  render
+  cat "$WORK/check.txt" >&2
+  log "smoke: $(awk -F'\t' '$2 == "ok"' "$ROWS_TSV" | wc -l) rows ran, $(grep -c skipped "$ROWS_TSV" || true) skipped, $(($(date +%s) - START_EPOCH)) s; $( ((rc == 0)) && echo PASS || echo FAIL)"
+  exit $rc
+fi
+
+for row in $ROWS; do "row_$row"; done
+stop_all_started
+
+{
+  echo "# hoptrace bench, $(date -u '+%F %H:%M UTC')"
+  echo
+  echo "Produced by \`bench/run.sh\` (see bench/README.md for the method). Rows: wrk → proxy → nginx"
+  echo "backend returning 12 bytes. Closed loop ${DURATION} s per concurrency after a discarded warm-up;"
+  echo "latency at a fixed ${RATE} req/s over ${RATE_CONNS} connections for ${RATE_DURATION} s. Added latency"
+  echo "is relative to the direct row of this same run; ×nginx and ×direct are ratios in this same run."
+  echo "Proxy CPU µs/req is measured in the fixed-rate run. **NOISY**: other processes took more than"
+  echo "${NOISE_LIMIT}% of the server or client CPU during one of the row's runs."
+  echo
+  echo "## Machine"
+  echo
+  machine
+  echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo
+  echo "## Results"
+  echo
+  render
+  echo
+  echo "## Every run"
+  echo
+  echo "| row | phase | conns | requests | seconds | errors | p50 | p90 | p99 | p99.9 | proxy ticks | backend ticks | wrk ticks | noise server % | noise client % | RSS kB | PSS kB | threads | context switches |"
+  echo "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+  awk -F'\t' -v OFS=' | ' '{ $5 = sprintf("%.2f", $5 / 1e6); print "| " $0 " |" }' "$RUNS"
+  if grep -q skipped "$ROWS_TSV"; then
+    echo
+    awk -F'\t' '$2 == "skipped" { print "- " $1 " skipped: " $7 }' "$ROWS_TSV"
+  fi
+} >"$WORK/results.md"
+
+if [[ "$OUT" != - ]]; then
+  mkdir -p "$(dirname "$OUT")"
+  cp "$WORK/results.md" "$OUT"
+  log "results written to $OUT"
+fi
+cat "$WORK/results.md"
+rc=0
+check_rows >&2 || { rc=1; log "some rows failed their checks (above)"; }
+log "done in $(($(date +%s) - START_EPOCH)) s"
+exit $rc

@@ -1,0 +1,136 @@
+package io.hoptrace.proxy.guard;
+
+import static java.util.Objects.requireNonNull;
+
+import io.hoptrace.context.TraceContext;
+import io.hoptrace.proxy.metrics.ProxyMetrics;
+import io.hoptrace.span.Kind;
+import io.hoptrace.span.Span;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
+import io.undertow.util.Protocols;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.function.Consumer;
+
+/**
+ * Answers, counts and records a refusal: the status with {@code Proxy-Status} and {@code
+ * Connection: close}, the counter {@code hoptrace.refusals.<reason>}, and one span line with an
+ * {@code error} tag. Nothing of the request is forwarded, and the connection is closed after the
+ * answer, since what follows the refused head cannot be trusted to be where the client says.
+ */
+public final class Refusals {
+  static final HttpString PROXY_STATUS = HttpString.tryFromString("Proxy-Status");
+  private final String serviceName;
+  private final Kind kind;
+  private final Consumer<Span> spans;
+  private final ProxyMetrics metrics;
+
+  /**
+   * Refusals answered on one listener.
+   *
+   * @param kind SERVER on the inbound listener, CLIENT on the outbound ones
+   * @param spans writes one span line
+   */
+  public Refusals(String serviceName, Kind kind, Consumer<Span> spans, ProxyMetrics metrics) {
+    this.serviceName = requireNonNull(serviceName, "serviceName");
+    this.kind = requireNonNull(kind, "kind");
+    this.spans = requireNonNull(spans, "spans");
+    this.metrics = requireNonNull(metrics, "metrics");
+  }
+
+  /** Counts a refusal whose answer is a cut connection (its span is the exchange's own). */
+  public void count(RefusalReason reason) {
+    metrics.counter(reason.metricName()).inc();
+  }
+
+  /** Refuses {@code exchange}: answer, count, span. Call before anything was forwarded. */
+  public void refuse(HttpServerExchange exchange, RefusalReason reason, String detail) {
+    long startNanos = System.nanoTime();
+    Instant now = Instant.now();
+    count(reason);
+    if (!exchange.isHttp11() && !exchange.isHttp10()) {
+      exchange.setProtocol(Protocols.HTTP_1_1); // answer an HTTP/0.9 line in a version it reads
+    }
+    exchange.setStatusCode(reason.status());
+    exchange.setPersistent(false);
+    var headers = exchange.getResponseHeaders();
+    headers.clear();
+    headers.put(Headers.CONNECTION, "close");
+    headers.put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
+    headers.put(PROXY_STATUS, proxyStatus(reason.proxyStatusError(), reason.tagValue()));
+    if (reason.status() == 503) headers.put(Headers.RETRY_AFTER, "1");
+    writeSpan(exchange, reason, detail, now, startNanos);
+    byte[] body = ("hoptrace: " + reason.description() + "\n").getBytes(StandardCharsets.UTF_8);
+    headers.put(Headers.CONTENT_LENGTH, body.length);
+    exchange.getResponseSender().send(java.nio.ByteBuffer.wrap(body));
+  }
+
+  private void writeSpan(
+      HttpServerExchange exchange,
+      RefusalReason reason,
+      String detail,
+      Instant start,
+      long startNanos) {
+    String method = safe(exchange.getRequestMethod().toString());
+    String path = safe(exchange.getRequestPath());
+    Span.Builder span =
+        Span.newBuilder()
+            // A refused request is not trusted with a trace context: a new trace, said so below.
+            .context(TraceContext.newRoot(null))
+            .kind(kind)
+            .name(method.toLowerCase(Locale.ROOT) + " " + path)
+            .timestampMicros(start.getEpochSecond() * 1_000_000 + start.getNano() / 1000)
+            .durationMicros(Math.max(1, (System.nanoTime() - startNanos) / 1000))
+            .serviceName(serviceName);
+    InetSocketAddress peer = exchange.getSourceAddress();
+    if (peer != null && peer.getAddress() != null) {
+      span.remoteEndpoint(peer.getAddress().getHostAddress(), peer.getPort());
+    }
+    span.tag("http.method", method)
+        .tag("http.path", path)
+        .tag("http.status_code", Integer.toString(reason.status()))
+        .tag("error", "refused: " + reason.tagValue() + (detail.isEmpty() ? "" : ": " + detail));
+    if (kind == Kind.SERVER) {
+      span.tag("hoptrace.context", "started");
+    } else {
+      span.tag("hoptrace.link", "root");
+    }
+    spans.accept(span.build());
+  }
+
+  /** {@code hoptrace; error=TYPE; details="..."} (RFC 9209 §2). */
+  static String proxyStatus(String error, String details) {
+    StringBuilder b = new StringBuilder("hoptrace; error=").append(error);
+    b.append("; details=\"");
+    int n = Math.min(details.length(), 200);
+    for (int i = 0; i < n; i++) {
+      char c = details.charAt(i);
+      if (c < 0x20 || c >= 0x7f) {
+        b.append('?');
+      } else {
+        if (c == '"' || c == '\\') b.append('\\');
+        b.append(c);
+      }
+    }
+    return b.append('"').toString();
+  }
+
+  /** Control characters percent-encoded: a refused path never reaches the span log raw. */
+  static String safe(String text) {
+    StringBuilder b = null;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < 0x20 || c == 0x7f) {
+        if (b == null) b = new StringBuilder(text.length() + 8).append(text, 0, i);
+        b.append('%').append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 15, 16));
+      } else if (b != null) {
+        b.append(c);
+      }
+    }
+    return b == null ? text : b.toString();
+  }
+}

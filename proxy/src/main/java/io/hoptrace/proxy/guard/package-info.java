@@ -1,0 +1,12 @@
+/**
+ * Hardening: what a listener refuses before anything is forwarded. {@link
+ * io.hoptrace.proxy.guard.GuardHandlers} composes the stages (overload shedding, request
+ * validation, body rate, Proxy-Status on upstream failures); {@link
+ * io.hoptrace.proxy.guard.ListenerLimits} sets the parser's own limits and timeouts; every refusal
+ * is one {@link io.hoptrace.proxy.guard.RefusalReason}, answered, counted and written as a span
+ * line by {@link io.hoptrace.proxy.guard.Refusals}. The policy table is in docs/security.md.
+ */
+@NullMarked
+package io.hoptrace.proxy.guard;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,197 @@
+package io.hoptrace.proxy.guard;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The bad-input policy table (docs/security.md), one row per input, each sent over a raw socket to
+ * a real hoptrace in front of an app that records what reached it. Every refused row: the status,
+ * the connection closed, nothing forwarded, and the proxy still serving afterwards. Rows the guard
+ * refuses also give one span line with {@code error} and one count on {@code
+ * hoptrace.refusals.<reason>}; rows Undertow's parser refuses before any handler runs give its
+ * fixed 400 and no span (a documented deviation).
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class BadInputPolicyTest extends GuardHarness {
+  /** Who answers a row. */
+  enum By {
+    /** hoptrace's guard: span line, counter. */
+    GUARD,
+    /** Undertow's parser, before any handler: its fixed 400, no span. */
+    PARSER
+  }
+
+  record Row(String name, String request, int status, By by, @Nullable RefusalReason reason) {
+    @Override
+    public String toString() {
+      return name;
+    }
+  }
+
+  static final String H = "Host: app\r\n";
+
+  static Row guard(String name, String request, RefusalReason reason) {
+    return new Row(name, request, reason.status(), By.GUARD, reason);
+  }
+
+  static Row parser(String name, String request) {
+    return new Row(name, request, 400, By.PARSER, null);
+  }
+
+  static String post(String headers, String body) {
+    return "POST /upload HTTP/1.1\r\n" + H + headers + "\r\n" + body;
+  }
+
+  static final String CHUNKED_BODY = "4\r\nabcd\r\n0\r\n\r\n";
+
+  static Stream<Row> rows() {
+    return Stream.of(
+        // Framing: Content-Length with Transfer-Encoding, and every TE but a lone final chunked.
+        parser(
+            "content-length with transfer-encoding",
+            post("Content-Length: 4\r\nTransfer-Encoding: chunked\r\n", CHUNKED_BODY)),
+        guard(
+            "te xchunked",
+            post("Transfer-Encoding: xchunked\r\n", CHUNKED_BODY),
+            RefusalReason.BAD_TRANSFER_ENCODING),
+        parser(
+            "te on a line starting with a space",
+            "POST /upload HTTP/1.1\r\n Transfer-Encoding: chunked\r\n" + H + "\r\n" + CHUNKED_BODY),
+        guard(
+            "te quoted",
+            post("Transfer-Encoding: \"chunked\"\r\n", CHUNKED_BODY),
+            RefusalReason.BAD_TRANSFER_ENCODING),
+        parser(
+            "te duplicated lines",
+            post("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", CHUNKED_BODY)),
+        guard(
+            "te chunked twice in one line",
+            post("Transfer-Encoding: chunked, chunked\r\n", CHUNKED_BODY),
+            RefusalReason.BAD_TRANSFER_ENCODING),
+        parser("te with vertical tab", post("Transfer-Encoding: chunked\u000b\r\n", CHUNKED_BODY)),
+        guard(
+            "te chunked not last",
+            post("Transfer-Encoding: chunked, gzip\r\n", CHUNKED_BODY),
+            RefusalReason.BAD_TRANSFER_ENCODING),
+        guard(
+            "te unknown coding before chunked",
+            post("Transfer-Encoding: gzip, chunked\r\n", CHUNKED_BODY),
+            RefusalReason.UNSUPPORTED_TRANSFER_CODING),
+        guard(
+            "te with a parameter",
+            post("Transfer-Encoding: chunked;q=1\r\n", CHUNKED_BODY),
+            RefusalReason.BAD_TRANSFER_ENCODING),
+        guard(
+            "http/1.0 with te",
+            "POST /upload HTTP/1.0\r\n" + H + "Transfer-Encoding: chunked\r\n\r\n" + CHUNKED_BODY,
+            RefusalReason.BAD_TRANSFER_ENCODING),
+        // Content-Length.
+        parser("cl with sign", post("Content-Length: +4\r\n", "abcd")),
+        parser("cl negative", post("Content-Length: -1\r\n", "abcd")),
+        parser("cl hex", post("Content-Length: 0x4\r\n", "abcd")),
+        parser("cl empty", post("Content-Length: \r\n", "abcd")),
+        parser("cl list", post("Content-Length: 4, 4\r\n", "abcd")),
+        parser(
+            "cl differing duplicates", post("Content-Length: 4\r\nContent-Length: 5\r\n", "abcde")),
+        parser(
+            "cl identical duplicates", post("Content-Length: 4\r\nContent-Length: 4\r\n", "abcd")),
+        parser("cl overflow", post("Content-Length: 99999999999999999999\r\n", "abcd")),
+        // Header syntax.
+        parser("whitespace before the colon", "GET / HTTP/1.1\r\nHost : app\r\n\r\n"),
+        parser(
+            "whitespace before the colon, other header",
+            "GET / HTTP/1.1\r\n" + H + "X-A : b\r\n\r\n"),
+        parser("bare cr in a value", "GET / HTTP/1.1\r\n" + H + "X-A: b\rc\r\n\r\n"),
+        parser("nul in a value", "GET / HTTP/1.1\r\n" + H + "X-A: b\u0000c\r\n\r\n"),
+        parser("ctl 0x01 in a value", "GET / HTTP/1.1\r\n" + H + "X-A: b\u0001c\r\n\r\n"),
+        parser("del in a value", "GET / HTTP/1.1\r\n" + H + "X-A: b\u007fc\r\n\r\n"),
+        parser("non-token name", "GET / HTTP/1.1\r\n" + H + "X(A): b\r\n\r\n"),
+        parser("space in a name", "GET / HTTP/1.1\r\n" + H + "X A: b\r\n\r\n"),
+        parser("line without a colon", "GET / HTTP/1.1\r\n" + H + "garbage\r\n\r\n"),
+        parser("bare lf line endings", "GET / HTTP/1.1\nHost: app\n\n"),
+        // Host.
+        parser("missing host", "GET / HTTP/1.1\r\n\r\n"),
+        parser("duplicate host", "GET / HTTP/1.1\r\n" + H + "Host: other\r\n\r\n"),
+        parser("host with a space", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n"),
+        parser("host with userinfo", "GET / HTTP/1.1\r\nHost: user@app\r\n\r\n"),
+        parser("host with a bad port", "GET / HTTP/1.1\r\nHost: app:99999\r\n\r\n"),
+        // Request line and version.
+        parser("double space in the request line", "GET  / HTTP/1.1\r\n" + H + "\r\n"),
+        parser("extra token after the version", "GET / HTTP/1.1 x\r\n" + H + "\r\n"),
+        parser("no version", "GET /\r\n\r\n"),
+        parser("not http", "GET / FOO/1.1\r\n" + H + "\r\n"),
+        parser("http/2.0 without prior knowledge", "GET / HTTP/2.0\r\n" + H + "\r\n"),
+        guard("http/0.9 version", "GET / HTTP/0.9\r\n" + H + "\r\n", RefusalReason.BAD_VERSION),
+        // Sizes.
+        guard(
+            "request line over 8 KiB",
+            "GET /" + "a".repeat(9000) + " HTTP/1.1\r\n" + H + "\r\n",
+            RefusalReason.REQUEST_LINE_TOO_LONG),
+        guard(
+            "headers over 32 KiB",
+            "GET / HTTP/1.1\r\n" + H + headers(40, 1000) + "\r\n",
+            RefusalReason.HEADERS_TOO_LARGE),
+        guard(
+            "more than 100 headers",
+            "GET / HTTP/1.1\r\n" + H + headers(101, 10) + "\r\n",
+            RefusalReason.TOO_MANY_HEADERS),
+        parser(
+            "head past the parser's hard cap",
+            "GET / HTTP/1.1\r\n" + H + headers(90, 1000) + "\r\n"),
+        parser(
+            "more headers than the parser's hard cap",
+            "GET / HTTP/1.1\r\n" + H + headers(201, 4) + "\r\n"),
+        // CRLF and controls smuggled into the target.
+        guard(
+            "encoded crlf in the path",
+            "GET /a%0d%0aX-Injected:%20yes HTTP/1.1\r\n" + H + "\r\n",
+            RefusalReason.BAD_PATH),
+        guard(
+            "encoded nul in the query",
+            "GET /a?b=%00 HTTP/1.1\r\n" + H + "\r\n",
+            RefusalReason.BAD_PATH),
+        parser("raw control in the path", "GET /a\u0001b HTTP/1.1\r\n" + H + "\r\n"),
+        // Unescaped characters a lenient parser would decode or pass: refused, never re-encoded.
+        parser("raw pipe in the path", "GET /a|b HTTP/1.1\r\n" + H + "\r\n"),
+        parser("raw braces in the query", "GET /a?b={x} HTTP/1.1\r\n" + H + "\r\n"));
+  }
+
+  static String headers(int count, int valueLength) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < count; i++)
+      b.append("X-H").append(i).append(": ").append("v".repeat(valueLength)).append("\r\n");
+    return b.toString();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("rows")
+  void refused_closed_nothingForwarded(Row row) throws Exception {
+    start();
+    Raw answer = send(row.request());
+
+    assertThat(answer.status()).as(answer.toString()).isEqualTo(row.status());
+    assertThat(answer.closed()).as("closed after the answer: " + answer).isTrue();
+    Thread.sleep(100);
+    assertThat(app.requests).as("forwarded to the app").isEmpty();
+    if (row.by() == By.GUARD) {
+      assertThat(refusals(row.reason())).isEqualTo(1);
+      assertThat(answer.header("Proxy-Status")).startsWith("hoptrace; error=");
+      List<String> spans = awaitSpans(1);
+      assertThat(spans).hasSize(1);
+      assertThat(spans.get(0)).contains("\"error\":\"refused: " + row.reason().tagValue());
+      assertThat(spans.get(0)).contains("\"http.status_code\":\"" + row.status() + "\"");
+      assertThat(spans.get(0)).doesNotContain("\r").doesNotContain("\\u0000");
+    } else {
+      Thread.sleep(100);
+      assertThat(spanLines()).as("Undertow answers before any handler: no span").isEmpty();
+    }
+    assertStillServes();
+  }
+}

@@ -1,0 +1,155 @@
+package io.hoptrace.proxy.guard;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+/**
+ * The app behind hoptrace, on a raw socket, recording every request exactly as it arrived (head and
+ * body bytes): "nothing forwarded" is asserted against what this saw, and so is what a smuggled
+ * header would look like on the app's side. Answers each request with what {@code answer} gives (by
+ * default a keep-alive 200 "ok").
+ */
+final class RecordingApp implements AutoCloseable {
+  static final String OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+  final ServerSocket server;
+  final ExecutorService threads = Executors.newCachedThreadPool();
+  final List<String> requests = new CopyOnWriteArrayList<>();
+
+  /** Request heads seen, including those whose body never completed. */
+  final List<String> heads = new CopyOnWriteArrayList<>();
+
+  final List<Socket> sockets = new CopyOnWriteArrayList<>();
+  final AtomicInteger connections = new AtomicInteger();
+  volatile Function<String, String> answer = request -> OK;
+
+  RecordingApp() throws IOException {
+    this(0);
+  }
+
+  RecordingApp(int port) throws IOException {
+    server = new ServerSocket();
+    server.setReuseAddress(true);
+    server.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
+    threads.execute(this::acceptLoop);
+  }
+
+  int port() {
+    return server.getLocalPort();
+  }
+
+  private void acceptLoop() {
+    while (!server.isClosed()) {
+      try {
+        Socket socket = server.accept();
+        connections.incrementAndGet();
+        sockets.add(socket);
+        threads.execute(() -> serve(socket));
+      } catch (IOException e) {
+        return;
+      }
+    }
+  }
+
+  private void serve(Socket socket) {
+    try (socket) {
+      socket.setSoTimeout(30_000);
+      InputStream in = socket.getInputStream();
+      OutputStream out = socket.getOutputStream();
+      while (true) {
+        String head = readHead(in);
+        if (head.isEmpty()) return;
+        heads.add(head);
+        String body = readBody(in, head);
+        String request = head + body;
+        requests.add(request);
+        String response = answer.apply(request);
+        if (response == null) {
+          socket.setSoLinger(true, 0); // reset
+          return;
+        }
+        out.write(response.getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+        if (response.toLowerCase(Locale.ROOT).contains("connection: close")) return;
+      }
+    } catch (IOException e) {
+      // client gone
+    }
+  }
+
+  static String readHead(InputStream in) throws IOException {
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    int state = 0;
+    for (int b; state < 4 && (b = in.read()) >= 0; ) {
+      head.write(b);
+      state =
+          (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3))
+              ? state + 1
+              : 0;
+    }
+    return head.toString(StandardCharsets.ISO_8859_1);
+  }
+
+  private static String readBody(InputStream in, String head) throws IOException {
+    String lower = head.toLowerCase(Locale.ROOT);
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    if (lower.contains("\r\ntransfer-encoding: chunked")) {
+      while (true) {
+        String sizeLine = line(in);
+        body.writeBytes((sizeLine + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        int semi = sizeLine.indexOf(';');
+        int size =
+            Integer.parseInt((semi >= 0 ? sizeLine.substring(0, semi) : sizeLine).strip(), 16);
+        if (size == 0) {
+          while (true) {
+            String trailer = line(in);
+            if (trailer.isEmpty()) break;
+            body.writeBytes((trailer + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+          }
+          body.writeBytes("\r\n".getBytes(StandardCharsets.ISO_8859_1));
+          return body.toString(StandardCharsets.ISO_8859_1);
+        }
+        body.writeBytes(in.readNBytes(size));
+        body.writeBytes((line(in) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      }
+    }
+    int cl = lower.indexOf("\r\ncontent-length:");
+    if (cl >= 0) {
+      int end = lower.indexOf("\r\n", cl + 2);
+      long length = Long.parseLong(lower.substring(cl + 17, end).strip());
+      byte[] bytes = in.readNBytes((int) length);
+      if (bytes.length < length) throw new IOException("body cut short: not a complete request");
+      body.writeBytes(bytes);
+    }
+    return body.toString(StandardCharsets.ISO_8859_1);
+  }
+
+  private static String line(InputStream in) throws IOException {
+    StringBuilder b = new StringBuilder();
+    for (int c; (c = in.read()) >= 0; ) {
+      if (c == '\n') break;
+      if (c != '\r') b.append((char) c);
+    }
+    return b.toString();
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.close();
+    for (Socket s : sockets) s.close();
+    threads.shutdownNow();
+  }
+}

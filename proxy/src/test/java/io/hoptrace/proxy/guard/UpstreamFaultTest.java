@@ -1,0 +1,131 @@
+package io.hoptrace.proxy.guard;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.ServerSocket;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The upstream misbehaves: refused, reset, malformed framing, too slow. The client gets 502 (504
+ * for a timeout) with {@code Proxy-Status}, quickly, and the proxy keeps serving.
+ */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+@SuppressWarnings("StringConcatToTextBlock") // raw CRLF requests read better as lines
+class UpstreamFaultTest extends GuardHarness {
+  static final String GET = "GET /x HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n";
+
+  @Test
+  void upstreamRefused_502WithinASecond() throws Exception {
+    int closedPort;
+    try (ServerSocket s = new ServerSocket(0)) {
+      closedPort = s.getLocalPort();
+    }
+    start("app", "127.0.0.1:" + closedPort);
+    Raw answer = send(GET);
+    assertThat(answer.status()).as(answer.toString()).isEqualTo(502);
+    assertThat(answer.millis()).isLessThan(1000L);
+    assertThat(answer.header("Proxy-Status")).startsWith("hoptrace; error=connection_refused");
+    assertThat(awaitSpans(1).get(0)).contains("\"error\":\"connect:");
+  }
+
+  @Test
+  void upstreamResets_502WithProxyStatus() throws Exception {
+    app.answer = request -> null;
+    start();
+    Raw answer = send(GET);
+    assertThat(answer.status()).as(answer.toString()).isEqualTo(502);
+    assertThat(answer.millis()).isLessThan(1000L);
+    assertThat(answer.header("Proxy-Status")).startsWith("hoptrace; error=");
+  }
+
+  @Test
+  void malformedContentLength_502() throws Exception {
+    app.answer = request -> "HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\nok";
+    start();
+    Raw answer = send(GET);
+    assertThat(answer.status()).as(answer.toString()).isEqualTo(502);
+    assertThat(answer.millis()).isLessThan(1000L);
+    assertThat(answer.header("Proxy-Status")).startsWith("hoptrace; error=");
+  }
+
+  @Test
+  void malformedStatusLine_502() throws Exception {
+    app.answer = request -> "HTTP/1.1 2OO OK\r\nContent-Length: 2\r\n\r\nok";
+    start();
+    Raw answer = send(GET);
+    assertThat(answer.status()).as(answer.toString()).isEqualTo(502);
+    assertThat(answer.millis()).isLessThan(1000L);
+  }
+
+  @Test
+  void responseWithContentLengthAndChunked_neverReachesTheClientAmbiguously() throws Exception {
+    app.answer =
+        request ->
+            "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "2\r\nok\r\n0\r\n\r\n";
+    start();
+    Raw answer = send(GET);
+    // Either refused (502) or re-framed: never both framing headers to the client.
+    assertThat(answer.status()).as(answer.toString()).isIn(200, 502);
+    assertThat(
+            answer.header("Content-Length") != null && answer.header("Transfer-Encoding") != null)
+        .isFalse();
+  }
+
+  @Test
+  void upstreamTooSlow_504WithProxyStatus() throws Exception {
+    app.answer =
+        request -> {
+          try {
+            Thread.sleep(3000);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return RecordingApp.OK;
+        };
+    start("upstream.response-timeout", "300ms");
+    Raw answer = send(GET);
+    assertThat(answer.status()).as(answer.toString()).isEqualTo(504);
+    assertThat(answer.millis()).isLessThan(1500L);
+    assertThat(answer.header("Proxy-Status")).startsWith("hoptrace; error=http_response_timeout");
+  }
+
+  @Test
+  void appKilledAndBack_502WhileDown_servesWithinASecondOfItsReturn() throws Exception {
+    start();
+    assertThat(send(GET).status()).isEqualTo(200);
+    int port = app.port();
+    app.close();
+    for (int i = 0; i < 5; i++) {
+      Raw down = send(GET);
+      assertThat(down.status()).isEqualTo(502);
+      assertThat(down.millis()).isLessThan(1000L);
+    }
+    app = new RecordingApp(port);
+    long back = System.nanoTime();
+    int status;
+    do {
+      status = send(GET).status();
+    } while (status != 200 && System.nanoTime() - back < 3_000_000_000L);
+    assertThat(status).isEqualTo(200);
+    assertThat((System.nanoTime() - back) / 1_000_000).isLessThan(1000L);
+  }
+
+  @Test
+  void appResetsMidBody_clientConnectionIsCut_nothingLeaks() throws Exception {
+    app.answer = request -> "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\npartial";
+    start("upstream.idle-timeout", "1s");
+    Raw answer = send(GET);
+    assertThat(answer.closed()).isTrue();
+    assertThat(answer.text()).startsWith("HTTP/1.1 200").endsWith("partial");
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (hoptrace.metrics().inFlight(io.hoptrace.proxy.metrics.ProxyMetrics.Hop.INBOUND) > 0
+        && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(hoptrace.metrics().inFlight(io.hoptrace.proxy.metrics.ProxyMetrics.Hop.INBOUND))
+        .isZero();
+  }
+}
