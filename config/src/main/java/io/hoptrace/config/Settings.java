@@ -33,6 +33,10 @@ public final class Settings {
   static final String ROOT = "hoptrace";
   static final String ENV_PREFIX = "HOPTRACE_";
   static final String ROUTES = "routes";
+  static final String TCP_ROUTES = "tcp-routes";
+
+  /** The one key under {@code tcp-routes} that is not a route. */
+  static final String TCP_CONNECT_TIMEOUT = "connect-timeout";
 
   /**
    * Environment names that follow the command-line flags rather than the keys ({@code --span-log}
@@ -108,6 +112,27 @@ public final class Settings {
       requireNonNull(upstream, "upstream");
     }
   }
+
+  /**
+   * A {@code tcp-routes.<name>} entry: hoptrace listens on {@code host:listen} and relays to {@code
+   * upstream}, timing each command of {@code protocol} ({@code tcp}, {@code redis} or {@code
+   * mysql}).
+   */
+  public record TcpRoute(String name, String host, int listen, HostPort upstream, String protocol) {
+    public TcpRoute {
+      requireNonNull(name, "name");
+      requireNonNull(host, "host");
+      requireNonNull(upstream, "upstream");
+      requireNonNull(protocol, "protocol");
+    }
+  }
+
+  /**
+   * {@code POST /spans} on the admin listener: spans the app reports itself. {@code rate} spans per
+   * second refill a bucket of {@code burst} (0 = no limit).
+   */
+  public record AppSpans(
+      boolean enabled, long maxBody, int maxSpansPerRequest, int rate, int burst) {}
 
   /**
    * What a header whose name holds an underscore gets (Envoy's headers_with_underscores_action).
@@ -223,6 +248,9 @@ public final class Settings {
   private final List<Integer> connectPorts;
   private final List<Route> routes;
   private final Duration correlatorGrace;
+  private final List<TcpRoute> tcpRoutes;
+  private final Duration tcpConnectTimeout;
+  private final AppSpans appSpans;
   private final Export export;
   private final TracesPage tracesPage;
   private final Procfs procfs;
@@ -274,6 +302,9 @@ public final class Settings {
     connectPorts = r.ports("outbound.connect-ports");
     routes = r.routes(ROUTES);
     correlatorGrace = r.duration("correlator.grace", false);
+    tcpRoutes = r.tcpRoutes(TCP_ROUTES);
+    tcpConnectTimeout = r.duration(TCP_ROUTES + "." + TCP_CONNECT_TIMEOUT, true);
+    appSpans = r.appSpans("admin.spans");
     export =
         new Export(
             r.optionalHttpUrl("export.zipkin.url"),
@@ -388,6 +419,7 @@ public final class Settings {
 
   private static void checkKnown(String key, Map<String, ConfigValueType> keys, String expected) {
     if (key.startsWith(ROUTES + ".")) return; // names are the user's; Reader.routes checks them
+    if (key.startsWith(TCP_ROUTES + ".")) return; // likewise, Reader.tcpRoutes
     if (!keys.containsKey(key)) throw new SettingsException(key, "unknown key", expected);
   }
 
@@ -509,6 +541,21 @@ public final class Settings {
   /** How long after an inbound request ends a call may still be inferred to be its. */
   public Duration correlatorGrace() {
     return correlatorGrace;
+  }
+
+  /** TCP routes ({@code tcp-routes.<name>}), in name order; empty when none. */
+  public List<TcpRoute> tcpRoutes() {
+    return tcpRoutes;
+  }
+
+  /** How long a TCP route's upstream may take to accept a connection. */
+  public Duration tcpConnectTimeout() {
+    return tcpConnectTimeout;
+  }
+
+  /** {@code POST /spans} on the admin listener. */
+  public AppSpans appSpans() {
+    return appSpans;
   }
 
   /** Where and how span lines are exported. */
@@ -746,6 +793,75 @@ public final class Settings {
         out.add(new Route(name, port(prefix + ".listen"), hostPort(prefix + ".upstream")));
       }
       return List.copyOf(out);
+    }
+
+    List<TcpRoute> tcpRoutes(String key) {
+      ConfigObject object;
+      try {
+        object = c.getObject(key);
+      } catch (ConfigException e) {
+        throw new SettingsException(key, raw(key), "an object of named TCP routes");
+      }
+      List<String> names = new ArrayList<>(object.keySet());
+      java.util.Collections.sort(names);
+      List<TcpRoute> out = new ArrayList<>();
+      for (String name : names) {
+        if (name.equals(TCP_CONNECT_TIMEOUT)) continue;
+        String prefix = key + "." + quoteIfNeeded(name);
+        String shape = "{ listen = PORT, upstream = HOST:PORT, protocol = redis | mysql | tcp }";
+        if (!isRouteName(name)) {
+          throw new SettingsException(prefix, name, "a route name of letters, digits, - and _");
+        }
+        if (!(object.get(name) instanceof ConfigObject route)) {
+          throw new SettingsException(prefix, raw(prefix), shape);
+        }
+        for (String field : route.keySet()) {
+          if (!List.of("listen", "upstream", "protocol", "host").contains(field)) {
+            throw new SettingsException(
+                prefix + "." + field, "unknown key", "listen, upstream, protocol or host");
+          }
+        }
+        String listenKey = prefix + ".listen";
+        if (!c.hasPath(listenKey)) throw new SettingsException(listenKey, "missing", "0..65535");
+        int listen;
+        try {
+          listen = c.getInt(listenKey);
+        } catch (ConfigException e) {
+          listen = -1;
+        }
+        if (listen < 0 || listen > 65535) {
+          throw new SettingsException(
+              listenKey, raw(listenKey), "0..65535, 0 for an ephemeral port");
+        }
+        String host = route.containsKey("host") ? nonEmpty(prefix + ".host") : "127.0.0.1";
+        String protocolKey = prefix + ".protocol";
+        String protocol =
+            route.containsKey("protocol")
+                ? string(protocolKey, "redis, mysql or tcp").toLowerCase(Locale.ROOT)
+                : "tcp";
+        if (!List.of("redis", "mysql", "tcp").contains(protocol)) {
+          throw new SettingsException(protocolKey, raw(protocolKey), "redis, mysql or tcp");
+        }
+        out.add(new TcpRoute(name, host, listen, hostPort(prefix + ".upstream"), protocol));
+      }
+      return List.copyOf(out);
+    }
+
+    AppSpans appSpans(String prefix) {
+      int maxSpans = intIn(prefix + ".max-spans-per-request", 1, 100_000);
+      int burst = intIn(prefix + ".burst", 1, 1 << 24);
+      if (burst < maxSpans) {
+        throw new SettingsException(
+            prefix + ".burst",
+            raw(prefix + ".burst"),
+            "at least " + prefix + ".max-spans-per-request (" + maxSpans + ")");
+      }
+      long maxBody = bytes(prefix + ".max-body");
+      if (maxBody < 1 || maxBody > (64L << 20)) {
+        throw new SettingsException(prefix + ".max-body", raw(prefix + ".max-body"), "1B..64MiB");
+      }
+      return new AppSpans(
+          bool(prefix + ".enabled"), maxBody, maxSpans, intIn(prefix + ".rate", 0, 1 << 24), burst);
     }
 
     private static boolean isRouteName(String name) {

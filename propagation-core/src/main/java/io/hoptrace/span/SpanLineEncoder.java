@@ -10,10 +10,10 @@ import org.jspecify.annotations.Nullable;
  * into UTF-8 bytes in a reusable {@link LineBuffer}: no intermediate String, no JSON library.
  *
  * <p>Keys, in this order: {@code traceId} (32 lowercase hex), {@code id}, {@code parentId} (absent
- * for a root span), {@code kind}, {@code name}, {@code timestamp}, {@code duration}, {@code
- * localEndpoint.serviceName}, {@code remoteEndpoint} ({@code ipv4} or {@code ipv6} by the form of
- * the literal, and {@code port}; absent when neither is known) and {@code tags} (absent when there
- * are none).
+ * for a root span), {@code kind} (absent for {@link Kind#LOCAL}), {@code name}, {@code timestamp},
+ * {@code duration}, {@code localEndpoint.serviceName}, {@code remoteEndpoint} ({@code ipv4} or
+ * {@code ipv6} by the form of the literal, and {@code port}; absent when neither is known) and
+ * {@code tags} (absent when there are none).
  *
  * <p><b>Any input gives exactly one line of valid JSON in valid UTF-8.</b> Every string is escaped:
  * quote, backslash and all C0 controls (so CR and LF can never end the line early), the C1 controls
@@ -54,6 +54,9 @@ public final class SpanLineEncoder {
   static final byte[] PARENT_ID = ascii("\",\"parentId\":\"");
   static final byte[] KIND_SERVER = ascii("\",\"kind\":\"SERVER\",\"name\":");
   static final byte[] KIND_CLIENT = ascii("\",\"kind\":\"CLIENT\",\"name\":");
+  static final byte[] KIND_PRODUCER = ascii("\",\"kind\":\"PRODUCER\",\"name\":");
+  static final byte[] KIND_CONSUMER = ascii("\",\"kind\":\"CONSUMER\",\"name\":");
+  static final byte[] NO_KIND = ascii("\",\"name\":"); // Kind.LOCAL: Zipkin omits the key
   static final byte[] TIMESTAMP = ascii(",\"timestamp\":");
   static final byte[] DURATION = ascii(",\"duration\":");
   static final byte[] LOCAL_ENDPOINT = ascii(",\"localEndpoint\":{\"serviceName\":");
@@ -103,7 +106,15 @@ public final class SpanLineEncoder {
       writeAscii(out, PARENT_ID);
       writeHex(out, span.parentId);
     }
-    writeAscii(out, span.kind == Kind.SERVER ? KIND_SERVER : KIND_CLIENT);
+    writeAscii(
+        out,
+        switch (span.kind) {
+          case SERVER -> KIND_SERVER;
+          case CLIENT -> KIND_CLIENT;
+          case PRODUCER -> KIND_PRODUCER;
+          case CONSUMER -> KIND_CONSUMER;
+          case LOCAL -> NO_KIND;
+        });
     writeString(out, span.name);
     writeAscii(out, TIMESTAMP);
     writeLong(out, span.timestampMicros);

@@ -65,6 +65,21 @@ class SpanLineEncoderTest {
   }
 
   @Test
+  void encode_producerAndConsumer_writeTheirKind() {
+    assertThat(parseOneLine(line(encoder, span().kind(Kind.PRODUCER).build())))
+        .containsEntry("kind", "PRODUCER");
+    assertThat(parseOneLine(line(encoder, span().kind(Kind.CONSUMER).build())))
+        .containsEntry("kind", "CONSUMER");
+  }
+
+  @Test
+  void encode_localSpan_hasNoKindKey() {
+    Map<String, Object> json = parseOneLine(line(encoder, span().kind(Kind.LOCAL).build()));
+
+    assertThat(json).doesNotContainKey("kind").containsEntry("name", "get /orders/42");
+  }
+
+  @Test
   void encode_fullSpan_parsesAsZipkinV2Fields() {
     Span s = span().kind(Kind.CLIENT).remoteEndpoint("10.0.0.7", 80).tag("a", "b").build();
 

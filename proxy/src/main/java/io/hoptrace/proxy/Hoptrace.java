@@ -13,6 +13,7 @@ import io.hoptrace.correlation.OldestRule;
 import io.hoptrace.propagation.CompositeExtractor;
 import io.hoptrace.propagation.Injector;
 import io.hoptrace.proxy.admin.AdminHandler;
+import io.hoptrace.proxy.appspans.AppSpansHandler;
 import io.hoptrace.proxy.export.SpanExport;
 import io.hoptrace.proxy.guard.GuardHandlers;
 import io.hoptrace.proxy.guard.ListenerLimits;
@@ -23,6 +24,8 @@ import io.hoptrace.proxy.outbound.OwnPorts;
 import io.hoptrace.proxy.procfs.ProcessLinks;
 import io.hoptrace.proxy.procfs.SocketKey;
 import io.hoptrace.proxy.spanlog.SpanLogWriter;
+import io.hoptrace.proxy.tcp.TcpRelay;
+import io.hoptrace.proxy.tcp.TcpRoutes;
 import io.hoptrace.proxy.upstream.UpstreamClient;
 import io.hoptrace.proxy.upstream.UpstreamForwarder;
 import io.hoptrace.span.Kind;
@@ -54,7 +57,9 @@ public final class Hoptrace implements AutoCloseable {
   private final UpstreamClient upstream;
   private final InboundRegistry registry;
   private final OwnPorts ownPorts = new OwnPorts();
+  private final Correlator correlator;
   private final OutboundServer outbound;
+  private final @Nullable TcpRelay tcpRelay;
   private final ScheduledExecutorService ringTimer;
   private final ProcessLinks processLinks;
   private final GracefulShutdownHandler inbound;
@@ -129,6 +134,8 @@ public final class Hoptrace implements AutoCloseable {
             }
           });
     }
+    // One for every hop (HTTP, TCP, app spans): they share the candidates' call counts.
+    this.correlator = new Correlator(registry, rule, processLinks.filter());
     UpstreamForwarder forwarder =
         new UpstreamForwarder(upstream, settings.upstream().responseTimeout());
     CompositeExtractor extractor = Propagators.extractor(settings.propagation());
@@ -163,7 +170,14 @@ public final class Hoptrace implements AutoCloseable {
       builder.addHttpListener(
           admin.port(),
           admin.host(),
-          export.adminHandler(new AdminHandler(metrics, settings.app(), () -> serving)));
+          export.adminHandler(
+              new AppSpansHandler(
+                  settings.appSpans(),
+                  correlator,
+                  settings.service(),
+                  spanLog::offer,
+                  metrics,
+                  new AdminHandler(metrics, settings.app(), () -> serving))));
     }
     upstream.start();
     this.undertow = builder.build();
@@ -193,7 +207,7 @@ public final class Hoptrace implements AutoCloseable {
           OutboundServer.start(
               settings,
               forwarder,
-              new Correlator(registry, rule, processLinks.filter()),
+              correlator,
               extractor,
               injector,
               spanLog::offer,
@@ -214,6 +228,18 @@ public final class Hoptrace implements AutoCloseable {
     outbound
         .routeAddresses()
         .forEach((name, address) -> announce.printf(LISTENING, "route " + name, text(address)));
+    try {
+      this.tcpRelay = TcpRoutes.start(settings, correlator, spanLog::offer, metrics, announce);
+    } catch (java.io.IOException | RuntimeException e) {
+      outbound.close();
+      undertow.stop();
+      upstream.close();
+      processLinks.close();
+      ringTimer.shutdownNow();
+      spanLog.close();
+      export.close();
+      throw e;
+    }
     announce.flush();
     serving = true;
   }
@@ -266,6 +292,11 @@ public final class Hoptrace implements AutoCloseable {
     return registry;
   }
 
+  /** The TCP routes' relay, or null when none is configured. */
+  public @Nullable TcpRelay tcpRelay() {
+    return tcpRelay;
+  }
+
   /** The {@code process} link feature (socket ownership from /proc): status and evidence. */
   public ProcessLinks processLinks() {
     return processLinks;
@@ -292,6 +323,8 @@ public final class Hoptrace implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     outbound.close(); // after the drain: in-flight requests may still be calling out
+    // Likewise for Redis / MySQL; its last spans ("hoptrace shutting down") reach the span log.
+    if (tcpRelay != null) tcpRelay.close();
     undertow.stop();
     upstream.close();
     processLinks.close();

@@ -18,7 +18,7 @@ import java.util.Arrays;
  * A minimal MySQL client for tests: mysql_native_password login, COM_QUERY, COM_STMT_PREPARE /
  * EXECUTE / CLOSE, with or without CLIENT_DEPRECATE_EOF. What an app's driver does on the wire.
  */
-final class MysqlClient implements AutoCloseable {
+public final class MysqlClient implements AutoCloseable {
   static final int CLIENT_LONG_PASSWORD = 1;
   static final int CLIENT_CONNECT_WITH_DB = 8;
   static final int CLIENT_PROTOCOL_41 = 0x200;
@@ -31,7 +31,7 @@ final class MysqlClient implements AutoCloseable {
   static final int CLIENT_DEPRECATE_EOF = 1 << 24;
 
   /** What a command returned. */
-  record Result(long rows, long affectedRows, int errorCode, String error) {
+  public record Result(long rows, long affectedRows, int errorCode, String error) {
     boolean failed() {
       return errorCode != 0;
     }
@@ -59,7 +59,7 @@ final class MysqlClient implements AutoCloseable {
     this.deprecateEof = deprecateEof;
   }
 
-  static MysqlClient connect(
+  public static MysqlClient connect(
       int port, String user, String password, String database, boolean deprecateEof)
       throws IOException {
     Socket socket = new Socket(InetAddress.getLoopbackAddress(), port);
@@ -134,7 +134,7 @@ final class MysqlClient implements AutoCloseable {
   }
 
   /** COM_QUERY; returns rows or affected rows (summed over multiple results) or the error. */
-  Result query(String sql) throws IOException {
+  public Result query(String sql) throws IOException {
     byte[] text = sql.getBytes(UTF_8);
     byte[] payload = new byte[text.length + 1];
     payload[0] = 0x03;

@@ -21,19 +21,19 @@ import java.util.stream.Stream;
  * The data directory is initialised once per JVM (mariadb-install-db takes seconds) and copied per
  * server. Tests are skipped when MariaDB is not installed, except on CI, where they fail.
  */
-final class MysqlServerProcess implements AutoCloseable {
+public final class MysqlServerProcess implements AutoCloseable {
   static final String SERVER = "/usr/sbin/mariadbd";
   static final String INSTALL = "/usr/bin/mariadb-install-db";
-  static final String USER = "app";
-  static final String PASSWORD = "secret";
+  public static final String USER = "app";
+  public static final String PASSWORD = "secret";
 
   static Path template;
 
   final Path dir;
-  final int port;
+  public final int port;
   final Process process;
 
-  MysqlServerProcess() throws IOException, InterruptedException {
+  public MysqlServerProcess() throws IOException, InterruptedException {
     requireInstalled();
     Path initialised = template();
     dir = Files.createTempDirectory("hoptrace-mariadb");

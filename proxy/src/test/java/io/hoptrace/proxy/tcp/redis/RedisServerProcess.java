@@ -20,14 +20,14 @@ import java.util.stream.Stream;
  * no persistence, in a temporary directory. Tests are skipped when it is not installed, except on
  * CI ({@code CI=true}), where a missing server fails them.
  */
-final class RedisServerProcess implements AutoCloseable {
+public final class RedisServerProcess implements AutoCloseable {
   static final String BINARY = "/usr/bin/redis-server";
 
   final Path dir;
-  final int port;
+  public final int port;
   final Process process;
 
-  RedisServerProcess() throws IOException, InterruptedException {
+  public RedisServerProcess() throws IOException, InterruptedException {
     requireInstalled(BINARY, "redis-server");
     dir = Files.createTempDirectory("hoptrace-redis");
     port = freePort();

@@ -17,7 +17,7 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /** A minimal blocking RESP client for tests: what an app's Redis client does on the wire. */
-final class RespClient implements AutoCloseable {
+public final class RespClient implements AutoCloseable {
   /** An error reply. */
   record ErrorReply(String message) {}
 
@@ -25,7 +25,7 @@ final class RespClient implements AutoCloseable {
   final InputStream in;
   final OutputStream out;
 
-  RespClient(int port) throws IOException {
+  public RespClient(int port) throws IOException {
     socket = new Socket(InetAddress.getLoopbackAddress(), port);
     socket.setSoTimeout(10_000);
     in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
@@ -45,17 +45,17 @@ final class RespClient implements AutoCloseable {
   }
 
   /** Sends one command without waiting (pipelining: call several times, then read). */
-  RespClient send(Object... args) throws IOException {
+  public RespClient send(Object... args) throws IOException {
     out.write(encode(args));
     return this;
   }
 
-  void flush() throws IOException {
+  public void flush() throws IOException {
     out.flush();
   }
 
   /** Sends one command and reads its reply. */
-  @Nullable Object call(Object... args) throws IOException {
+  public @Nullable Object call(Object... args) throws IOException {
     send(args).flush();
     return read();
   }
