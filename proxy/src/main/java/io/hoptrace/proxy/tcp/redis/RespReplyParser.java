@@ -47,10 +47,7 @@ final class RespReplyParser {
   boolean capturing;
   long remaining; // bulk bytes left, CRLF included
   long captureLimit;
-  long number;
-  boolean negative;
-  int digits;
-  boolean sawCr;
+  final RespNumberLine numberLine = new RespNumberLine();
 
   RespReplyParser(Handler handler) {
     this.handler = handler;
@@ -96,10 +93,7 @@ final class RespReplyParser {
         state = LINE;
       }
       case '$', '!', '=', '*', '~', '>', '%', '|' -> {
-        number = 0;
-        negative = false;
-        digits = 0;
-        sawCr = false;
+        numberLine.reset();
         state = NUMBER;
       }
       default -> state = FAILED;
@@ -144,26 +138,13 @@ final class RespReplyParser {
 
   /** Returns true when the number line is complete. */
   boolean number(byte b) {
-    if (sawCr) {
-      if (b == '\n' && digits > 0) return true;
-      state = FAILED;
-      return false;
-    }
-    if (b == '\r') {
-      sawCr = true;
-    } else if (b == '-' && digits == 0 && !negative) {
-      negative = true;
-    } else if (b >= '0' && b <= '9' && digits < 18) {
-      number = number * 10 + (b - '0');
-      digits++;
-    } else {
-      state = FAILED;
-    }
+    if (numberLine.accept(b)) return true;
+    if (numberLine.failed) state = FAILED;
     return false;
   }
 
   void lengthOrCount() {
-    long n = negative ? -number : number;
+    long n = numberLine.value();
     state = TYPE;
     if (n > MAX_LENGTH) {
       state = FAILED;

@@ -45,10 +45,7 @@ final class RespRequestParser {
   long argIndex;
   long remaining;
   // Number being parsed (a count or a length line).
-  long number;
-  boolean negative;
-  int digits;
-  boolean sawCr;
+  final RespNumberLine numberLine = new RespNumberLine();
   boolean inToken;
 
   RespRequestParser(Handler handler) {
@@ -83,7 +80,8 @@ final class RespRequestParser {
   }
 
   void count() {
-    if (negative || number == 0) {
+    long number = numberLine.magnitude;
+    if (numberLine.negative || number == 0) {
       state = START; // Redis ignores *0 and *-1: no command, no reply
     } else if (number > MAX_ARGS) {
       state = FAILED;
@@ -95,7 +93,8 @@ final class RespRequestParser {
   }
 
   void length() {
-    if (negative || number > MAX_BULK) {
+    long number = numberLine.magnitude;
+    if (numberLine.negative || number > MAX_BULK) {
       state = FAILED;
       return;
     }
@@ -175,29 +174,13 @@ final class RespRequestParser {
 
   /** Returns true when the number line is complete. */
   boolean number(byte b) {
-    if (sawCr) {
-      if (b == '\n' && digits > 0) return true;
-      state = FAILED;
-      return false;
-    }
-    if (b == '\r') {
-      sawCr = true;
-    } else if (b == '-' && digits == 0 && !negative) {
-      negative = true;
-    } else if (b >= '0' && b <= '9' && digits < 18) {
-      number = number * 10 + (b - '0');
-      digits++;
-    } else {
-      state = FAILED;
-    }
+    if (numberLine.accept(b)) return true;
+    if (numberLine.failed) state = FAILED;
     return false;
   }
 
   void resetNumber() {
-    number = 0;
-    negative = false;
-    digits = 0;
-    sawCr = false;
+    numberLine.reset();
   }
 
   void clearArgs() {
