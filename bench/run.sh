@@ -142,7 +142,7 @@ machine() {
   local model kernel jdk hv
   model=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
   kernel=$(uname -r)
-  jdk=$("$HOPTRACE_JAVA" -version 2>&1 | head -1 | sed 's/"//g') || jdk="no java"
+  jdk=$("$HOPTRACE_JAVA" -version 2>&1 | sed -n 1p | sed 's/"//g') || jdk="no java"
   hv=$(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor: *//p')
   echo "- CPU: ${model:-unknown}, $(nproc) CPUs${hv:+ (VM on $hv)}, $(free -g | awk '/^Mem:/ {print $2}') GiB RAM"
   echo "- kernel $kernel; $jdk; $(nginx -v 2>&1 | sed 's/^nginx version: //'); $(haproxy -v | head -1 | awk '{print "HAProxy " $3}'); $(wrk -v 2>&1 | head -1 | awk '{print "wrk " $2}')"

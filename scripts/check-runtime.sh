@@ -16,7 +16,7 @@ echo 'hello from the app' > "$work/index.html"
 python3 -m http.server 0 --bind 127.0.0.1 --directory "$work" > "$work/app.out" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 50); do
-  app_port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$work/app.out" | head -1)
+  app_port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$work/app.out" | sed -n 1p)
   [ -n "$app_port" ] && break
   sleep 0.1
 done
@@ -27,7 +27,7 @@ done
   2> "$work/hoptrace.err" &
 pids+=($!)
 for _ in $(seq 1 100); do
-  port=$(sed -n 's/^hoptrace: inbound listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/hoptrace.err" | head -1)
+  port=$(sed -n 's/^hoptrace: inbound listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/hoptrace.err" | sed -n 1p)
   [ -n "$port" ] && break
   sleep 0.1
 done
