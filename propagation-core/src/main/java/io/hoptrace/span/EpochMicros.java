@@ -10,8 +10,12 @@ import java.time.Instant;
 public final class EpochMicros {
   /** Now, to the microsecond where the platform clock has it (Linux does). */
   public static long now() {
-    Instant now = Instant.now();
-    return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+    return of(Instant.now());
+  }
+
+  /** {@code instant} in epoch microseconds. */
+  public static long of(Instant instant) {
+    return instant.getEpochSecond() * 1_000_000L + instant.getNano() / 1_000;
   }
 
   private EpochMicros() {}

@@ -6,6 +6,7 @@ import com.codahale.metrics.Counter;
 import io.hoptrace.config.Settings;
 import io.hoptrace.correlation.Correlator;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
+import io.hoptrace.span.EpochMicros;
 import io.hoptrace.span.Span;
 import io.hoptrace.store.Ticker;
 import io.undertow.server.HttpHandler;
@@ -122,7 +123,7 @@ public final class AppSpansHandler implements HttpHandler {
                   + " s"));
       return;
     }
-    long nowMicros = System.currentTimeMillis() * 1000L;
+    long nowMicros = EpochMicros.now();
     int linked = 0;
     int lost = 0;
     for (AppSpan s : spans) {

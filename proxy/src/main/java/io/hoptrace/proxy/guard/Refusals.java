@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.hoptrace.context.TraceContext;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
+import io.hoptrace.span.EpochMicros;
 import io.hoptrace.span.Kind;
 import io.hoptrace.span.Span;
 import io.undertow.server.HttpServerExchange;
@@ -83,7 +84,7 @@ public final class Refusals {
             .context(TraceContext.newRoot(null))
             .kind(kind)
             .name(method.toLowerCase(Locale.ROOT) + " " + path)
-            .timestampMicros(start.getEpochSecond() * 1_000_000 + start.getNano() / 1000)
+            .timestampMicros(EpochMicros.of(start))
             .durationMicros(Math.max(1, (System.nanoTime() - startNanos) / 1000))
             .serviceName(serviceName);
     InetSocketAddress peer = exchange.getSourceAddress();
