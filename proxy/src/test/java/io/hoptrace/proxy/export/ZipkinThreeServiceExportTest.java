@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.hoptrace.proxy.testing.Json;
 import io.hoptrace.proxy.testing.Service;
 import io.hoptrace.proxy.testing.Service.Forwarding;
+import io.hoptrace.testing.ZipkinServer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

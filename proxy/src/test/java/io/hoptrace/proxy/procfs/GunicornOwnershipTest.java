@@ -8,10 +8,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import java.io.BufferedReader;
+import io.hoptrace.testing.ChildProcesses;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -32,7 +31,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
@@ -105,7 +103,7 @@ class GunicornOwnershipTest {
     Process process = startGunicorn(gunicorn.get(), outboundListener.getAddress().getPort());
     ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
     try {
-      BlockingQueue<String> log = drain(process);
+      BlockingQueue<String> log = ChildProcesses.lines(process, "gunicorn-log");
       long[] portAndMaster = awaitListening(log);
       Set<Long> booted = awaitWorkers(log);
       appPort.set((int) portAndMaster[0]);
@@ -252,33 +250,8 @@ class GunicornOwnershipTest {
             dir.toString(),
             "app:app"));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-    Map<String, String> env = pb.environment();
-    for (String k : List.of("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY")) {
-      env.remove(k);
-    }
-    env.put("HTTP_PROXY", "http://127.0.0.1:" + proxyPort);
-    env.put("http_proxy", "http://127.0.0.1:" + proxyPort);
+    ChildProcesses.useHttpProxy(pb, proxyPort);
     return pb.start();
-  }
-
-  static BlockingQueue<String> drain(Process process) {
-    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    Thread t =
-        new Thread(
-            () -> {
-              try (BufferedReader r =
-                  new BufferedReader(new InputStreamReader(process.getInputStream(), UTF_8))) {
-                for (String line = r.readLine(); line != null; line = r.readLine()) {
-                  lines.add(line);
-                }
-              } catch (IOException e) {
-                // gunicorn exited
-              }
-            },
-            "gunicorn-log");
-    t.setDaemon(true);
-    t.start();
-    return lines;
   }
 
   /** {port, master pid} from gunicorn's "Listening at" line; 60 s at most. */

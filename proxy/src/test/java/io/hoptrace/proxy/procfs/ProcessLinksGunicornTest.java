@@ -8,12 +8,12 @@ import com.sun.net.httpserver.HttpServer;
 import io.hoptrace.config.Settings;
 import io.hoptrace.proxy.Hoptrace;
 import io.hoptrace.proxy.testing.Json;
+import io.hoptrace.testing.ChildProcesses;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -210,7 +210,7 @@ class ProcessLinksGunicornTest {
 
   /** Starts hoptrace, then gunicorn behind it, drives the load, and reads the spans. */
   Run run(String label, List<String> workerArgs, Map<String, String> extra) throws Exception {
-    int appPort = freePort();
+    int appPort = ChildProcesses.freePort();
     Path spanLog = dir.resolve("spans-" + System.nanoTime() + ".jsonl");
     Map<String, String> settings = new HashMap<>();
     settings.put("service", "flask");
@@ -235,7 +235,7 @@ class ProcessLinksGunicornTest {
     try {
       process =
           startGunicorn(appPort, hoptrace.outbound().forwardProxyAddress().getPort(), workerArgs);
-      BlockingQueue<String> log = GunicornOwnershipTest.drain(process);
+      BlockingQueue<String> log = ChildProcesses.lines(process, "gunicorn-log");
       int workers = Integer.parseInt(workerArgs.get(workerArgs.indexOf("--workers") + 1));
       awaitBooted(log, workers);
       String inbound = "http://127.0.0.1:" + hoptrace.inboundAddress().getPort();
@@ -381,19 +381,8 @@ class ProcessLinksGunicornTest {
             dir.toString(),
             "app:app"));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-    Map<String, String> env = pb.environment();
-    for (String k : List.of("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY")) {
-      env.remove(k);
-    }
-    env.put("HTTP_PROXY", "http://127.0.0.1:" + proxyPort);
-    env.put("http_proxy", "http://127.0.0.1:" + proxyPort);
-    env.put("CALLEE", "http://127.0.0.1:" + callee.getAddress().getPort());
+    ChildProcesses.useHttpProxy(pb, proxyPort);
+    pb.environment().put("CALLEE", "http://127.0.0.1:" + callee.getAddress().getPort());
     return pb.start();
-  }
-
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
   }
 }

@@ -1,17 +1,13 @@
 package io.hoptrace.proxy.procfs;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
-
-import java.io.BufferedReader;
+import io.hoptrace.testing.ChildProcesses;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -39,25 +35,11 @@ final class PythonChild implements AutoCloseable {
           """;
 
   final Process process;
-  private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+  private final BlockingQueue<String> lines;
 
   private PythonChild(Process process) {
     this.process = process;
-    Thread reader =
-        new Thread(
-            () -> {
-              try (BufferedReader r =
-                  new BufferedReader(new InputStreamReader(process.getInputStream(), UTF_8))) {
-                for (String line = r.readLine(); line != null; line = r.readLine()) {
-                  lines.add(line);
-                }
-              } catch (IOException e) {
-                // the child went away
-              }
-            },
-            "python-child-stdout");
-    reader.setDaemon(true);
-    reader.start();
+    this.lines = ChildProcesses.lines(process, "python-child-stdout");
   }
 
   static String python() {

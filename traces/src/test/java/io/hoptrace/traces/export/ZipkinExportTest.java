@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.hoptrace.testing.ZipkinServer;
 import io.hoptrace.traces.Fixtures;
 import io.hoptrace.traces.SpanRecord;
 import io.hoptrace.traces.cli.ExportCommand;

@@ -1,16 +1,12 @@
 package io.hoptrace.proxy.tcp.mysql;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
-import java.io.File;
+import io.hoptrace.testing.ChildProcesses;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -39,7 +35,7 @@ public final class MysqlServerProcess implements AutoCloseable {
     dir = Files.createTempDirectory("hoptrace-mariadb");
     copy(initialised.resolve("data"), dir.resolve("data"));
     Files.copy(initialised.resolve("init.sql"), dir.resolve("init.sql"));
-    port = freePort();
+    port = ChildProcesses.freePort();
     process =
         new ProcessBuilder(
                 List.of(
@@ -63,11 +59,8 @@ public final class MysqlServerProcess implements AutoCloseable {
   }
 
   static void requireInstalled() {
-    boolean installed = new File(SERVER).canExecute() && new File(INSTALL).canExecute();
-    if (!installed && System.getenv("CI") != null) {
-      throw new AssertionError(SERVER + " missing: apt-get install -y mariadb-server");
-    }
-    assumeTrue(installed, SERVER + " not installed (apt-get install -y mariadb-server)");
+    ChildProcesses.requireInstalled(INSTALL, "mariadb-server");
+    ChildProcesses.requireInstalled(SERVER, "mariadb-server");
   }
 
   static synchronized Path template() throws IOException, InterruptedException {
@@ -97,7 +90,7 @@ public final class MysqlServerProcess implements AutoCloseable {
       throw new IOException(
           "mariadb-install-db failed: " + Files.readString(t.resolve("install.log")));
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(t)));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> ChildProcesses.deleteTreeQuietly(t)));
     template = t;
     return t;
   }
@@ -109,12 +102,6 @@ public final class MysqlServerProcess implements AutoCloseable {
         if (Files.isDirectory(p)) Files.createDirectories(target);
         else Files.copy(p, target, StandardCopyOption.COPY_ATTRIBUTES);
       }
-    }
-  }
-
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
     }
   }
 
@@ -142,25 +129,12 @@ public final class MysqlServerProcess implements AutoCloseable {
 
   /** SIGKILL, as in a crash. */
   void kill() {
-    process.destroyForcibly();
-    try {
-      process.waitFor(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    ChildProcesses.kill(process);
   }
 
   @Override
   public void close() {
     kill();
-    deleteQuietly(dir);
-  }
-
-  static void deleteQuietly(Path dir) {
-    try (Stream<Path> files = Files.walk(dir)) {
-      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-    } catch (IOException e) {
-      // a temp dir left behind is not worth failing a test for
-    }
+    ChildProcesses.deleteTreeQuietly(dir);
   }
 }

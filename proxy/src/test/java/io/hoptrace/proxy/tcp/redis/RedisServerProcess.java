@@ -1,19 +1,15 @@
 package io.hoptrace.proxy.tcp.redis;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.File;
+import io.hoptrace.testing.ChildProcesses;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * A real redis-server (Debian's {@code redis-server} package) on an ephemeral loopback port, with
@@ -28,9 +24,9 @@ public final class RedisServerProcess implements AutoCloseable {
   final Process process;
 
   public RedisServerProcess() throws IOException, InterruptedException {
-    requireInstalled(BINARY, "redis-server");
+    ChildProcesses.requireInstalled(BINARY, "redis-server");
     dir = Files.createTempDirectory("hoptrace-redis");
-    port = freePort();
+    port = ChildProcesses.freePort();
     process =
         new ProcessBuilder(
                 List.of(
@@ -53,20 +49,6 @@ public final class RedisServerProcess implements AutoCloseable {
             .redirectOutput(dir.resolve("redis.log").toFile())
             .start();
     awaitPing();
-  }
-
-  static void requireInstalled(String binary, String packageName) {
-    boolean installed = new File(binary).canExecute();
-    if (!installed && System.getenv("CI") != null) {
-      throw new AssertionError(binary + " missing: apt-get install -y " + packageName);
-    }
-    assumeTrue(installed, binary + " not installed (apt-get install -y " + packageName + ")");
-  }
-
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
   }
 
   void awaitPing() throws IOException, InterruptedException {
@@ -92,19 +74,12 @@ public final class RedisServerProcess implements AutoCloseable {
 
   /** SIGKILL: the server dies mid-whatever, as in a crash. */
   void kill() {
-    process.destroyForcibly();
-    try {
-      process.waitFor(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    ChildProcesses.kill(process);
   }
 
   @Override
   public void close() throws IOException {
     kill();
-    try (Stream<Path> files = Files.walk(dir)) {
-      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-    }
+    ChildProcesses.deleteTree(dir);
   }
 }

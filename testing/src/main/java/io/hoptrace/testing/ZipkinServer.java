@@ -1,8 +1,6 @@
-package io.hoptrace.traces.export;
+package io.hoptrace.testing;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -11,19 +9,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A real Zipkin server (the {@code io.zipkin:zipkin-server} exec jar the build copies to
- * target/zipkin), in-memory storage, on a free loopback port, launched with {@code java -jar}.
+ * target/zipkin of the module under test), in-memory storage, on a free loopback port, launched
+ * with {@code java -jar}.
  */
-final class ZipkinServer implements AutoCloseable {
-  static final Path JAR = Path.of("target/zipkin/zipkin-server-exec.jar");
-  static final Duration STARTUP = Duration.ofSeconds(90);
+public final class ZipkinServer implements AutoCloseable {
+  public static final Path JAR = Path.of("target/zipkin/zipkin-server-exec.jar");
+  public static final Duration STARTUP = Duration.ofSeconds(90);
 
-  final Process process;
-  final int port;
-  final Path log;
+  private final Process process;
+  private final int port;
+  private final Path log;
 
   private ZipkinServer(Process process, int port, Path log) {
     this.process = process;
@@ -31,15 +29,23 @@ final class ZipkinServer implements AutoCloseable {
     this.log = log;
   }
 
-  URI baseUri() {
+  public int port() {
+    return port;
+  }
+
+  public Process process() {
+    return process;
+  }
+
+  public URI baseUri() {
     return URI.create("http://127.0.0.1:" + port);
   }
 
-  static ZipkinServer start() throws IOException, InterruptedException {
+  public static ZipkinServer start() throws IOException, InterruptedException {
     if (!Files.isRegularFile(JAR)) {
       throw new IllegalStateException(JAR.toAbsolutePath() + " missing: run through Maven");
     }
-    int port = freePort();
+    int port = ChildProcesses.freePort();
     Path log = Files.createTempFile(JAR.getParent(), "zipkin-" + port + "-", ".out");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder pb =
@@ -92,28 +98,13 @@ final class ZipkinServer implements AutoCloseable {
     throw new IllegalStateException("zipkin not healthy after " + STARTUP + ":\n" + tail());
   }
 
-  String tail() throws IOException {
-    List<String> lines = Files.readAllLines(log);
-    return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
-  }
-
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
+  /** The last lines of Zipkin's output, for an assertion message. */
+  public String tail() throws IOException {
+    return ChildProcesses.tail(log, 40);
   }
 
   @Override
   public void close() {
-    process.destroy();
-    try {
-      if (!process.waitFor(15, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        process.waitFor(10, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
-    }
+    ChildProcesses.stop(process, 15);
   }
 }
