@@ -246,16 +246,23 @@ public final class SpanLogWriter implements AutoCloseable {
    */
   private void checkFile() {
     if (path == null) return;
-    long now = System.nanoTime();
-    if (now - lastCheckNanos < CHECK_INTERVAL_NANOS) return;
-    lastCheckNanos = now;
-    Object current;
+    long nanos = System.nanoTime();
+    if (nanos - lastCheckNanos < CHECK_INTERVAL_NANOS) return;
+    lastCheckNanos = nanos;
+    BasicFileAttributes now;
     try {
-      current = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+      now = Files.readAttributes(path, BasicFileAttributes.class);
     } catch (IOException e) {
-      current = null;
+      now = null; // gone (or its directory is)
     }
-    if (channel != null && current != null && current.equals(fileKey)) return;
+    // A file system without file keys cannot tell a replaced file: then only a missing path or a
+    // directory in its place reopens.
+    if (channel != null
+        && now != null
+        && !now.isDirectory()
+        && (fileKey == null || fileKey.equals(now.fileKey()))) {
+      return;
+    }
     closeQuietly();
     try {
       open();
