@@ -108,12 +108,16 @@ class WebSocketRelayTest {
   }
 
   void start(boolean websocket) throws Exception {
+    start(websocket, "127.0.0.1");
+  }
+
+  void start(boolean websocket, String appHost) throws Exception {
     Map<String, String> overrides = new HashMap<>();
     overrides.put("service", "chat");
     overrides.put("inbound.host", "127.0.0.1");
     overrides.put("inbound.port", "0");
     overrides.put("inbound.websocket", Boolean.toString(websocket));
-    overrides.put("app", "127.0.0.1:" + appPort);
+    overrides.put("app", appHost + ":" + appPort);
     overrides.put("span-log.path", spanLog.toString());
     overrides.put("span-log.flush-interval", "20ms");
     overrides.put("drain-time", "2s");
@@ -170,6 +174,7 @@ class WebSocketRelayTest {
         HttpClient.newHttpClient()
             .newWebSocketBuilder()
             .header("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+            .header("X-Request-Id", "ws-1")
             .buildAsync(ws("/chat?room=1"), collector)
             .get(10, TimeUnit.SECONDS);
     long opened = System.nanoTime();
@@ -187,6 +192,8 @@ class WebSocketRelayTest {
     long heldMicros = (System.nanoTime() - opened) / 1000;
 
     Map<String, String> handshake = seen.get(0);
+    assertThat(handshake.get(":path")).isEqualTo("/chat");
+    assertThat(handshake.get("x-request-id")).isEqualTo("ws-1");
     assertThat(handshake.get("upgrade")).isEqualToIgnoringCase("websocket");
     assertThat(handshake.get("connection")).containsIgnoringCase("upgrade");
     assertThat(handshake.get("sec-websocket-key")).isNotBlank();
@@ -201,6 +208,7 @@ class WebSocketRelayTest {
     assertThat(SpanLines.tag(span, "hoptrace.upgrade")).isEqualTo("websocket");
     assertThat(SpanLines.tag(span, "hoptrace.context")).isEqualTo("extracted");
     assertThat(SpanLines.tag(span, "error")).isNull();
+    assertThat(SpanLines.tag(span, "http.request_id")).isEqualTo("ws-1");
     assertThat(Long.parseLong(SpanLines.tag(span, "hoptrace.bytes_received")))
         .isGreaterThan(100_000);
     assertThat(Long.parseLong(SpanLines.tag(span, "hoptrace.bytes_sent"))).isGreaterThan(100_000);
@@ -217,6 +225,23 @@ class WebSocketRelayTest {
         .isEqualTo("00-0af7651916cd43dd8448eb211c80319c-" + SpanLines.field(span, "id") + "-01");
     assertThat(hoptrace.metrics().inFlight(io.hoptrace.proxy.metrics.ProxyMetrics.Hop.INBOUND))
         .isZero();
+  }
+
+  @Test
+  void enabled_appByName_resolvedOffTheIoThread_echoes() throws Exception {
+    start(true, "localhost");
+    Collector collector = new Collector();
+    WebSocket socket =
+        HttpClient.newHttpClient()
+            .newWebSocketBuilder()
+            .buildAsync(ws("/chat"), collector)
+            .get(10, TimeUnit.SECONDS);
+    assertThat(collector.next()).isEqualTo("hello");
+    socket.sendText("by name", true).get(5, TimeUnit.SECONDS);
+    assertThat(collector.next()).isEqualTo("echo: by name");
+    socket.sendClose(WebSocket.NORMAL_CLOSURE, "").get(5, TimeUnit.SECONDS);
+    assertThat(collector.closed.get(5, TimeUnit.SECONDS)).isEqualTo(WebSocket.NORMAL_CLOSURE);
+    assertThat(SpanLines.tag(SpanLines.line(spanLog, 1), "http.status_code")).isEqualTo("101");
   }
 
   @Test

@@ -25,8 +25,11 @@ public final class InboundHandlers {
       UpstreamForwarder forwarder,
       SpanLogWriter spanLog,
       ProxyMetrics metrics) {
-    HttpHandler app = new AppForwardHandler(settings, forwarder, injector, registry);
-    if (settings.inboundWebSocket()) app = new WebSocketHandler(settings, injector, registry, app);
+    AppForwardHandler forward = new AppForwardHandler(settings, forwarder, injector, registry);
+    HttpHandler app =
+        settings.inboundWebSocket()
+            ? new WebSocketHandler(settings, injector, registry, forward, forward)
+            : forward;
     HttpHandler forwarded = new ForwardedHeadersHandler(app);
     HttpHandler trace = new TraceContextHandler(settings, extractor, registry, forwarded);
     HttpHandler record =

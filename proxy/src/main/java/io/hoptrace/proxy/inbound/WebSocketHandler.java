@@ -10,6 +10,7 @@ import io.hoptrace.correlation.InboundRegistry;
 import io.hoptrace.propagation.Injector;
 import io.hoptrace.proxy.outbound.Tunnel;
 import io.hoptrace.proxy.upstream.Carriers;
+import io.hoptrace.proxy.upstream.ForwardHooks;
 import io.hoptrace.proxy.upstream.HopByHop;
 import io.hoptrace.proxy.upstream.UpstreamError;
 import io.hoptrace.proxy.upstream.UpstreamFailure;
@@ -59,6 +60,7 @@ final class WebSocketHandler implements HttpHandler {
   private static final HttpString SEC_WEBSOCKET_VERSION = new HttpString("Sec-WebSocket-Version");
 
   private final HostPort app;
+  private final ForwardHooks hooks;
   private final Injector injector;
   private final InboundRegistry registry;
   private final long connectTimeoutMillis;
@@ -66,9 +68,19 @@ final class WebSocketHandler implements HttpHandler {
   private final long idleTimeoutMillis;
   private final HttpHandler next;
 
+  /**
+   * @param hooks the plain path's hooks, so that a relayed handshake's answer gets what a forwarded
+   *     response gets ({@code Via}, {@code traceresponse}, the request id) and its connection is
+   *     bound for the process evidence
+   */
   WebSocketHandler(
-      Settings settings, Injector injector, InboundRegistry registry, HttpHandler next) {
+      Settings settings,
+      Injector injector,
+      InboundRegistry registry,
+      ForwardHooks hooks,
+      HttpHandler next) {
     this.app = settings.app();
+    this.hooks = requireNonNull(hooks, "hooks");
     this.injector = requireNonNull(injector, "injector");
     this.registry = requireNonNull(registry, "registry");
     this.connectTimeoutMillis = settings.upstream().connectTimeout().toMillis();
@@ -83,8 +95,30 @@ final class WebSocketHandler implements HttpHandler {
       next.handleRequest(exchange);
       return;
     }
-    InboundExchange state = requireNonNull(exchange.getAttachment(InboundExchange.KEY));
-    exchange.dispatch(SameThreadExecutor.INSTANCE, () -> new Handshake(exchange, state).open());
+    Handshake handshake =
+        new Handshake(exchange, requireNonNull(exchange.getAttachment(InboundExchange.KEY)));
+    if (isAddressLiteral(app.host())) {
+      exchange.dispatch(
+          SameThreadExecutor.INSTANCE,
+          () -> handshake.open(new InetSocketAddress(app.host(), app.port())));
+    } else {
+      // Resolving a name may block: on a worker, then back to the caller's I/O thread.
+      exchange.dispatch(
+          () -> {
+            InetSocketAddress address = new InetSocketAddress(app.host(), app.port());
+            exchange.getIoThread().execute(() -> handshake.open(address));
+          });
+    }
+  }
+
+  /** An IPv4 or IPv6 literal, which resolves without a lookup. */
+  static boolean isAddressLiteral(String host) {
+    if (host.indexOf(':') >= 0) return true;
+    for (int i = 0; i < host.length(); i++) {
+      char c = host.charAt(i);
+      if (c != '.' && (c < '0' || c > '9')) return false;
+    }
+    return !host.isEmpty();
   }
 
   /** RFC 6455 §4.1's client handshake; anything else is not relayed as a WebSocket. */
@@ -125,7 +159,7 @@ final class WebSocketHandler implements HttpHandler {
       this.state = state;
     }
 
-    void open() {
+    void open(InetSocketAddress address) {
       // The caller gone before the app answered: stop the app's side too. Added after the hop's
       // own listeners, so it runs before them and the span sees the failure.
       exchange.addExchangeCompleteListener(
@@ -144,7 +178,6 @@ final class WebSocketHandler implements HttpHandler {
             }
           });
       XnioIoThread ioThread = exchange.getIoThread();
-      InetSocketAddress address = new InetSocketAddress(app.host(), app.port());
       IoFuture<StreamConnection> future =
           ioThread.openStreamConnection(address, null, OptionMap.EMPTY);
       XnioExecutor.Key connectTimeout =
@@ -189,6 +222,7 @@ final class WebSocketHandler implements HttpHandler {
                   responseTimeoutMillis,
                   TimeUnit.MILLISECONDS);
       ByteBuffer request = ByteBuffer.wrap(requestHead().getBytes(ISO_8859_1));
+      hooks.proxyToServerConnection(exchange, c.getLocalAddress(), c.getPeerAddress());
       if (state.registered != null) registry.delivered(state.registered, registry.ticker().read());
       StreamSinkChannel sink = c.getSinkChannel();
       sink.getWriteSetter().set(ch -> write(ch, request));
@@ -305,17 +339,34 @@ final class WebSocketHandler implements HttpHandler {
       done = true;
       cancelTimeout();
       StreamConnection toApp = requireNonNull(connection);
-      // The app has answered: not in flight at the app from here, though the relay goes on.
-      if (state.registered != null) registry.end(state.registered, registry.ticker().read());
       Upgraded upgraded = new Upgraded();
       state.upgraded = upgraded;
       copyEndToEnd(fromApp, Set.of("upgrade")); // Undertow sets Connection: Upgrade itself
+      // Via, traceresponse, the request id; and the app has answered: the request is no longer in
+      // flight at the app (for the correlator), though the relay goes on.
+      hooks.proxyToClientHeaders(exchange, exchange.getResponseHeaders());
       ByteBuffer first = ByteBuffer.allocate(rest.remaining()).put(rest).flip();
+      boolean[] relaying = new boolean[1]; // on this I/O thread only
       exchange.upgradeChannel(
-          (fromCaller, ex) ->
-              new Tunnel(fromCaller, toApp, idleTimeoutMillis, upgraded::closed)
-                  .calleeBytesFirst(first)
-                  .start());
+          (fromCaller, ex) -> {
+            relaying[0] = true;
+            new Tunnel(fromCaller, toApp, idleTimeoutMillis, upgraded::closed)
+                .calleeBytesFirst(first)
+                .start();
+          });
+      // Undertow runs the upgrade listener only once the 101 is out; if the caller is gone first
+      // it never runs: then close the app's side and end the span here.
+      var unused =
+          exchange
+              .getIoThread()
+              .executeAfter(
+                  () -> {
+                    if (relaying[0]) return;
+                    IoUtils.safeClose(toApp);
+                    upgraded.closed(0, 0, "client abort: gone before the 101 was sent");
+                  },
+                  responseTimeoutMillis,
+                  TimeUnit.MILLISECONDS);
       exchange.endExchange();
     }
 
@@ -364,10 +415,10 @@ final class WebSocketHandler implements HttpHandler {
       done = true;
       cancelTimeout();
       closeApp();
-      if (state.registered != null) registry.end(state.registered, registry.ticker().read());
       exchange.setStatusCode(status);
       copyEndToEnd(fromApp, Set.of());
       exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, body.position());
+      hooks.proxyToClientHeaders(exchange, exchange.getResponseHeaders());
       exchange.getResponseSender().send(body.flip());
     }
 
@@ -401,6 +452,7 @@ final class WebSocketHandler implements HttpHandler {
                   : "hoptrace: bad gateway\n")
               .getBytes(ISO_8859_1);
       headers.put(Headers.CONTENT_LENGTH, body.length);
+      hooks.proxyToClientHeaders(exchange, headers);
       exchange.getResponseSender().send(ByteBuffer.wrap(body));
     }
 
