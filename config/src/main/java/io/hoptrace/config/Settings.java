@@ -233,6 +233,7 @@ public final class Settings {
 
   private final String service;
   private final Listener inbound;
+  private final boolean inboundWebSocket;
   private final HostPort app;
   private final @Nullable Listener outbound;
   private final @Nullable Listener admin;
@@ -260,6 +261,7 @@ public final class Settings {
   private Settings(Reader r) {
     service = r.nonEmpty("service");
     inbound = new Listener(r.nonEmpty("inbound.host"), r.port("inbound.port"));
+    inboundWebSocket = r.bool("inbound.websocket");
     app = r.hostPort("app");
     outbound = r.optionalListener("outbound");
     admin = r.optionalListener("admin");
@@ -457,6 +459,11 @@ public final class Settings {
 
   public Listener inbound() {
     return inbound;
+  }
+
+  /** Whether WebSocket upgrades are passed to the app and relayed ({@code inbound.websocket}). */
+  public boolean inboundWebSocket() {
+    return inboundWebSocket;
   }
 
   public HostPort app() {

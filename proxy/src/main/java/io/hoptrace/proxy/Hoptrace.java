@@ -15,6 +15,7 @@ import io.hoptrace.propagation.Injector;
 import io.hoptrace.proxy.admin.AdminHandler;
 import io.hoptrace.proxy.appspans.AppSpansHandler;
 import io.hoptrace.proxy.export.SpanExport;
+import io.hoptrace.proxy.guard.DrainHandler;
 import io.hoptrace.proxy.guard.GuardHandlers;
 import io.hoptrace.proxy.guard.ListenerLimits;
 import io.hoptrace.proxy.inbound.InboundHandlers;
@@ -31,7 +32,6 @@ import io.hoptrace.proxy.upstream.UpstreamForwarder;
 import io.hoptrace.span.Kind;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
-import io.undertow.server.handlers.GracefulShutdownHandler;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -62,7 +62,7 @@ public final class Hoptrace implements AutoCloseable {
   private final @Nullable TcpRelay tcpRelay;
   private final ScheduledExecutorService ringTimer;
   private final ProcessLinks processLinks;
-  private final GracefulShutdownHandler inbound;
+  private final DrainHandler inbound;
   private final Undertow undertow;
   private final InetSocketAddress inboundAddress;
   private final @Nullable InetSocketAddress adminAddress;
@@ -149,7 +149,8 @@ public final class Hoptrace implements AutoCloseable {
             metrics,
             InboundHandlers.create(
                 settings, extractor, injector, registry, forwarder, spanLog, metrics));
-    this.inbound = new GracefulShutdownHandler(inboundGuard);
+    // hardening: outermost, so that the 503s of a draining hoptrace are refusals with a span line.
+    this.inbound = inboundGuard.withDrain();
 
     Undertow.Builder builder =
         Undertow.builder()
@@ -316,7 +317,7 @@ public final class Hoptrace implements AutoCloseable {
     closed = true;
     serving = false;
     for (Undertow.ListenerInfo listener : undertow.getListenerInfo()) stopAccepting(listener);
-    inbound.shutdown(); // requests on kept-alive connections now get 503
+    inbound.shutdown(); // requests on kept-alive connections now get 503 (refusal: draining)
     try {
       inbound.awaitShutdown(settings.drainTime().toMillis());
     } catch (InterruptedException e) {
@@ -337,8 +338,8 @@ public final class Hoptrace implements AutoCloseable {
    * Closes the listening socket, leaving accepted connections alone: new connections are refused
    * while in-flight exchanges finish. Undertow's {@code ListenerInfo.suspend()} would also close
    * every open connection, cutting the exchanges a drain is for, and the accepting channel is not
-   * public, hence the reflection. If it fails, the graceful handler still answers 503 to anything
-   * new, which is a correct (if less polite) drain.
+   * public, hence the reflection. If it fails, the drain stage still answers 503 to anything new,
+   * which is a correct (if less polite) drain.
    */
   private static void stopAccepting(Undertow.ListenerInfo listener) {
     try {
@@ -346,7 +347,7 @@ public final class Hoptrace implements AutoCloseable {
       field.setAccessible(true);
       if (field.get(listener) instanceof java.nio.channels.Channel channel) channel.close();
     } catch (ReflectiveOperationException | java.io.IOException | RuntimeException e) {
-      // fall back to 503s from the GracefulShutdownHandler
+      // fall back to the drain stage's 503s (refusals: draining)
     }
   }
 

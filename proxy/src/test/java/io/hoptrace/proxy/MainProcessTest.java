@@ -6,6 +6,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -103,6 +104,62 @@ class MainProcessTest {
       assertThat(lines).hasSize(1);
       assertThat(SpanLines.tag(lines.get(0), "http.path")).isEqualTo("/sleep");
       assertThat(child.stderrText()).contains("hoptrace: stopped");
+    }
+  }
+
+  @Test
+  void sigterm_requestOnKeptAliveConnectionWhileDraining_isRefusedWithSpan() throws Exception {
+    Path spanLog = dir.resolve("spans.log");
+    try (TestUpstream app = new TestUpstream();
+        ChildHoptrace child =
+            ChildHoptrace.run(
+                "run",
+                "--service",
+                "slow",
+                "--inbound",
+                "127.0.0.1:0",
+                "--app",
+                "127.0.0.1:" + app.port(),
+                "--span-log",
+                spanLog.toString(),
+                "--set",
+                "drain-time=10s")) {
+      int port = child.awaitInboundPort();
+      java.net.InetSocketAddress inbound =
+          new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port);
+      try (java.net.Socket keptAlive = new java.net.Socket()) {
+        keptAlive.connect(inbound, 2000);
+        keptAlive.setSoTimeout(5000);
+        var out = keptAlive.getOutputStream();
+        var in = keptAlive.getInputStream();
+        out.write("GET /first HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        assertThat(io.hoptrace.proxy.guard.DrainProbe.readOne(in)).startsWith("HTTP/1.1 200");
+        app.take();
+
+        HttpClient client = HttpClient.newHttpClient();
+        CompletableFuture<HttpResponse<String>> slow =
+            client.sendAsync(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/sleep?ms=1500"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        app.take(); // in flight at the app
+        child.sigterm();
+        io.hoptrace.proxy.guard.DrainProbe.awaitNotAccepting(inbound);
+
+        out.write("GET /late HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        String late = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+        assertThat(late).startsWith("HTTP/1.1 503").contains("Proxy-Status: hoptrace; error=");
+        assertThat(slow.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+      }
+      assertThat(child.awaitExit()).isZero();
+      List<String> lines = Files.readAllLines(spanLog);
+      assertThat(lines).hasSize(3);
+      assertThat(lines)
+          .anyMatch(
+              l ->
+                  "/late".equals(SpanLines.tag(l, "http.path"))
+                      && "refused: draining".equals(SpanLines.tag(l, "error"))
+                      && "503".equals(SpanLines.tag(l, "http.status_code")));
     }
   }
 

@@ -25,9 +25,11 @@ import java.util.function.Consumer;
  */
 public final class GuardHandlers implements HttpHandler {
   private final OverloadHandler first;
+  private final Refusals refusals;
 
-  private GuardHandlers(OverloadHandler first) {
+  private GuardHandlers(OverloadHandler first, Refusals refusals) {
     this.first = first;
+    this.refusals = refusals;
   }
 
   /**
@@ -53,7 +55,16 @@ public final class GuardHandlers implements HttpHandler {
             limits.shedHeapRatio(),
             new HeapPressure(),
             refusals,
-            proxyStatus));
+            proxyStatus),
+        refusals);
+  }
+
+  /**
+   * These stages behind a drain stage (the inbound listener's outermost): while hoptrace shuts down
+   * it refuses new exchanges with a refusal of their own ({@link RefusalReason#DRAINING}).
+   */
+  public DrainHandler withDrain() {
+    return new DrainHandler(refusals, this);
   }
 
   /** Call once the listener is bound: its open-connection count feeds the connection limit. */

@@ -7,7 +7,7 @@ import java.util.Locale;
  * type, and the counter {@code hoptrace.refusals.<reason>} (Prometheus: {@code
  * hoptrace_refusals_<reason>_total}).
  */
-public enum RefusalReason {
+public enum RefusalReason implements RefusalType {
   /** Transfer-Encoding not ending in exactly one {@code chunked}, or on an HTTP/1.0 request. */
   BAD_TRANSFER_ENCODING(400, "http_request_error", "bad Transfer-Encoding"),
   /** A transfer coding other than {@code chunked} before the final {@code chunked}. */
@@ -33,7 +33,9 @@ public enum RefusalReason {
   /** Chunked framing that breaks RFC 9112 §7.1: the connection is cut mid-body. */
   BAD_CHUNKED_BODY(400, "http_request_error", "malformed chunked body"),
   /** The request body arrived slower than {@code limits.body-min-rate}: the connection is cut. */
-  BODY_TOO_SLOW(408, "http_request_error", "request body too slow");
+  BODY_TOO_SLOW(408, "http_request_error", "request body too slow"),
+  /** hoptrace is shutting down: a request arriving on a kept-alive connection while it drains. */
+  DRAINING(503, "proxy_internal_error", "shutting down, retry");
 
   private final int status;
   private final String proxyStatusError;
@@ -45,25 +47,29 @@ public enum RefusalReason {
     this.description = description;
   }
 
+  @Override
   public int status() {
     return status;
   }
 
-  /** The {@code error} parameter of the {@code Proxy-Status} response header (RFC 9209). */
+  @Override
   public String proxyStatusError() {
     return proxyStatusError;
   }
 
+  @Override
   public String description() {
     return description;
   }
 
   /** The lowercase reason, as on the counter and in the span's {@code error} tag. */
+  @Override
   public String tagValue() {
     return name().toLowerCase(Locale.ROOT);
   }
 
   /** The Dropwizard counter's name. */
+  @Override
   public String metricName() {
     return "hoptrace.refusals." + tagValue();
   }

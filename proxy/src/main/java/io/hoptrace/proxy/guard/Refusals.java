@@ -44,12 +44,12 @@ public final class Refusals {
   }
 
   /** Counts a refusal whose answer is a cut connection (its span is the exchange's own). */
-  public void count(RefusalReason reason) {
+  public void count(RefusalType reason) {
     metrics.counter(reason.metricName()).inc();
   }
 
   /** Refuses {@code exchange}: answer, count, span. Call before anything was forwarded. */
-  public void refuse(HttpServerExchange exchange, RefusalReason reason, String detail) {
+  public void refuse(HttpServerExchange exchange, RefusalType reason, String detail) {
     long startNanos = System.nanoTime();
     Instant now = Instant.now();
     count(reason);
@@ -65,14 +65,18 @@ public final class Refusals {
     headers.put(PROXY_STATUS, proxyStatus(reason.proxyStatusError(), reason.tagValue()));
     if (reason.status() == 503) headers.put(Headers.RETRY_AFTER, "1");
     writeSpan(exchange, reason, detail, now, startNanos);
-    byte[] body = ("hoptrace: " + reason.description() + "\n").getBytes(StandardCharsets.UTF_8);
+    String text =
+        reason.detailInBody() && !detail.isEmpty()
+            ? reason.description() + ": " + safe(detail)
+            : reason.description();
+    byte[] body = ("hoptrace: " + text + "\n").getBytes(StandardCharsets.UTF_8);
     headers.put(Headers.CONTENT_LENGTH, body.length);
     exchange.getResponseSender().send(java.nio.ByteBuffer.wrap(body));
   }
 
   private void writeSpan(
       HttpServerExchange exchange,
-      RefusalReason reason,
+      RefusalType reason,
       String detail,
       Instant start,
       long startNanos) {

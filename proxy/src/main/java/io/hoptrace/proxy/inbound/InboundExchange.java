@@ -27,6 +27,9 @@ final class InboundExchange {
   /** The request as registered for the outbound hop; set by {@link TraceContextHandler}. */
   @Nullable InboundRequest registered;
 
+  /** A relayed WebSocket connection; set by {@link WebSocketHandler} on the app's 101. */
+  @Nullable Upgraded upgraded;
+
   InboundExchange(long startNanos, long startEpochMicros) {
     this.startNanos = startNanos;
     this.startEpochMicros = startEpochMicros;

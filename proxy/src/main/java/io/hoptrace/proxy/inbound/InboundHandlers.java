@@ -13,9 +13,9 @@ import io.undertow.server.handlers.HttpContinueReadHandler;
 /** The inbound hop, composed in one visible place: each stage hands on to the next. */
 public final class InboundHandlers {
   /**
-   * caller → span recording → trace context (extract, register) → forwarded headers → app (inject).
-   * {@code Expect: 100-continue} is answered when the body is first read, which is when the app
-   * asked for it.
+   * caller → span recording → trace context (extract, register) → forwarded headers → [WebSocket
+   * handshake relay, when {@code inbound.websocket}] → app (inject). {@code Expect: 100-continue}
+   * is answered when the body is first read, which is when the app asked for it.
    */
   public static HttpHandler create(
       Settings settings,
@@ -25,7 +25,11 @@ public final class InboundHandlers {
       UpstreamForwarder forwarder,
       SpanLogWriter spanLog,
       ProxyMetrics metrics) {
-    HttpHandler app = new AppForwardHandler(settings, forwarder, injector, registry);
+    AppForwardHandler forward = new AppForwardHandler(settings, forwarder, injector, registry);
+    HttpHandler app =
+        settings.inboundWebSocket()
+            ? new WebSocketHandler(settings, injector, registry, forward, forward)
+            : forward;
     HttpHandler forwarded = new ForwardedHeadersHandler(app);
     HttpHandler trace = new TraceContextHandler(settings, extractor, registry, forwarded);
     HttpHandler record =

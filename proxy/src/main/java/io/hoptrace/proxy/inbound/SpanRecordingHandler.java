@@ -54,7 +54,14 @@ final class SpanRecordingHandler implements HttpHandler {
   private void complete(HttpServerExchange exchange, ExchangeCompletionListener.NextListener next) {
     try {
       InboundExchange state = exchange.removeAttachment(InboundExchange.KEY);
-      if (state != null) record(exchange, state);
+      if (state != null) {
+        Upgraded upgraded = state.upgraded;
+        if (upgraded == null) {
+          record(exchange, state);
+        } else { // a relayed WebSocket: its span when the connection ends
+          upgraded.recordWhenClosed(() -> record(exchange, state));
+        }
+      }
     } finally {
       next.proceed();
     }
@@ -89,6 +96,13 @@ final class SpanRecordingHandler implements HttpHandler {
         .tag("http.path", path)
         .tag("http.status_code", Integer.toString(exchange.getStatusCode()));
     if (failure != null) span.tag("error", failure.errorTag());
+    Upgraded upgraded = state.upgraded;
+    if (upgraded != null) {
+      span.tag("hoptrace.upgrade", "websocket")
+          .tag("hoptrace.bytes_received", Long.toString(upgraded.bytesFromCaller))
+          .tag("hoptrace.bytes_sent", Long.toString(upgraded.bytesToCaller));
+      if (upgraded.error != null) span.tag("error", upgraded.error);
+    }
     if (state.requestId != null) span.tag("http.request_id", state.requestId);
     span.tag("hoptrace.context", state.contextTag);
     if (state.rejected != null) span.tag("hoptrace.rejected", state.rejected);

@@ -1,6 +1,8 @@
 package io.hoptrace.proxy.outbound;
 
-import io.hoptrace.proxy.metrics.ProxyMetrics;
+import static java.util.Objects.requireNonNull;
+
+import io.hoptrace.proxy.guard.Refusals;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
@@ -14,11 +16,11 @@ import io.undertow.util.Methods;
 final class AbsoluteFormHandler implements HttpHandler {
   private static final String HTTP = "http://";
 
-  private final ProxyMetrics metrics;
+  private final Refusals refusals;
   private final HttpHandler next;
 
-  AbsoluteFormHandler(ProxyMetrics metrics, HttpHandler next) {
-    this.metrics = metrics;
+  AbsoluteFormHandler(Refusals refusals, HttpHandler next) {
+    this.refusals = requireNonNull(refusals, "refusals");
     this.next = next;
   }
 
@@ -29,11 +31,11 @@ final class AbsoluteFormHandler implements HttpHandler {
     if (exchange.getRequestMethod().equals(Methods.CONNECT)) {
       target = OutboundTarget.parseAuthority(uri, 0);
     } else if (!exchange.isHostIncludedInRequestURI()) {
-      Refusal.ORIGIN_FORM.answer(exchange, metrics, uri);
+      refusals.refuse(exchange, Refusal.ORIGIN_FORM, uri);
       return;
     } else if (!uri.regionMatches(true, 0, HTTP, 0, HTTP.length())) {
-      Refusal.BAD_TARGET.answer(
-          exchange, metrics, "only http:// is forwarded; use CONNECT for TLS");
+      refusals.refuse(
+          exchange, Refusal.BAD_TARGET, "only http:// is forwarded; use CONNECT for TLS");
       return;
     } else {
       int slash = uri.indexOf('/', HTTP.length());
@@ -42,7 +44,7 @@ final class AbsoluteFormHandler implements HttpHandler {
       target = authority.indexOf('@') >= 0 ? null : OutboundTarget.parseAuthority(authority, 80);
     }
     if (target == null) {
-      Refusal.BAD_TARGET.answer(exchange, metrics, uri);
+      refusals.refuse(exchange, Refusal.BAD_TARGET, uri);
       return;
     }
     exchange.putAttachment(OutboundAttachments.TARGET, target);

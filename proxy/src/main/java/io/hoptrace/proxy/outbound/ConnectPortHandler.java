@@ -1,6 +1,8 @@
 package io.hoptrace.proxy.outbound;
 
-import io.hoptrace.proxy.metrics.ProxyMetrics;
+import static java.util.Objects.requireNonNull;
+
+import io.hoptrace.proxy.guard.Refusals;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import java.util.Set;
@@ -11,12 +13,12 @@ import java.util.Set;
  */
 final class ConnectPortHandler implements HttpHandler {
   private final Set<Integer> allowedPorts;
-  private final ProxyMetrics metrics;
+  private final Refusals refusals;
   private final HttpHandler next;
 
-  ConnectPortHandler(Set<Integer> allowedPorts, ProxyMetrics metrics, HttpHandler next) {
+  ConnectPortHandler(Set<Integer> allowedPorts, Refusals refusals, HttpHandler next) {
     this.allowedPorts = Set.copyOf(allowedPorts);
-    this.metrics = metrics;
+    this.refusals = requireNonNull(refusals, "refusals");
     this.next = next;
   }
 
@@ -24,9 +26,9 @@ final class ConnectPortHandler implements HttpHandler {
   public void handleRequest(HttpServerExchange exchange) throws Exception {
     OutboundTarget target = exchange.getAttachment(OutboundAttachments.TARGET);
     if (target == null || !allowedPorts.contains(target.port())) {
-      Refusal.CONNECT_PORT.answer(
+      refusals.refuse(
           exchange,
-          metrics,
+          Refusal.CONNECT_PORT,
           (target == null ? "?" : String.valueOf(target.port()))
               + " (allowed: "
               + allowedPorts

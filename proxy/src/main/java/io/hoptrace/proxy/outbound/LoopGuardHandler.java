@@ -2,7 +2,7 @@ package io.hoptrace.proxy.outbound;
 
 import static java.util.Objects.requireNonNull;
 
-import io.hoptrace.proxy.metrics.ProxyMetrics;
+import io.hoptrace.proxy.guard.Refusals;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import java.net.InetAddress;
@@ -18,12 +18,12 @@ import java.net.UnknownHostException;
  */
 final class LoopGuardHandler implements HttpHandler {
   private final OwnPorts ownPorts;
-  private final ProxyMetrics metrics;
+  private final Refusals refusals;
   private final HttpHandler next;
 
-  LoopGuardHandler(OwnPorts ownPorts, ProxyMetrics metrics, HttpHandler next) {
+  LoopGuardHandler(OwnPorts ownPorts, Refusals refusals, HttpHandler next) {
     this.ownPorts = requireNonNull(ownPorts, "ownPorts");
-    this.metrics = metrics;
+    this.refusals = requireNonNull(refusals, "refusals");
     this.next = next;
   }
 
@@ -43,7 +43,7 @@ final class LoopGuardHandler implements HttpHandler {
     if (ownPorts.contains(target.port())) {
       for (InetAddress address : addresses) {
         if (OwnPorts.isThisHost(address)) {
-          Refusal.LOOP.answer(exchange, metrics, target.authority());
+          refusals.refuse(exchange, Refusal.LOOP, target.authority());
           return;
         }
       }

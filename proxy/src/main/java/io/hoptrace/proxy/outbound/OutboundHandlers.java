@@ -2,6 +2,7 @@ package io.hoptrace.proxy.outbound;
 
 import static java.util.Objects.requireNonNull;
 
+import io.hoptrace.proxy.guard.Refusals;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.undertow.server.HttpHandler;
 import io.undertow.util.Methods;
@@ -31,7 +32,7 @@ import java.util.function.UnaryOperator;
  * first because it judges only the source and costs nothing.
  */
 public final class OutboundHandlers {
-  private final ProxyMetrics metrics;
+  private final Refusals refusals;
   private final Predicate<InetAddress> allowedSources;
   private final Set<Integer> connectPorts;
   private final OwnPorts ownPorts;
@@ -40,6 +41,7 @@ public final class OutboundHandlers {
   private final HttpHandler tunnel;
 
   /**
+   * @param refusals answers, counts and records (as CLIENT span lines) the hop's refusals
    * @param correlate wraps its next stage with the correlate stage (which attaches the {@link
    *     ClientHop})
    * @param forward injects the CLIENT span's context and forwards to the target, writing the span
@@ -47,13 +49,17 @@ public final class OutboundHandlers {
    */
   OutboundHandlers(
       ProxyMetrics metrics,
+      Refusals refusals,
       Predicate<InetAddress> allowedSources,
       Set<Integer> connectPorts,
       OwnPorts ownPorts,
       UnaryOperator<HttpHandler> correlate,
       HttpHandler forward,
       HttpHandler tunnel) {
-    this.metrics = requireNonNull(metrics, "metrics");
+    requireNonNull(metrics, "metrics");
+    this.refusals = requireNonNull(refusals, "refusals");
+    // Every reason's counter is exported from the start, at 0.
+    for (Refusal reason : Refusal.values()) metrics.counter(reason.metricName());
     this.allowedSources = requireNonNull(allowedSources, "allowedSources");
     this.connectPorts = Set.copyOf(connectPorts);
     this.ownPorts = requireNonNull(ownPorts, "ownPorts");
@@ -65,7 +71,7 @@ public final class OutboundHandlers {
   /** The forward-proxy port: absolute-form http requests and CONNECT. */
   HttpHandler forwardProxy() {
     HttpHandler http = afterTarget(forward);
-    HttpHandler connect = new ConnectPortHandler(connectPorts, metrics, afterTarget(tunnel));
+    HttpHandler connect = new ConnectPortHandler(connectPorts, refusals, afterTarget(tunnel));
     HttpHandler byMethod =
         exchange -> {
           if (exchange.getRequestMethod().equals(Methods.CONNECT)) {
@@ -75,7 +81,7 @@ public final class OutboundHandlers {
           }
         };
     return new SourceAccessHandler(
-        allowedSources, metrics, new AbsoluteFormHandler(metrics, byMethod));
+        allowedSources, refusals, new AbsoluteFormHandler(refusals, byMethod));
   }
 
   /** A named route's port: every request goes to {@code target}. */
@@ -84,16 +90,16 @@ public final class OutboundHandlers {
     HttpHandler noConnect =
         exchange -> {
           if (exchange.getRequestMethod().equals(Methods.CONNECT)) {
-            Refusal.BAD_TARGET.answer(exchange, metrics, "CONNECT on a route port");
+            refusals.refuse(exchange, Refusal.BAD_TARGET, "CONNECT on a route port");
           } else {
             http.handleRequest(exchange);
           }
         };
-    return new SourceAccessHandler(allowedSources, metrics, noConnect);
+    return new SourceAccessHandler(allowedSources, refusals, noConnect);
   }
 
   private HttpHandler afterTarget(HttpHandler last) {
     return new WorkerDispatchHandler(
-        new LoopGuardHandler(ownPorts, metrics, correlate.apply(last)));
+        new LoopGuardHandler(ownPorts, refusals, correlate.apply(last)));
   }
 }

@@ -8,6 +8,7 @@ import io.hoptrace.propagation.CompositeExtractor;
 import io.hoptrace.propagation.Injector;
 import io.hoptrace.proxy.guard.GuardHandlers;
 import io.hoptrace.proxy.guard.ListenerLimits;
+import io.hoptrace.proxy.guard.Refusals;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.procfs.ProcessLinks;
 import io.hoptrace.proxy.upstream.UpstreamForwarder;
@@ -113,6 +114,7 @@ public final class OutboundServer implements AutoCloseable {
     OutboundHandlers handlers =
         new OutboundHandlers(
             metrics,
+            new Refusals(settings.service(), Kind.CLIENT, spans, metrics),
             settings::outboundAllowed,
             Set.copyOf(settings.connectPorts()),
             ownPorts,

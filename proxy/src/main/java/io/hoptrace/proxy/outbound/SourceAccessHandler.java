@@ -2,7 +2,7 @@ package io.hoptrace.proxy.outbound;
 
 import static java.util.Objects.requireNonNull;
 
-import io.hoptrace.proxy.metrics.ProxyMetrics;
+import io.hoptrace.proxy.guard.Refusals;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import java.net.InetAddress;
@@ -15,13 +15,12 @@ import java.util.function.Predicate;
  */
 final class SourceAccessHandler implements HttpHandler {
   private final Predicate<InetAddress> allowedSources;
-  private final ProxyMetrics metrics;
+  private final Refusals refusals;
   private final HttpHandler next;
 
-  SourceAccessHandler(
-      Predicate<InetAddress> allowedSources, ProxyMetrics metrics, HttpHandler next) {
+  SourceAccessHandler(Predicate<InetAddress> allowedSources, Refusals refusals, HttpHandler next) {
     this.allowedSources = requireNonNull(allowedSources, "allowedSources");
-    this.metrics = metrics;
+    this.refusals = requireNonNull(refusals, "refusals");
     this.next = next;
   }
 
@@ -30,8 +29,8 @@ final class SourceAccessHandler implements HttpHandler {
     InetSocketAddress source = exchange.getSourceAddress();
     InetAddress address = source == null ? null : source.getAddress();
     if (address == null || !allowedSources.test(address)) {
-      Refusal.SOURCE.answer(
-          exchange, metrics, address == null ? "unknown" : address.getHostAddress());
+      refusals.refuse(
+          exchange, Refusal.SOURCE, address == null ? "unknown" : address.getHostAddress());
       return;
     }
     next.handleRequest(exchange);

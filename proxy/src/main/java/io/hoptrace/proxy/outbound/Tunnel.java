@@ -22,10 +22,13 @@ import org.xnio.channels.StreamSourceChannel;
  * from the sending side stop until it can. Each direction ends on EOF by half-closing the other
  * side; the tunnel ends when both have, on any error, or after {@code idleTimeoutMillis} with no
  * byte either way (so a tunnel whose ends never close does not live for ever).
+ *
+ * <p>Also the inbound hop's WebSocket relay: there "app" is the caller's upgraded connection and
+ * "callee" the connection to the app.
  */
-final class Tunnel {
+public final class Tunnel {
   /** Called once, on the I/O thread, when the tunnel has closed. */
-  interface Listener {
+  public interface Listener {
     void closed(long bytesToCallee, long bytesToApp, @Nullable String error);
   }
 
@@ -41,7 +44,8 @@ final class Tunnel {
   private XnioExecutor.@Nullable Key idleCheck;
   private boolean closed;
 
-  Tunnel(StreamConnection app, StreamConnection callee, long idleTimeoutMillis, Listener listener) {
+  public Tunnel(
+      StreamConnection app, StreamConnection callee, long idleTimeoutMillis, Listener listener) {
     this.app = requireNonNull(app, "app");
     this.callee = requireNonNull(callee, "callee");
     this.listener = requireNonNull(listener, "listener");
@@ -50,8 +54,18 @@ final class Tunnel {
     this.calleeToApp = new Pump(callee.getSourceChannel(), app.getSinkChannel());
   }
 
+  /**
+   * Bytes already read from the callee (after a response head that was parsed), to be relayed to
+   * the app first; at most 16 KiB, before {@link #start}.
+   */
+  public Tunnel calleeBytesFirst(ByteBuffer bytes) {
+    calleeToApp.bytes += bytes.remaining();
+    calleeToApp.buffer.put(bytes);
+    return this;
+  }
+
   /** Starts relaying; call on the connections' I/O thread. */
-  void start() {
+  public void start() {
     ChannelListener<StreamConnection> onClose = c -> close(null);
     app.setCloseListener(onClose);
     callee.setCloseListener(onClose);
@@ -105,7 +119,11 @@ final class Tunnel {
     void start() {
       source.getReadSetter().set(this);
       sink.getWriteSetter().set(ch -> onWritable());
-      source.resumeReads();
+      if (buffer.position() > 0) {
+        sink.resumeWrites(); // what came first goes out first; reads resume once it has
+      } else {
+        source.resumeReads();
+      }
     }
 
     @Override

@@ -1,19 +1,22 @@
 package io.hoptrace.proxy.spanlog;
 
+import static java.util.Objects.requireNonNull;
+
 import io.hoptrace.config.Settings;
 import io.hoptrace.span.LineBuffer;
 import io.hoptrace.span.Span;
 import io.hoptrace.span.SpanLineEncoder;
-import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -25,8 +28,12 @@ import org.jspecify.annotations.Nullable;
 /**
  * Writes span lines on its own thread. The request path only {@link #offer}s a finished span to a
  * bounded queue; when the queue is full the line is dropped and counted, so a slow disk costs
- * spans, never latency. The writer drains the queue in batches and flushes whenever it catches up
- * (or at least every flush interval), so a {@code tail -f} sees lines promptly.
+ * spans, never latency. The writer drains the queue in batches and writes each batch with one write
+ * call (nothing is held in a stream buffer), so a {@code tail -f} sees lines promptly and the
+ * counters are honest: {@link #written} counts lines whose write returned, {@link #failed} the
+ * lines of batches whose write failed (disk full, file unwritable), which are cut back out of the
+ * file. A failure is reported once on stderr, and once more when writing works again; a span-log
+ * path that no longer names the open file (removed, replaced) is reopened within a second.
  *
  * <p>A {@link LineListener} (the exporters, the admin page) gets each encoded line on the writer
  * thread, before it reaches the disk, so a failing disk does not stop export.
@@ -45,6 +52,7 @@ public final class SpanLogWriter implements AutoCloseable {
   private static final LineListener NO_LISTENER = line -> {};
 
   private static final int BATCH = 1024;
+  private static final long CHECK_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final ArrayBlockingQueue<Span> queue;
   private final SpanLineEncoder encoder = SpanLineEncoder.create();
@@ -62,7 +70,10 @@ public final class SpanLogWriter implements AutoCloseable {
   private volatile boolean closing;
 
   // Writer thread only.
-  private OutputStream out;
+  private @Nullable FileChannel channel; // the file, when path != null
+  private @Nullable Object fileKey; // the open file's identity (inode), to notice a replaced path
+  private @Nullable OutputStream stream; // standard output, when path == null
+  private long lastCheckNanos = System.nanoTime();
   private long size;
   private boolean failing; // hardening: reported once until a flush succeeds again
   private long firstLineNanos; // when the current file got its first line: the age for rotation
@@ -85,13 +96,13 @@ public final class SpanLogWriter implements AutoCloseable {
   SpanLogWriter(Settings.SpanLog settings, @Nullable OutputStream stdout, LineListener listener)
       throws IOException {
     this.stdout = stdout;
-    this.listener = java.util.Objects.requireNonNull(listener, "listener");
+    this.listener = requireNonNull(listener, "listener");
     this.queue = new ArrayBlockingQueue<>(settings.queueSize());
     this.path = settings.stdout() ? null : Path.of(settings.path());
     this.rotateSize = settings.rotateSize();
     this.rotateIntervalNanos = settings.rotateInterval().toNanos();
     this.pollNanos = settings.flushInterval().toNanos();
-    this.out = open();
+    open();
     this.thread = new Thread(this::run, "hoptrace-spanlog");
     thread.setDaemon(true);
     thread.start();
@@ -108,7 +119,7 @@ public final class SpanLogWriter implements AutoCloseable {
     return false;
   }
 
-  /** Lines written so far. */
+  /** Lines written so far: their write call returned (they are in the file as far as the OS is). */
   public long written() {
     return written.sum();
   }
@@ -118,7 +129,7 @@ public final class SpanLogWriter implements AutoCloseable {
     return dropped.sum();
   }
 
-  /** Lines lost to write errors (disk full, file removed, ...). */
+  /** Lines lost to write errors (disk full, file unwritable or replaced by a directory, ...). */
   public long failed() {
     return failed.sum();
   }
@@ -128,18 +139,24 @@ public final class SpanLogWriter implements AutoCloseable {
     return queue.size();
   }
 
-  private OutputStream open() throws IOException {
+  private void open() throws IOException {
     if (path == null) {
       size = 0;
-      OutputStream target = stdout != null ? stdout : new FileOutputStream(FileDescriptor.out);
-      return new BufferedOutputStream(target, 64 * 1024);
+      stream = stdout != null ? stdout : new FileOutputStream(FileDescriptor.out);
+      return;
     }
     Path parent = path.toAbsolutePath().getParent();
     if (parent != null) Files.createDirectories(parent);
-    size = Files.exists(path) ? Files.size(path) : 0;
-    return new BufferedOutputStream(
-        Files.newOutputStream(path, StandardOpenOption.CREATE, StandardOpenOption.APPEND),
-        64 * 1024);
+    FileChannel opened =
+        FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    try {
+      size = opened.size();
+      fileKey = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+    } catch (IOException e) {
+      opened.close();
+      throw e;
+    }
+    channel = opened;
   }
 
   private void run() {
@@ -152,6 +169,7 @@ public final class SpanLogWriter implements AutoCloseable {
         first = null;
         closing = true;
       }
+      checkFile();
       if (first != null) {
         batch.add(first);
         queue.drainTo(batch, BATCH - 1);
@@ -159,12 +177,10 @@ public final class SpanLogWriter implements AutoCloseable {
         batch.clear();
       }
       if (queue.isEmpty()) {
-        flush();
         maybeRotate();
         if (closing && queue.isEmpty()) break;
       }
     }
-    flush();
     closeQuietly();
   }
 
@@ -184,26 +200,81 @@ public final class SpanLogWriter implements AutoCloseable {
         }
       }
     }
+    // hardening: a line counts as written only once the write call returned for the whole batch
+    // (the bytes are in the file, as far as the OS is concerned); a failed batch counts as failed
+    // whole, and the file is cut back to where it was, so it never keeps half a line.
     try {
-      buffer.writeTo(out);
+      if (path != null) {
+        FileChannel target = channel;
+        if (target == null) throw new IOException("not open (see the earlier error)");
+        ByteBuffer bytes = ByteBuffer.wrap(buffer.array(), 0, buffer.length());
+        try {
+          while (bytes.hasRemaining()) target.write(bytes);
+        } catch (IOException e) {
+          cutBack(target);
+          throw e;
+        }
+      } else {
+        OutputStream target = requireNonNull(stream);
+        buffer.writeTo(target);
+        target.flush();
+      }
       size += buffer.length();
       written.add(batch.size());
+      writable();
     } catch (IOException e) {
       failed.add(batch.size());
       failing(e);
     }
   }
 
-  private void flush() {
+  /** Drops the part of a failed batch that did reach the file. */
+  private void cutBack(FileChannel target) {
     try {
-      out.flush();
-      if (failing) {
-        failing = false;
-        System.err.println("hoptrace: span log writable again: " + where());
-      }
+      if (target.size() > size) target.truncate(size);
     } catch (IOException e) {
-      failed.increment();
+      // the file is gone or broken: the next check reopens it
+    }
+  }
+
+  /**
+   * hardening: at most once a second, makes sure the path still names the open file. A span log
+   * removed, replaced (by a directory, by another file) or whose directory went away would
+   * otherwise take every line into an unlinked inode with no error. When the path no longer names
+   * it, the file is reopened (created again, directories too); while that fails, every batch counts
+   * as failed and the error is reported once.
+   */
+  private void checkFile() {
+    if (path == null) return;
+    long nanos = System.nanoTime();
+    if (nanos - lastCheckNanos < CHECK_INTERVAL_NANOS) return;
+    lastCheckNanos = nanos;
+    BasicFileAttributes now;
+    try {
+      now = Files.readAttributes(path, BasicFileAttributes.class);
+    } catch (IOException e) {
+      now = null; // gone (or its directory is)
+    }
+    // A file system without file keys cannot tell a replaced file: then only a missing path or a
+    // directory in its place reopens.
+    if (channel != null
+        && now != null
+        && !now.isDirectory()
+        && (fileKey == null || fileKey.equals(now.fileKey()))) {
+      return;
+    }
+    closeQuietly();
+    try {
+      open();
+    } catch (IOException e) {
       failing(e);
+    }
+  }
+
+  private void writable() {
+    if (failing) {
+      failing = false;
+      System.err.println("hoptrace: span log writable again: " + where());
     }
   }
 
@@ -215,7 +286,7 @@ public final class SpanLogWriter implements AutoCloseable {
         "hoptrace: span log write failed ("
             + where()
             + ": "
-            + e.getMessage()
+            + e
             + "); requests go on, lost lines are counted in hoptrace_spanlog_failed");
   }
 
@@ -224,7 +295,7 @@ public final class SpanLogWriter implements AutoCloseable {
   }
 
   private void maybeRotate() {
-    if (path == null) return;
+    if (path == null || channel == null) return;
     boolean bySize = rotateSize > 0 && size >= rotateSize;
     boolean byTime =
         rotateIntervalNanos > 0
@@ -237,24 +308,27 @@ public final class SpanLogWriter implements AutoCloseable {
           path,
           path.resolveSibling(path.getFileName() + ".1"),
           StandardCopyOption.REPLACE_EXISTING);
-      out = open();
     } catch (IOException e) {
-      failed.increment();
-      try {
-        out = open();
-      } catch (IOException again) {
-        throw new UncheckedIOException(again);
-      }
+      failing(e); // keep appending to the same file
+    }
+    try {
+      open();
+    } catch (IOException e) {
+      failing(e); // the next check tries again
     }
   }
 
   private void closeQuietly() {
     try {
-      if (path == null) out.flush(); // never close the process's stdout
-      else out.close();
+      if (path == null) {
+        if (stream != null) stream.flush(); // never close the process's stdout
+      } else if (channel != null) {
+        channel.close();
+      }
     } catch (IOException e) {
-      failed.increment();
+      // nothing buffered here: every line was written or counted already
     }
+    channel = null;
   }
 
   /** Stops accepting lines, writes every queued line, flushes and closes the file. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpsServer;
 import io.hoptrace.context.TraceContext;
+import io.hoptrace.proxy.guard.Refusals;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.testing.RawHttp;
 import io.hoptrace.proxy.testing.TestTls;
@@ -58,6 +59,7 @@ class OutboundAccessAndTunnelTest {
     OutboundHandlers handlers =
         new OutboundHandlers(
             metrics,
+            new Refusals("app", Kind.CLIENT, spans::add, metrics),
             address -> address.getAddress()[0] == 127 && address.getAddress()[3] == 1,
             Set.of(tlsPort),
             ownPorts,
@@ -182,6 +184,7 @@ class OutboundAccessAndTunnelTest {
     OutboundHandlers handlers =
         new OutboundHandlers(
             metrics,
+            new Refusals("app", Kind.CLIENT, spans::add, metrics),
             address -> true,
             Set.of(closedPort),
             ownPorts,
