@@ -28,8 +28,8 @@ import org.jspecify.annotations.Nullable;
  * had to guess ({@code inferred}, or {@code root} while requests were in flight). The record is
  * replayed twice through the same {@link LearnedRule} the proxy runs: the first pass learns from
  * every exact link of the whole log (before and after each guess, which the proxy could not), the
- * second re-decides each guess at the call's start and refines it at the call's end, when the
- * candidates that ended before the call did are ruled out. Each changed CLIENT span takes its new
+ * second re-decides each guess at the call's start and weighs each candidate by when it ended
+ * relative to the call's answer (see {@link #verdict}). Each changed CLIENT span takes its new
  * parent's trace id and so does its whole subtree; every re-decided span gets a {@code
  * hoptrace.reconciled} tag with the new confidence.
  */
@@ -53,12 +53,16 @@ public final class Reconciler {
     for (SpanRecord s : spans) {
       byService.computeIfAbsent(s.serviceName(), k -> new ArrayList<>()).add(s);
     }
+    Map<String, SpanRecord> calleeOf = new HashMap<>();
+    for (SpanRecord s : spans) {
+      if ("SERVER".equals(s.kind()) && s.parentId() != null) calleeOf.put(s.parentId(), s);
+    }
     Map<String, Verdict> verdicts = new HashMap<>();
     for (List<SpanRecord> service : byService.values()) {
       LearnedRule rule = LearnedRule.newBuilder().build();
       Histogram afterCall = new Histogram();
-      replay(service, rule, afterCall, null); // learn from the whole record
-      replay(service, rule, afterCall, verdicts); // re-decide with it
+      replay(service, rule, afterCall, calleeOf, null); // learn from the whole record
+      replay(service, rule, afterCall, calleeOf, verdicts); // re-decide with it
     }
     return rewrite(spans, verdicts);
   }
@@ -71,14 +75,20 @@ public final class Reconciler {
   private static final int END = 3;
 
   /**
-   * How long after a call ends its request ends, from the exact links: the evidence the proxy never
-   * has, since a request's end lies in the future when its calls are decided. Log-scale bins (×√2
-   * from 50 µs), lightly smoothed.
+   * How long after a call's answer its request ends, from the exact links: the evidence the proxy
+   * never has, since a request's end lies in the future when its calls are decided. Log-scale bins
+   * (×√2 from 50 µs). Signed: on a starved CPU the proxy can note a request's end before it notes
+   * the end of that request's own call ({@code early}); that is rare, so it starts with a small
+   * prior share ({@link #EARLY_PRIOR} of one observation) and is learned like the rest.
    */
   static final class Histogram {
     static final int BINS = 48;
+    static final double FLOOR = 0.05;
+    static final double EARLY_PRIOR = 0.01;
     final double[] counts = new double[BINS];
+    final double[] early = new double[BINS];
     double total;
+    double earlyTotal;
 
     static int bin(long micros) {
       if (micros < 50) return 0;
@@ -91,22 +101,43 @@ public final class Reconciler {
     }
 
     void add(long micros) {
-      counts[bin(Math.max(0, micros))]++;
+      if (micros >= 0) {
+        counts[bin(micros)]++;
+      } else {
+        early[bin(-micros)]++;
+        earlyTotal++;
+      }
       total++;
     }
 
-    /** Density per µs, with a floor so that nothing is impossible. */
+    /** The share of requests that end before their call's answer is noted. */
+    double earlyShare() {
+      return (earlyTotal + EARLY_PRIOR) / (total + 1);
+    }
+
+    /**
+     * Density per µs of the signed offset, with a floor so that nothing is impossible: a request
+     * that ended long before the call's answer scores less than one that ended just before.
+     */
     double density(long micros) {
-      int b = bin(Math.max(0, micros));
-      return (counts[b] + 0.05) / (total + 0.05 * BINS) / width(b);
+      double[] side = micros >= 0 ? counts : early;
+      double sideTotal = micros >= 0 ? total - earlyTotal : earlyTotal;
+      double share = micros >= 0 ? 1 - earlyShare() : earlyShare();
+      int b = bin(Math.abs(micros));
+      return share * (side[b] + FLOOR) / (sideTotal + FLOOR * BINS) / width(b);
     }
 
     /** The mean density over the histogram itself: what an unrelated span scores on average. */
     double typical() {
       double sum = 0;
-      for (int b = 0; b < BINS; b++) {
-        double frac = (counts[b] + 0.05) / (total + 0.05 * BINS);
-        sum += frac * frac / width(b);
+      for (int sign = 0; sign < 2; sign++) {
+        double[] side = sign == 0 ? counts : early;
+        double sideTotal = sign == 0 ? total - earlyTotal : earlyTotal;
+        double share = sign == 0 ? 1 - earlyShare() : earlyShare();
+        for (int b = 0; b < BINS; b++) {
+          double frac = share * (side[b] + FLOOR) / (sideTotal + FLOOR * BINS);
+          sum += frac * frac / width(b);
+        }
       }
       return sum;
     }
@@ -116,6 +147,7 @@ public final class Reconciler {
       List<SpanRecord> spans,
       LearnedRule rule,
       Histogram afterCall,
+      Map<String, SpanRecord> calleeOf,
       @Nullable Map<String, Verdict> verdicts) {
     List<Event> events = new ArrayList<>(spans.size() * 2);
     long origin = Long.MAX_VALUE;
@@ -172,7 +204,8 @@ public final class Reconciler {
             correlator.learn(call, exact, link);
             if (verdicts == null) {
               SpanRecord owner = serverOf.get(exact);
-              if (owner != null) afterCall.add(owner.endMicros() - s.endMicros());
+              if (owner != null)
+                afterCall.add(owner.endMicros() - answered(s, calleeOf.get(s.id())));
             }
           } else if (link == Link.INFERRED || (link == Link.ROOT && candidates(s) > 0)) {
             open.put(s.id(), correlator.decide(call));
@@ -184,7 +217,9 @@ public final class Reconciler {
           Decision d = open.remove(s.id());
           if (d != null) {
             correlator.refine(d, now); // keeps the rule's bookkeeping of open calls
-            if (verdicts != null) verdicts.put(s.id(), verdict(d, s, serverOf, afterCall));
+            if (verdicts != null) {
+              verdicts.put(s.id(), verdict(d, s, calleeOf.get(s.id()), serverOf, afterCall));
+            }
           }
         }
       }
@@ -192,14 +227,28 @@ public final class Reconciler {
   }
 
   /**
+   * When the call was answered, as well as the logs tell: the end of the CLIENT span, or the end of
+   * the callee's SERVER span (the span-id edge) when that is earlier. Each is noted by a proxy's
+   * completion callback, which a starved CPU can delay past the moment the app got its answer and
+   * even past the end of the request that made the call; the earlier of the two is the tighter.
+   */
+  static long answered(SpanRecord client, @Nullable SpanRecord callee) {
+    if (callee == null || callee.endMicros() <= client.timestampMicros()) return client.endMicros();
+    return Math.min(client.endMicros(), callee.endMicros());
+  }
+
+  /**
    * The offline decision for one guessed call: each candidate's likelihood at the call's start
-   * (from the learned rule), zero if it ended before the call did (a synchronous call cannot
-   * outlive its request), times the density of the time from the call's end to the candidate's end
-   * as learned from the exact links; background keeps its rate times the typical density.
+   * (from the learned rule) times the density of the time from the call's answer to the candidate's
+   * end as learned from the exact links (signed: a candidate that ended before the answer was noted
+   * is unlikely, not impossible, because the notes can be late); background keeps its rate times
+   * the typical density. Only a candidate that ended before the callee even received the call is
+   * ruled out: a synchronous call cannot outlive its request.
    */
   private static Verdict verdict(
       Decision d,
       SpanRecord client,
+      @Nullable SpanRecord callee,
       IdentityHashMap<InboundRequest, SpanRecord> serverOf,
       Histogram afterCall) {
     var alt = d.alternatives();
@@ -211,11 +260,13 @@ public final class Reconciler {
     double total = alt.background() * afterCall.typical();
     double best = total;
     SpanRecord parent = null;
+    long answered = answered(client, callee);
+    long received = callee == null ? client.timestampMicros() : callee.timestampMicros();
     for (int i = 0; i < alt.size(); i++) {
       SpanRecord server = serverOf.get(alt.request(i));
       if (server == null) continue;
-      long after = server.endMicros() - client.endMicros();
-      if (after < 0) continue;
+      if (server.endMicros() < received) continue;
+      long after = server.endMicros() - answered;
       double l = alt.likelihood(i) * afterCall.density(after);
       total += l;
       if (l > best) {
