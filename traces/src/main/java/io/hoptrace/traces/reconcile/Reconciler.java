@@ -204,8 +204,9 @@ public final class Reconciler {
             correlator.learn(call, exact, link);
             if (verdicts == null) {
               SpanRecord owner = serverOf.get(exact);
-              if (owner != null)
+              if (owner != null) {
                 afterCall.add(owner.endMicros() - answered(s, calleeOf.get(s.id())));
+              }
             }
           } else if (link == Link.INFERRED || (link == Link.ROOT && candidates(s) > 0)) {
             open.put(s.id(), correlator.decide(call));
