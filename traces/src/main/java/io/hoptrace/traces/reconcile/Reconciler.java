@@ -28,9 +28,9 @@ import org.jspecify.annotations.Nullable;
  * had to guess ({@code inferred}, or {@code root} while requests were in flight). The record is
  * replayed twice through the same {@link LearnedRule} the proxy runs: the first pass learns from
  * every exact link of the whole log (before and after each guess, which the proxy could not), the
- * second re-decides each guess at the call's start and weighs each candidate by when it ended
- * relative to the call's answer (see {@link #verdict}). Each changed CLIENT span takes its new
- * parent's trace id and so does its whole subtree; every re-decided span gets a {@code
+ * second re-decides each guess at the call's start and refines it at the call's end, when the
+ * candidates that ended before the call was answered are ruled out. Each changed CLIENT span takes
+ * its new parent's trace id and so does its whole subtree; every re-decided span gets a {@code
  * hoptrace.reconciled} tag with the new confidence.
  */
 public final class Reconciler {
@@ -75,20 +75,14 @@ public final class Reconciler {
   private static final int END = 3;
 
   /**
-   * How long after a call's answer its request ends, from the exact links: the evidence the proxy
-   * never has, since a request's end lies in the future when its calls are decided. Log-scale bins
-   * (×√2 from 50 µs). Signed: on a starved CPU the proxy can note a request's end before it notes
-   * the end of that request's own call ({@code early}); that is rare, so it starts with a small
-   * prior share ({@link #EARLY_PRIOR} of one observation) and is learned like the rest.
+   * How long after a call is answered its request ends, from the exact links: the evidence the
+   * proxy never has, since a request's end lies in the future when its calls are decided. Log-scale
+   * bins (×√2 from 50 µs), lightly smoothed.
    */
   static final class Histogram {
     static final int BINS = 48;
-    static final double FLOOR = 0.05;
-    static final double EARLY_PRIOR = 0.01;
     final double[] counts = new double[BINS];
-    final double[] early = new double[BINS];
     double total;
-    double earlyTotal;
 
     static int bin(long micros) {
       if (micros < 50) return 0;
@@ -101,43 +95,22 @@ public final class Reconciler {
     }
 
     void add(long micros) {
-      if (micros >= 0) {
-        counts[bin(micros)]++;
-      } else {
-        early[bin(-micros)]++;
-        earlyTotal++;
-      }
+      counts[bin(Math.max(0, micros))]++;
       total++;
     }
 
-    /** The share of requests that end before their call's answer is noted. */
-    double earlyShare() {
-      return (earlyTotal + EARLY_PRIOR) / (total + 1);
-    }
-
-    /**
-     * Density per µs of the signed offset, with a floor so that nothing is impossible: a request
-     * that ended long before the call's answer scores less than one that ended just before.
-     */
+    /** Density per µs, with a floor so that nothing is impossible. */
     double density(long micros) {
-      double[] side = micros >= 0 ? counts : early;
-      double sideTotal = micros >= 0 ? total - earlyTotal : earlyTotal;
-      double share = micros >= 0 ? 1 - earlyShare() : earlyShare();
-      int b = bin(Math.abs(micros));
-      return share * (side[b] + FLOOR) / (sideTotal + FLOOR * BINS) / width(b);
+      int b = bin(Math.max(0, micros));
+      return (counts[b] + 0.05) / (total + 0.05 * BINS) / width(b);
     }
 
     /** The mean density over the histogram itself: what an unrelated span scores on average. */
     double typical() {
       double sum = 0;
-      for (int sign = 0; sign < 2; sign++) {
-        double[] side = sign == 0 ? counts : early;
-        double sideTotal = sign == 0 ? total - earlyTotal : earlyTotal;
-        double share = sign == 0 ? 1 - earlyShare() : earlyShare();
-        for (int b = 0; b < BINS; b++) {
-          double frac = share * (side[b] + FLOOR) / (sideTotal + FLOOR * BINS);
-          sum += frac * frac / width(b);
-        }
+      for (int b = 0; b < BINS; b++) {
+        double frac = (counts[b] + 0.05) / (total + 0.05 * BINS);
+        sum += frac * frac / width(b);
       }
       return sum;
     }
@@ -204,9 +177,9 @@ public final class Reconciler {
             correlator.learn(call, exact, link);
             if (verdicts == null) {
               SpanRecord owner = serverOf.get(exact);
-              if (owner != null) {
-                afterCall.add(owner.endMicros() - answered(s, calleeOf.get(s.id())));
-              }
+              // from the CLIENT span's end: the offsets learned this way separate candidates
+              // better (measured on the docs/accuracy.md logs) than from the callee's end
+              if (owner != null) afterCall.add(owner.endMicros() - s.endMicros());
             }
           } else if (link == Link.INFERRED || (link == Link.ROOT && candidates(s) > 0)) {
             open.put(s.id(), correlator.decide(call));
@@ -229,9 +202,9 @@ public final class Reconciler {
 
   /**
    * When the call was answered, as well as the logs tell: the end of the CLIENT span, or the end of
-   * the callee's SERVER span (the span-id edge) when that is earlier. Each is noted by a proxy's
-   * completion callback, which a starved CPU can delay past the moment the app got its answer and
-   * even past the end of the request that made the call; the earlier of the two is the tighter.
+   * the callee's SERVER span (the exact span-id edge) when that is earlier. Both are noted by a
+   * proxy's completion callback, which a starved CPU can delay past the moment the app got its
+   * answer, and even past the end of the request that made the call; the earlier is the tighter.
    */
   static long answered(SpanRecord client, @Nullable SpanRecord callee) {
     if (callee == null || callee.endMicros() <= client.timestampMicros()) return client.endMicros();
@@ -240,11 +213,9 @@ public final class Reconciler {
 
   /**
    * The offline decision for one guessed call: each candidate's likelihood at the call's start
-   * (from the learned rule) times the density of the time from the call's answer to the candidate's
-   * end as learned from the exact links (signed: a candidate that ended before the answer was noted
-   * is unlikely, not impossible, because the notes can be late); background keeps its rate times
-   * the typical density. Only a candidate that ended before the callee even received the call is
-   * ruled out: a synchronous call cannot outlive its request.
+   * (from the learned rule), zero if it ended before the call was answered (a synchronous call
+   * cannot outlive its request), times the density of the time from the answer to the candidate's
+   * end as learned from the exact links; background keeps its rate times the typical density.
    */
   private static Verdict verdict(
       Decision d,
@@ -261,13 +232,11 @@ public final class Reconciler {
     double total = alt.background() * afterCall.typical();
     double best = total;
     SpanRecord parent = null;
-    long answered = answered(client, callee);
-    long received = callee == null ? client.timestampMicros() : callee.timestampMicros();
     for (int i = 0; i < alt.size(); i++) {
       SpanRecord server = serverOf.get(alt.request(i));
       if (server == null) continue;
-      if (server.endMicros() < received) continue;
-      long after = server.endMicros() - answered;
+      long after = server.endMicros() - answered(client, callee);
+      if (after < 0) continue;
       double l = alt.likelihood(i) * afterCall.density(after);
       total += l;
       if (l > best) {

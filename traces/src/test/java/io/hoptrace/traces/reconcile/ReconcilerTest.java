@@ -180,37 +180,6 @@ class ReconcilerTest {
         .isEqualTo(T0 + 35_000);
   }
 
-  /**
-   * Every candidate ended before the (late) CLIENT end and the callee has no span: the call was
-   * made for one of them all the same. The old rule made it a root (a new trace); now the one that
-   * ended closest to the answer, as the exact links teach, keeps it.
-   */
-  @Test
-  void reconcile_everyCandidateEndedBeforeTheNotedEnd_isNotARoot() {
-    List<String> lines = new ArrayList<>(history());
-    lines.add(span(TA, "00000000000000a1", null, "SERVER", "front", "/a", 0, 33_000));
-    lines.add(span(TB, "00000000000000b1", null, "SERVER", "front", "/a", 2_000, 12_000));
-    lines.add(guessed(TB, "00000000000000b1", 10_000, 25_000));
-
-    Map<String, SpanRecord> out = byId(Reconciler.newBuilder().build().reconcile(parse(lines)));
-
-    SpanRecord client = out.get("00000000000000c1");
-    assertThat(client.parentId()).isEqualTo("00000000000000a1");
-    assertThat(client.traceId()).isEqualTo(TA);
-    assertThat(client.tag("hoptrace.reconciled")).startsWith("p=");
-  }
-
-  @Test
-  void histogram_signedOffsets_earlyIsUnlikelyUntilLearned() {
-    Reconciler.Histogram h = new Reconciler.Histogram();
-    for (int i = 0; i < 100; i++) h.add(6_000);
-    assertThat(h.density(6_000)).isGreaterThan(1000 * h.density(-6_000));
-    assertThat(h.density(-1_000)).isGreaterThan(h.density(-20_000)).isPositive();
-    for (int i = 0; i < 100; i++) h.add(-3_000); // a starved proxy: half the ends noted early
-    assertThat(h.earlyShare()).isCloseTo(0.5, org.assertj.core.api.Assertions.within(0.01));
-    assertThat(h.density(-3_000)).isGreaterThan(h.density(20_000));
-  }
-
   @Test
   void command_writesEachFileUnderOut() throws Exception {
     Path front = dir.resolve("front.jsonl");
