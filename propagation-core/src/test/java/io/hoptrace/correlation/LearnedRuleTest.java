@@ -92,6 +92,48 @@ class LearnedRuleTest {
     assertThat(second.linkedCalls()).isZero();
   }
 
+  /**
+   * The score is the hazard f/S of the learned delay, not its density f: with exponential delays
+   * (memoryless) a request 17 ms in is as likely to call now as one 2 ms in, although the density
+   * at 2 ms is e^1.5 ≈ 4.5 times the density at 17 ms (a density score would favour the most
+   * recent, like the most-recent rule).
+   */
+  @Test
+  void likelihood_exponentialDelays_isTheHazard_soAgeDoesNotMatter() {
+    LearnedRule memoryless = LearnedRule.newBuilder().halfLife(100_000).build();
+    InboundRegistry reg = registry(memoryless, ticker);
+    Correlator corr = new Correlator(reg, memoryless);
+    Random random = new Random(7);
+    for (int i = 0; i < 2000; i++) {
+      InboundRequest r = reg.begin(TraceContext.newRoot(null), "GET /a", null, null, ticker.read());
+      reg.delivered(r, ticker.read());
+      ticker.advance(exp(random, 10));
+      Decision d =
+          corr.decide(
+              OutboundCall.newBuilder().authority(X).path("/p").startNanos(ticker.read()).build());
+      assertThat(d.link()).isEqualTo(Link.SOLE);
+      millis(1);
+      reg.end(r, ticker.read());
+      millis(50);
+    }
+    InboundRequest old = reg.begin(TraceContext.newRoot(null), "GET /a", null, null, ticker.read());
+    reg.delivered(old, ticker.read());
+    millis(15);
+    InboundRequest young =
+        reg.begin(TraceContext.newRoot(null), "GET /a", null, null, ticker.read());
+    reg.delivered(young, ticker.read());
+    millis(2);
+
+    String dest = X + " GET /p";
+    double lOld = memoryless.likelihood(old, dest, ticker.read());
+    double lYoung = memoryless.likelihood(young, dest, ticker.read());
+
+    // the hazard of exp(10 ms) is 100 per second, at any age
+    assertThat(lYoung).isBetween(60.0, 160.0);
+    assertThat(lOld).isBetween(60.0, 160.0);
+    assertThat(lOld / lYoung).isBetween(0.6, 1.6);
+  }
+
   @Test
   void choose_requestThatMadeItsOnlyCall_isExcluded() {
     for (int i = 0; i < 50; i++) trainAlone("GET /a", X, 20);
@@ -286,18 +328,40 @@ class LearnedRuleTest {
     assertThat(Math.abs(learned.meanP() - learned.inferredAccuracy()))
         .as("%s", learned)
         .isLessThan(0.1);
+    // No rule beats the timing-only oracle (testbed's Ceiling: it knows every request's phase and
+    // picks uniformly among those heading for this destination, all think times being exp(10 ms)).
+    // The learned rule gets ~70 % of the way (0.453 of 0.640 at seed 42), most-recent ~52 %: what
+    // it lacks is the oracle's exact knowledge of which request made the earlier calls and when
+    // their answers came back.
+    assertThat(learned.requestAccuracy()).as("%s", learned).isLessThan(learned.ceiling() + 0.02);
+    assertThat(mostRecent.requestAccuracy()).isLessThan(mostRecent.ceiling() + 0.02);
+    assertThat(learned.requestAccuracy())
+        .as("%s", learned)
+        .isGreaterThan(0.65 * learned.ceiling())
+        .isGreaterThan(mostRecent.requestAccuracy() + 0.1);
   }
 
   /** Over calls with several in flight: share right (background right as root); calibration. */
   static final class Result {
     int contested;
     int right;
+    int requestCalls; // contested calls made for a request (not background)
+    int requestRight;
+    double ceilingSum; // the timing-only oracle's odds, summed over those calls
     int inferred;
     int inferredRight;
     double sumP;
 
     double accuracy() {
       return (double) right / contested;
+    }
+
+    double requestAccuracy() {
+      return (double) requestRight / requestCalls;
+    }
+
+    double ceiling() {
+      return ceilingSum / requestCalls;
     }
 
     double inferredAccuracy() {
@@ -311,8 +375,16 @@ class LearnedRuleTest {
     @Override
     public String toString() {
       return String.format(
-          "contested=%d accuracy=%.3f inferred=%d right=%.3f meanP=%.3f",
-          contested, accuracy(), inferred, inferredAccuracy(), meanP());
+          "contested=%d accuracy=%.3f inferred=%d right=%.3f meanP=%.3f"
+              + " requestCalls=%d accuracy=%.3f ceiling=%.3f",
+          contested,
+          accuracy(),
+          inferred,
+          inferredAccuracy(),
+          meanP(),
+          requestCalls,
+          requestAccuracy(),
+          ceiling());
     }
   }
 
@@ -341,6 +413,8 @@ class LearnedRuleTest {
       events.add(new Event(bg, 3, null, HEALTH, seq[0]++));
     }
     Result result = new Result();
+    // the oracle's view: each request's phase heading for a call {phaseStart, at, dest is X}
+    List<long[]> phases = new ArrayList<>();
     java.util.Map<Integer, Decision> open = new java.util.HashMap<>();
     for (long[] a : arrivals) {
       events.add(new Event(a[0], 0, null, a[1] == 0 ? "GET /a" : "GET /b", seq[0]++));
@@ -355,6 +429,7 @@ class LearnedRuleTest {
           reg.delivered(req, now);
           // think, call and wait for the answer, think, (call again, wait, think), respond
           long at = now + exp(random, 10);
+          long phaseStart = now;
           List<String> dests =
               Boolean.getBoolean("simone")
                   ? List.of(Y)
@@ -362,13 +437,16 @@ class LearnedRuleTest {
           for (String dest : dests) {
             int id = seq[0]++;
             events.add(new Event(at, 1, req, dest, id));
+            phases.add(new long[] {phaseStart, at, dest.equals(X) ? 1 : 0});
             at += exp(random, 8);
             events.add(new Event(at, 4, req, dest, id)); // the call ends
+            phaseStart = at;
             at += exp(random, 10);
           }
           events.add(new Event(at, 2, req, "", seq[0]++));
         }
         case 4 -> {
+          phases.removeIf(ph -> ph[1] < now);
           Decision d = open.remove(e.seq);
           if (d != null) corr.refine(d, now);
         }
@@ -381,6 +459,16 @@ class LearnedRuleTest {
             result.contested++;
             boolean right = d.inbound() == e.request; // a background call is right as root
             if (right) result.right++;
+            if (e.kind == 1) {
+              result.requestCalls++;
+              if (right) result.requestRight++;
+              // every phase has the same exponential mean: uniform over the eligible
+              int eligible = 0;
+              for (long[] ph : phases) {
+                if (ph[0] <= now && ph[1] >= now && (ph[2] == 1) == e.dest.equals(X)) eligible++;
+              }
+              result.ceilingSum += 1.0 / Math.max(1, eligible);
+            }
             if (d.link() == Link.INFERRED) {
               result.inferred++;
               if (right) result.inferredRight++;

@@ -152,7 +152,8 @@ public final class AccuracyBench {
     log.printf(
         "accuracy: %s / %s: %d requests, %d failures, %d span lines%n",
         topologyName, rule, load.sent.get(), failures, spans.size());
-    return Scorer.score(rule, truth.inbound(), truth.calls(), byId(spans), byId(reconciled));
+    return Scorer.score(
+        rule, truth.inbound(), truth.calls(), byId(spans), byId(reconciled), o.dist());
   }
 
   static Map<String, SpanRecord> byId(List<SpanRecord> spans) {

@@ -39,6 +39,13 @@ final class Scorer {
     final long[] online = new long[BUCKETS.length];
     final long[] span = new long[BUCKETS.length];
     final long[] reconciled = new long[BUCKETS.length];
+
+    /** Per bucket: the sum over calls of the timing-only oracle's odds ({@link Ceiling}). */
+    final double[] ceiling = new double[BUCKETS.length];
+
+    /** Per bucket: the sum over calls of how many requests were eligible for the call. */
+    final long[] eligible = new long[BUCKETS.length];
+
     long wrong;
     long missing;
     long unmatched; // callee record or span not found (failed call)
@@ -62,6 +69,10 @@ final class Scorer {
     }
 
     static String pct(long right, long of) {
+      return pct((double) right, of);
+    }
+
+    static String pct(double right, long of) {
       return of == 0 ? "–" : String.format(Locale.ROOT, "%.1f%%", 100.0 * right / of);
     }
   }
@@ -73,14 +84,17 @@ final class Scorer {
    *
    * @param spans every span line of every service, by span id
    * @param reconciledSpans the same after reconcile, by span id, or null
+   * @param dist the service-time distribution's kind, for the ceiling's hazards
    */
   static Result score(
       String label,
       List<Truth.Inbound> inbound,
       List<Truth.Call> calls,
       Map<String, SpanRecord> spans,
-      @Nullable Map<String, SpanRecord> reconciledSpans) {
+      @Nullable Map<String, SpanRecord> reconciledSpans,
+      String dist) {
     Result r = new Result(label);
+    Ceiling ceiling = new Ceiling(calls, dist);
     Map<String, Truth.Inbound> byGt = new HashMap<>();
     Map<String, Set<String>> tracesByService = new HashMap<>();
     for (Truth.Inbound i : inbound) {
@@ -117,6 +131,9 @@ final class Scorer {
       }
       int b = bucket(c.inFlight());
       r.n[b]++;
+      Ceiling.Odds odds = ceiling.of(c);
+      r.ceiling[b] += odds.ceiling();
+      r.eligible[b] += odds.eligible();
       boolean online = callee.traceId().equals(caller.traceId());
       if (online) {
         r.online[b]++;
@@ -168,6 +185,7 @@ final class Scorer {
     for (int i = 0; i < BUCKETS.length; i++) b.append("---:|");
     b.append("---:|\n");
     for (Result r : results) {
+      row(b, r, "ceiling (timing-only, oracle)", r.ceiling);
       row(b, r, "online (callee's trace id)", r.online);
       if (r.label.startsWith("learned")) {
         row(b, r, "CLIENT span, refined at end", r.span);
@@ -180,12 +198,30 @@ final class Scorer {
       for (int i = 0; i < BUCKETS.length; i++) b.append(i == 0 ? "" : "/").append(r.n[i]);
       b.append("; ");
     }
+    b.append("\nmean eligible requests per call (the oracle's choice set): ");
+    for (Result r : results) {
+      b.append(r.label).append(" ");
+      for (int i = 0; i < BUCKETS.length; i++) {
+        b.append(i == 0 ? "" : "/")
+            .append(
+                r.n[i] == 0
+                    ? "–"
+                    : String.format(Locale.ROOT, "%.1f", (double) r.eligible[i] / r.n[i]));
+      }
+      b.append("; ");
+    }
     b.append('\n');
     return b.toString();
   }
 
   private static void row(StringBuilder b, Result r, String what, long[] right) {
-    long all = 0;
+    double[] d = new double[right.length];
+    for (int i = 0; i < right.length; i++) d[i] = (double) right[i];
+    row(b, r, what, d);
+  }
+
+  private static void row(StringBuilder b, Result r, String what, double[] right) {
+    double all = 0;
     b.append("| ").append(r.label).append(" | ").append(what).append(" | ").append(r.total());
     b.append(" |");
     for (int i = 0; i < BUCKETS.length; i++) {

@@ -146,28 +146,56 @@ final class ToyApp implements AutoCloseable {
   }
 
   private void work(Topology.Endpoint endpoint, String gt, boolean measured) throws Exception {
+    // the phase that ends in the next call: when it began and the mean of its drawn duration
+    long phaseStart = System.nanoTime();
+    double phaseMean = endpoint.pre();
     sleep(endpoint.pre());
     int index = 0;
     for (Topology.Step step : endpoint.steps()) {
       List<CompletableFuture<HttpResponse<Void>>> pending = new ArrayList<>();
       for (Topology.Call call : step.calls()) {
         String callGt = gt + "." + def.name() + index++;
+        long at = System.nanoTime();
         truth.calls.add(
-            new Truth.Call(def.name(), gt, callGt, call.service(), inFlight.get(), measured));
+            new Truth.Call(
+                def.name(),
+                gt,
+                callGt,
+                call.service(),
+                inFlight.get(),
+                measured,
+                call.path(),
+                at,
+                phaseStart,
+                phaseMean));
+        phaseStart = at; // a parallel sibling follows at once
+        phaseMean = 0;
         pending.add(send(call, callGt));
       }
       for (CompletableFuture<HttpResponse<Void>> f : pending) {
         if (f.get(30, TimeUnit.SECONDS).statusCode() != 200) failures.incrementAndGet();
       }
+      phaseStart = System.nanoTime();
+      phaseMean = step.after();
       sleep(step.after());
     }
   }
 
   private void background(Topology.Call call) {
     String gt = "B" + def.name() + timerCalls.incrementAndGet();
+    long at = System.nanoTime();
     truth.calls.add(
         new Truth.Call(
-            def.name(), null, gt, call.service(), inFlight.get(), measuring.getAsBoolean()));
+            def.name(),
+            null,
+            gt,
+            call.service(),
+            inFlight.get(),
+            measuring.getAsBoolean(),
+            call.path(),
+            at,
+            at,
+            -1));
     try {
       send(call, gt).get(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {

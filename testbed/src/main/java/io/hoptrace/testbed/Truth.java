@@ -22,7 +22,12 @@ final class Truth {
 
   /**
    * A call the app made: {@code callerGt} is the inbound request it was made for (null for a
-   * background timer), {@code gt} the id the callee will record.
+   * background timer), {@code gt} the id the callee will record. For the timing-only ceiling
+   * ({@link Ceiling}): {@code atNanos} when the app made it ({@link System#nanoTime}), and the
+   * phase of the request that ended in this call — it began at {@code phaseStartNanos} (the
+   * request's start, or the answer to its previous step) and its duration was drawn with mean
+   * {@code phaseMeanMillis}; 0 for a call made together with the previous one (a parallel step),
+   * negative for a timer's call (no request, no phase).
    */
   record Call(
       String caller,
@@ -30,9 +35,18 @@ final class Truth {
       String gt,
       String callee,
       int inFlight,
-      boolean measured) {
+      boolean measured,
+      String calleePath,
+      long atNanos,
+      long phaseStartNanos,
+      double phaseMeanMillis) {
     boolean background() {
       return callerGt == null;
+    }
+
+    /** The kind of call: its caller and where it goes. */
+    String kind() {
+      return caller + " " + callee + " " + calleePath;
     }
   }
 
@@ -60,14 +74,21 @@ final class Truth {
       for (Call c : calls) {
         w.write(
             String.format(
+                java.util.Locale.ROOT,
                 "{\"type\":\"call\",\"caller\":\"%s\",\"callerGt\":%s,\"gt\":\"%s\","
-                    + "\"callee\":\"%s\",\"inFlight\":%d,\"measured\":%s}%n",
+                    + "\"callee\":\"%s\",\"inFlight\":%d,\"measured\":%s,"
+                    + "\"calleePath\":\"%s\",\"atNanos\":%d,\"phaseStartNanos\":%d,"
+                    + "\"phaseMeanMillis\":%s}%n",
                 c.caller(),
                 c.callerGt() == null ? "null" : "\"" + c.callerGt() + "\"",
                 c.gt(),
                 c.callee(),
                 c.inFlight(),
-                c.measured()));
+                c.measured(),
+                c.calleePath(),
+                c.atNanos(),
+                c.phaseStartNanos(),
+                c.phaseMeanMillis()));
       }
     }
   }

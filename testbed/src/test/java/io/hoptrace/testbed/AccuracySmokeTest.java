@@ -39,6 +39,9 @@ class AccuracySmokeTest {
     assertThat(r.links).containsOnlyKeys("sole");
     String table = Scorer.table(List.of(r));
     assertThat(table).contains("| learned | online (callee's trace id) | 30 | 100.0% |");
+    // one request in flight: the oracle always knows, and the ceiling row says so
+    assertThat(r.ceiling[0]).isEqualTo(30.0);
+    assertThat(table).contains("| learned | ceiling (timing-only, oracle) | 30 | 100.0% |");
   }
 
   @Test
@@ -62,6 +65,13 @@ class AccuracySmokeTest {
     assertThat(r.total()).isGreaterThan(20);
     assertThat(r.unmatched).isLessThanOrEqualTo(r.total() / 20);
     assertThat(Scorer.details(r)).contains("background calls:");
+    double ceiling = 0;
+    for (int b = 0; b < Scorer.BUCKETS.length; b++) {
+      ceiling += r.ceiling[b];
+      assertThat(r.ceiling[b]).isBetween(0.0, (double) r.n[b]);
+      assertThat(r.eligible[b]).isGreaterThanOrEqualTo(r.n[b]);
+    }
+    assertThat(ceiling).isPositive();
   }
 
   AccuracyBench.Options withOut(AccuracyBench.Options o) {

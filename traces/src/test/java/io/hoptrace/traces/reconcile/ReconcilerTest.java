@@ -88,6 +88,98 @@ class ReconcilerTest {
     assertThat(out.get("00000000000000b1").traceId()).isEqualTo(TB);
   }
 
+  /**
+   * Ten requests of front /a served alone, earlier: each calls x 10 ms in (link {@code sole},
+   * exact), x answers at 14 ms, the request ends at 20 ms. What reconcile learns from: a request
+   * ends ~6 ms after its call's answer.
+   */
+  static List<String> history() {
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      long t = -1_000_000 + i * 50_000L;
+      String trace = String.format("%032x", 0x100 + i);
+      String server = String.format("%016x", 0x1000 + i);
+      String client = String.format("%016x", 0x2000 + i);
+      lines.add(span(trace, server, null, "SERVER", "front", "/a", t, 20_000));
+      lines.add(
+          span(
+              trace,
+              client,
+              server,
+              "CLIENT",
+              "front",
+              "/x",
+              t + 10_000,
+              4_500,
+              "peer.address",
+              "x:80",
+              "hoptrace.link",
+              "sole",
+              "hoptrace.candidates",
+              "1"));
+      lines.add(
+          span(
+              trace,
+              String.format("%016x", 0x3000 + i),
+              client,
+              "SERVER",
+              "x",
+              "/x",
+              t + 10_100,
+              3_900));
+    }
+    return lines;
+  }
+
+  static String guessed(String trace, String parent, long start, long duration) {
+    return span(
+        trace,
+        "00000000000000c1",
+        parent,
+        "CLIENT",
+        "front",
+        "/x",
+        start,
+        duration,
+        "peer.address",
+        "x:80",
+        "hoptrace.link",
+        "inferred",
+        "hoptrace.candidates",
+        "2");
+  }
+
+  static List<SpanRecord> parse(List<String> lines) {
+    List<SpanRecord> spans = new ArrayList<>();
+    for (String l : lines) spans.add(SpanRecord.parse(l));
+    return spans;
+  }
+
+  /**
+   * A starved proxy: A (0..26 ms) made the call at 10 ms, x answered at 14 ms, but the caller's
+   * proxy noted the end of the CLIENT exchange only at 35 ms, after A had ended. The old rule (a
+   * candidate that ended before the CLIENT span did is ruled out) moved the call to B, which runs
+   * on to 60 ms. The callee's SERVER span (the exact span-id edge) says when the answer went out: A
+   * ended 6 ms after it, just as the exact links taught.
+   */
+  @Test
+  void reconcile_callEndNotedLate_theCalleeSpanTimesTheAnswer_andTheOwnerKeepsTheCall() {
+    List<String> lines = new ArrayList<>(history());
+    lines.add(span(TA, "00000000000000a1", null, "SERVER", "front", "/a", 0, 26_000));
+    lines.add(span(TB, "00000000000000b1", null, "SERVER", "front", "/a", 2_000, 58_000));
+    lines.add(guessed(TB, "00000000000000b1", 10_000, 25_000));
+    lines.add(span(TB, "00000000000000d1", "00000000000000c1", "SERVER", "x", "/x", 10_100, 3_900));
+
+    Map<String, SpanRecord> out = byId(Reconciler.newBuilder().build().reconcile(parse(lines)));
+
+    SpanRecord client = out.get("00000000000000c1");
+    assertThat(client.parentId()).isEqualTo("00000000000000a1");
+    assertThat(client.traceId()).isEqualTo(TA);
+    assertThat(out.get("00000000000000d1").traceId()).isEqualTo(TA);
+    assertThat(Reconciler.answered(SpanRecord.parse(lines.get(lines.size() - 2)), null))
+        .isEqualTo(T0 + 35_000);
+  }
+
   @Test
   void command_writesEachFileUnderOut() throws Exception {
     Path front = dir.resolve("front.jsonl");
