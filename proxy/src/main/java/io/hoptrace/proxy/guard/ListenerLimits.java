@@ -35,6 +35,9 @@ public final class ListenerLimits {
         .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, false)
         .setServerOption(UndertowOptions.ALLOW_UNKNOWN_PROTOCOLS, true) // 505 from the guard
         .setServerOption(UndertowOptions.ENABLE_STATISTICS, true) // open connections, for 503
+        // The head guard answers a bad pipelined head after the responses before it have gone
+        // out: they must not wait in a pipelining buffer.
+        .setServerOption(UndertowOptions.BUFFER_PIPELINED_DATA, false)
         .setSocketOption(Options.CONNECTION_HIGH_WATER, highWater)
         .setSocketOption(Options.CONNECTION_LOW_WATER, Math.max(1, highWater - 16));
   }
