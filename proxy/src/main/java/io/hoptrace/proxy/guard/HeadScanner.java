@@ -68,11 +68,16 @@ final class HeadScanner {
   private static final byte[] CHUNKED = "chunked".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] CONNECT = "CONNECT".getBytes(StandardCharsets.US_ASCII);
 
-  /** Byte classes: bit 1 tchar (RFC 9110 §5.6.2), bit 2 Host reg-name char (RFC 3986). */
+  /**
+   * Byte classes: bit 1 tchar (RFC 9110 §5.6.2), bit 2 Host reg-name char (RFC 3986), bit 4 a byte
+   * allowed raw in a request target (what Undertow's parser accepts with unescaped characters off:
+   * visible ASCII but {@code " # < > \ ^ ` { | }}; measured).
+   */
   private static final byte[] CLASS = new byte[256];
 
   private static final int TCHAR = 1;
   private static final int REG_NAME = 2;
+  private static final int TARGET_CHAR = 4;
 
   static {
     for (int c = 0; c < 128; c++) {
@@ -80,6 +85,7 @@ final class HeadScanner {
       int bits = 0;
       if (alnum || "!#$%&'*+-.^_`|~".indexOf(c) >= 0) bits |= TCHAR;
       if (alnum || "-._~%!$&'()*+,;=".indexOf(c) >= 0) bits |= REG_NAME;
+      if (c > 0x20 && c < 0x7f && "\"#<>\\^`{|}".indexOf(c) < 0) bits |= TARGET_CHAR;
       CLASS[c] = (byte) bits;
     }
   }
@@ -97,6 +103,7 @@ final class HeadScanner {
   private int headerBytes;
   private int headers;
   private int versionPos;
+  private int percent; // hex digits still due after a '%' in the target
   private int major;
   private int minor;
   private boolean connect;
@@ -212,6 +219,7 @@ final class HeadScanner {
     headerBytes = 0;
     headers = 0;
     versionPos = 0;
+    percent = 0;
     connect = false;
     hosts = 0;
     contentLengths = 0;
@@ -263,6 +271,9 @@ final class HeadScanner {
             return bad(
                 at, RefusalReason.BAD_REQUEST_LINE, "more than one space in the request line");
           }
+          if (percent != 0) {
+            return bad(at, RefusalReason.BAD_PATH, "malformed percent-encoding in the target");
+          }
           state = VERSION;
           versionPos = 0;
           return lineByte(at);
@@ -272,6 +283,16 @@ final class HeadScanner {
         }
         if (b < 0x20 || b == 0x7f) {
           return bad(at, RefusalReason.BAD_PATH, "raw control character in the request target");
+        }
+        if (percent != 0) {
+          if (b >= 0x80 || Character.digit(b, 16) < 0) {
+            return bad(at, RefusalReason.BAD_PATH, "malformed percent-encoding in the target");
+          }
+          percent--;
+        } else if (b == '%') {
+          percent = 2;
+        } else if ((CLASS[b] & TARGET_CHAR) == 0) {
+          return bad(at, RefusalReason.BAD_PATH, "character not allowed raw in the target");
         }
         state = TARGET;
         if (targetLength < TARGET_CAPTURE) target[targetLength++] = (byte) b;
