@@ -197,15 +197,51 @@ final class HeadScanner {
         continue;
       }
       if (s >= PASS) return -1;
-      int b = buffer.get(i) & 0xff;
       if (s == VALUE && name == OTHER) {
-        // The common case, kept tight: a plain header value up to its CR.
-        if ((b >= 0x20 && b != 0x7f) || b == '\t') {
-          if (++headerBytes > maxHeaderBytes) return refuse(i, RefusalReason.HEADERS_TOO_LARGE, "");
-          i++;
+        // The common cases, kept tight: a plain header value up to its CR, the rest of a name
+        // that is none of the three we look at, the plain part of a target (each within the room
+        // its limit leaves; the byte that ends the run, or is one over the limit, goes through
+        // step()).
+        int end = (int) Math.min(to, (long) i + (maxHeaderBytes - headerBytes));
+        int j = i;
+        while (j < end) {
+          int c = buffer.get(j) & 0xff;
+          if ((c < 0x20 && c != '\t') || c == 0x7f) break;
+          j++;
+        }
+        if (j > i) {
+          headerBytes += j - i;
+          i = j;
+          continue;
+        }
+      } else if (s == NAME && candidates == 0) {
+        int end = (int) Math.min(to, (long) i + (maxHeaderBytes - headerBytes));
+        int j = i;
+        while (j < end && (CLASS[buffer.get(j) & 0xff] & TCHAR) != 0) j++;
+        if (j > i) {
+          nameLength += j - i;
+          headerBytes += j - i;
+          i = j;
+          continue;
+        }
+      } else if (s == TARGET && percent == 0) {
+        int end = (int) Math.min(to, (long) i + (maxRequestLine - lineBytes));
+        int j = i;
+        int t = targetLength;
+        while (j < end) {
+          int c = buffer.get(j) & 0xff;
+          if ((CLASS[c] & TARGET_CHAR) == 0 || c == '%') break;
+          if (t < TARGET_CAPTURE) target[t++] = (byte) c;
+          j++;
+        }
+        if (j > i) {
+          targetLength = t;
+          lineBytes += j - i;
+          i = j;
           continue;
         }
       }
+      int b = buffer.get(i) & 0xff;
       if (!step(b, i)) return i;
       i++;
     }

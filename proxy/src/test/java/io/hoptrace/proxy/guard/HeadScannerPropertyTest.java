@@ -31,13 +31,12 @@ class HeadScannerPropertyTest {
 
   record Verdict(long index, RefusalReason reason) {}
 
-  static HeadScanner scanner() {
-    return new HeadScanner(8192, 32768, 100);
-  }
-
   /** Scans {@code bytes} in reads cut at {@code cuts}: where (absolute) it refused, and why. */
   static Verdict scan(byte[] bytes, List<Integer> cuts) {
-    HeadScanner scanner = scanner();
+    return scan(new HeadScanner(8192, 32768, 100), bytes, cuts);
+  }
+
+  static Verdict scan(HeadScanner scanner, byte[] bytes, List<Integer> cuts) {
     ByteBuffer buffer = ByteBuffer.wrap(bytes);
     int from = 0;
     for (int k = 0; k <= cuts.size(); k++) {
@@ -55,6 +54,40 @@ class HeadScannerPropertyTest {
     Verdict whole = scan(bytes, List.of());
     List<Integer> sorted = cuts.stream().map(c -> c % (bytes.length + 1)).sorted().toList();
     assertThat(scan(bytes, sorted)).isEqualTo(whole);
+  }
+
+  /** Small limits, so that the size checks (and their fast paths) are cut at every offset. */
+  @Property(tries = 300)
+  void smallLimits_sameVerdictHoweverSplit_limitsHold(
+      @ForAll("pipelines") byte[] bytes,
+      @ForAll("cuts") List<Integer> cuts,
+      @ForAll @net.jqwik.api.constraints.IntRange(min = 8, max = 80) int maxLine,
+      @ForAll @net.jqwik.api.constraints.IntRange(min = 8, max = 200) int maxHeaderBytes,
+      @ForAll @net.jqwik.api.constraints.IntRange(min = 1, max = 4) int maxHeaders) {
+    List<Integer> sorted = cuts.stream().map(c -> c % (bytes.length + 1)).sorted().toList();
+    Verdict whole = scan(new HeadScanner(maxLine, maxHeaderBytes, maxHeaders), bytes, List.of());
+    Verdict split = scan(new HeadScanner(maxLine, maxHeaderBytes, maxHeaders), bytes, sorted);
+    assertThat(split).isEqualTo(whole);
+    // The first head's sizes, measured here independently: over a limit means refused for it.
+    String text = new String(bytes, StandardCharsets.ISO_8859_1);
+    int lineEnd = text.indexOf("\r\n");
+    int headEnd = text.indexOf("\r\n\r\n");
+    String[] lines = text.substring(lineEnd + 2, headEnd + 2).split("\r\n", -1);
+    int headerLines = lines.length - 1;
+    int headerBytes = headEnd + 2 - (lineEnd + 2);
+    boolean over = lineEnd > maxLine || headerLines > maxHeaders || headerBytes > maxHeaderBytes;
+    if (over) {
+      assertThat(whole.index()).isBetween(0L, (long) headEnd + 3);
+      assertThat(whole.reason())
+          .isIn(
+              RefusalReason.REQUEST_LINE_TOO_LONG,
+              RefusalReason.HEADERS_TOO_LARGE,
+              RefusalReason.TOO_MANY_HEADERS);
+    } else {
+      assertThat(whole.index())
+          .satisfiesAnyOf(
+              i -> assertThat(i).isEqualTo(-1), i -> assertThat(i).isGreaterThan(headEnd + 3));
+    }
   }
 
   @Property(tries = 200)
