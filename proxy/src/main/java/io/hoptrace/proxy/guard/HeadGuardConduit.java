@@ -42,7 +42,8 @@ final class HeadGuardConduit extends AbstractStreamSourceConduit<StreamSourceCon
   private final StreamSinkConduit socketSink;
   private final StreamConnection connection;
   private final Refusals refusals;
-  private boolean pending;
+  // Set on the I/O thread; read by resumeReads, which Undertow may call from a worker thread.
+  private volatile boolean pending;
   private boolean ended;
   private boolean off;
 

@@ -104,6 +104,7 @@ final class HeadScanner {
   private int headers;
   private int versionPos;
   private int percent; // hex digits still due after a '%' in the target
+  private int form; // target form: 0 settled, 1 scheme, 2 after "scheme:", 3 after "scheme:/"
   private int major;
   private int minor;
   private boolean connect;
@@ -224,7 +225,7 @@ final class HeadScanner {
           i = j;
           continue;
         }
-      } else if (s == TARGET && percent == 0) {
+      } else if (s == TARGET && percent == 0 && form == 0) {
         int end = (int) Math.min(to, (long) i + (maxRequestLine - lineBytes));
         int j = i;
         int t = targetLength;
@@ -256,6 +257,7 @@ final class HeadScanner {
     headers = 0;
     versionPos = 0;
     percent = 0;
+    form = 0;
     connect = false;
     hosts = 0;
     contentLengths = 0;
@@ -310,6 +312,7 @@ final class HeadScanner {
           if (percent != 0) {
             return bad(at, RefusalReason.BAD_PATH, "malformed percent-encoding in the target");
           }
+          if (form != 0) return bad(at, RefusalReason.BAD_REQUEST_LINE, NOT_A_TARGET);
           state = VERSION;
           versionPos = 0;
           return lineByte(at);
@@ -329,6 +332,28 @@ final class HeadScanner {
           percent = 2;
         } else if ((CLASS[b] & TARGET_CHAR) == 0) {
           return bad(at, RefusalReason.BAD_PATH, "character not allowed raw in the target");
+        }
+        if (state == TARGET_FIRST) {
+          // origin-form "/...", asterisk-form "*", absolute-form "scheme://..."; CONNECT's
+          // authority-form is left to the forward proxy, which parses and checks it.
+          if (b != '/' && !connect) {
+            if (b == '*') {
+              form = 0;
+            } else if ((b | 0x20) >= 'a' && (b | 0x20) <= 'z') {
+              form = 1;
+            } else {
+              return bad(at, RefusalReason.BAD_REQUEST_LINE, NOT_A_TARGET);
+            }
+          }
+        } else if (form != 0) {
+          if (form == 1 && b == ':') {
+            form = 2;
+          } else if (form >= 2) {
+            if (b != '/') return bad(at, RefusalReason.BAD_REQUEST_LINE, NOT_A_TARGET);
+            form = form == 2 ? 3 : 0;
+          } else if (!isSchemeChar(b)) {
+            return bad(at, RefusalReason.BAD_REQUEST_LINE, NOT_A_TARGET);
+          }
         }
         state = TARGET;
         if (targetLength < TARGET_CAPTURE) target[targetLength++] = (byte) b;
@@ -532,6 +557,8 @@ final class HeadScanner {
   private boolean hostByte(int b, boolean ows, int at) {
     if (ows) {
       if (sub == 2) return bad(at, RefusalReason.BAD_HOST, "malformed Host");
+      if (sub == 4 && digits == 0)
+        return bad(at, RefusalReason.BAD_HOST, "Host with an empty port");
       if (sub != 0) sub = 5;
       return true;
     }
@@ -561,6 +588,7 @@ final class HeadScanner {
       case 4 -> {
         if (b < '0' || b > '9') return bad(at, RefusalReason.BAD_HOST, "malformed Host");
         port = port * 10 + (b - '0');
+        digits++;
         if (port > 65535) return bad(at, RefusalReason.BAD_HOST, "Host port out of range");
       }
       default -> {
@@ -612,6 +640,8 @@ final class HeadScanner {
       case HOST -> {
         if (sub == 0) return bad(at, RefusalReason.BAD_HOST, "empty Host");
         if (sub == 2) return bad(at, RefusalReason.BAD_HOST, "malformed Host");
+        if (sub == 4 && digits == 0)
+          return bad(at, RefusalReason.BAD_HOST, "Host with an empty port");
       }
       case CONTENT_LENGTH -> {
         if (sub == 0) return bad(at, RefusalReason.BAD_CONTENT_LENGTH, "empty Content-Length");
@@ -725,6 +755,19 @@ final class HeadScanner {
   private boolean pass() {
     state = PASS;
     return true;
+  }
+
+  private static final String NOT_A_TARGET =
+      "request target not in origin, absolute or asterisk form";
+
+  /** RFC 3986 scheme characters after the first: ALPHA, DIGIT, "+", "-", ".". */
+  private static boolean isSchemeChar(int b) {
+    int lower = b | 0x20;
+    return (lower >= 'a' && lower <= 'z')
+        || (b >= '0' && b <= '9')
+        || b == '+'
+        || b == '-'
+        || b == '.';
   }
 
   private static boolean same(byte[] a, byte[] b, int n) {

@@ -147,6 +147,10 @@ class BadInputPolicyTest extends GuardHarness {
             "empty header name",
             "GET / HTTP/1.1\r\n" + H + ": b\r\n\r\n",
             RefusalReason.BAD_HEADER),
+        guard(
+            "host with an empty port",
+            "GET / HTTP/1.1\r\nHost: app:\r\n\r\n",
+            RefusalReason.BAD_HOST),
         guard("empty host", "GET / HTTP/1.1\r\nHost: \r\n\r\n", RefusalReason.BAD_HOST),
         guard(
             "empty line before the request line",
@@ -195,6 +199,14 @@ class BadInputPolicyTest extends GuardHarness {
             "GET / HTTP/1.1\r\n" + H + "Host: other\r\n\r\n",
             RefusalReason.BAD_HOST),
         guard("host with a space", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", RefusalReason.BAD_HOST),
+        guard(
+            "target without a leading slash",
+            "GET upload HTTP/1.1\r\n" + H + "\r\n",
+            RefusalReason.BAD_REQUEST_LINE),
+        guard(
+            "target scheme without //",
+            "GET http:x HTTP/1.1\r\n" + H + "\r\n",
+            RefusalReason.BAD_REQUEST_LINE),
         guard(
             "host with userinfo",
             "GET / HTTP/1.1\r\nHost: user@app\r\n\r\n",
