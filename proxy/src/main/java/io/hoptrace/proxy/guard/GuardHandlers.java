@@ -16,7 +16,8 @@ import java.util.function.Consumer;
  * The guard stages in front of a listener's own chain, composed in one place:
  *
  * <pre>
- * overload (503: connections, heap) → Proxy-Status on upstream failures
+ * (bytes) head guard: malformed heads, sizes, framing (400/414/431/501/505), below the parser
+ * (requests) overload (503: connections, heap) → Proxy-Status on upstream failures
  *   → request validation (400/414/431/501/505) → body rate (cut) → the listener's chain
  * </pre>
  *
@@ -25,10 +26,12 @@ import java.util.function.Consumer;
  */
 public final class GuardHandlers implements HttpHandler {
   private final OverloadHandler first;
+  private final Settings.Limits limits;
   private final Refusals refusals;
 
-  private GuardHandlers(OverloadHandler first, Refusals refusals) {
+  private GuardHandlers(OverloadHandler first, Settings.Limits limits, Refusals refusals) {
     this.first = first;
+    this.limits = limits;
     this.refusals = refusals;
   }
 
@@ -56,6 +59,7 @@ public final class GuardHandlers implements HttpHandler {
             new HeapPressure(),
             refusals,
             proxyStatus),
+        limits,
         refusals);
   }
 
@@ -67,10 +71,21 @@ public final class GuardHandlers implements HttpHandler {
     return new DrainHandler(refusals, this);
   }
 
-  /** Call once the listener is bound: its open-connection count feeds the connection limit. */
+  /**
+   * Call once the listener is bound: its open-connection count feeds the connection limit, and the
+   * head guard ({@link HeadGuardConduit}) goes in front of its parser on every connection accepted
+   * from now on (the few accepted between the listener's start and this call meet the parser and
+   * the handler stages only).
+   */
   public void bound(Undertow.ListenerInfo listener) {
     ConnectorStatistics statistics = listener.getConnectorStatistics();
     if (statistics != null) first.activeConnections(statistics::getActiveConnections);
+    if (!HeadGuardConduit.guard(listener, limits, refusals)) {
+      System.err.println(
+          "hoptrace: head guard not installed on "
+              + listener.getAddress()
+              + " (unexpected Undertow listener); the parser's own checks remain");
+    }
   }
 
   @Override

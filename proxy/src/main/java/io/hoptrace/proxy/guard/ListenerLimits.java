@@ -8,8 +8,8 @@ import org.xnio.Options;
 /**
  * The limits Undertow's own parser and XNIO enforce, set on a listener builder. Undertow answers
  * what breaks them with its fixed {@code 400} and closes, before any handler (so without a span);
- * they are therefore set wider than the limits {@link RequestGuardHandler} answers with 414 and
- * 431, and serve as the hard backstop against unbounded memory.
+ * they are therefore set wider than the limits the head guard ({@link HeadGuardConduit}) answers
+ * with 414 and 431, and serve as the hard backstop against unbounded memory.
  *
  * <p>Apply it last on a builder: {@code ALLOW_UNESCAPED_CHARACTERS_IN_URL} must stay false. With it
  * true Undertow percent-decodes the request target it hands on, so the app would get a different
@@ -35,6 +35,9 @@ public final class ListenerLimits {
         .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, false)
         .setServerOption(UndertowOptions.ALLOW_UNKNOWN_PROTOCOLS, true) // 505 from the guard
         .setServerOption(UndertowOptions.ENABLE_STATISTICS, true) // open connections, for 503
+        // The head guard answers a bad pipelined head after the responses before it have gone
+        // out: they must not wait in a pipelining buffer.
+        .setServerOption(UndertowOptions.BUFFER_PIPELINED_DATA, false)
         .setSocketOption(Options.CONNECTION_HIGH_WATER, highWater)
         .setSocketOption(Options.CONNECTION_LOW_WATER, Math.max(1, highWater - 16));
   }

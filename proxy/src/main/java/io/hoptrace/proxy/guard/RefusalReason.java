@@ -8,6 +8,15 @@ import java.util.Locale;
  * hoptrace_refusals_<reason>_total}).
  */
 public enum RefusalReason implements RefusalType {
+  /** A request line that is not {@code method SP target SP HTTP/d.d}, or a bare CR in it. */
+  BAD_REQUEST_LINE(400, "http_request_error", "malformed request line"),
+  /**
+   * A header line that breaks RFC 9112 §5: a name that is not a token, whitespace before the colon,
+   * obs-fold, a line without a colon, a bare CR or LF, NUL or another control in a value.
+   */
+  BAD_HEADER(400, "http_request_error", "malformed header line"),
+  /** Host missing (HTTP/1.1), on two lines, empty or not {@code host[:port]}. */
+  BAD_HOST(400, "http_request_error", "missing or malformed Host"),
   /** Transfer-Encoding not ending in exactly one {@code chunked}, or on an HTTP/1.0 request. */
   BAD_TRANSFER_ENCODING(400, "http_request_error", "bad Transfer-Encoding"),
   /** A transfer coding other than {@code chunked} before the final {@code chunked}. */

@@ -74,24 +74,81 @@ public final class Refusals {
     exchange.getResponseSender().send(java.nio.ByteBuffer.wrap(body));
   }
 
+  /**
+   * Counts and records a refusal answered below Undertow, on the raw connection ({@link
+   * HeadGuardConduit}): the answer is already written; this is its counter and span line.
+   *
+   * @param method the request's method as far as it was read (may be empty)
+   * @param path its target as far as it was read, without the query (may be empty)
+   */
+  void refusedHead(
+      RefusalReason reason,
+      String detail,
+      String method,
+      String path,
+      @org.jspecify.annotations.Nullable InetSocketAddress peer) {
+    long startNanos = System.nanoTime();
+    Instant now = Instant.now();
+    count(reason);
+    writeSpan(method, path, peer, reason, detail, now, startNanos);
+  }
+
+  /** The answer {@link #refuse} gives, as bytes for a raw connection (HTTP/1.1, closing). */
+  static byte[] rawAnswer(RefusalReason reason) {
+    byte[] body = ("hoptrace: " + reason.description() + "\n").getBytes(StandardCharsets.UTF_8);
+    String head =
+        "HTTP/1.1 "
+            + reason.status()
+            + " "
+            + io.undertow.util.StatusCodes.getReason(reason.status())
+            + "\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            + PROXY_STATUS
+            + ": "
+            + proxyStatus(reason.proxyStatusError(), reason.tagValue())
+            + "\r\nContent-Length: "
+            + body.length
+            + "\r\n\r\n";
+    byte[] headBytes = head.getBytes(StandardCharsets.US_ASCII);
+    byte[] all = java.util.Arrays.copyOf(headBytes, headBytes.length + body.length);
+    System.arraycopy(body, 0, all, headBytes.length, body.length);
+    return all;
+  }
+
   private void writeSpan(
       HttpServerExchange exchange,
       RefusalType reason,
       String detail,
       Instant start,
       long startNanos) {
-    String method = safe(exchange.getRequestMethod().toString());
-    String path = safe(exchange.getRequestPath());
+    writeSpan(
+        exchange.getRequestMethod().toString(),
+        exchange.getRequestPath(),
+        exchange.getSourceAddress(),
+        reason,
+        detail,
+        start,
+        startNanos);
+  }
+
+  private void writeSpan(
+      String rawMethod,
+      String rawPath,
+      @org.jspecify.annotations.Nullable InetSocketAddress peer,
+      RefusalReason reason,
+      String detail,
+      Instant start,
+      long startNanos) {
+    String method = safe(rawMethod);
+    String path = safe(rawPath);
     Span.Builder span =
         Span.newBuilder()
             // A refused request is not trusted with a trace context: a new trace, said so below.
             .context(TraceContext.newRoot(null))
             .kind(kind)
-            .name(method.toLowerCase(Locale.ROOT) + " " + path)
+            .name(method.isEmpty() ? "refused" : method.toLowerCase(Locale.ROOT) + " " + path)
             .timestampMicros(EpochMicros.of(start))
             .durationMicros(Math.max(1, (System.nanoTime() - startNanos) / 1000))
             .serviceName(serviceName);
-    InetSocketAddress peer = exchange.getSourceAddress();
     if (peer != null && peer.getAddress() != null) {
       span.remoteEndpoint(peer.getAddress().getHostAddress(), peer.getPort());
     }

@@ -19,13 +19,11 @@ import org.jspecify.annotations.Nullable;
  * request-line and header-section sizes, message framing (Transfer-Encoding, Content-Length),
  * control characters hidden by percent-encoding in the target, and header names with underscores.
  *
- * <p>Undertow 2.4's parser already refuses (with its own 400, before any handler) a bad request
- * line, non-token header names, whitespace before the colon, bare CR, NUL and other controls in
- * values, Content-Length together with Transfer-Encoding, duplicate Content-Length or
- * Transfer-Encoding lines, and a missing, duplicate or malformed Host. What it accepts and this
- * stage refuses is what would otherwise be framed differently here and at the app: Undertow reads
- * any Transfer-Encoding other than {@code identity} as chunked (so {@code xchunked} or {@code
- * chunked, gzip} would be).
+ * <p>The head guard ({@link HeadGuardConduit}) has already refused, below the parser, a malformed
+ * request line or header line, an unknown version, sizes over the limits, a bad Host and bad
+ * framing. The framing and size checks here repeat it as defence in depth (and cover connections
+ * accepted before the head guard was installed): Undertow reads any Transfer-Encoding other than
+ * {@code identity} as chunked (so {@code xchunked} or {@code chunked, gzip} would be).
  */
 final class RequestGuardHandler implements HttpHandler {
   private final HttpHandler next;

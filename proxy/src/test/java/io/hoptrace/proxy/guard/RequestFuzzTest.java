@@ -123,9 +123,32 @@ class RequestFuzzTest {
         .as(answer.toString())
         .isTrue();
     assertThat(answer.text()).as("no handler threw").doesNotContain("HTTP/1.1 500");
+    // Every refusal is hoptrace's own (with Proxy-Status, a span line and a counter), never
+    // Undertow's fixed parse-error answer, which has neither.
+    for (int at = answer.text().indexOf("HTTP/1.1 4"); at >= 0; ) {
+      int next = answer.text().indexOf("HTTP/1.1 ", at + 1);
+      String response = next < 0 ? answer.text().substring(at) : answer.text().substring(at, next);
+      assertThat(response)
+          .as("a refusal of ours: " + answer + " for " + escaped(request))
+          .contains("Proxy-Status: hoptrace");
+      at = next < 0 ? -1 : answer.text().indexOf("HTTP/1.1 4", next);
+    }
     Raw ok =
         Raw.send(inbound(), "GET /ok HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n", TIMEOUT);
     assertThat(ok.status()).as(ok.toString()).isEqualTo(200);
+  }
+
+  private static String escaped(byte[] request) {
+    StringBuilder b = new StringBuilder();
+    for (byte x : request) {
+      int c = x & 0xff;
+      if (c >= 0x20 && c < 0x7f) {
+        b.append((char) c);
+      } else {
+        b.append(String.format("\\x%02x", c));
+      }
+    }
+    return b.toString();
   }
 
   private static InetSocketAddress inbound() {

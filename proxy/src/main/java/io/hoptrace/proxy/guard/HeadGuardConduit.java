@@ -1,0 +1,226 @@
+package io.hoptrace.proxy.guard;
+
+import io.hoptrace.config.Settings;
+import io.undertow.Undertow;
+import io.undertow.server.OpenListener;
+import java.io.IOException;
+import java.lang.reflect.Field;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import org.xnio.ChannelListener;
+import org.xnio.ChannelListeners;
+import org.xnio.StreamConnection;
+import org.xnio.channels.AcceptingChannel;
+import org.xnio.channels.StreamSinkChannel;
+import org.xnio.conduits.AbstractStreamSourceConduit;
+import org.xnio.conduits.ConduitReadableByteChannel;
+import org.xnio.conduits.Conduits;
+import org.xnio.conduits.StreamSinkConduit;
+import org.xnio.conduits.StreamSourceConduit;
+
+/**
+ * The head guard: sits at the socket end of a connection's read side, under Undertow's HTTP/1.1
+ * parser, and checks every request head's bytes as they are read ({@link HeadScanner}) before the
+ * parser sees them. A head that breaks the rules never reaches the parser: this conduit answers it
+ * itself on the raw connection (the status, {@code Connection: close}, {@code Proxy-Status}, a
+ * one-line body, as {@link Refusals#refuse} does), writes the refusal's span line and counter, and
+ * ends the connection (the parser reads end of stream and closes).
+ *
+ * <p>When the bad head follows complete requests in the same read, those are passed on first and
+ * the answer waits for the parser's next read, which comes once their exchanges are done (Undertow
+ * reads no further while an exchange runs, then resumes reads, which wakes it here; and pipelined
+ * responses are not buffered: {@link ListenerLimits} turns {@code BUFFER_PIPELINED_DATA} off). So
+ * answers never interleave.
+ */
+final class HeadGuardConduit extends AbstractStreamSourceConduit<StreamSourceConduit> {
+  /** Bytes read and dropped after an answer, so that closing does not reset it away. */
+  private static final int DRAIN_LIMIT = 256 * 1024;
+
+  private final HeadScanner scanner;
+  private final StreamSinkConduit socketSink;
+  private final StreamConnection connection;
+  private final Refusals refusals;
+  // Set on the I/O thread; read by resumeReads, which Undertow may call from a worker thread.
+  private volatile boolean pending;
+  private boolean ended;
+  private boolean off;
+
+  private HeadGuardConduit(
+      StreamSourceConduit next,
+      StreamSinkConduit socketSink,
+      StreamConnection connection,
+      HeadScanner scanner,
+      Refusals refusals) {
+    super(next);
+    this.socketSink = socketSink;
+    this.connection = connection;
+    this.scanner = scanner;
+    this.refusals = refusals;
+  }
+
+  /** Puts a head guard at the socket end of {@code connection}'s read side. */
+  static void install(StreamConnection connection, Settings.Limits limits, Refusals refusals) {
+    var source = connection.getSourceChannel();
+    source.setConduit(
+        new HeadGuardConduit(
+            source.getConduit(),
+            connection.getSinkChannel().getConduit(),
+            connection,
+            new HeadScanner(limits.maxRequestLine(), limits.maxHeaderBytes(), limits.maxHeaders()),
+            refusals));
+  }
+
+  /**
+   * Puts a head guard on every connection {@code listener} accepts from now on, in front of its
+   * Undertow open listener. Returns false (and changes nothing) when the listener is not built the
+   * way Undertow 2.4 builds it: a test pins that it is.
+   */
+  static boolean guard(Undertow.ListenerInfo listener, Settings.Limits limits, Refusals refusals) {
+    try {
+      Field channelField = Undertow.ListenerInfo.class.getDeclaredField("channel");
+      Field openField = Undertow.ListenerInfo.class.getDeclaredField("openListener");
+      channelField.setAccessible(true);
+      openField.setAccessible(true);
+      if (!(channelField.get(listener) instanceof AcceptingChannel<?> channel)) return false;
+      if (!(openField.get(listener) instanceof OpenListener open)) return false;
+      ChannelListener<StreamConnection> guarded =
+          connection -> {
+            install(connection, limits, refusals);
+            open.handleEvent(connection);
+          };
+      setAcceptListener(channel, ChannelListeners.openListenerAdapter(guarded));
+      return true;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  // The channel accepts StreamConnections (Undertow created it so); the wildcard hides that.
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static void setAcceptListener(
+      AcceptingChannel<?> channel,
+      ChannelListener<AcceptingChannel<StreamConnection>> acceptListener) {
+    ((ChannelListener.Setter) channel.getAcceptSetter()).set(acceptListener);
+  }
+
+  @Override
+  public int read(ByteBuffer dst) throws IOException {
+    if (ended) return -1;
+    if (pending) return answer(dst);
+    if (off || scanner.done()) return next.read(dst);
+    int start = dst.position();
+    int n = next.read(dst);
+    if (n <= 0) return n;
+    int bad;
+    try {
+      bad = scanner.scan(dst, start, start + n);
+    } catch (RuntimeException e) {
+      // A bug here must not take the connection's bytes with it: stop checking, pass them on.
+      off = true;
+      return n;
+    }
+    if (bad < 0) return n;
+    // Nothing of the bad head goes up: what came before it (whole requests) does.
+    int headStart = scanner.headStart();
+    int keep = headStart >= start ? headStart : start;
+    dst.position(keep);
+    pending = true;
+    if (keep > start) return keep - start;
+    return answer(dst);
+  }
+
+  /**
+   * Undertow resumes reads when an exchange is done and it wants the next head. With a refused head
+   * pending (hidden from it), no bytes are left to wake it: a wake-up stands in, and its read gets
+   * the answer.
+   */
+  @Override
+  public void resumeReads() {
+    if (pending) {
+      next.wakeupReads();
+    } else {
+      next.resumeReads();
+    }
+  }
+
+  @Override
+  public long read(ByteBuffer[] dsts, int offs, int len) throws IOException {
+    long total = 0;
+    for (int i = offs; i < offs + len; i++) {
+      ByteBuffer dst = dsts[i];
+      if (!dst.hasRemaining()) continue;
+      int n = read(dst);
+      if (n < 0) return total == 0 ? n : total;
+      total += n;
+      if (n == 0 || dst.hasRemaining()) break;
+    }
+    return total;
+  }
+
+  @Override
+  public long transferTo(long position, long count, FileChannel target) throws IOException {
+    return target.transferFrom(new ConduitReadableByteChannel(this), position, count);
+  }
+
+  @Override
+  public long transferTo(long count, ByteBuffer throughBuffer, StreamSinkChannel target)
+      throws IOException {
+    return Conduits.transfer(this, count, throughBuffer, target);
+  }
+
+  /**
+   * Answers the refused head on the raw connection, once: write, end the output, drop what the
+   * client already sent, count, record; the caller then reads end of stream and closes.
+   */
+  private int answer(ByteBuffer scratch) {
+    pending = false;
+    ended = true;
+    RefusalReason reason = scanner.reason();
+    SocketAddress peer = connection.getPeerAddress();
+    refusals.refusedHead(
+        reason,
+        scanner.detail(),
+        scanner.method(),
+        scanner.path(),
+        peer instanceof InetSocketAddress address ? address : null);
+    try {
+      ByteBuffer out = ByteBuffer.wrap(ANSWERS.get(reason));
+      for (int tries = 0; out.hasRemaining() && tries < 4; tries++) {
+        if (socketSink.write(out) == 0) break;
+      }
+      socketSink.terminateWrites();
+      socketSink.flush();
+    } catch (IOException | RuntimeException e) {
+      // the client is gone: nothing to answer; still counted and recorded
+    }
+    drain(scratch);
+    return -1;
+  }
+
+  private void drain(ByteBuffer scratch) {
+    int mark = scratch.position();
+    int dropped = 0;
+    try {
+      while (scratch.hasRemaining() && dropped < DRAIN_LIMIT) {
+        int n = next.read(scratch);
+        scratch.position(mark);
+        if (n <= 0) break;
+        dropped += n;
+      }
+    } catch (IOException | RuntimeException e) {
+      // gone
+    }
+    scratch.position(mark);
+  }
+
+  private static final java.util.Map<RefusalReason, byte[]> ANSWERS = answers();
+
+  private static java.util.Map<RefusalReason, byte[]> answers() {
+    java.util.EnumMap<RefusalReason, byte[]> answers = new java.util.EnumMap<>(RefusalReason.class);
+    for (RefusalReason reason : RefusalReason.values())
+      answers.put(reason, Refusals.rawAnswer(reason));
+    return answers;
+  }
+}
