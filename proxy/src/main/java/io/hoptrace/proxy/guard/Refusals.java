@@ -134,7 +134,7 @@ public final class Refusals {
       String rawMethod,
       String rawPath,
       @org.jspecify.annotations.Nullable InetSocketAddress peer,
-      RefusalReason reason,
+      RefusalType reason,
       String detail,
       Instant start,
       long startNanos) {
