@@ -92,4 +92,16 @@ public final class GuardHandlers implements HttpHandler {
   public void handleRequest(HttpServerExchange exchange) throws Exception {
     first.handleRequest(exchange);
   }
+
+  /**
+   * The connection switched protocols (a relayed WebSocket after its 101): the head guard stops
+   * reading its bytes as request heads. Call on the connection's I/O thread.
+   */
+  public static void protocolSwitched(org.xnio.StreamConnection connection) {
+    if (!HeadGuardConduit.release(connection)) {
+      System.err.println(
+          "hoptrace: head guard not found under a switched connection's conduits; its bytes are"
+              + " still read as request heads");
+    }
+  }
 }

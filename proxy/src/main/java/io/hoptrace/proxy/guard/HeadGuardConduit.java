@@ -97,6 +97,46 @@ final class HeadGuardConduit extends AbstractStreamSourceConduit<StreamSourceCon
     }
   }
 
+  /**
+   * Stops checking on {@code connection}: its bytes are no longer HTTP heads (a protocol switch, as
+   * after a WebSocket 101). Call on the connection's I/O thread, before the first byte of the new
+   * protocol is read. Returns whether a head guard was found (none on a listener without one).
+   */
+  static boolean release(StreamConnection connection) {
+    StreamSourceConduit conduit = connection.getSourceChannel().getConduit();
+    // Undertow puts conduits of its own above ours (statistics, idle timeout, read-ahead data);
+    // none offers its delegate, so each is asked by its one field holding the conduit below.
+    for (int depth = 0; depth < 8; depth++) {
+      if (conduit instanceof HeadGuardConduit guard) {
+        guard.off = true;
+        return true;
+      }
+      StreamSourceConduit below = below(conduit);
+      if (below == null) return false;
+      conduit = below;
+    }
+    return false;
+  }
+
+  private static @org.jspecify.annotations.Nullable StreamSourceConduit below(
+      StreamSourceConduit conduit) {
+    for (Class<?> c = conduit.getClass(); c != null; c = c.getSuperclass()) {
+      for (Field f : c.getDeclaredFields()) {
+        if (!StreamSourceConduit.class.isAssignableFrom(f.getType())
+            && f.getType() != org.xnio.conduits.Conduit.class) {
+          continue;
+        }
+        try {
+          f.setAccessible(true);
+          if (f.get(conduit) instanceof StreamSourceConduit next && next != conduit) return next;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+          return null;
+        }
+      }
+    }
+    return null;
+  }
+
   // The channel accepts StreamConnections (Undertow created it so); the wildcard hides that.
   @SuppressWarnings({"unchecked", "rawtypes"})
   private static void setAcceptListener(

@@ -8,6 +8,7 @@ import io.hoptrace.config.Settings;
 import io.hoptrace.context.TraceContext;
 import io.hoptrace.correlation.InboundRegistry;
 import io.hoptrace.propagation.Injector;
+import io.hoptrace.proxy.guard.GuardHandlers;
 import io.hoptrace.proxy.outbound.Tunnel;
 import io.hoptrace.proxy.upstream.Carriers;
 import io.hoptrace.proxy.upstream.ForwardHooks;
@@ -350,6 +351,7 @@ final class WebSocketHandler implements HttpHandler {
       exchange.upgradeChannel(
           (fromCaller, ex) -> {
             relaying[0] = true;
+            GuardHandlers.protocolSwitched(fromCaller); // frames, not heads, from here on
             new Tunnel(fromCaller, toApp, idleTimeoutMillis, upgraded::closed)
                 .calleeBytesFirst(first)
                 .start();
