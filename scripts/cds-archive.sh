@@ -48,6 +48,7 @@ await() { # pid log name... -> sets the named variables to their ports
   cat "$log" >&2
   return 1
 }
+inbound="" outbound="" admin="" # set by await
 JAVA=$java HOPTRACE_JAR=$jar HOPTRACE_CDS_ARCHIVE=/nonexistent "$launcher" run --service cds-app \
   --inbound 127.0.0.1:0 --admin 127.0.0.1:0 --app 127.0.0.1:9 --span-log "$work/app-spans.log" \
   >/dev/null 2>"$work/app.log" &
