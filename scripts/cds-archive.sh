@@ -28,8 +28,8 @@ rm -f "$out"
 # Two sidecars: B stands in for the app (its admin listener answers /healthz with 200); A, the
 # one whose classes are archived, forwards to it inbound and outbound (a sidecar refuses to
 # forward to its own ports, so B is needed for the success paths).
-port() { # log name
-  sed -n "s/^hoptrace: $2 listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p" "$1" | sed -n 1p
+port() { # log name (the log may not exist yet: the shell that starts hoptrace creates it)
+  sed -n "s/^hoptrace: $2 listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p" "$1" 2>/dev/null | sed -n 1p
 }
 await() { # pid log name... -> sets the named variables to their ports
   local p=$1 log=$2 name
