@@ -2,7 +2,8 @@
 # Run it in the app's network namespace (compose `network_mode: service:app`, or a pod sidecar) so
 # that 127.0.0.1 is shared with the app.
 
-# ---- build stage: Maven build, then a jlinked runtime of only the modules hoptrace needs.
+# ---- build stage: Maven build, then a jlinked runtime of only the modules hoptrace needs (with
+# the JDK's class-data archive, which jlink leaves out unless asked).
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
 # The whole tree (.dockerignore leaves out target/ and .git/): Maven needs every module the root pom
@@ -18,6 +19,13 @@ RUN groupadd --system --gid 10001 hoptrace \
  && mkdir -p /var/log/hoptrace && chown hoptrace:hoptrace /var/log/hoptrace
 COPY --from=build /opt/jre /opt/jre
 COPY --from=build /src/proxy/target/hoptrace.jar /opt/hoptrace/hoptrace.jar
+COPY --from=build /src/bin/hoptrace /src/scripts/cds-archive.sh /opt/hoptrace/bin/
+# The launcher's JVM flags (Serial GC, 96 MB heap, small stacks, MALLOC_ARENA_MAX=2; measured in
+# bench/README.md "JVM flags"); JAVA_OPTS adds to them, e.g. JAVA_OPTS=-Xmx128m with a larger
+# ring.cap. The class-data archive of hoptrace's own classes is made here, in the runtime stage,
+# because it only holds for this java and this jar path: a training run through the listeners.
+ENV JAVA=/opt/jre/bin/java
+RUN /opt/hoptrace/bin/cds-archive.sh /opt/jre/bin/java /opt/hoptrace/hoptrace.jar /opt/hoptrace/hoptrace.jsa
 
 # Defaults for a sidecar: the app on 8080 in the same network namespace; inbound 15001, outbound
 # (HTTP_PROXY) 15002, admin 15000; span lines to stdout. Override any setting with a HOPTRACE_*
@@ -27,13 +35,12 @@ ENV HOPTRACE_SERVICE=app \
     HOPTRACE_INBOUND_PORT=15001 \
     HOPTRACE_OUTBOUND_PORT=15002 \
     HOPTRACE_ADMIN_PORT=15000 \
-    HOPTRACE_SPAN_LOG=- \
-    JAVA_TOOL_OPTIONS="-XX:+UseSerialGC -Xms32m -Xmx96m -Xss256k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=32m -XX:+ExitOnOutOfMemoryError"
+    HOPTRACE_SPAN_LOG=-
 
 USER hoptrace:hoptrace
 VOLUME ["/var/log/hoptrace"]
 EXPOSE 15001 15002 15000
 HEALTHCHECK --interval=10s --timeout=2s --retries=6 \
   CMD ["/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${HOPTRACE_ADMIN_PORT} && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && head -1 <&3 | grep -q ' 200 '"]
-ENTRYPOINT ["/opt/jre/bin/java", "-jar", "/opt/hoptrace/hoptrace.jar"]
+ENTRYPOINT ["/opt/hoptrace/bin/hoptrace"]
 CMD ["run"]

@@ -42,18 +42,18 @@ environment (defaults in brackets):
   BENCH_CLIENT_CPU [0]     wrk's CPU                          BENCH_SERVER_CPU [1] backend+proxy
   BENCH_NICE [0]           nice for wrk, backend and proxies (e.g. -10 on a busy shared machine)
   HOPTRACE_JAR [proxy/target/hoptrace.jar]
-  HOPTRACE_JAVA_OPTS [$DEFAULT_JAVA_OPTS]
-  HOPTRACE_ENV [""]        environment for hoptrace, e.g. "MALLOC_ARENA_MAX=2"
+  hoptrace starts through bin/hoptrace (the launcher: the shipped JVM flags, MALLOC_ARENA_MAX=2,
+  the class-data archive next to the jar, made first when missing); these change it:
+  HOPTRACE_JAVA_OPTS [launcher's]  replaces the launcher's JVM flags ("" = the JVM's defaults)
+  JAVA_OPTS [""]           flags added after the launcher's
+  HOPTRACE_ENV [""]        environment for hoptrace, e.g. "MALLOC_ARENA_MAX=8"
   HOPTRACE_JAVA [java]     e.g. target/jre/bin/java, the jlinked runtime the image ships
+  BENCH_CDS [1]            0 = no class-data archive
   HOPTRACE_LABEL           which build the jar is, for the results file (default: its path)
   HOPTRACE_RUN_ARGS ["--set span-log.rotate-size=0"]  more \`run\` arguments
   NGINX_LOG_BUFFER [buffer=64k flush=1s]  ("" = one write() per request)
 EOF
 }
-
-# The flags the sidecar image ships with (Dockerfile JAVA_TOOL_OPTIONS), so the bench measures what
-# users run. Other flag sets: bench/lib/jvm-sweep.sh, results in bench/README.md ("JVM flags").
-DEFAULT_JAVA_OPTS="-XX:+UseSerialGC -Xms32m -Xmx96m -Xss256k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=32m -XX:+ExitOnOutOfMemoryError"
 
 SMOKE=false INSTALL=true BUILD=true KEEP=false ROWS=$ALL_ROWS OUT=""
 while (($#)); do
@@ -85,8 +85,12 @@ NOISE_LIMIT=${BENCH_NOISE_LIMIT:-10}
 CLIENT_CPU=${BENCH_CLIENT_CPU:-0}
 SERVER_CPU=${BENCH_SERVER_CPU:-1}
 HOPTRACE_JAR=${HOPTRACE_JAR:-$REPO_DIR/proxy/target/hoptrace.jar}
-HOPTRACE_JAVA_OPTS=${HOPTRACE_JAVA_OPTS-$DEFAULT_JAVA_OPTS}
+# hoptrace runs through the launcher, with the JVM flags the image ships (bin/hoptrace), so the
+# bench measures what users run. Other flag sets: bench/lib/jvm-sweep.sh, results in
+# bench/README.md ("JVM flags").
+HOPTRACE_LAUNCHER=$REPO_DIR/bin/hoptrace
 HOPTRACE_JAVA=${HOPTRACE_JAVA:-java}
+HOPTRACE_CDS=${BENCH_CDS:-1}
 HOPTRACE_START_TIMEOUT=${HOPTRACE_START_TIMEOUT:-20}
 # BENCH_NICE=-10 (root) gives the measured processes priority over other work on a shared machine.
 NICE=""
@@ -147,7 +151,7 @@ machine() {
   echo "- CPU: ${model:-unknown}, $(nproc) CPUs${hv:+ (VM on $hv)}, $(free -g | awk '/^Mem:/ {print $2}') GiB RAM"
   echo "- kernel $kernel; $jdk; $(nginx -v 2>&1 | sed 's/^nginx version: //'); $(haproxy -v | head -1 | awk '{print "HAProxy " $3}'); $(wrk -v 2>&1 | head -1 | awk '{print "wrk " $2}')"
   echo "- wrk on CPU $CLIENT_CPU, backend + proxy on CPU $SERVER_CPU (taskset)${NICE:+, $NICE}; CLK_TCK=$CLK_TCK"
-  echo "- HOPTRACE_JAVA_OPTS=\`$HOPTRACE_JAVA_OPTS\`${HOPTRACE_ENV:+, HOPTRACE_ENV=\`$HOPTRACE_ENV\`}"
+  echo "- hoptrace runs as \`$(hoptrace_command)\`${HOPTRACE_ENV:+, HOPTRACE_ENV=\`$HOPTRACE_ENV\`}"
   echo "- repository at $(git -C "$REPO_DIR" log -1 --format='%h %s' 2>/dev/null | cut -c1-80)"
   if [[ -f "$HOPTRACE_JAR" ]]; then
     echo "- hoptrace.jar: ${HOPTRACE_LABEL:-$HOPTRACE_JAR}, built $(date -u -r "$HOPTRACE_JAR" '+%F %H:%M UTC'), sha256 $(sha256sum "$HOPTRACE_JAR" | cut -c1-12)"
@@ -568,6 +572,7 @@ if [[ " $ROWS " == *" hoptrace-"* ]]; then
     HOPTRACE_HAS_OUTBOUND=true
   else
     probe_hoptrace
+    ensure_archive
   fi
 fi
 log "work directory $WORK; rows: $ROWS"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Starts hoptrace on a given Java runtime (the jlinked one the image ships) in front of a toy app,
-# sends one request through it, and checks the answer and the span line. CI runs it on the output
-# of scripts/jlink-runtime.sh, so the runtime the Dockerfile builds is one that serves traffic.
+# Starts hoptrace on a given Java runtime (the jlinked one the image ships) the way the image does:
+# a class-data archive made by scripts/cds-archive.sh, then bin/hoptrace (the launcher) in front of
+# a toy app. Sends one request through it and checks the answer, the span line, the launcher's JVM
+# flags and environment, and that hoptrace's classes came from the archive. CI runs it on the
+# output of scripts/jlink-runtime.sh, so the runtime the Dockerfile builds is one that serves traffic.
 #
 # usage: scripts/check-runtime.sh JAVA_HOME_DIR [JAR]
 set -euo pipefail
@@ -22,10 +24,17 @@ for _ in $(seq 1 50); do
 done
 [ -n "${app_port:-}" ] || { echo "check-runtime: toy app did not start" >&2; exit 1; }
 
-"$jre/bin/java" -XX:+UseSerialGC -Xmx96m -jar "$jar" run --service runtime-check \
+here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+"$here/cds-archive.sh" "$jre/bin/java" "$jar" "$work/hoptrace.jsa" > "$work/cds.out" 2>&1 \
+  || { echo "check-runtime: no class-data archive" >&2; cat "$work/cds.out" >&2; exit 1; }
+
+JAVA=$jre/bin/java HOPTRACE_JAR=$jar HOPTRACE_CDS_ARCHIVE=$work/hoptrace.jsa \
+  JAVA_OPTS="-Xlog:class+load=info:file=$work/classes.log" \
+  "$here/../bin/hoptrace" run --service runtime-check \
   --inbound 127.0.0.1:0 --app "127.0.0.1:$app_port" --span-log "$work/spans.log" \
   2> "$work/hoptrace.err" &
 pids+=($!)
+hoptrace_pid=$!
 for _ in $(seq 1 100); do
   port=$(sed -n 's/^hoptrace: inbound listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/hoptrace.err" | sed -n 1p)
   [ -n "$port" ] && break
@@ -41,4 +50,18 @@ for _ in $(seq 1 50); do
 done
 grep -q '"name":"get /index.html"' "$work/spans.log" \
   || { echo "check-runtime: no span line for the request" >&2; exit 1; }
-echo "check-runtime: $jre served a request through hoptrace and wrote its span line"
+
+# The launcher's flags and environment reached the JVM (it execs java: same PID).
+cmdline=$(tr '\0' ' ' < "/proc/$hoptrace_pid/cmdline")
+for flag in -XX:+UseSerialGC -Xmx96m -Xss256k "-XX:SharedArchiveFile=$work/hoptrace.jsa"; do
+  [[ " $cmdline " == *" $flag "* ]] || { echo "check-runtime: $flag not on the command line: $cmdline" >&2; exit 1; }
+done
+tr '\0' '\n' < "/proc/$hoptrace_pid/environ" | grep -qx 'MALLOC_ARENA_MAX=2' \
+  || { echo "check-runtime: MALLOC_ARENA_MAX=2 not in hoptrace's environment" >&2; exit 1; }
+# hoptrace's own classes came from the archive, not from the jar.
+shared=$(grep -c 'io\.hoptrace\..* source: shared objects file (top)' "$work/classes.log" || true)
+from_jar=$(grep -c 'io\.hoptrace\..* source: jar:' "$work/classes.log" || true)
+((shared >= 100)) \
+  || { echo "check-runtime: $shared hoptrace classes from the archive ($from_jar from the jar)" >&2; exit 1; }
+echo "check-runtime: $jre served a request through bin/hoptrace and wrote its span line;" \
+  "$shared hoptrace classes from the class-data archive, $from_jar from the jar"

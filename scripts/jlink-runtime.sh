@@ -21,6 +21,6 @@ modules="$found,jdk.crypto.ec,jdk.naming.dns,java.net.http,jdk.httpserver,jdk.jf
 rm -rf "$out"
 "$java_home/bin/jlink" \
   --add-modules "$modules" \
-  --strip-debug --no-man-pages --no-header-files --compress=2 \
+  --strip-debug --no-man-pages --no-header-files --compress=2 --generate-cds-archive \
   --output "$out"
 echo "jlink-runtime: $out ($(du -sh "$out" | cut -f1)) modules: $modules"

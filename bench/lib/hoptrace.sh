@@ -20,6 +20,30 @@ probe_hoptrace() {
   [[ "$help" != *--set* ]] || HOPTRACE_HAS_SET=true
 }
 
+# The class-data archive the launcher maps ("/nonexistent" for none: BENCH_CDS=0).
+hoptrace_archive() {
+  if [[ "$HOPTRACE_CDS" == 1 ]]; then echo "${HOPTRACE_JAR%.jar}.jsa"; else echo /nonexistent; fi
+}
+
+# Makes the class-data archive the image ships (scripts/cds-archive.sh) when it is missing or
+# older than the jar, so that the rows start as the image does; without it they run anyway.
+ensure_archive() {
+  local archive
+  archive=$(hoptrace_archive)
+  [[ "$HOPTRACE_CDS" == 1 && -z "$HOPTRACE_SKIP" ]] || return 0
+  [[ ! -f "$archive" || "$HOPTRACE_JAR" -nt "$archive" ]] || return 0
+  log "making the class-data archive (scripts/cds-archive.sh)"
+  "$REPO_DIR/scripts/cds-archive.sh" "$HOPTRACE_JAVA" "$HOPTRACE_JAR" "$archive" >"$WORK/cds.log" 2>&1 ||
+    log "no class-data archive (see $WORK/cds.log with --keep); hoptrace runs without one"
+}
+
+# The command the launcher runs (its dry run), for the results file.
+hoptrace_command() {
+  # shellcheck disable=SC2086 # HOPTRACE_ENV is a list
+  env ${HOPTRACE_ENV:-} JAVA="$HOPTRACE_JAVA" HOPTRACE_JAR="$HOPTRACE_JAR" HOPTRACE_CDS_ARCHIVE="$(hoptrace_archive)" \
+    HOPTRACE_DRY_RUN=1 "$HOPTRACE_LAUNCHER" run ... 2>&1 | sed "s|$REPO_DIR/||g"
+}
+
 # Starts one sidecar on CPU $SERVER_CPU as a child of this shell; its PID goes to $STARTED_PID.
 # Listeners bind 127.0.0.1 only. An empty outbound or admin port leaves that listener out; the admin
 # listener is only read between rows (dropped span lines). The span log is not rotated
@@ -33,8 +57,9 @@ start_hoptrace() { # dir service inbound_port app outbound_port span_log admin_p
   # shellcheck disable=SC2206 # a list of extra arguments
   if $HOPTRACE_HAS_SET; then args+=(${HOPTRACE_RUN_ARGS-"--set" "span-log.rotate-size=0"}); fi
   mkdir -p "$dir"
-  # shellcheck disable=SC2086 # HOPTRACE_ENV and HOPTRACE_JAVA_OPTS are lists
-  env ${HOPTRACE_ENV:-} $NICE taskset -c "$SERVER_CPU" "$HOPTRACE_JAVA" $HOPTRACE_JAVA_OPTS -jar "$HOPTRACE_JAR" "${args[@]}" \
+  # shellcheck disable=SC2086 # HOPTRACE_ENV is a list
+  env ${HOPTRACE_ENV:-} JAVA="$HOPTRACE_JAVA" HOPTRACE_JAR="$HOPTRACE_JAR" HOPTRACE_CDS_ARCHIVE="$(hoptrace_archive)" \
+    $NICE taskset -c "$SERVER_CPU" "$HOPTRACE_LAUNCHER" "${args[@]}" \
     >"$dir/stdout.log" 2>"$dir/stderr.log" &
   STARTED_PID=$!
   track_pid "$STARTED_PID"
