@@ -20,13 +20,21 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Writes span lines on its own thread. The request path only {@link #offer}s a finished span to a
  * bounded queue; when the queue is full the line is dropped and counted, so a slow disk costs
- * spans, never latency. The writer drains the queue in batches and flushes whenever it catches up
- * (or at least every flush interval), so a {@code tail -f} sees lines promptly.
+ * spans, never latency. The writer drains the queue in batches and flushes whenever it catches up,
+ * so a {@code tail -f} sees lines promptly.
+ *
+ * <p>Wake-ups: an offer does not wake the writer while lines keep coming. After catching up the
+ * writer sleeps one batch window ({@link #BATCH_WINDOW_NANOS}, at most the flush interval) and
+ * writes whatever arrived meanwhile in one go; only when a window passed without a line does it
+ * park until the next offer wakes it. Under load that is one wake-up (and one {@code write}) per
+ * window instead of one per request (bench/README.md, "Profile findings"); an idle writer still
+ * writes the first line at once.
  *
  * <p>A {@link LineListener} (the exporters, the admin page) gets each encoded line on the writer
  * thread, before it reaches the disk, so a failing disk does not stop export.
@@ -46,6 +54,9 @@ public final class SpanLogWriter implements AutoCloseable {
 
   private static final int BATCH = 1024;
 
+  /** How long the writer lets lines gather after catching up, while lines are arriving. */
+  static final long BATCH_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
   private final ArrayBlockingQueue<Span> queue;
   private final SpanLineEncoder encoder = SpanLineEncoder.create();
   private final LineBuffer buffer = new LineBuffer(64 * 1024); // writer thread only
@@ -59,7 +70,11 @@ public final class SpanLogWriter implements AutoCloseable {
   private final LongAdder written = new LongAdder();
   private final LongAdder dropped = new LongAdder();
   private final LongAdder failed = new LongAdder();
+  private final long windowNanos;
   private volatile boolean closing;
+
+  /** The writer is parked until the next offer: that offer wakes it. */
+  private volatile boolean parked;
 
   // Writer thread only.
   private OutputStream out;
@@ -90,7 +105,8 @@ public final class SpanLogWriter implements AutoCloseable {
     this.path = settings.stdout() ? null : Path.of(settings.path());
     this.rotateSize = settings.rotateSize();
     this.rotateIntervalNanos = settings.rotateInterval().toNanos();
-    this.pollNanos = settings.flushInterval().toNanos();
+    this.pollNanos = Math.max(1, settings.flushInterval().toNanos());
+    this.windowNanos = Math.min(BATCH_WINDOW_NANOS, pollNanos);
     this.out = open();
     this.thread = new Thread(this::run, "hoptrace-spanlog");
     thread.setDaemon(true);
@@ -103,8 +119,15 @@ public final class SpanLogWriter implements AutoCloseable {
    * on the writer thread into one reused buffer.
    */
   public boolean offer(Span span) {
-    if (!closing && queue.offer(span)) return true;
+    if (!closing && queue.offer(span)) {
+      if (parked) {
+        parked = false;
+        LockSupport.unpark(thread);
+      }
+      return true;
+    }
     dropped.increment();
+    if (!closing) LockSupport.unpark(thread); // full: the writer is behind, let it run now
     return false;
   }
 
@@ -145,24 +168,27 @@ public final class SpanLogWriter implements AutoCloseable {
   private void run() {
     List<Span> batch = new ArrayList<>(BATCH);
     while (true) {
-      Span first;
-      try {
-        first = queue.poll(pollNanos, TimeUnit.NANOSECONDS);
-      } catch (InterruptedException e) {
-        first = null;
-        closing = true;
-      }
-      if (first != null) {
-        batch.add(first);
-        queue.drainTo(batch, BATCH - 1);
+      if (queue.drainTo(batch, BATCH) > 0) {
         write(batch);
         batch.clear();
+        continue; // until caught up
       }
-      if (queue.isEmpty()) {
-        flush();
-        maybeRotate();
-        if (closing && queue.isEmpty()) break;
+      flush();
+      maybeRotate();
+      if (closing) {
+        if (queue.isEmpty()) break;
+        continue;
       }
+      // Caught up: let the next lines gather for one window (offers do not wake us meanwhile).
+      LockSupport.parkNanos(this, windowNanos);
+      if (Thread.interrupted()) closing = true;
+      if (closing || !queue.isEmpty()) continue;
+      // A whole window without a line: park until an offer wakes us (or the poll interval ends).
+      // parked is set before the last look at the queue, so an offer either sees it or is seen.
+      parked = true;
+      if (queue.isEmpty() && !closing) LockSupport.parkNanos(this, pollNanos);
+      parked = false;
+      if (Thread.interrupted()) closing = true;
     }
     flush();
     closeQuietly();
@@ -261,6 +287,7 @@ public final class SpanLogWriter implements AutoCloseable {
   @Override
   public void close() {
     closing = true;
+    LockSupport.unpark(thread);
     try {
       thread.join(TimeUnit.SECONDS.toMillis(30));
     } catch (InterruptedException e) {
