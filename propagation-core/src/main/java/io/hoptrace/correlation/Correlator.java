@@ -70,6 +70,19 @@ public final class Correlator {
 
   /** Links {@code call} to its cause. Never throws for any call the proxy can build. */
   public Decision decide(OutboundCall call) {
+    return requireNonNull(decide(call, true));
+  }
+
+  /**
+   * As {@link #decide}, but returns null, having recorded nothing, when the decision would ask the
+   * {@link CandidateFilter} (which may block): an I/O thread decides the header, sole and root
+   * cases itself and hands only the rest to a worker thread, which then calls {@link #decide}.
+   */
+  public @Nullable Decision decideWithoutBlocking(OutboundCall call) {
+    return decide(call, false);
+  }
+
+  private @Nullable Decision decide(OutboundCall call, boolean mayBlock) {
     requireNonNull(call, "call");
     Decision byHeader = byHeader(call);
     if (byHeader != null) return byHeader;
@@ -84,6 +97,7 @@ public final class Correlator {
       if (candidates.size() == 1) return sole(call, candidates.get(0));
       if (candidates.size() > 1) {
         int count = Math.max(inFlight, candidates.size()); // the walk stops at MAX_CANDIDATES
+        if (!mayBlock && filter != CandidateFilter.NONE) return null;
         CandidateFilter.Narrowing narrowed = filter.narrow(call, candidates);
         if (narrowed != null) {
           InboundRequest exact = narrowed.exact();

@@ -127,4 +127,64 @@ class CandidateFilterTest {
 
     assertThat(keys).containsExactlyInAnyOrder("conn-a", "null");
   }
+
+  @Test
+  void decideWithoutBlocking_returnsNullInsteadOfAskingTheFilter_andRecordsNothing() {
+    InboundRequest a = arriveAndDeliver();
+    InboundRequest b = arriveAndDeliver();
+    Correlator correlator =
+        new Correlator(
+            registry,
+            FewestCallsRule.INSTANCE,
+            (call, candidates) -> {
+              asked.incrementAndGet();
+              return CandidateFilter.Narrowing.exact(a);
+            });
+    OutboundCall call = OutboundCall.newBuilder().startNanos(ticker.read()).build();
+
+    assertThat(correlator.decideWithoutBlocking(call)).isNull();
+    assertThat(asked).hasValue(0);
+    assertThat(a.linkedCalls() + b.linkedCalls()).isZero();
+
+    Decision d = correlator.decide(call); // what the worker thread then does
+    assertThat(d.link()).isEqualTo(Link.PROCESS);
+    assertThat(asked).hasValue(1);
+  }
+
+  @Test
+  void decideWithoutBlocking_decidesTheSoleAndRootCasesItself() {
+    Correlator correlator =
+        new Correlator(
+            registry,
+            FewestCallsRule.INSTANCE,
+            (call, candidates) -> {
+              asked.incrementAndGet();
+              return null;
+            });
+    Decision root =
+        correlator.decideWithoutBlocking(
+            OutboundCall.newBuilder().startNanos(ticker.read()).build());
+    assertThat(root).isNotNull();
+    assertThat(root.link()).isEqualTo(Link.ROOT);
+
+    InboundRequest a = arriveAndDeliver();
+    Decision sole =
+        correlator.decideWithoutBlocking(
+            OutboundCall.newBuilder().startNanos(ticker.read()).build());
+    assertThat(sole).isNotNull();
+    assertThat(sole.link()).isEqualTo(Link.SOLE);
+    assertThat(sole.inbound()).isSameAs(a);
+    assertThat(asked).hasValue(0);
+  }
+
+  @Test
+  void decideWithoutBlocking_withoutAFilter_alwaysDecides() {
+    arriveAndDeliver();
+    arriveAndDeliver();
+    Decision d =
+        new Correlator(registry)
+            .decideWithoutBlocking(OutboundCall.newBuilder().startNanos(ticker.read()).build());
+    assertThat(d).isNotNull();
+    assertThat(d.link()).isEqualTo(Link.INFERRED);
+  }
 }

@@ -8,7 +8,6 @@ import io.hoptrace.correlation.InboundRequest;
 import io.hoptrace.propagation.Injector;
 import io.hoptrace.propagation.w3c.TraceresponseCodec;
 import io.hoptrace.proxy.procfs.ProcessEvidence;
-import io.hoptrace.proxy.procfs.ProcessLinks;
 import io.hoptrace.proxy.procfs.SocketKey;
 import io.hoptrace.proxy.upstream.Carriers;
 import io.hoptrace.proxy.upstream.ForwardHooks;
@@ -34,6 +33,7 @@ final class AppForwardHandler implements HttpHandler, ForwardHooks {
   private final boolean traceresponse;
   private final boolean respondRequestId;
   private final boolean bindConnections;
+  private final ConnectionKeys connectionKeys = new ConnectionKeys();
 
   AppForwardHandler(
       Settings settings, UpstreamForwarder forwarder, Injector injector, InboundRegistry registry) {
@@ -80,7 +80,7 @@ final class AppForwardHandler implements HttpHandler, ForwardHooks {
     InboundRequest registered = state == null ? null : state.registered;
     if (registered == null) return;
     // Always bound, so that "not bound" can mean "not sent yet" to the process evidence.
-    SocketKey key = ProcessLinks.appSide(serverSide, proxySide);
+    SocketKey key = connectionKeys.of(serverSide, proxySide);
     registered.bindConnection(key != null ? key : ProcessEvidence.UNKNOWN_CONNECTION);
   }
 

@@ -10,7 +10,6 @@ import io.hoptrace.proxy.upstream.Carriers;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import java.net.InetSocketAddress;
-import java.util.Locale;
 
 /**
  * Stage 2: decides this hop's SERVER span. The caller's context is continued when it is valid and
@@ -23,6 +22,7 @@ final class TraceContextHandler implements HttpHandler {
   private final Settings settings;
   private final CompositeExtractor extractor;
   private final InboundRegistry registry;
+  private final RouteKeys routeKeys = new RouteKeys();
 
   TraceContextHandler(
       Settings settings, CompositeExtractor extractor, InboundRegistry registry, HttpHandler next) {
@@ -50,9 +50,7 @@ final class TraceContextHandler implements HttpHandler {
     state.contextTag = extraction.outcome().tagValue();
     state.rejected = extraction.rejected();
     String routeKey =
-        exchange.getRequestMethod().toString().toUpperCase(Locale.ROOT)
-            + " "
-            + exchange.getRequestPath();
+        routeKeys.of(exchange.getRequestMethod().toString(), exchange.getRequestPath());
     state.registered =
         registry.begin(server, routeKey, server.requestId(), null, registry.ticker().read());
     next.handleRequest(exchange);

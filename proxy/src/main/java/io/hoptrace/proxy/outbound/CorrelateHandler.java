@@ -29,6 +29,9 @@ import org.jspecify.annotations.Nullable;
  * new root. The evidence ({@code hoptrace.link}, {@code hoptrace.candidates}, {@code
  * hoptrace.score}) goes on the span.
  *
+ * <p>Runs on the I/O thread when the stages before it stayed there (an address-literal target); a
+ * decision that would consult the blocking process evidence is then made on a worker thread.
+ *
  * <p>The app is the caller here and it is local, so its headers are trusted: a traceparent from its
  * own tracer is continued, never restarted.
  */
@@ -63,17 +66,30 @@ final class CorrelateHandler implements HttpHandler {
         extractor.extract(exchange.getRequestHeaders(), Carriers.UNDERTOW_GETTER, true);
     TraceContext forwarded =
         extraction.outcome() == ContextOutcome.EXTRACTED ? extraction.parent() : null;
-    Decision decision =
-        correlator.decide(
-            OutboundCall.newBuilder()
-                .forwardedContext(forwarded)
-                .forwardedRequestId(extraction.requestId())
-                .authority(target.authority())
-                .method(method)
-                .path(path)
-                .startNanos(correlator.registry().ticker().read())
-                .connectionKey(exchange.getAttachment(OutboundAttachments.APP_SOCKET))
-                .build());
+    OutboundCall call =
+        OutboundCall.newBuilder()
+            .forwardedContext(forwarded)
+            .forwardedRequestId(extraction.requestId())
+            .authority(target.authority())
+            .method(method)
+            .path(path)
+            .startNanos(correlator.registry().ticker().read())
+            .connectionKey(exchange.getAttachment(OutboundAttachments.APP_SOCKET))
+            .build();
+    Decision decision;
+    if (exchange.isInIoThread()) {
+      // Header, sole and root decisions are cheap: made here, without a hop to a worker thread.
+      // Only one that asks the process evidence (which reads /proc) moves to a worker and starts
+      // over there (this attempt recorded nothing).
+      Decision cheap = correlator.decideWithoutBlocking(call);
+      if (cheap == null) {
+        exchange.dispatch(this);
+        return;
+      }
+      decision = cheap;
+    } else {
+      decision = correlator.decide(call);
+    }
 
     linkCounters.get(decision.link()).inc();
     TraceContext client = clientContext(decision, extraction.requestId());

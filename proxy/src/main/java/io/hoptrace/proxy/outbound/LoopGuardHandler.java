@@ -13,8 +13,9 @@ import java.net.UnknownHostException;
  * settings also cover its own sidecar (or a mistyped route) would otherwise send each request round
  * the loop until something runs out.
  *
- * <p>Resolves the target's name, so it runs on a worker thread (the chain is dispatched before it).
- * A name that does not resolve passes: the upstream answers 502 for it.
+ * <p>Resolves the target's name, so for a name it runs on a worker thread (the chain is dispatched
+ * before it); an address literal needs no lookup and stays on the I/O thread. A name that does not
+ * resolve passes: the upstream answers 502 for it.
  */
 final class LoopGuardHandler implements HttpHandler {
   private final OwnPorts ownPorts;

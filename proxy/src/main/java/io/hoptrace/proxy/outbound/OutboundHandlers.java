@@ -17,14 +17,15 @@ import java.util.function.UnaryOperator;
  *
  * <pre>
  * source access (403) → target from absolute-form or CONNECT authority (400)
- *   ├─ http:    → worker thread → loop guard (403) → correlate → inject + forward (502/504)
+ *   ├─ http:    → worker thread (for a host name) → loop guard (403) → correlate (on a worker
+ *   │            if it asks the process evidence) → inject + forward (502/504)
  *   └─ CONNECT: → CONNECT port (403) → worker thread → loop guard (403) → correlate → tunnel
  * </pre>
  *
  * and on a named route's port:
  *
  * <pre>
- * source access (403) → target = the route's upstream → worker thread → loop guard (403)
+ * source access (403) → target = the route's upstream → worker thread (for a host name) → loop guard (403)
  *   → correlate → inject + forward
  * </pre>
  *
@@ -70,8 +71,9 @@ public final class OutboundHandlers {
 
   /** The forward-proxy port: absolute-form http requests and CONNECT. */
   HttpHandler forwardProxy() {
-    HttpHandler http = afterTarget(forward);
-    HttpHandler connect = new ConnectPortHandler(connectPorts, refusals, afterTarget(tunnel));
+    HttpHandler http = afterTarget(forward, true);
+    HttpHandler connect =
+        new ConnectPortHandler(connectPorts, refusals, afterTarget(tunnel, false));
     HttpHandler byMethod =
         exchange -> {
           if (exchange.getRequestMethod().equals(Methods.CONNECT)) {
@@ -86,7 +88,7 @@ public final class OutboundHandlers {
 
   /** A named route's port: every request goes to {@code target}. */
   HttpHandler route(OutboundTarget target) {
-    HttpHandler http = new RouteTargetHandler(target, afterTarget(forward));
+    HttpHandler http = new RouteTargetHandler(target, afterTarget(forward, true));
     HttpHandler noConnect =
         exchange -> {
           if (exchange.getRequestMethod().equals(Methods.CONNECT)) {
@@ -98,8 +100,9 @@ public final class OutboundHandlers {
     return new SourceAccessHandler(allowedSources, refusals, noConnect);
   }
 
-  private HttpHandler afterTarget(HttpHandler last) {
+  /** {@code literalsOnIoThread}: see {@link WorkerDispatchHandler}. */
+  private HttpHandler afterTarget(HttpHandler last, boolean literalsOnIoThread) {
     return new WorkerDispatchHandler(
-        new LoopGuardHandler(ownPorts, refusals, correlate.apply(last)));
+        new LoopGuardHandler(ownPorts, refusals, correlate.apply(last)), literalsOnIoThread);
   }
 }

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -34,6 +35,13 @@ import org.jspecify.annotations.Nullable;
  * lines of batches whose write failed (disk full, file unwritable), which are cut back out of the
  * file. A failure is reported once on stderr, and once more when writing works again; a span-log
  * path that no longer names the open file (removed, replaced) is reopened within a second.
+ *
+ * <p>Wake-ups: an offer does not wake the writer while lines keep coming. After catching up the
+ * writer sleeps one batch window ({@link #BATCH_WINDOW_NANOS}, at most the flush interval) and
+ * writes whatever arrived meanwhile in one go; only when a window passed without a line does it
+ * park until the next offer wakes it. Under load that is one wake-up (and one {@code write}) per
+ * window instead of one per request (bench/README.md, "Profile findings"); an idle writer still
+ * writes the first line at once.
  *
  * <p>A {@link LineListener} (the exporters, the admin page) gets each encoded line on the writer
  * thread, before it reaches the disk, so a failing disk does not stop export.
@@ -54,6 +62,9 @@ public final class SpanLogWriter implements AutoCloseable {
   private static final int BATCH = 1024;
   private static final long CHECK_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
+  /** How long the writer lets lines gather after catching up, while lines are arriving. */
+  static final long BATCH_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
   private final ArrayBlockingQueue<Span> queue;
   private final SpanLineEncoder encoder = SpanLineEncoder.create();
   private final LineBuffer buffer = new LineBuffer(64 * 1024); // writer thread only
@@ -67,7 +78,11 @@ public final class SpanLogWriter implements AutoCloseable {
   private final LongAdder written = new LongAdder();
   private final LongAdder dropped = new LongAdder();
   private final LongAdder failed = new LongAdder();
+  private final long windowNanos;
   private volatile boolean closing;
+
+  /** The writer is parked until the next offer: that offer wakes it. */
+  private volatile boolean parked;
 
   // Writer thread only.
   private @Nullable FileChannel channel; // the file, when path != null
@@ -101,7 +116,8 @@ public final class SpanLogWriter implements AutoCloseable {
     this.path = settings.stdout() ? null : Path.of(settings.path());
     this.rotateSize = settings.rotateSize();
     this.rotateIntervalNanos = settings.rotateInterval().toNanos();
-    this.pollNanos = settings.flushInterval().toNanos();
+    this.pollNanos = Math.max(1, settings.flushInterval().toNanos());
+    this.windowNanos = Math.min(BATCH_WINDOW_NANOS, pollNanos);
     open();
     this.thread = new Thread(this::run, "hoptrace-spanlog");
     thread.setDaemon(true);
@@ -114,8 +130,15 @@ public final class SpanLogWriter implements AutoCloseable {
    * on the writer thread into one reused buffer.
    */
   public boolean offer(Span span) {
-    if (!closing && queue.offer(span)) return true;
+    if (!closing && queue.offer(span)) {
+      if (parked) {
+        parked = false;
+        LockSupport.unpark(thread);
+      }
+      return true;
+    }
     dropped.increment();
+    if (!closing) LockSupport.unpark(thread); // full: the writer is behind, let it run now
     return false;
   }
 
@@ -162,24 +185,27 @@ public final class SpanLogWriter implements AutoCloseable {
   private void run() {
     List<Span> batch = new ArrayList<>(BATCH);
     while (true) {
-      Span first;
-      try {
-        first = queue.poll(pollNanos, TimeUnit.NANOSECONDS);
-      } catch (InterruptedException e) {
-        first = null;
-        closing = true;
-      }
-      checkFile();
-      if (first != null) {
-        batch.add(first);
-        queue.drainTo(batch, BATCH - 1);
+      checkFile(); // rate-limited: one look at the path a second
+      if (queue.drainTo(batch, BATCH) > 0) {
         write(batch);
         batch.clear();
+        continue; // until caught up
       }
-      if (queue.isEmpty()) {
-        maybeRotate();
-        if (closing && queue.isEmpty()) break;
+      maybeRotate();
+      if (closing) {
+        if (queue.isEmpty()) break;
+        continue;
       }
+      // Caught up: let the next lines gather for one window (offers do not wake us meanwhile).
+      LockSupport.parkNanos(this, windowNanos);
+      if (Thread.interrupted()) closing = true;
+      if (closing || !queue.isEmpty()) continue;
+      // A whole window without a line: park until an offer wakes us (or the poll interval ends).
+      // parked is set before the last look at the queue, so an offer either sees it or is seen.
+      parked = true;
+      if (queue.isEmpty() && !closing) LockSupport.parkNanos(this, pollNanos);
+      parked = false;
+      if (Thread.interrupted()) closing = true;
     }
     closeQuietly();
   }
@@ -335,6 +361,7 @@ public final class SpanLogWriter implements AutoCloseable {
   @Override
   public void close() {
     closing = true;
+    LockSupport.unpark(thread);
     try {
       thread.join(TimeUnit.SECONDS.toMillis(30));
     } catch (InterruptedException e) {
