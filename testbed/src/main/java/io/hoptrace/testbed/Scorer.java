@@ -37,6 +37,16 @@ final class Scorer {
     final String label;
     final long[] n = new long[BUCKETS.length];
     final long[] online = new long[BUCKETS.length];
+
+    /**
+     * Per bucket: online, per request. A wrong link upstream puts several of this service's
+     * requests into one trace; the callee of any of them then "received the caller's trace id". A
+     * trace shared by k requests of the caller service earns 1/k (a backend joining on trace ids
+     * cannot tell them apart): comparable with the refined span, reconcile and the ceiling, which
+     * all name one request.
+     */
+    final double[] onlinePerRequest = new double[BUCKETS.length];
+
     final long[] span = new long[BUCKETS.length];
     final long[] reconciled = new long[BUCKETS.length];
 
@@ -97,9 +107,11 @@ final class Scorer {
     Ceiling ceiling = new Ceiling(calls, dist);
     Map<String, Truth.Inbound> byGt = new HashMap<>();
     Map<String, Set<String>> tracesByService = new HashMap<>();
+    Map<String, Integer> sharing = new HashMap<>(); // service + trace id -> requests holding it
     for (Truth.Inbound i : inbound) {
       byGt.put(i.gt(), i);
       tracesByService.computeIfAbsent(i.service(), s -> new HashSet<>()).add(i.traceId());
+      sharing.merge(i.service() + " " + i.traceId(), 1, Integer::sum);
     }
     for (Truth.Call c : calls) {
       if (!c.measured()) continue;
@@ -137,6 +149,7 @@ final class Scorer {
       boolean online = callee.traceId().equals(caller.traceId());
       if (online) {
         r.online[b]++;
+        r.onlinePerRequest[b] += 1.0 / sharing.getOrDefault(c.caller() + " " + caller.traceId(), 1);
       } else if (callerTraces.contains(callee.traceId())) {
         r.wrong++;
       } else {
@@ -187,6 +200,7 @@ final class Scorer {
     for (Result r : results) {
       row(b, r, "ceiling (timing-only, oracle)", r.ceiling);
       row(b, r, "online (callee's trace id)", r.online);
+      row(b, r, "online, per request (1/k if k share the trace)", r.onlinePerRequest);
       if (r.label.startsWith("learned")) {
         row(b, r, "CLIENT span, refined at end", r.span);
         row(b, r, "after reconcile", r.reconciled);
