@@ -68,9 +68,26 @@ public interface CandidateRule {
     final double[] likelihoods;
     final double background;
     final String ruleName;
+    final double tempering;
 
     public Alternatives(
         InboundRequest[] requests, double[] likelihoods, double background, String ruleName) {
+      this(requests, likelihoods, background, ruleName, 1.0);
+    }
+
+    /**
+     * With the exponent the rule flattens its confidence by ({@code 1}: the raw posterior), so that
+     * the confidence {@link Correlator#refine} writes is on the same scale as the rule's own.
+     */
+    public Alternatives(
+        InboundRequest[] requests,
+        double[] likelihoods,
+        double background,
+        String ruleName,
+        double tempering) {
+      if (!(tempering > 0 && tempering <= 1)) {
+        throw new IllegalArgumentException("tempering: " + tempering + " (expected: (0, 1])");
+      }
       if (requests.length != likelihoods.length) {
         throw new IllegalArgumentException(
             "likelihoods: " + likelihoods.length + " (expected: " + requests.length + ")");
@@ -79,6 +96,7 @@ public interface CandidateRule {
       this.likelihoods = likelihoods;
       this.background = background;
       this.ruleName = requireNonNull(ruleName, "ruleName");
+      this.tempering = tempering;
     }
 
     public int size() {

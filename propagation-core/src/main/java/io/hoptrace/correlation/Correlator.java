@@ -149,10 +149,12 @@ public final class Correlator {
     int best = -1;
     double bestLikelihood = -1;
     int excluded = 0;
+    boolean[] out = new boolean[alt.requests.length];
     for (int i = 0; i < alt.requests.length; i++) {
       InboundRequest r = alt.requests[i];
       if (r.isEnded() && r.endNanos - endNanos < 0) { // ended while the call was still open
         excluded++;
+        out[i] = true;
         continue;
       }
       double l = alt.likelihoods[i];
@@ -163,7 +165,7 @@ public final class Correlator {
       }
     }
     if (excluded == 0 || best < 0 || total <= 0) return decision;
-    double p = bestLikelihood / total;
+    double p = confidence(alt, out, bestLikelihood);
     InboundRequest chosen = alt.requests[best];
     String score = alt.ruleName + ":p=" + LearnedRule.formatP(p) + ",refined=" + excluded;
     if (chosen == decision.inbound) {
@@ -172,6 +174,23 @@ public final class Correlator {
     if (decision.inbound != null) decision.inbound.decrementLinkedCalls();
     chosen.incrementLinkedCalls();
     return new Decision(Link.INFERRED, chosen, chosen.context, decision.candidates, score, alt);
+  }
+
+  /**
+   * The refined confidence, on the rule's own scale: every surviving rate (and the background's)
+   * raised to the rule's tempering before normalising, as {@link LearnedRule} does at the call's
+   * start. The raw posterior written here before was far more confident than the tempered one at
+   * the start (docs/accuracy.md, Calibration), and most inferred spans are refined.
+   */
+  static double confidence(CandidateRule.Alternatives alt, boolean[] out, double best) {
+    double a = alt.tempering;
+    double max = Math.max(best, alt.background);
+    if (!(max > 0)) return 0;
+    double total = alt.background > 0 ? Math.pow(alt.background / max, a) : 0;
+    for (int i = 0; i < alt.likelihoods.length; i++) {
+      if (!out[i] && alt.likelihoods[i] > 0) total += Math.pow(alt.likelihoods[i] / max, a);
+    }
+    return Math.pow(best / max, a) / total;
   }
 
   private @Nullable Decision byHeader(OutboundCall call) {

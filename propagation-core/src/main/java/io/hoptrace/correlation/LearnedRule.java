@@ -183,7 +183,7 @@ public final class LearnedRule implements CandidateRule, InboundRegistry.Listene
             + Math.max(0L, (nowNanos - chosen.deliveredNanos) / 1000)
             + ",bg="
             + formatP(pBackground);
-    return new Choice(chosen, score, new Alternatives(requests, likelihoods, bg, NAME));
+    return new Choice(chosen, score, new Alternatives(requests, likelihoods, bg, NAME, tempering));
   }
 
   /**

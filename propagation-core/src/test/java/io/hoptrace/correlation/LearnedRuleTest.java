@@ -1,6 +1,9 @@
 package io.hoptrace.correlation;
 
+import static java.util.Objects.requireNonNull;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import io.hoptrace.context.TraceContext;
 import io.hoptrace.store.ManualTicker;
@@ -267,6 +270,73 @@ class LearnedRuleTest {
     assertThat(refined.score()).contains("refined=1");
     assertThat(first.linkedCalls()).isZero();
     assertThat(second.linkedCalls()).isEqualTo(1);
+  }
+
+  /**
+   * The confidence refine writes is tempered like the rule's own at the start: rates {4, 1, 1}, the
+   * third ruled out, tempering 0.5: 2 / (2 + 1), not the raw 4 / 5 that refine wrote before (the
+   * over-confident middle bins of docs/accuracy.md's calibration tables).
+   */
+  @Test
+  void refine_confidence_isTemperedLikeTheRules() {
+    CandidateRule.Alternatives alt =
+        new CandidateRule.Alternatives(
+            new InboundRequest[3], new double[] {4, 1, 1}, 0, "learned", 0.5);
+    boolean[] out = {false, false, true};
+
+    assertThat(Correlator.confidence(alt, out, 4)).isCloseTo(2 / 3.0, within(1e-12));
+    CandidateRule.Alternatives raw =
+        new CandidateRule.Alternatives(new InboundRequest[3], new double[] {4, 1, 1}, 0, "x");
+    assertThat(Correlator.confidence(raw, out, 4)).isCloseTo(0.8, within(1e-12));
+    assertThatThrownBy(
+            () ->
+                new CandidateRule.Alternatives(
+                    new InboundRequest[1], new double[] {1}, 0, "x", 1.5))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("tempering: 1.5");
+  }
+
+  /** The same through refine: three in flight, the chosen one ends, p is the tempered one. */
+  @Test
+  void refine_writesTheTemperedConfidence() {
+    for (int i = 0; i < 50; i++) trainAlone("GET /a", X, 20);
+    InboundRequest first = deliver("GET /a");
+    millis(19);
+    deliver("GET /a");
+    millis(1);
+    deliver("GET /a");
+    millis(1);
+    Decision d = call(X);
+    assertThat(d.inbound()).isSameAs(first);
+    millis(1);
+    end(first);
+    millis(5);
+    var alt = requireNonNull(d.alternatives());
+    boolean[] out = new boolean[alt.size()];
+    double best = 0;
+    for (int i = 0; i < alt.size(); i++) {
+      out[i] = alt.request(i) == first;
+      if (!out[i]) best = Math.max(best, alt.likelihood(i));
+    }
+    double raw = best / (alt.background() + sum(alt) - alt.likelihood(indexOf(alt, first)));
+
+    Decision refined = correlator.refine(d, ticker.read());
+
+    double p = Double.parseDouble(refined.score().split("p=", -1)[1].split(",", -1)[0]);
+    assertThat(p).isCloseTo(Correlator.confidence(alt, out, best), within(0.0006));
+    assertThat(p).isLessThan(raw);
+    assertThat(refined.score()).contains("refined=1");
+  }
+
+  private static double sum(CandidateRule.Alternatives alt) {
+    double s = 0;
+    for (int i = 0; i < alt.size(); i++) s += alt.likelihood(i);
+    return s;
+  }
+
+  private static int indexOf(CandidateRule.Alternatives alt, InboundRequest r) {
+    for (int i = 0; i < alt.size(); i++) if (alt.request(i) == r) return i;
+    return -1;
   }
 
   @Test
