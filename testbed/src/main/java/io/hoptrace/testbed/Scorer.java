@@ -39,11 +39,10 @@ final class Scorer {
     final long[] online = new long[BUCKETS.length];
 
     /**
-     * Per bucket: online, per request. A wrong link upstream puts several of this service's
-     * requests into one trace; the callee of any of them then "received the caller's trace id". A
-     * trace shared by k requests of the caller service earns 1/k (a backend joining on trace ids
-     * cannot tell them apart): comparable with the refined span, reconcile and the ceiling, which
-     * all name one request.
+     * Per bucket: online, per request ({@link #onlinePerRequest}). A wrong link upstream puts
+     * several of this service's requests into one trace; the callee of any of them then "received
+     * the caller's trace id". This names one request, as the refined span, reconcile and the
+     * ceiling do.
      */
     final double[] onlinePerRequest = new double[BUCKETS.length];
 
@@ -147,9 +146,10 @@ final class Scorer {
       r.ceiling[b] += odds.ceiling();
       r.eligible[b] += odds.eligible();
       boolean online = callee.traceId().equals(caller.traceId());
+      String link = client.tag("hoptrace.link");
+      r.onlinePerRequest[b] += onlinePerRequest(online, client, caller, link, sharing);
       if (online) {
         r.online[b]++;
-        r.onlinePerRequest[b] += 1.0 / sharing.getOrDefault(c.caller() + " " + caller.traceId(), 1);
       } else if (callerTraces.contains(callee.traceId())) {
         r.wrong++;
       } else {
@@ -163,7 +163,6 @@ final class Scorer {
       hop[0]++;
       if (online) hop[1]++;
       if (rec) hop[2]++;
-      String link = client.tag("hoptrace.link");
       r.links.merge(link == null ? "?" : link, 1L, Long::sum);
       Double p = confidence(client.tag("hoptrace.score"));
       if ("inferred".equals(link) && p != null) {
@@ -174,6 +173,25 @@ final class Scorer {
       }
     }
     return r;
+  }
+
+  /**
+   * Online, per request: the request the proxy linked the call to when it started. The CLIENT span
+   * names it unless {@code refine} moved it (an exact link, or an inferred one without {@code
+   * refined=} in its score); a moved span no longer says which request it was, so a right trace id
+   * earns 1/k when k of the caller's requests hold that trace.
+   */
+  static double onlinePerRequest(
+      boolean online,
+      SpanRecord client,
+      Truth.Inbound caller,
+      @Nullable String link,
+      Map<String, Integer> sharing) {
+    String score = client.tag("hoptrace.score");
+    boolean moved = "inferred".equals(link) && score != null && score.contains("refined=");
+    if (!moved) return caller.spanId().equals(client.parentId()) ? 1 : 0;
+    if (!online) return 0;
+    return 1.0 / sharing.getOrDefault(caller.service() + " " + caller.traceId(), 1);
   }
 
   /** The {@code p=} of a score tag such as {@code learned:p=0.834,...}, or null. */
@@ -200,7 +218,7 @@ final class Scorer {
     for (Result r : results) {
       row(b, r, "ceiling (timing-only, oracle)", r.ceiling);
       row(b, r, "online (callee's trace id)", r.online);
-      row(b, r, "online, per request (1/k if k share the trace)", r.onlinePerRequest);
+      row(b, r, "online, per request", r.onlinePerRequest);
       if (r.label.startsWith("learned")) {
         row(b, r, "CLIENT span, refined at end", r.span);
         row(b, r, "after reconcile", r.reconciled);

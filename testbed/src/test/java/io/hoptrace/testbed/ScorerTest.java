@@ -25,10 +25,11 @@ class ScorerTest {
 
   void server(String service, String gt, String trace, String id, @Nullable String parent) {
     inbound.add(new Truth.Inbound(service, gt, trace, id, true));
-    span(trace, id, parent, "SERVER", service);
+    span(trace, id, parent, "SERVER", service, "");
   }
 
-  void span(String trace, String id, @Nullable String parent, String kind, String service) {
+  void span(
+      String trace, String id, @Nullable String parent, String kind, String service, String score) {
     String line =
         "{\"traceId\":\""
             + trace
@@ -41,7 +42,9 @@ class ScorerTest {
             + "\",\"name\":\"get /\",\"timestamp\":1700000000000000,\"duration\":1000"
             + ",\"localEndpoint\":{\"serviceName\":\""
             + service
-            + "\"},\"tags\":{\"hoptrace.link\":\"inferred\"}}";
+            + "\"},\"tags\":{\"hoptrace.link\":\"inferred\",\"hoptrace.score\":\""
+            + score
+            + "\"}}";
     spans.put(id, SpanRecord.parse(line));
   }
 
@@ -52,18 +55,22 @@ class ScorerTest {
   /**
    * front serves A and B (traces TA, TB) and guessed both of their calls to b for A: b's requests
    * A.b and B.b both run in trace TA. b's own calls to c then reach c with TA whichever b request
-   * hoptrace picked, so counting by trace id both are right; per request each earns 1/2.
+   * hoptrace picked, so counting by trace id both are right. Per request: a CLIENT span that refine
+   * left alone names the request linked at the start (A.b's call, guessed B.b: wrong); one that
+   * refine moved no longer does, and its right trace earns 1/2 (TA is held by two of b's requests).
    */
   @Test
   void online_perRequest_splitsTheCreditOfATraceSharedByAnUpstreamMistake() {
     server("front", "A", TA, "00000000000000a1", null);
     server("front", "B", TB, "00000000000000b1", null);
-    span(TA, "00000000000000a2", "00000000000000a1", "CLIENT", "front");
-    span(TA, "00000000000000b2", "00000000000000a1", "CLIENT", "front"); // B's call, guessed A
+    String start = "learned:p=0.600,calls=0";
+    String moved = "learned:p=0.500,refined=1";
+    span(TA, "00000000000000a2", "00000000000000a1", "CLIENT", "front", start);
+    span(TA, "00000000000000b2", "00000000000000a1", "CLIENT", "front", start); // B's, guessed A
     server("b", "A.b", TA, "00000000000000a3", "00000000000000a2");
     server("b", "B.b", TA, "00000000000000b3", "00000000000000b2");
-    span(TA, "00000000000000a4", "00000000000000b3", "CLIENT", "b"); // A.b's call, guessed B.b
-    span(TA, "00000000000000b4", "00000000000000b3", "CLIENT", "b");
+    span(TA, "00000000000000a4", "00000000000000b3", "CLIENT", "b", start); // A.b's, guessed B.b
+    span(TA, "00000000000000b4", "00000000000000b3", "CLIENT", "b", moved);
     server("c", "A.b.c", TA, "00000000000000a5", "00000000000000a4");
     server("c", "B.b.c", TA, "00000000000000b5", "00000000000000b4");
     call("front", "A", "A.b", "b", 2);
@@ -76,11 +83,11 @@ class ScorerTest {
     assertThat(r.n[1]).isEqualTo(4);
     // by trace id: front→b 1 of 2 (A's), b→c 2 of 2
     assertThat(r.online[1]).isEqualTo(3);
-    // per request: front's traces are unique (1 + 0), b's TA is shared by 2 (1/2 + 1/2)
-    assertThat(r.onlinePerRequest[1]).isCloseTo(2.0, within(1e-9));
+    // per request: front 1 + 0; b: the unmoved span names B.b (0), the moved one 1/2
+    assertThat(r.onlinePerRequest[1]).isCloseTo(1.5, within(1e-9));
     // the CLIENT spans name one request each: A's front call and B.b's c call are right
     assertThat(r.span[1]).isEqualTo(2);
     assertThat(Scorer.table(List.of(r)))
-        .contains("| learned | online, per request (1/k if k share the trace) | 4 | – | 50.0% |");
+        .contains("| learned | online, per request | 4 | – | 37.5% |");
   }
 }
