@@ -200,6 +200,48 @@ class BodyFramingTest extends GuardHarness {
     assertStillServes();
   }
 
+  @Test
+  void badChunkAfterForwardingBegan_onTheForwardProxy_400_oneClientSpan() throws Exception {
+    start("outbound.port", "0");
+    String target = "127.0.0.1:" + app.port();
+    Raw answer;
+    try (Socket socket = new Socket()) {
+      socket.connect(hoptrace.outbound().forwardProxyAddress(), TIMEOUT);
+      socket.setSoTimeout(TIMEOUT);
+      OutputStream out = socket.getOutputStream();
+      out.write(
+          ("POST http://"
+                  + target
+                  + "/upload HTTP/1.1\r\nHost: "
+                  + target
+                  + "\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nwxyz\r\n")
+              .getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      awaitHeadAtTheApp();
+      long start = System.nanoTime();
+      out.write("2\r\nabcd\r\n0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      answer = Raw.read(socket, start);
+    }
+    assertThat(answer.status()).as(answer.toString()).isEqualTo(400);
+    assertThat(answer.closed()).isTrue();
+    assertThat(answer.header("Proxy-Status"))
+        .isEqualTo("hoptrace; error=http_request_error; details=\"bad_chunked_body\"");
+    Thread.sleep(200);
+    assertThat(app.requests).as("complete requests at the target").isEmpty();
+    assertThat(refusals(RefusalReason.BAD_CHUNKED_BODY)).isEqualTo(1);
+    assertThat(awaitSpans(1)).isNotEmpty();
+    Thread.sleep(200);
+    List<String> spans = spanLines();
+    assertThat(spans).as("one span line for the exchange").hasSize(1);
+    assertThat(spans.get(0))
+        .contains("\"kind\":\"CLIENT\"")
+        .contains(
+            "\"error\":\"refused: bad_chunked_body: "
+                + "chunk data longer than its size, or not ended by CRLF\"")
+        .contains("\"http.status_code\":\"400\"");
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("rows")
   void badChunkAfterTheAppsResponseStarted_cutsTheExchange(Row row) throws Exception {
