@@ -285,6 +285,47 @@ class BodyFramingTest extends GuardHarness {
     assertStillServes();
   }
 
+  @Test
+  void badChunkAfterTheAppAnsweredInFull_cutsTheConnection() throws Exception {
+    start();
+    // The exchange has ended; Undertow reads the rest of the body to keep the connection, and
+    // nobody can answer any more: the violation cuts.
+    app.answerBeforeBody = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly";
+    Raw answer;
+    try (Socket socket = new Socket()) {
+      socket.connect(inbound(), TIMEOUT);
+      socket.setSoTimeout(TIMEOUT);
+      long start = System.nanoTime();
+      OutputStream out = socket.getOutputStream();
+      out.write((HEAD + "4\r\nwxyz\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      String begun = readUntil(socket, "early");
+      try {
+        out.write("zz\r\nabcd\r\n0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+      } catch (IOException e) {
+        // already cut
+      }
+      Raw rest = Raw.read(socket, start);
+      answer = new Raw(begun + rest.text(), rest.closed(), rest.millis());
+    }
+    assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
+    assertThat(answer.closed()).as(answer.toString()).isTrue();
+    assertThat(answer.text()).as("no second answer").doesNotContain(" 400 ");
+    Thread.sleep(200);
+    assertThat(app.requests).as("complete requests at the app").isEmpty();
+    assertThat(refusals(RefusalReason.BAD_CHUNKED_BODY)).isEqualTo(1);
+    assertThat(awaitSpans(1)).isNotEmpty();
+    Thread.sleep(200);
+    List<String> spans = spanLines();
+    assertThat(spans).hasSize(1);
+    assertThat(spans.get(0))
+        .contains("\"error\":\"client abort: malformed chunked body: bad chunk size\"")
+        .contains("\"http.status_code\":\"200\"");
+    app.answerBeforeBody = null;
+    assertStillServes();
+  }
+
   /** Waits up to 3 s for the app to have received a request head. */
   private void awaitHeadAtTheApp() throws InterruptedException {
     long deadline = System.nanoTime() + 3_000_000_000L;
