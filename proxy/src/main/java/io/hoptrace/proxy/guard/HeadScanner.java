@@ -18,7 +18,7 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Body framing follows Content-Length or chunked framing (with the grammar {@link
  * StrictChunkedConduit} enforces); a chunked body that breaks it, and everything after a CONNECT
- * head (a tunnel), pass unchecked: the chunk check cuts the former, the latter is not HTTP.
+ * head (a tunnel), pass unchecked: the chunk check refuses the former, the latter is not HTTP.
  */
 final class HeadScanner {
   // Head states.

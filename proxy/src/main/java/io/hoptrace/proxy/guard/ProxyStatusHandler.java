@@ -50,7 +50,7 @@ final class ProxyStatusHandler implements HttpHandler {
           message.contains("reset") || message.contains("closed") || message.contains("eof")
               ? "connection_terminated"
               : "http_protocol_error";
-      case CLIENT_ABORT -> "http_request_error";
+      case CLIENT_ABORT, REFUSED -> "http_request_error";
     };
   }
 }

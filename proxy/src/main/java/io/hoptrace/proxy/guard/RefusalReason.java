@@ -39,7 +39,10 @@ public enum RefusalReason implements RefusalType {
   CONNECTION_LIMIT(503, "connection_limit_reached", "too many connections"),
   /** The heap still in use after GC is over {@code limits.shed-heap-ratio}. */
   OVERLOADED(503, "proxy_internal_error", "overloaded, retry later"),
-  /** Chunked framing that breaks RFC 9112 §7.1: the connection is cut mid-body. */
+  /**
+   * Chunked framing that breaks RFC 9112 §7.1, also once forwarding has begun (the upstream request
+   * is then aborted incomplete); cut instead when the app's response has already started.
+   */
   BAD_CHUNKED_BODY(400, "http_request_error", "malformed chunked body"),
   /** The request body arrived slower than {@code limits.body-min-rate}: the connection is cut. */
   BODY_TOO_SLOW(408, "http_request_error", "request body too slow"),

@@ -43,7 +43,10 @@ public final class Refusals {
     this.metrics = requireNonNull(metrics, "metrics");
   }
 
-  /** Counts a refusal whose answer is a cut connection (its span is the exchange's own). */
+  /**
+   * Counts a refusal whose span is the exchange's own: a chunked body refused (answered with {@link
+   * #answer}, or cut) or a body too slow (cut).
+   */
   public void count(RefusalType reason) {
     metrics.counter(reason.metricName()).inc();
   }
@@ -53,6 +56,16 @@ public final class Refusals {
     long startNanos = System.nanoTime();
     Instant now = Instant.now();
     count(reason);
+    writeSpan(exchange, reason, detail, now, startNanos);
+    answer(exchange, reason, detail);
+  }
+
+  /**
+   * The answer alone: status, {@code Connection: close}, {@code Proxy-Status}, the one-line body;
+   * the exchange ends once it is written. For a refusal whose counter and span line are kept
+   * elsewhere (a chunked body refused mid-way: {@link StrictChunkedConduit}).
+   */
+  void answer(HttpServerExchange exchange, RefusalType reason, String detail) {
     if (!exchange.isHttp11() && !exchange.isHttp10()) {
       exchange.setProtocol(Protocols.HTTP_1_1); // answer an HTTP/0.9 line in a version it reads
     }
@@ -64,7 +77,6 @@ public final class Refusals {
     headers.put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
     headers.put(PROXY_STATUS, proxyStatus(reason.proxyStatusError(), reason.tagValue()));
     if (reason.status() == 503) headers.put(Headers.RETRY_AFTER, "1");
-    writeSpan(exchange, reason, detail, now, startNanos);
     String text =
         reason.detailInBody() && !detail.isEmpty()
             ? reason.description() + ": " + safe(detail)

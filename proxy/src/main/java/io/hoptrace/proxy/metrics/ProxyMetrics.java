@@ -61,6 +61,7 @@ public final class ProxyMetrics {
       registry.register("hoptrace." + hop.label + ".inflight", (Gauge<Long>) gauge::get);
     }
     for (UpstreamError kind : UpstreamError.values()) {
+      if (kind == UpstreamError.REFUSED) continue; // a refusal: hoptrace.refusals.<reason>
       upstreamErrors.put(
           kind, registry.meter("hoptrace.upstream.errors." + kind.tagValue().replace(' ', '_')));
     }
@@ -100,7 +101,8 @@ public final class ProxyMetrics {
   }
 
   public void upstreamError(UpstreamError kind) {
-    upstreamErrors.get(kind).mark();
+    Meter meter = upstreamErrors.get(kind);
+    if (meter != null) meter.mark();
   }
 
   /** The counter {@code dottedName}, created on first use (e.g. refusals by reason). */

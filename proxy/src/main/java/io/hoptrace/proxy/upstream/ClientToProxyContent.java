@@ -25,6 +25,8 @@ final class ClientToProxyContent implements Request.Content {
   private final XnioIoThread ioThread;
   private final StreamSourceChannel channel;
   private final long length;
+  // Armed while this reads the body; touched on the IO thread only.
+  private final @Nullable RequestBodyCheck check;
   private final AtomicReference<Content.@Nullable Chunk> readAhead = new AtomicReference<>();
   private volatile @Nullable Throwable failure;
   private volatile @Nullable IOException clientFailure;
@@ -36,6 +38,9 @@ final class ClientToProxyContent implements Request.Content {
     this.ioThread = exchange.getIoThread();
     this.channel = exchange.getRequestChannel();
     this.length = exchange.getRequestContentLength();
+    RequestBodyCheck bodyCheck = exchange.getAttachment(RequestBodyCheck.KEY);
+    if (bodyCheck != null) bodyCheck.armed(true);
+    this.check = bodyCheck;
   }
 
   /** The request's Content-Length, or -1 when chunked: then Jetty sends it chunked too. */
@@ -47,6 +52,24 @@ final class ClientToProxyContent implements Request.Content {
   /** The client failed to deliver the body (the caller may record a client abort). */
   @Nullable IOException clientFailure() {
     return clientFailure;
+  }
+
+  /**
+   * The body's framing check once it has found a violation (the request is to be refused, not
+   * forwarded), else null. IO thread only.
+   */
+  @Nullable RequestBodyCheck refused() {
+    RequestBodyCheck c = check;
+    return c != null && c.violation() != null ? c : null;
+  }
+
+  /**
+   * The forwarder no longer reads the body (the exchange is ending): from now on a framing
+   * violation cuts the connection. IO thread only.
+   */
+  void disarm() {
+    RequestBodyCheck c = check;
+    if (c != null) c.armed(false);
   }
 
   @Override
@@ -74,6 +97,15 @@ final class ClientToProxyContent implements Request.Content {
     }
     if (n == 0) {
       pooled.close();
+      RequestBodyCheck c = check;
+      if (c != null && c.violation() != null) {
+        // The body broke its framing and stops here: Jetty aborts the upstream request, and the
+        // forwarder answers the refusal when that failure reaches it (on this thread).
+        c.armed(false);
+        IOException e = new IOException("malformed chunked body: " + c.violation());
+        failure = e;
+        return Content.Chunk.from(e, true);
+      }
       return null;
     }
     if (n < 0) {

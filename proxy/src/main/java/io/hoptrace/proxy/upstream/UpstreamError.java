@@ -9,7 +9,13 @@ public enum UpstreamError {
   /** The upstream did not answer (or went idle) within the configured time. */
   TIMEOUT(504, "timeout"),
   /** The client went away; nothing is answered. */
-  CLIENT_ABORT(499, "client abort");
+  CLIENT_ABORT(499, "client abort"),
+  /**
+   * hoptrace refused the request after forwarding had begun (its body broke the framing rules, see
+   * {@link RequestBodyCheck}): the upstream request was aborted before it was complete, and the
+   * client was answered the refusal. Counted as a refusal, not as an upstream error.
+   */
+  REFUSED(400, "refused");
 
   private final int status;
   private final String tagValue;

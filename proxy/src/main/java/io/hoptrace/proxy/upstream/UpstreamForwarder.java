@@ -279,12 +279,22 @@ public final class UpstreamForwarder {
     private void end() {
       if (ended) return;
       ended = true;
+      stopReading();
       exchange.endExchange();
     }
 
-    /** The exchange failed: answer 502/504 if nothing was sent yet, else cut the connection. */
+    /**
+     * The exchange failed: answer 502/504 if nothing was sent yet, else cut the connection. A
+     * request body refused mid-way (its framing broke) is answered as a refusal instead.
+     */
     private void fail(Throwable failure) {
       if (ended) return;
+      ClientToProxyContent content = requestContent;
+      RequestBodyCheck refused = content == null ? null : content.refused();
+      if (refused != null) {
+        refuse(refused);
+        return;
+      }
       UpstreamError kind = classify(failure);
       if (exchange.isResponseStarted() || (headersCopied && sink != null)) {
         abortClient(kind, failure);
@@ -292,6 +302,7 @@ public final class UpstreamForwarder {
       }
       ended = true;
       releasePending();
+      stopReading();
       exchange.putAttachment(UpstreamFailure.KEY, new UpstreamFailure(kind, message(failure)));
       if (kind == UpstreamError.CLIENT_ABORT) {
         IoUtils.safeClose(exchange.getConnection());
@@ -310,15 +321,46 @@ public final class UpstreamForwarder {
       exchange.getResponseSender().send(ByteBuffer.wrap(body));
     }
 
-    private void abortClient(UpstreamError kind, Throwable failure) {
-      if (!exchange.isComplete()) {
-        exchange.putAttachment(UpstreamFailure.KEY, new UpstreamFailure(kind, message(failure)));
+    /**
+     * The request body broke its framing after forwarding began. The upstream request has failed
+     * with it (Jetty aborts on the failed body, so the upstream never gets a complete request);
+     * here, on the IO thread and after the upstream's own callbacks for this exchange, the client
+     * gets the refusal ({@code 400}, closed) if the app's response has not started, else a cut.
+     */
+    private void refuse(RequestBodyCheck check) {
+      if (exchange.isResponseStarted() || (headersCopied && sink != null)) {
+        abortClient(
+            new UpstreamFailure(
+                UpstreamError.CLIENT_ABORT, "malformed chunked body: " + check.violation()));
+        return;
       }
       ended = true;
       releasePending();
+      stopReading();
+      // The exchange's span is the refusal's: error "refused: bad_chunked_body: ...".
+      exchange.putAttachment(
+          UpstreamFailure.KEY, new UpstreamFailure(UpstreamError.REFUSED, check.refusal()));
+      check.refuse(exchange); // clears what copyHeaders may have set; ends the exchange
+    }
+
+    private void abortClient(UpstreamError kind, Throwable failure) {
+      abortClient(new UpstreamFailure(kind, message(failure)));
+    }
+
+    private void abortClient(UpstreamFailure failure) {
+      if (!exchange.isComplete()) exchange.putAttachment(UpstreamFailure.KEY, failure);
+      ended = true;
+      releasePending();
+      stopReading();
       // The response has begun: the only honest signal left is a cut connection.
       IoUtils.safeClose(exchange.getConnection());
       exchange.endExchange();
+    }
+
+    /** The body is no longer read for the upstream: a framing violation from now on cuts. */
+    private void stopReading() {
+      ClientToProxyContent content = requestContent;
+      if (content != null) content.disarm();
     }
 
     private void releasePending() {

@@ -85,6 +85,21 @@ class BadInputPolicyTest extends GuardHarness {
             "http/1.0 with te",
             "POST /upload HTTP/1.0\r\n" + H + "Transfer-Encoding: chunked\r\n\r\n" + CHUNKED_BODY,
             RefusalReason.BAD_TRANSFER_ENCODING),
+        // Chunk framing, sent with the head (arriving later: BodyFramingTest, also 400 and closed).
+        guard(
+            "chunk size not hex",
+            post("Transfer-Encoding: chunked\r\n", "zz\r\nabcd\r\n0\r\n\r\n"),
+            RefusalReason.BAD_CHUNKED_BODY),
+        guard(
+            "bare lf chunk lines",
+            post("Transfer-Encoding: chunked\r\n", "4\nabcd\n0\n\n"),
+            RefusalReason.BAD_CHUNKED_BODY),
+        guard(
+            "request smuggled behind a short chunk",
+            post(
+                "Transfer-Encoding: chunked\r\n",
+                "2\r\nab\r\nGET /smuggled HTTP/1.1\r\n" + H + "\r\n0\r\n\r\n"),
+            RefusalReason.BAD_CHUNKED_BODY),
         // Content-Length.
         guard(
             "cl with sign",

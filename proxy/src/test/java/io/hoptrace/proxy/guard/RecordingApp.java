@@ -36,6 +36,12 @@ final class RecordingApp implements AutoCloseable {
   final AtomicInteger connections = new AtomicInteger();
   volatile Function<String, String> answer = request -> OK;
 
+  /**
+   * When set, written as soon as a head has arrived, before the body is read (an app that answers
+   * early); the connection then closes once the body is complete.
+   */
+  volatile String answerBeforeBody;
+
   RecordingApp() throws IOException {
     this(0);
   }
@@ -73,9 +79,15 @@ final class RecordingApp implements AutoCloseable {
         String head = readHead(in);
         if (head.isEmpty()) return;
         heads.add(head);
+        String early = answerBeforeBody;
+        if (early != null) {
+          out.write(early.getBytes(StandardCharsets.ISO_8859_1));
+          out.flush();
+        }
         String body = readBody(in, head);
         String request = head + body;
         requests.add(request);
+        if (early != null) return;
         String response = answer.apply(request);
         if (response == null) {
           socket.setSoLinger(true, 0); // reset
