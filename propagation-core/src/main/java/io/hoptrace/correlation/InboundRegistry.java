@@ -131,12 +131,13 @@ public final class InboundRegistry {
    * Replaces what the span-id and request-id rings hold for an ended request by a compact record:
    * written there first, then removed from the rings, so a concurrent lookup finds one or the
    * other. A request the rings never indexed (refused by a full generation) is not recorded; one
-   * the compact store refuses (full, counted) stays in the rings as it was.
+   * the compact store refuses (its generation full: counted) is forgotten, as a refused entry is:
+   * the rings hold only requests that have not ended, so an overload never fills both.
    */
   private void compact(InboundRequest r) {
     long spanId = r.context.spanId();
     if (bySpanId.get(spanId) != r) return;
-    if (!ended.add(r)) return;
+    ended.add(r); // false when full: counted there
     bySpanId.remove(spanId, r);
     String requestId = r.requestId;
     if (requestId != null) byRequestId.remove(requestId, r);

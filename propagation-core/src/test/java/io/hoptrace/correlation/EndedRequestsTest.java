@@ -146,41 +146,35 @@ class EndedRequestsTest {
   }
 
   @Test
-  void fullGenerations_refuseAndCount_refusedByTheStoreStaysInTheRings() {
+  void fullGenerations_refuseAndCount_whatTheStoreRefusesIsForgottenOnceEnded() {
     InboundRegistry small = registry(2);
     InboundRequest a = served(small, ticker, "a");
     InboundRequest b = served(small, ticker, "b"); // the store's generation is now full
     assertThat(small.refusedCount()).isZero();
     InboundRequest c = served(small, ticker, "c");
-    InboundRequest d = served(small, ticker, "d");
 
-    assertThat(small.refusedCount()).isEqualTo(2); // c and d, by the store: kept in the rings
-    assertThat(small.findBySpanId(c.context().spanId())).isSameAs(c);
-    assertThat(small.findByRequestId("d")).isSameAs(d);
+    assertThat(small.refusedCount()).isEqualTo(1); // c, by the store
+    assertThat(small.findBySpanId(c.context().spanId())).isNull();
+    assertThat(small.findByRequestId("c")).isNull();
+    assertThat(small.size()).isEqualTo(2); // the rings do not keep it: they hold the unended only
 
-    InboundRequest e = served(small, ticker, "e"); // the rings' generation is full too
-    assertThat(small.refusedCount()).isEqualTo(4); // by span id and by request id
-    assertThat(small.findBySpanId(e.context().spanId())).isNull();
-    assertThat(small.findByRequestId("e")).isNull();
+    // The rings' own cap still counts requests in flight.
+    InboundRequest d = small.begin(TraceContext.newRoot("d"), "GET /d", "d", null, ticker.read());
+    InboundRequest e = small.begin(TraceContext.newRoot("e"), "GET /e", "e", null, ticker.read());
+    InboundRequest f = small.begin(TraceContext.newRoot("f"), "GET /f", "f", null, ticker.read());
+    assertThat(small.refusedCount()).isEqualTo(3); // f, by span id and by request id
+    assertThat(small.findBySpanId(d.context().spanId())).isSameAs(d);
+    assertThat(small.findByRequestId("e")).isSameAs(e);
+    assertThat(small.findBySpanId(f.context().spanId())).isNull();
     for (InboundRequest r : List.of(a, b)) {
       assertThat(small.findBySpanId(r.context().spanId())).isNotNull();
       assertThat(small.findByRequestId(requireNonNull(r.requestId()))).isNotNull();
     }
-  }
 
-  @Test
-  void compactStoreRefusal_keepsTheRequestFindable() {
-    InboundRegistry small = registry(2);
-    // Two in flight, ended after two others: the store's generation is full when they end.
-    InboundRequest x = small.begin(TraceContext.newRoot("x"), "GET /x", "x", null, ticker.read());
-    ticker.advance(PERIOD); // x sits in the previous ring generation
-    served(small, ticker, "a");
-    served(small, ticker, "b");
-    small.end(x, ticker.read());
-
-    assertThat(small.refusedCount()).isEqualTo(1); // counted by the compact store
-    assertThat(small.findBySpanId(x.context().spanId())).isSameAs(x); // still in its ring
-    assertThat(small.findByRequestId("x")).isSameAs(x);
+    ticker.advance(PERIOD); // a new generation: room again
+    InboundRequest g = served(small, ticker, "g");
+    assertThat(small.findByRequestId("g")).isNotNull();
+    assertThat(small.findBySpanId(g.context().spanId())).isNotNull();
   }
 
   @Test
