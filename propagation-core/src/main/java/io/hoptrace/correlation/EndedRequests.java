@@ -187,7 +187,7 @@ final class EndedRequests {
     /** Per record: request id (null when none or kept as a UUID), route key, tracestate. */
     @Nullable Object[] strings = new Object[0];
 
-    /** Open addressing, index + 1 (0 = empty); power-of-two sizes, at most half full. */
+    /** Open addressing, index + 1 (0 = empty); power-of-two sizes, at most 3/4 full. */
     int[] bySpan = new int[0];
 
     int[] byRid = new int[0];
@@ -299,7 +299,8 @@ final class EndedRequests {
       meta = Arrays.copyOf(meta, n);
       ridHash = Arrays.copyOf(ridHash, n);
       strings = Arrays.copyOf(strings, 3 * n);
-      int tableSize = Integer.highestOneBit(Math.max(2 * n - 1, 1)) << 1;
+      // At most 3/4 full: linear probing stays short, and the tables cost 5-11 bytes a record.
+      int tableSize = Integer.highestOneBit(n + n / 3 + 1) << 1; // > n: never full
       if (tableSize != bySpan.length) rehash(tableSize);
     }
 
