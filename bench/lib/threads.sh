@@ -78,6 +78,6 @@ taskset -c 0 wrk -t1 -c16 -d"${warmup}s" -s "$here/closed.lua" "$url" >/dev/null
 [[ -z ${THREADS_JFR:-} ]] || jcmd "$pid" JFR.start name=threads settings=profile filename="$work/threads.jfr" >/dev/null
 BENCH_RATE=2000 run rate2000 -c20 -d"${duration}s" -s "$here/paced.lua"
 run c16 -c16 -d"${duration}s" -s "$here/closed.lua"
-[[ -z ${THREADS_HISTO:-} ]] || jcmd "$pid" GC.class_histogram | sed -n 1,15p
+[[ -z ${THREADS_HISTO:-} ]] || jcmd "$pid" GC.class_histogram | sed -n '1,15p;$p'
 [[ -z ${THREADS_JFR:-} ]] || { jcmd "$pid" JFR.stop name=threads >/dev/null; echo "JFR: $work/threads.jfr"; }
 echo "span lines: $(wc -l <"$work/spans.log"); work directory: $work"

@@ -20,7 +20,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <ul>
  *   <li>by SERVER span id and by request id: every registered request, for exact {@code header}
- *       links (also after it ended, until its generation is dropped);
+ *       links. While it has not ended it is held as itself; when it ends it moves to {@link
+ *       EndedRequests}, a compact record (ids, times, request id, route) in primitive arrays with
+ *       the same generations and cap, and a lookup then returns a copy rebuilt from that record. It
+ *       is found until that record's generation is dropped, (M-1)·T..M·T after it ended;
  *   <li>in flight at the app: delivered and not yet ended, keyed by span id. A request that never
  *       ends ages out with its generation. Its size comes from the ring's counters, O(M), so the
  *       common cases (zero or one in flight) never walk it;
@@ -34,6 +37,7 @@ public final class InboundRegistry {
   private final GenerationRing<Long, InboundRequest> bySpanId;
   private final GenerationRing<String, InboundRequest> byRequestId;
   private final GenerationRing<Long, InboundRequest> inFlight;
+  private final EndedRequests ended;
   private final AtomicReferenceArray<InboundRequest> recent;
   private final AtomicLong recentCursor = new AtomicLong();
   private final long graceNanos;
@@ -48,6 +52,7 @@ public final class InboundRegistry {
     this.bySpanId = ring(b);
     this.byRequestId = ring(b);
     this.inFlight = ring(b);
+    this.ended = new EndedRequests(b.generations, b.period, b.capPerGeneration, b.ticker);
     this.recent = new AtomicReferenceArray<>(b.recentCapacity);
     this.graceNanos = b.grace.toNanos();
     this.listener = b.listener;
@@ -114,6 +119,7 @@ public final class InboundRegistry {
   public void end(InboundRequest r, long nanos) {
     requireNonNull(r, "r");
     if (!r.markEnded(nonZero(nanos))) return;
+    compact(r);
     if (!r.isDelivered()) return; // the app never saw it: it caused nothing
     inFlight.remove(r.context.spanId());
     int slot = (int) (recentCursor.getAndIncrement() % recent.length());
@@ -121,15 +127,45 @@ public final class InboundRegistry {
     listener.ended(r, r.endNanos);
   }
 
-  /** The request whose SERVER span id is {@code spanId}, while its generation lives, or null. */
-  public @Nullable InboundRequest findBySpanId(long spanId) {
-    return spanId == 0L ? null : bySpanId.get(spanId);
+  /**
+   * Replaces what the span-id and request-id rings hold for an ended request by a compact record:
+   * written there first, then removed from the rings, so a concurrent lookup finds one or the
+   * other. A request the rings never indexed (refused by a full generation) is not recorded; one
+   * the compact store refuses (its generation full: counted) is forgotten, as a refused entry is:
+   * the rings hold only requests that have not ended, so an overload never fills both.
+   */
+  private void compact(InboundRequest r) {
+    long spanId = r.context.spanId();
+    if (bySpanId.get(spanId) != r) return;
+    ended.add(r); // false when full: counted there
+    bySpanId.remove(spanId, r);
+    String requestId = r.requestId;
+    if (requestId != null) byRequestId.remove(requestId, r);
   }
 
-  /** The latest request registered with {@code requestId}, while its generation lives, or null. */
+  /**
+   * The request whose SERVER span id is {@code spanId}, while its generation lives, or null. For a
+   * request that has ended, a copy rebuilt from its compact record: same context, route, request
+   * id, times, and the linked-call count it had when it ended (calls linked to the copy are not
+   * added to it).
+   */
+  public @Nullable InboundRequest findBySpanId(long spanId) {
+    if (spanId == 0L) return null;
+    InboundRequest r = bySpanId.get(spanId);
+    return r != null ? r : ended.findBySpanId(spanId);
+  }
+
+  /**
+   * The latest request registered with {@code requestId}, while its generation lives, or null (a
+   * copy for a request that has ended, as {@link #findBySpanId}).
+   */
   public @Nullable InboundRequest findByRequestId(String requestId) {
     requireNonNull(requestId, "requestId");
-    return byRequestId.get(requestId);
+    InboundRequest live = byRequestId.get(requestId);
+    InboundRequest done = ended.findByRequestId(requestId);
+    if (live == null) return done;
+    if (done == null) return live;
+    return done.startNanos - live.startNanos > 0 ? done : live;
   }
 
   /** How many requests are in flight at the app (delivered, not ended, not aged out). O(M). */
@@ -194,12 +230,16 @@ public final class InboundRegistry {
 
   /** Requests indexed by span id (in flight or not, until aged out). O(M). */
   public int size() {
-    return bySpanId.size();
+    return bySpanId.size() + ended.size();
   }
 
   /** Entries in all the registry's rings plus the recent array: what it holds in memory. */
   public long heldEntries() {
-    return (long) bySpanId.size() + byRequestId.size() + inFlight.size() + recent.length();
+    return (long) bySpanId.size()
+        + byRequestId.size()
+        + inFlight.size()
+        + ended.size()
+        + recent.length();
   }
 
   /** The most entries one ring may hold: generations x capPerGeneration. */
@@ -209,7 +249,10 @@ public final class InboundRegistry {
 
   /** Index writes refused by a full generation, over all rings (a metric: should stay 0). */
   public long refusedCount() {
-    return bySpanId.refusedCount() + byRequestId.refusedCount() + inFlight.refusedCount();
+    return bySpanId.refusedCount()
+        + byRequestId.refusedCount()
+        + inFlight.refusedCount()
+        + ended.refusedCount();
   }
 
   /** Advances the rings if a period ended: for a proxy timer, so an idle registry frees memory. */
@@ -217,6 +260,12 @@ public final class InboundRegistry {
     bySpanId.advanceIfDue();
     byRequestId.advanceIfDue();
     inFlight.advanceIfDue();
+    ended.advanceIfDue();
+  }
+
+  /** For tests: the compact store of ended requests. */
+  EndedRequests endedRequests() {
+    return ended;
   }
 
   private static long nonZero(long nanos) {

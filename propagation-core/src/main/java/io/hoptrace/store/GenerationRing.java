@@ -146,6 +146,26 @@ public final class GenerationRing<K, V> {
   }
 
   /**
+   * Removes {@code key} from every generation where it maps to {@code value} (by identity); returns
+   * true if any did. An entry the key was since mapped to again is left alone.
+   */
+  public boolean remove(K key, V value) {
+    requireNonNull(key, "key");
+    requireNonNull(value, "value");
+    advanceIfDue(ticker.read(), false);
+    long e = epoch;
+    boolean removed = false;
+    for (int i = 0; i < generations; i++) {
+      Generation<K, V> g = slots.get(slot(e - i));
+      if (g.map.remove(key, value)) {
+        g.count.decrementAndGet();
+        removed = true;
+      }
+    }
+    return removed;
+  }
+
+  /**
    * Calls {@code visitor} with each value of the live generations, newest generation first, until
    * it returns false. Weakly consistent, like {@link ConcurrentHashMap} iteration: concurrent
    * changes may or may not be seen, and a key held by two generations is visited twice. Allocates

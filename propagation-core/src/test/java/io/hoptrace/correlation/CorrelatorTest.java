@@ -1,5 +1,6 @@
 package io.hoptrace.correlation;
 
+import static java.util.Objects.requireNonNull;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.hoptrace.context.TraceContext;
@@ -99,7 +100,13 @@ class CorrelatorTest {
     Decision d = call(a.context(), null);
 
     assertThat(d.link()).isEqualTo(Link.HEADER);
-    assertThat(d.inbound()).isSameAs(a);
+    // An ended request is remembered as a compact record: the decision gets a copy of it.
+    InboundRequest found = requireNonNull(d.inbound());
+    assertThat(found.context()).isEqualTo(a.context());
+    assertThat(found.requestId()).isEqualTo(a.requestId());
+    assertThat(found.routeKey()).isEqualTo(a.routeKey());
+    assertThat(found.endNanos()).isEqualTo(a.endNanos());
+    assertThat(d.parent()).isEqualTo(a.context());
     assertThat(d.candidates()).isZero();
   }
 

@@ -131,8 +131,16 @@ class InboundTraceContextTest extends InboundHarness {
 
     assertThat(slow.get(5, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
     SpanLines.await(spanLog, 1); // the exchange completed
-    assertThat(registry.findBySpanId(spanId)).isSameAs(inFlight);
     assertThat(inFlight.isEnded()).isTrue();
+    // Ended: remembered as a compact record, found as a copy with the same identity.
+    var ended = registry.findBySpanId(spanId);
+    assertThat(ended).isNotNull();
+    assertThat(ended.context()).isEqualTo(inFlight.context());
+    assertThat(ended.requestId()).isEqualTo(inFlight.requestId());
+    assertThat(ended.routeKey()).isEqualTo(inFlight.routeKey());
+    assertThat(ended.isEnded()).isTrue();
+    assertThat(registry.findByRequestId(received.header("X-Request-Id")).context())
+        .isEqualTo(inFlight.context());
     assertThat(registry.inFlightCount()).isZero();
   }
 
