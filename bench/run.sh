@@ -461,8 +461,8 @@ render() {
       if ($17 > pss[r]) pss[r] = $17
       if ($18 > thr[r]) thr[r] = $18
       err[r] += $6
-      if ($14 > ns[r]) ns[r] = $14
-      if ($15 > nc[r]) nc[r] = $15
+      if (ns[r] == "" || $14 > ns[r]) ns[r] = $14  # "" until the first run: a quiet 0.0 shows as 0 %
+      if (nc[r] == "" || $15 > nc[r]) nc[r] = $15
       next
     }
     {  # rows
