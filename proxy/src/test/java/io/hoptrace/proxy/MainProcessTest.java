@@ -71,6 +71,19 @@ class MainProcessTest {
   }
 
   @Test
+  void spanLogUnwritableAtStart_exits1_namingThePath() throws Exception {
+    // Under a regular file: no directory can be made there, not even by root (CI runs as root,
+    // where permissions alone would not stop the write).
+    Path notADirectory = Files.writeString(dir.resolve("plain-file"), "x");
+    Path spanLog = notADirectory.resolve("spans.log");
+    try (ChildHoptrace child =
+        ChildHoptrace.run("run", "--inbound", "127.0.0.1:0", "--span-log", spanLog.toString())) {
+      assertThat(child.awaitExit()).isEqualTo(1);
+      assertThat(child.stderrText()).contains("hoptrace: cannot start").contains("plain-file");
+    }
+  }
+
+  @Test
   void sigterm_drainsTheInFlightRequest_writesItsSpan_andExits0() throws Exception {
     Path spanLog = dir.resolve("spans.log");
     try (TestUpstream app = new TestUpstream();
