@@ -1,7 +1,5 @@
 package io.hoptrace.proxy.guard;
 
-import java.util.Locale;
-
 /**
  * Why a listener refused a request: the status it answers, the RFC 9209 {@code Proxy-Status} error
  * type, and the counter {@code hoptrace.refusals.<reason>} (Prometheus: {@code
@@ -72,12 +70,6 @@ public enum RefusalReason implements RefusalType {
   @Override
   public String description() {
     return description;
-  }
-
-  /** The lowercase reason, as on the counter and in the span's {@code error} tag. */
-  @Override
-  public String tagValue() {
-    return name().toLowerCase(Locale.ROOT);
   }
 
   /** The Dropwizard counter's name. */

@@ -1,5 +1,7 @@
 package io.hoptrace.proxy.guard;
 
+import java.util.Locale;
+
 /**
  * What {@link Refusals} needs to know about a kind of refusal: the status it answers, the RFC 9209
  * {@code Proxy-Status} error type, the reason in the span's {@code error} tag, its counter and the
@@ -12,8 +14,13 @@ public interface RefusalType {
   /** The {@code error} parameter of the {@code Proxy-Status} response header (RFC 9209). */
   String proxyStatusError();
 
+  /** The constant's name: the refusal kinds are enums. */
+  String name();
+
   /** The lowercase reason, as in the span's {@code error} tag ({@code refused: <reason>: ...}). */
-  String tagValue();
+  default String tagValue() {
+    return name().toLowerCase(Locale.ROOT);
+  }
 
   /** The Dropwizard counter's name. */
   String metricName();

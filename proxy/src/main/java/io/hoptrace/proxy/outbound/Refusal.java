@@ -2,7 +2,6 @@ package io.hoptrace.proxy.outbound;
 
 import io.hoptrace.proxy.guard.RefusalType;
 import io.hoptrace.proxy.guard.Refusals;
-import java.util.Locale;
 
 /**
  * Why the outbound hop refused a request. Each reason has its own counter ({@code
@@ -45,11 +44,6 @@ public enum Refusal implements RefusalType {
   @Override
   public String proxyStatusError() {
     return proxyStatusError;
-  }
-
-  @Override
-  public String tagValue() {
-    return name().toLowerCase(Locale.ROOT);
   }
 
   /** The counter's name. */
