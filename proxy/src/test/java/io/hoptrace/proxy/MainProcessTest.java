@@ -87,19 +87,7 @@ class MainProcessTest {
   void sigterm_drainsTheInFlightRequest_writesItsSpan_andExits0() throws Exception {
     Path spanLog = dir.resolve("spans.log");
     try (TestUpstream app = new TestUpstream();
-        ChildHoptrace child =
-            ChildHoptrace.run(
-                "run",
-                "--service",
-                "slow",
-                "--inbound",
-                "127.0.0.1:0",
-                "--app",
-                "127.0.0.1:" + app.port(),
-                "--span-log",
-                spanLog.toString(),
-                "--set",
-                "drain-time=10s")) {
+        ChildHoptrace child = drainingSidecar(app, spanLog)) {
       int port = child.awaitInboundPort();
       HttpClient client = HttpClient.newHttpClient();
       CompletableFuture<HttpResponse<String>> slow =
@@ -124,19 +112,7 @@ class MainProcessTest {
   void sigterm_requestOnKeptAliveConnectionWhileDraining_isRefusedWithSpan() throws Exception {
     Path spanLog = dir.resolve("spans.log");
     try (TestUpstream app = new TestUpstream();
-        ChildHoptrace child =
-            ChildHoptrace.run(
-                "run",
-                "--service",
-                "slow",
-                "--inbound",
-                "127.0.0.1:0",
-                "--app",
-                "127.0.0.1:" + app.port(),
-                "--span-log",
-                spanLog.toString(),
-                "--set",
-                "drain-time=10s")) {
+        ChildHoptrace child = drainingSidecar(app, spanLog)) {
       int port = child.awaitInboundPort();
       java.net.InetSocketAddress inbound =
           new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port);
@@ -184,5 +160,22 @@ class MainProcessTest {
     try (ChildHoptrace child = ChildHoptrace.run("run", "--help")) {
       assertThat(child.awaitExit()).isZero();
     }
+  }
+
+  /** A child hoptrace in front of {@code app}, with 10 s to drain on SIGTERM. */
+  private static ChildHoptrace drainingSidecar(TestUpstream app, Path spanLog)
+      throws java.io.IOException {
+    return ChildHoptrace.run(
+        "run",
+        "--service",
+        "slow",
+        "--inbound",
+        "127.0.0.1:0",
+        "--app",
+        "127.0.0.1:" + app.port(),
+        "--span-log",
+        spanLog.toString(),
+        "--set",
+        "drain-time=10s");
   }
 }
