@@ -249,24 +249,7 @@ class BodyFramingTest extends GuardHarness {
     // The app answers as soon as it has the head, before reading the body, and keeps its response
     // open (chunked, not finished): hoptrace relays its start to the client.
     app.answerBeforeBody = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nearly\r\n";
-    Raw answer;
-    try (Socket socket = new Socket()) {
-      socket.connect(inbound(), TIMEOUT);
-      socket.setSoTimeout(TIMEOUT);
-      long start = System.nanoTime();
-      OutputStream out = socket.getOutputStream();
-      out.write((HEAD + "4\r\nwxyz\r\n").getBytes(StandardCharsets.ISO_8859_1));
-      out.flush();
-      String begun = readUntil(socket, "early");
-      try {
-        out.write(row.body().getBytes(StandardCharsets.ISO_8859_1));
-        out.flush();
-      } catch (IOException e) {
-        // already cut
-      }
-      Raw rest = Raw.read(socket, start);
-      answer = new Raw(begun + rest.text(), rest.closed(), rest.millis());
-    }
+    Raw answer = sendAfterTheAppsEarlyAnswer(row.body());
     assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
     assertThat(answer.closed()).as(answer.toString()).isTrue();
     assertThat(answer.text()).as("no second answer").doesNotContain(" 400 ");
@@ -291,24 +274,7 @@ class BodyFramingTest extends GuardHarness {
     // The exchange has ended; Undertow reads the rest of the body to keep the connection, and
     // nobody can answer any more: the violation cuts.
     app.answerBeforeBody = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly";
-    Raw answer;
-    try (Socket socket = new Socket()) {
-      socket.connect(inbound(), TIMEOUT);
-      socket.setSoTimeout(TIMEOUT);
-      long start = System.nanoTime();
-      OutputStream out = socket.getOutputStream();
-      out.write((HEAD + "4\r\nwxyz\r\n").getBytes(StandardCharsets.ISO_8859_1));
-      out.flush();
-      String begun = readUntil(socket, "early");
-      try {
-        out.write("zz\r\nabcd\r\n0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
-        out.flush();
-      } catch (IOException e) {
-        // already cut
-      }
-      Raw rest = Raw.read(socket, start);
-      answer = new Raw(begun + rest.text(), rest.closed(), rest.millis());
-    }
+    Raw answer = sendAfterTheAppsEarlyAnswer("zz\r\nabcd\r\n0\r\n\r\n");
     assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
     assertThat(answer.closed()).as(answer.toString()).isTrue();
     assertThat(answer.text()).as("no second answer").doesNotContain(" 400 ");
@@ -360,6 +326,30 @@ class BodyFramingTest extends GuardHarness {
           body.substring(eol + 2, eol + 2 + size).getBytes(StandardCharsets.ISO_8859_1));
       assertThat(body.substring(eol + 2 + size, eol + 4 + size)).isEqualTo("\r\n");
       i = eol + 4 + size;
+    }
+  }
+
+  /**
+   * Sends the head and a first good chunk, waits until the app's early answer ("early") has come
+   * back, then sends {@code rest}; returns everything the client got, and whether it was closed.
+   */
+  private Raw sendAfterTheAppsEarlyAnswer(String rest) throws IOException {
+    try (Socket socket = new Socket()) {
+      socket.connect(inbound(), TIMEOUT);
+      socket.setSoTimeout(TIMEOUT);
+      long start = System.nanoTime();
+      OutputStream out = socket.getOutputStream();
+      out.write((HEAD + "4\r\nwxyz\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      String begun = readUntil(socket, "early");
+      try {
+        out.write(rest.getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+      } catch (IOException e) {
+        // already cut
+      }
+      Raw after = Raw.read(socket, start);
+      return new Raw(begun + after.text(), after.closed(), after.millis());
     }
   }
 }
