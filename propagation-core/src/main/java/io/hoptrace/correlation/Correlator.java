@@ -167,7 +167,13 @@ public final class Correlator {
     if (excluded == 0 || best < 0 || total <= 0) return decision;
     double p = confidence(alt, out, bestLikelihood);
     InboundRequest chosen = alt.requests[best];
-    String score = alt.ruleName + ":p=" + LearnedRule.formatP(p) + ",refined=" + excluded;
+    String score =
+        alt.ruleName
+            + ":p="
+            + LearnedRule.formatP(p)
+            + ",refined="
+            + excluded
+            + (alt.evidence == null ? "" : "," + alt.evidence);
     if (chosen == decision.inbound) {
       return new Decision(Link.INFERRED, chosen, chosen.context, decision.candidates, score, alt);
     }
