@@ -43,7 +43,8 @@ import org.jspecify.annotations.Nullable;
  * starts from what is typical. The posterior of r is its rate over the sum of all rates plus λ(D);
  * the best candidate is chosen unless the background is likelier, in which case the rule declines
  * (the call becomes {@code root}). That posterior is the confidence written in the score: {@code
- * learned:p=<0..1>,calls=<k>,gap_us=<g>,bg=<posterior of background>}.
+ * learned:p=<0..1>,calls=<k>,gap_us=<g>,bg=<posterior of background>}, plus {@code ,value=<n>} when
+ * the value-sharing evidence weighed in ({@link ValueSharing}: n candidates had the call's value).
  *
  * <p>Thread-safe: per-route statistics are guarded by their own monitor, held for a few hundred
  * array reads. A decision examines at most {@link Correlator#MAX_CANDIDATES} candidates.
@@ -123,7 +124,9 @@ public final class LearnedRule implements CandidateRule, InboundRegistry.Listene
     belief[Math.min(request.linkedCalls, SLOTS - 1)] = 1;
     request.ruleState = belief;
     background.delivered(nanos);
-    if (values != null) values.delivered(routeHash(request), request.valueTokens);
+    if (values != null && request.valueTokens.length > 0) {
+      values.delivered(routeHash(request), request.valueTokens);
+    }
   }
 
   @Override

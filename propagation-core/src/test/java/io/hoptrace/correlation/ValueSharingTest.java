@@ -208,6 +208,24 @@ class ValueSharingTest {
   }
 
   @Test
+  void refine_movedOffTheRequestTheValueNamed_dropsTheEvidence() {
+    trainOrders(30);
+    InboundRequest a = deliver("GET /orders/111111", null);
+    InboundRequest b = deliver("GET /orders/222222", null);
+    millis(2);
+    Decision d = call(B, "/stock/222222");
+    assertThat(d.inbound()).isSameAs(b);
+    millis(1);
+    registry.end(b, ticker.read()); // the request it named cannot have made a call still open
+    millis(1);
+
+    Decision refined = correlator.refine(d, ticker.read());
+
+    assertThat(refined.inbound()).isSameAs(a);
+    assertThat(refined.score()).contains("refined=1").doesNotContain("value=");
+  }
+
+  @Test
   void baseRate_aValueManyRequestsCarry_provesLittle() {
     ValueSharing values = requireNonNull(rule.values());
     for (int i = 0; i < 400; i++) {
