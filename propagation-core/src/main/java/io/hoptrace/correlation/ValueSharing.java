@@ -46,7 +46,9 @@ final class ValueSharing {
   static final int SKETCH_HALVING = 1 << 16;
   static final double MAX_STANDING = 64;
 
-  /** The factor of a candidate and whether its value matched the call's (for the score). */
+  /**
+   * The factor of a candidate without value evidence: its likelihood stays as the timing has it.
+   */
   static final double NONE = 1.0;
 
   private final Entry[] table;
