@@ -257,6 +257,7 @@ public final class Settings {
   private final Procfs procfs;
   private final Limits limits; // hardening
   private final String correlatorRule;
+  private final boolean correlatorValueSharing;
 
   private Settings(Reader r) {
     service = r.nonEmpty("service");
@@ -344,6 +345,7 @@ public final class Settings {
             r.ratio("limits.shed-heap-ratio"),
             r.underscoreHeaders("limits.underscore-headers"));
     correlatorRule = r.oneOf("correlator.rule", "fewest_calls", "learned", "most_recent", "oldest");
+    correlatorValueSharing = r.bool("correlator.value-sharing");
   }
 
   /**
@@ -591,6 +593,14 @@ public final class Settings {
    */
   public String correlatorRule() {
     return correlatorRule;
+  }
+
+  /**
+   * {@code correlator.value-sharing}: whether the learned rule counts inbound values that reappear
+   * in outbound calls as evidence.
+   */
+  public boolean correlatorValueSharing() {
+    return correlatorValueSharing;
   }
 
   /** Reads one typed value at a time and turns every failure into a {@link SettingsException}. */

@@ -41,6 +41,18 @@ class OutboundSettingsTest {
     assertThat(s.connectPorts()).containsExactly(443);
     assertThat(s.routes()).isEmpty();
     assertThat(s.correlatorGrace()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(s.correlatorValueSharing()).isTrue();
+  }
+
+  @Test
+  void valueSharing_off_andNotABoolean_namesTheKey() {
+    assertThat(
+            Settings.load(null, Map.of(), Map.of("correlator.value-sharing", "false"))
+                .correlatorValueSharing())
+        .isFalse();
+    assertRejected(
+        Map.of("correlator.value-sharing", "maybe"),
+        "correlator.value-sharing: maybe (expected: true or false)");
   }
 
   @Test

@@ -69,6 +69,7 @@ public interface CandidateRule {
     final double background;
     final String ruleName;
     final double tempering;
+    final @Nullable String evidence;
 
     public Alternatives(
         InboundRequest[] requests, double[] likelihoods, double background, String ruleName) {
@@ -85,6 +86,20 @@ public interface CandidateRule {
         double background,
         String ruleName,
         double tempering) {
+      this(requests, likelihoods, background, ruleName, tempering, null);
+    }
+
+    /**
+     * With the non-timing evidence that weighed in ({@code value=<k>}: k candidates shared the
+     * call's value), kept in the score when {@link Correlator#refine} rewrites it; or null.
+     */
+    public Alternatives(
+        InboundRequest[] requests,
+        double[] likelihoods,
+        double background,
+        String ruleName,
+        double tempering,
+        @Nullable String evidence) {
       if (!(tempering > 0 && tempering <= 1)) {
         throw new IllegalArgumentException("tempering: " + tempering + " (expected: (0, 1])");
       }
@@ -97,6 +112,7 @@ public interface CandidateRule {
       this.background = background;
       this.ruleName = requireNonNull(ruleName, "ruleName");
       this.tempering = tempering;
+      this.evidence = evidence;
     }
 
     public int size() {

@@ -167,7 +167,15 @@ public final class Correlator {
     if (excluded == 0 || best < 0 || total <= 0) return decision;
     double p = confidence(alt, out, bestLikelihood);
     InboundRequest chosen = alt.requests[best];
-    String score = alt.ruleName + ":p=" + LearnedRule.formatP(p) + ",refined=" + excluded;
+    // the evidence named the request it had chosen; moved off it, the span no longer claims it
+    boolean kept = chosen == decision.inbound && alt.evidence != null;
+    String score =
+        alt.ruleName
+            + ":p="
+            + LearnedRule.formatP(p)
+            + ",refined="
+            + excluded
+            + (kept ? "," + alt.evidence : "");
     if (chosen == decision.inbound) {
       return new Decision(Link.INFERRED, chosen, chosen.context, decision.candidates, score, alt);
     }

@@ -43,6 +43,7 @@ public final class InboundRegistry {
   private final long graceNanos;
   private final Ticker ticker;
   private final Listener listener;
+  private final boolean valueTokens;
 
   /** The request delivered last: the sole one in flight in the common synchronous case. */
   private volatile @Nullable InboundRequest lastDelivered;
@@ -56,6 +57,7 @@ public final class InboundRegistry {
     this.recent = new AtomicReferenceArray<>(b.recentCapacity);
     this.graceNanos = b.grace.toNanos();
     this.listener = b.listener;
+    this.valueTokens = b.valueTokens;
   }
 
   /**
@@ -95,8 +97,27 @@ public final class InboundRegistry {
       @Nullable String requestId,
       @Nullable Object connectionKey,
       long startNanos) {
+    return begin(serverContext, routeKey, requestId, connectionKey, startNanos, null);
+  }
+
+  /**
+   * As above, with the request's query string (without {@code ?}), or null: when the registry keeps
+   * value tokens ({@link Builder#valueTokens}), the values of the route key's path and of the query
+   * are hashed onto the request for the learned rule's value-sharing evidence. Nothing raw is kept.
+   */
+  public InboundRequest begin(
+      TraceContext serverContext,
+      String routeKey,
+      @Nullable String requestId,
+      @Nullable Object connectionKey,
+      long startNanos,
+      @Nullable String query) {
     InboundRequest r =
         new InboundRequest(serverContext, routeKey, requestId, nonZero(startNanos), connectionKey);
+    if (valueTokens) {
+      int space = routeKey.indexOf(' ');
+      r.valueTokens = ValueTokens.of(routeKey.substring(space + 1), query);
+    }
     bySpanId.put(serverContext.spanId(), r);
     // A request id reused by a caller (retries, fan-out) maps to the latest request.
     if (requestId != null) byRequestId.put(requestId, r);
@@ -281,8 +302,18 @@ public final class InboundRegistry {
     int recentCapacity = 64;
     Ticker ticker = Ticker.system();
     Listener listener = Listener.NONE;
+    boolean valueTokens;
 
     Builder() {}
+
+    /**
+     * Whether {@link #begin} hashes the values of each request's path and query onto it, for the
+     * learned rule's value-sharing evidence (default false: no rule but that one reads them).
+     */
+    public Builder valueTokens(boolean valueTokens) {
+      this.valueTokens = valueTokens;
+      return this;
+    }
 
     /** Told of deliveries and ends (default: nobody), e.g. a {@link LearnedRule}. */
     public Builder listener(Listener listener) {

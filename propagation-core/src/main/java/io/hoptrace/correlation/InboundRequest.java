@@ -30,6 +30,12 @@ public final class InboundRequest {
   final long startNanos;
 
   /**
+   * The values its path and query carry, hashed ({@link ValueTokens}); empty unless the registry
+   * was built to keep them ({@link InboundRegistry.Builder#valueTokens}).
+   */
+  long[] valueTokens = ValueTokens.NONE;
+
+  /**
    * Set at {@link InboundRegistry#begin} or later by {@link #bindConnection}: the proxy learns
    * which upstream connection carries the request only once its client has picked one, after {@code
    * begin}. Volatile: written on the proxy's client thread, read on the outbound path.

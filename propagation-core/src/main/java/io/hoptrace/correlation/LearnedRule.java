@@ -43,7 +43,8 @@ import org.jspecify.annotations.Nullable;
  * starts from what is typical. The posterior of r is its rate over the sum of all rates plus λ(D);
  * the best candidate is chosen unless the background is likelier, in which case the rule declines
  * (the call becomes {@code root}). That posterior is the confidence written in the score: {@code
- * learned:p=<0..1>,calls=<k>,gap_us=<g>,bg=<posterior of background>}.
+ * learned:p=<0..1>,calls=<k>,gap_us=<g>,bg=<posterior of background>}, plus {@code ,value=<n>} when
+ * the value-sharing evidence weighed in ({@link ValueSharing}: n candidates had the call's value).
  *
  * <p>Thread-safe: per-route statistics are guarded by their own monitor, held for a few hundred
  * array reads. A decision examines at most {@link Correlator#MAX_CANDIDATES} candidates.
@@ -71,9 +72,11 @@ public final class LearnedRule implements CandidateRule, InboundRegistry.Listene
   private final AtomicLong evictions = new AtomicLong();
   private final Background background;
   private final double tempering;
+  private final @Nullable ValueSharing values;
 
   LearnedRule(Builder b) {
     this.tempering = b.tempering;
+    this.values = b.valueSharing ? new ValueSharing(b.valueSlots) : null;
     this.maxRoutes = b.maxRoutes;
     this.growth = Math.pow(2, 1.0 / b.halfLife);
     this.background = new Background(b.backgroundWindowNanos);
@@ -91,6 +94,11 @@ public final class LearnedRule implements CandidateRule, InboundRegistry.Listene
     if (request == null) {
       if (link == Link.ROOT) background.call(dest);
       return;
+    }
+    if (values != null && request.valueTokens.length > 0) {
+      // a value mapping is per call: exact even for a request that competed for other calls
+      values.learn(
+          routeHash(request), request.valueTokens, ValueTokens.hash(dest), callTokens(call));
     }
     double[] belief = belief(request);
     boolean parallel = false;
@@ -116,6 +124,9 @@ public final class LearnedRule implements CandidateRule, InboundRegistry.Listene
     belief[Math.min(request.linkedCalls, SLOTS - 1)] = 1;
     request.ruleState = belief;
     background.delivered(nanos);
+    if (values != null && request.valueTokens.length > 0) {
+      values.delivered(routeHash(request), request.valueTokens);
+    }
   }
 
   @Override
@@ -145,10 +156,28 @@ public final class LearnedRule implements CandidateRule, InboundRegistry.Listene
     double[] scratch = new double[5];
     double total = bg;
     int best = -1;
+    long[] out = values == null ? ValueTokens.NONE : callTokens(call);
+    long destHash = out.length == 0 ? 0 : ValueTokens.hash(dest);
+    boolean[] matched = new boolean[1];
+    int evidence = 0; // candidates with value evidence either way
+    int matches = 0; // candidates whose value is the call's
     for (int i = 0; i < n; i++) {
       InboundRequest r = candidates.get(i);
       requests[i] = r;
       double l = r.isInFlightAtApp() ? likelihood(r, dest, nowNanos, parts, i * SLOTS, scratch) : 0;
+      if (l > 0 && out.length > 0 && r.valueTokens.length > 0) {
+        double f =
+            requireNonNull(values).factor(routeHash(r), r.valueTokens, destHash, out, matched);
+        if (f != ValueSharing.NONE) {
+          evidence++;
+          if (matched[0]) matches++;
+          // untempered: the confidence flattens the timing model's rates, not this likelihood
+          // ratio, which is measured (ρ from exact links, c from the requests' own values)
+          double scale = Math.pow(f, 1 / tempering);
+          l *= scale;
+          for (int k = 0; k < SLOTS; k++) parts[i * SLOTS + k] *= scale;
+        }
+      }
       likelihoods[i] = l;
       total += l;
       if (best < 0
@@ -182,8 +211,11 @@ public final class LearnedRule implements CandidateRule, InboundRegistry.Listene
             + ",age_us="
             + Math.max(0L, (nowNanos - chosen.deliveredNanos) / 1000)
             + ",bg="
-            + formatP(pBackground);
-    return new Choice(chosen, score, new Alternatives(requests, likelihoods, bg, NAME, tempering));
+            + formatP(pBackground)
+            + (evidence > 0 ? ",value=" + matches : "");
+    String valueEvidence = evidence > 0 ? "value=" + matches : null;
+    return new Choice(
+        chosen, score, new Alternatives(requests, likelihoods, bg, NAME, tempering, valueEvidence));
   }
 
   /**
@@ -395,6 +427,30 @@ public final class LearnedRule implements CandidateRule, InboundRegistry.Listene
   }
 
   // ---- keys ----
+
+  /** The value tokens of an outbound call's path and query. */
+  static long[] callTokens(OutboundCall call) {
+    return ValueTokens.of(call.path, call.query);
+  }
+
+  /** The 64-bit hash of a request's folded route key, for the value-sharing table. */
+  static long routeHash(InboundRequest r) {
+    return ValueTokens.hash(routeKey(r.routeKey));
+  }
+
+  /** Whether the value-sharing evidence is on (the registry must then keep value tokens). */
+  public boolean valueSharing() {
+    return values != null;
+  }
+
+  /** (route, destination) pairs the value-sharing learner holds, for tests and metrics. */
+  int valueEntries() {
+    return values == null ? 0 : values.size();
+  }
+
+  @Nullable ValueSharing values() {
+    return values;
+  }
 
   /** {@code GET /orders/42} → {@code GET /orders/{}}: path segments with a digit fold together. */
   static String routeKey(String raw) {
@@ -684,8 +740,25 @@ public final class LearnedRule implements CandidateRule, InboundRegistry.Listene
     int halfLife = 200;
     long backgroundWindowNanos = 600_000_000_000L;
     double tempering = 0.45;
+    boolean valueSharing = true;
+    int valueSlots = 1024;
 
     Builder() {}
+
+    /**
+     * Whether inbound values that reappear in outbound calls count as evidence (default true; see
+     * {@link ValueSharing}). The registry must keep value tokens for it to see any.
+     */
+    public Builder valueSharing(boolean valueSharing) {
+      this.valueSharing = valueSharing;
+      return this;
+    }
+
+    /** How many (route, destination) pairs the value-sharing learner holds (a power of two). */
+    public Builder valueSlots(int valueSlots) {
+      this.valueSlots = valueSlots;
+      return this;
+    }
 
     /**
      * The exponent that flattens the confidence (default 0.45, from the calibration tables in
@@ -723,6 +796,10 @@ public final class LearnedRule implements CandidateRule, InboundRegistry.Listene
       }
       if (halfLife < 1) {
         throw new IllegalArgumentException("halfLife: " + halfLife + " (expected: >= 1)");
+      }
+      if (valueSlots < 1 || valueSlots > 1 << 20 || Integer.bitCount(valueSlots) != 1) {
+        throw new IllegalArgumentException(
+            "valueSlots: " + valueSlots + " (expected: a power of two, 1..1048576)");
       }
       if (backgroundWindowNanos <= 0) {
         throw new IllegalArgumentException("backgroundWindow: must be positive");

@@ -15,6 +15,7 @@ public final class OutboundCall {
   final String authority;
   final String method;
   final String path;
+  final @Nullable String query;
   final long startNanos;
   final @Nullable Object connectionKey;
 
@@ -24,6 +25,7 @@ public final class OutboundCall {
     this.authority = b.authority;
     this.method = b.method;
     this.path = b.path;
+    this.query = b.query;
     this.startNanos = b.startNanos;
     this.connectionKey = b.connectionKey;
   }
@@ -59,6 +61,11 @@ public final class OutboundCall {
     return path;
   }
 
+  /** The query string without {@code ?}, or null. */
+  public @Nullable String query() {
+    return query;
+  }
+
   /** Ticker reading when the proxy received the request from the app. */
   public long startNanos() {
     return startNanos;
@@ -81,6 +88,7 @@ public final class OutboundCall {
     String authority = "";
     String method = "GET";
     String path = "/";
+    @Nullable String query;
     long startNanos;
     @Nullable Object connectionKey;
 
@@ -108,6 +116,12 @@ public final class OutboundCall {
 
     public Builder path(String path) {
       this.path = requireNonNull(path, "path");
+      return this;
+    }
+
+    /** The query string, without {@code ?} (null or empty: none). */
+    public Builder query(@Nullable String query) {
+      this.query = query == null || query.isEmpty() ? null : query;
       return this;
     }
 

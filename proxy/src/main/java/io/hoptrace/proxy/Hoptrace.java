@@ -86,7 +86,7 @@ public final class Hoptrace implements AutoCloseable {
     metrics.gauge("hoptrace.spanlog.dropped", spanLog::dropped);
     metrics.gauge("hoptrace.spanlog.failed", spanLog::failed);
     metrics.gauge("hoptrace.spanlog.queued", spanLog::queued);
-    CandidateRule rule = rule(settings.correlatorRule());
+    CandidateRule rule = rule(settings.correlatorRule(), settings.correlatorValueSharing());
     this.registry =
         InboundRegistry.newBuilder()
             .listener(
@@ -97,6 +97,7 @@ public final class Hoptrace implements AutoCloseable {
             .period(settings.ring().period())
             .capPerGeneration(settings.ring().cap())
             .grace(settings.correlatorGrace())
+            .valueTokens(rule instanceof LearnedRule learned && learned.valueSharing())
             .build();
     metrics.gauge("hoptrace.ring.size", registry::size);
     metrics.gauge("hoptrace.ring.held", registry::heldEntries);
@@ -245,10 +246,13 @@ public final class Hoptrace implements AutoCloseable {
     serving = true;
   }
 
-  /** The {@code correlator.rule} setting's rule (validated by Settings). */
-  static CandidateRule rule(String name) {
+  /**
+   * The {@code correlator.rule} setting's rule (validated by Settings); {@code valueSharing}: the
+   * learned rule's {@code correlator.value-sharing}.
+   */
+  static CandidateRule rule(String name, boolean valueSharing) {
     return switch (name) {
-      case "learned" -> LearnedRule.newBuilder().build();
+      case "learned" -> LearnedRule.newBuilder().valueSharing(valueSharing).build();
       case "most_recent" -> MostRecentRule.INSTANCE;
       case "oldest" -> OldestRule.INSTANCE;
       default -> FewestCallsRule.INSTANCE;

@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * and prints markdown tables. Options:
  *
  * <pre>
- *   --topologies mixed,chain,fanout   --rules learned,most_recent,oldest
+ *   --topologies mixed,chain,fanout,shop
+ *   --rules learned,learned_timing,most_recent,oldest   (learned_timing: without value sharing)
  *   --dist exp|fixed|uniform|lognormal
  *   --warmup RATE:SECONDS             (default 4:8)
  *   --phases RATE:SECONDS,...         (default 20:8,60:8,120:8)
@@ -129,11 +130,11 @@ public final class AccuracyBench {
       ToyApp front = apps.get(topology.front().name());
       if (o.serial() > 0) {
         measuring.set(true);
-        load.runSerial(front, "S", o.serial());
+        load.runSerial(front, o.serial());
       } else {
-        load.run(front, "W", List.of(o.warmup()), o.maxRequests());
+        load.run(front, List.of(o.warmup()), o.maxRequests());
         measuring.set(true);
-        load.run(front, "L", o.phases(), o.maxRequests());
+        load.run(front, o.phases(), o.maxRequests());
       }
       measuring.set(false);
     } finally {

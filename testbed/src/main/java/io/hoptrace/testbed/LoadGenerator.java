@@ -35,11 +35,11 @@ final class LoadGenerator {
   }
 
   /** {@code count} requests one after the other (closed loop): the serial, all-"sole" case. */
-  void runSerial(ToyApp front, String idPrefix, int count) throws Exception {
+  void runSerial(ToyApp front, int count) throws Exception {
     Topology.Endpoint endpoint = front.def.endpoints().get(0);
     for (int n = 0; n < count; n++) {
       HttpRequest request =
-          HttpRequest.newBuilder(URI.create(front.url(endpoint.path() + "?gt=" + idPrefix + n)))
+          HttpRequest.newBuilder(URI.create(front.url(target(endpoint, Truth.newGt()))))
               .timeout(Duration.ofSeconds(30))
               .build();
       sent.incrementAndGet();
@@ -49,9 +49,16 @@ final class LoadGenerator {
     }
   }
 
+  /**
+   * The endpoint's path with its {@code {name}} segments drawn from their pools (seeded: the same
+   * run draws the same entity ids), and the opaque ground-truth id.
+   */
+  private String target(Topology.Endpoint endpoint, String gt) {
+    return Topology.withGt(Topology.fill(endpoint.path(), java.util.Map.of(), random), gt);
+  }
+
   /** Runs {@code phases} in order against {@code front}; returns when every response is in. */
-  void run(ToyApp front, String idPrefix, List<Phase> phases, int maxRequests)
-      throws InterruptedException {
+  void run(ToyApp front, List<Phase> phases, int maxRequests) throws InterruptedException {
     List<Topology.Endpoint> endpoints = front.def.endpoints();
     double weights = 0;
     for (Topology.Endpoint e : endpoints) weights += e.weight();
@@ -77,9 +84,9 @@ final class LoadGenerator {
             break;
           }
         }
-        String gt = idPrefix + n++;
+        n++;
         HttpRequest request =
-            HttpRequest.newBuilder(URI.create(front.url(endpoint.path() + "?gt=" + gt)))
+            HttpRequest.newBuilder(URI.create(front.url(target(endpoint, Truth.newGt()))))
                 .timeout(Duration.ofSeconds(30))
                 .build();
         sent.incrementAndGet();

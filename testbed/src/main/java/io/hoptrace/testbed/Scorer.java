@@ -64,6 +64,12 @@ final class Scorer {
     final Map<String, long[]> perHop = new TreeMap<>(); // {n, online, reconciled}
     final Map<String, Long> links = new TreeMap<>();
 
+    /**
+     * CLIENT spans whose score carries value-sharing evidence ({@code value=k}): {with k = 1, of
+     * them right; k = 0 (the value ruled candidates out, none had it), right; k > 1, right}.
+     */
+    final long[] value = new long[6];
+
     /** Calibration: per tenth of p, {count, sum p, right}. */
     final double[][] calibration = new double[10][3];
 
@@ -164,6 +170,12 @@ final class Scorer {
       if (online) hop[1]++;
       if (rec) hop[2]++;
       r.links.merge(link == null ? "?" : link, 1L, Long::sum);
+      int shared = valueShared(client.tag("hoptrace.score"));
+      if (shared >= 0) {
+        int at = shared == 1 ? 0 : shared == 0 ? 2 : 4;
+        r.value[at]++;
+        if (inSpan) r.value[at + 1]++;
+      }
       Double p = confidence(client.tag("hoptrace.score"));
       if ("inferred".equals(link) && p != null) {
         int bin = Math.min(9, (int) (p * 10));
@@ -192,6 +204,19 @@ final class Scorer {
     if (!moved) return caller.spanId().equals(client.parentId()) ? 1 : 0;
     if (!online) return 0;
     return 1.0 / sharing.getOrDefault(caller.service() + " " + caller.traceId(), 1);
+  }
+
+  /** The {@code value=k} of a score tag (k candidates shared the call's value), or -1. */
+  static int valueShared(@Nullable String score) {
+    if (score == null) return -1;
+    int i = score.indexOf("value=");
+    if (i < 0) return -1;
+    int end = score.indexOf(',', i);
+    try {
+      return Integer.parseInt(score.substring(i + 6, end < 0 ? score.length() : end));
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   /** The {@code p=} of a score tag such as {@code learned:p=0.834,...}, or null. */
@@ -300,6 +325,19 @@ final class Scorer {
         .append(r.backgroundAdoptedReconciled)
         .append(".\n\n");
     b.append("links: ").append(r.links).append("\n\n");
+    b.append("value-sharing evidence (CLIENT spans, refined): the call's value in 1 candidate: ")
+        .append(r.value[0])
+        .append(" (")
+        .append(Result.pct(r.value[1], r.value[0]))
+        .append(" right); in none (ruled some out): ")
+        .append(r.value[2])
+        .append(" (")
+        .append(Result.pct(r.value[3], r.value[2]))
+        .append(" right); in several: ")
+        .append(r.value[4])
+        .append(" (")
+        .append(Result.pct(r.value[5], r.value[4]))
+        .append(" right).\n\n");
     boolean any = false;
     for (double[] bin : r.calibration) any |= bin[0] > 0;
     if (any) {

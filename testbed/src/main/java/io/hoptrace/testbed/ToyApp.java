@@ -83,7 +83,10 @@ final class ToyApp implements AutoCloseable {
     overrides.put("span-log.path", spanLog.toString());
     overrides.put("span-log.flush-interval", "50ms");
     overrides.put("drain-time", "2s");
-    overrides.put("correlator.rule", rule);
+    // learned_timing: the learned rule on timing alone, without the value-sharing evidence
+    boolean timingOnly = rule.equals("learned_timing");
+    overrides.put("correlator.rule", timingOnly ? "learned" : rule);
+    overrides.put("correlator.value-sharing", Boolean.toString(!timingOnly));
     this.hoptrace =
         Hoptrace.start(
             Settings.load(null, Map.of(), overrides),
@@ -125,11 +128,13 @@ final class ToyApp implements AutoCloseable {
                 traceparent.substring(36, 52),
                 measured));
       }
-      Topology.Endpoint endpoint = endpoint(exchange.getRequestURI().getPath());
-      if (endpoint == null) {
+      String path = exchange.getRequestURI().getRawPath();
+      Topology.Endpoint endpoint = endpoint(path);
+      Map<String, String> bound = endpoint == null ? null : Topology.match(endpoint.path(), path);
+      if (endpoint == null || bound == null) {
         status = 404;
       } else {
-        work(endpoint, gt == null ? "anon" : gt, measured);
+        work(endpoint, bound, gt == null ? "anon" : gt, measured);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -145,16 +150,17 @@ final class ToyApp implements AutoCloseable {
     exchange.close();
   }
 
-  private void work(Topology.Endpoint endpoint, String gt, boolean measured) throws Exception {
+  private void work(
+      Topology.Endpoint endpoint, Map<String, String> bound, String gt, boolean measured)
+      throws Exception {
     // the phase that ends in the next call: when it began and the mean of its drawn duration
     long phaseStart = System.nanoTime();
     double phaseMean = endpoint.pre();
     sleep(endpoint.pre());
-    int index = 0;
     for (Topology.Step step : endpoint.steps()) {
       List<CompletableFuture<HttpResponse<Void>>> pending = new ArrayList<>();
       for (Topology.Call call : step.calls()) {
-        String callGt = gt + "." + def.name() + index++;
+        String callGt = Truth.newGt(); // opaque: nothing in it names the caller's gt
         long at = System.nanoTime();
         truth.calls.add(
             new Truth.Call(
@@ -170,7 +176,7 @@ final class ToyApp implements AutoCloseable {
                 phaseMean));
         phaseStart = at; // a parallel sibling follows at once
         phaseMean = 0;
-        pending.add(send(call, callGt));
+        pending.add(send(call, bound, callGt));
       }
       for (CompletableFuture<HttpResponse<Void>> f : pending) {
         if (f.get(30, TimeUnit.SECONDS).statusCode() != 200) failures.incrementAndGet();
@@ -182,7 +188,8 @@ final class ToyApp implements AutoCloseable {
   }
 
   private void background(Topology.Call call) {
-    String gt = "B" + def.name() + timerCalls.incrementAndGet();
+    timerCalls.incrementAndGet();
+    String gt = Truth.newGt();
     long at = System.nanoTime();
     truth.calls.add(
         new Truth.Call(
@@ -197,7 +204,7 @@ final class ToyApp implements AutoCloseable {
             at,
             -1));
     try {
-      send(call, gt).get(30, TimeUnit.SECONDS);
+      send(call, Map.of(), gt).get(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (Exception e) {
@@ -205,18 +212,23 @@ final class ToyApp implements AutoCloseable {
     }
   }
 
-  private CompletableFuture<HttpResponse<Void>> send(Topology.Call call, String gt) {
+  /** Sends {@code call}, its path filled from the request's {@code bound} ids (or fresh ones). */
+  private CompletableFuture<HttpResponse<Void>> send(
+      Topology.Call call, Map<String, String> bound, String gt) {
     ToyApp callee = callees.get(call.service());
     if (callee == null) throw new IllegalStateException("no service " + call.service());
+    String target = Topology.fill(call.path(), bound, ThreadLocalRandom.current());
     HttpRequest request =
-        HttpRequest.newBuilder(URI.create(callee.url(call.path() + "?gt=" + gt)))
+        HttpRequest.newBuilder(URI.create(callee.url(Topology.withGt(target, gt))))
             .timeout(Duration.ofSeconds(30))
             .build();
     return client.sendAsync(request, HttpResponse.BodyHandlers.discarding());
   }
 
   private Topology.@Nullable Endpoint endpoint(String path) {
-    for (Topology.Endpoint e : def.endpoints()) if (e.path().equals(path)) return e;
+    for (Topology.Endpoint e : def.endpoints()) {
+      if (Topology.match(e.path(), path) != null) return e;
+    }
     return null;
   }
 

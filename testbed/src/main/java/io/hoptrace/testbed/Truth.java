@@ -50,6 +50,19 @@ final class Truth {
     }
   }
 
+  /**
+   * A fresh ground-truth id: 64 random bits in hex, unrelated to any other id (the caller's
+   * included), so that a correlator that learns which inbound values reappear in outbound calls
+   * cannot learn the ground truth itself. Which call each id belongs to is kept here, in {@link
+   * Call#callerGt} → {@link Call#gt}, and the scorer joins on that.
+   */
+  static String newGt() {
+    return String.format(
+        java.util.Locale.ROOT,
+        "%016x",
+        java.util.concurrent.ThreadLocalRandom.current().nextLong());
+  }
+
   final ConcurrentLinkedQueue<Inbound> inbound = new ConcurrentLinkedQueue<>();
   final ConcurrentLinkedQueue<Call> calls = new ConcurrentLinkedQueue<>();
 

@@ -74,6 +74,37 @@ class AccuracySmokeTest {
     assertThat(ceiling).isPositive();
   }
 
+  /**
+   * The shop topology end to end (real sockets, the proxy's query parsing included): order calls
+   * carry the order's id, and with several orders in flight the learned rule links by it. Few
+   * calls, so only what must hold: value evidence is seen, and when it names one candidate it is
+   * right far more often than not.
+   */
+  @Test
+  void shopBurst_valueEvidenceReachesTheSpans() throws Exception {
+    AccuracyBench.Options burst =
+        withOut(
+            AccuracyBench.parse(
+                new String[] {
+                  "--topologies",
+                  "shop",
+                  "--warmup",
+                  "4:3",
+                  "--phases",
+                  "60:3",
+                  "--max-requests",
+                  "250"
+                }));
+
+    Scorer.Result r = AccuracyBench.runOne("shop", "learned", burst, quiet);
+
+    assertThat(r.total()).isGreaterThan(20);
+    assertThat(r.unmatched).isLessThanOrEqualTo(r.total() / 20);
+    assertThat(r.value[0]).as("calls whose value only one candidate had").isPositive();
+    assertThat(r.value[1]).isGreaterThanOrEqualTo(r.value[0] * 8 / 10);
+    assertThat(Scorer.details(r)).contains("value-sharing evidence");
+  }
+
   AccuracyBench.Options withOut(AccuracyBench.Options o) {
     return new AccuracyBench.Options(
         o.topologies(),

@@ -52,7 +52,13 @@ final class TraceContextHandler implements HttpHandler {
     String routeKey =
         routeKeys.of(exchange.getRequestMethod().toString(), exchange.getRequestPath());
     state.registered =
-        registry.begin(server, routeKey, server.requestId(), null, registry.ticker().read());
+        registry.begin(
+            server,
+            routeKey,
+            server.requestId(),
+            null,
+            registry.ticker().read(),
+            exchange.getQueryString());
     next.handleRequest(exchange);
   }
 }

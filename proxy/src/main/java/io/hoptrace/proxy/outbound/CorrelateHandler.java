@@ -73,6 +73,7 @@ final class CorrelateHandler implements HttpHandler {
             .authority(target.authority())
             .method(method)
             .path(path)
+            .query(exchange.getQueryString())
             .startNanos(correlator.registry().ticker().read())
             .connectionKey(exchange.getAttachment(OutboundAttachments.APP_SOCKET))
             .build();

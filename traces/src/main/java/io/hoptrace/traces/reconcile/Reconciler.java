@@ -148,6 +148,7 @@ public final class Reconciler {
             .grace(grace)
             .ticker(ticker)
             .listener(rule)
+            .valueTokens(rule.valueSharing()) // the logged paths' values (queries are not logged)
             .build();
     Correlator correlator = new Correlator(registry, rule);
     Map<String, InboundRequest> requests = new HashMap<>();
@@ -232,11 +233,17 @@ public final class Reconciler {
     double total = alt.background() * afterCall.typical();
     double best = total;
     SpanRecord parent = null;
+    boolean onlineByValue = sharedByOne(client.tag("hoptrace.score"));
     for (int i = 0; i < alt.size(); i++) {
       SpanRecord server = serverOf.get(alt.request(i));
       if (server == null) continue;
       long after = server.endMicros() - answered(client, callee);
       if (after < 0) continue;
+      if (onlineByValue && server.id().equals(client.parentId())) {
+        // The proxy saw the call carry a value only this candidate had (value=1), in a query the
+        // log does not keep: stronger than anything timing adds here, so it stands.
+        return new Verdict(server, "p=" + onlineP(client.tag("hoptrace.score")) + ",value=1");
+      }
       double l = alt.likelihood(i) * afterCall.density(after);
       total += l;
       if (l > best) {
@@ -247,6 +254,18 @@ public final class Reconciler {
     if (total <= 0) return new Verdict(null, "root");
     String p = "p=" + String.format(Locale.ROOT, "%.3f", best / total);
     return new Verdict(parent, parent == null ? "root," + p : p);
+  }
+
+  /** Whether an online score says exactly one candidate shared the call's value. */
+  static boolean sharedByOne(@Nullable String score) {
+    return score != null && (score.endsWith(",value=1") || score.contains(",value=1,"));
+  }
+
+  private static String onlineP(@Nullable String score) {
+    int i = score == null ? -1 : score.indexOf("p=");
+    if (i < 0) return "?";
+    int end = score.indexOf(',', i);
+    return score.substring(i + 2, end < 0 ? score.length() : end);
   }
 
   private static int candidates(SpanRecord s) {

@@ -156,6 +156,50 @@ class ReconcilerTest {
   }
 
   /**
+   * The proxy linked the call to B because the call carried a value only B had ({@code value=1} in
+   * its score), in a query the log does not keep. Timing alone would move it to A, which ends 6 ms
+   * after the answer just as the exact links taught; the value evidence stands.
+   */
+  @Test
+  void reconcile_onlineValueEvidence_standsAgainstTiming() {
+    for (String score : new String[] {"learned:p=0.990,refined=1,value=1", "learned:p=0.600"}) {
+      List<String> lines = new ArrayList<>(history());
+      lines.add(span(TA, "00000000000000a1", null, "SERVER", "front", "/a", 0, 20_000));
+      lines.add(span(TB, "00000000000000b1", null, "SERVER", "front", "/a", 2_000, 58_000));
+      lines.add(
+          span(
+              TB,
+              "00000000000000c1",
+              "00000000000000b1",
+              "CLIENT",
+              "front",
+              "/x",
+              10_000,
+              4_000,
+              "peer.address",
+              "x:80",
+              "hoptrace.link",
+              "inferred",
+              "hoptrace.candidates",
+              "2",
+              "hoptrace.score",
+              score));
+      lines.add(
+          span(TB, "00000000000000d1", "00000000000000c1", "SERVER", "x", "/x", 10_100, 3_900));
+
+      Map<String, SpanRecord> out = byId(Reconciler.newBuilder().build().reconcile(parse(lines)));
+
+      SpanRecord client = out.get("00000000000000c1");
+      if (score.endsWith("value=1")) {
+        assertThat(client.parentId()).isEqualTo("00000000000000b1");
+        assertThat(client.tag("hoptrace.reconciled")).isEqualTo("p=0.990,value=1");
+      } else {
+        assertThat(client.parentId()).isEqualTo("00000000000000a1"); // timing alone moves it
+      }
+    }
+  }
+
+  /**
    * A starved proxy: A (0..26 ms) made the call at 10 ms, x answered at 14 ms, but the caller's
    * proxy noted the end of the CLIENT exchange only at 35 ms, after A had ended. The old rule (a
    * candidate that ended before the CLIENT span did is ruled out) moved the call to B, which runs
