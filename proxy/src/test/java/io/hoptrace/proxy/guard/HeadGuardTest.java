@@ -36,7 +36,7 @@ class HeadGuardTest extends GuardHarness {
    * The head guard is in place from the listener's first accepted connection: clients connect in a
    * loop while hoptrace starts (refused until the port is bound), and every one that gets in sends
    * an obs-fold head, which only the head guard answers as a refusal (400 with Proxy-Status);
-   * Undertow's parser alone would take it. Bounded: 8 clients, 10 s, 10,000 tries each.
+   * Undertow's parser alone would take it. Bounded: 8 clients, 30 s, 30,000 tries each.
    */
   @Test
   void connectionsRacingTheStart_everyOneMeetsTheHeadGuard() throws Exception {
@@ -46,7 +46,7 @@ class HeadGuardTest extends GuardHarness {
     AtomicBoolean started = new AtomicBoolean();
     ExecutorService clients = Executors.newFixedThreadPool(8);
     List<Future<List<Raw>>> results = new ArrayList<>();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     try {
       for (int c = 0; c < 8; c++) {
         results.add(
@@ -54,7 +54,7 @@ class HeadGuardTest extends GuardHarness {
                 () -> {
                   List<Raw> answers = new ArrayList<>();
                   int afterStart = 0;
-                  for (int tries = 0; tries < 10_000 && afterStart < 5; tries++) {
+                  for (int tries = 0; tries < 30_000 && afterStart < 5; tries++) {
                     if (System.nanoTime() > deadline) break;
                     if (started.get()) afterStart++;
                     try (Socket socket = new Socket()) {
@@ -75,7 +75,7 @@ class HeadGuardTest extends GuardHarness {
       start("inbound.port", String.valueOf(port));
       started.set(true);
       List<Raw> answers = new ArrayList<>();
-      for (Future<List<Raw>> f : results) answers.addAll(f.get(20, TimeUnit.SECONDS));
+      for (Future<List<Raw>> f : results) answers.addAll(f.get(40, TimeUnit.SECONDS));
       assertThat(answers).as("connections that got in").hasSizeGreaterThanOrEqualTo(8 * 4);
       for (Raw answer : answers) {
         assertThat(answer.status()).as(answer.toString()).isEqualTo(400);
