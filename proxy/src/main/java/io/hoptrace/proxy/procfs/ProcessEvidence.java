@@ -47,6 +47,7 @@ public final class ProcessEvidence implements CandidateFilter {
   private final LongAdder lookupNanos = new LongAdder();
   private final LongAdder retried = new LongAdder();
   private final LongAdder rechecked = new LongAdder();
+  private final LongAdder heldAll = new LongAdder();
 
   public ProcessEvidence(SocketOwnership ownership) {
     this.ownership = requireNonNull(ownership, "ownership");
@@ -107,9 +108,19 @@ public final class ProcessEvidence implements CandidateFilter {
         return Narrowing.subset(result.candidates());
       }
       default -> {
+        if (heldAll(caller.pid(), candidates, ownerOf)) heldAll.increment();
         return null;
       }
     }
+  }
+
+  /** Whether the caller holds every candidate (nothing to narrow): a threaded worker took all. */
+  private static boolean heldAll(
+      long callerPid, List<InboundRequest> candidates, Map<InboundRequest, Long> ownerOf) {
+    for (InboundRequest r : candidates) {
+      if (ownerOf.getOrDefault(r, 0L) != callerPid) return false;
+    }
+    return !candidates.isEmpty();
   }
 
   /**
@@ -206,6 +217,14 @@ public final class ProcessEvidence implements CandidateFilter {
   /** Calls whose caller seemed to own several requests, its connections checked still held. */
   public long rechecked() {
     return rechecked.sum();
+  }
+
+  /**
+   * Calls whose caller held every request in flight: exact evidence, with nothing to narrow (one
+   * threaded worker had accepted them all).
+   */
+  public long heldAll() {
+    return heldAll.sum();
   }
 
   /** Wall time spent in lookups, in total. */

@@ -117,6 +117,15 @@ class ProcessEvidenceTest {
   }
 
   @Test
+  void callerHoldsEveryRequest_nothingToNarrow_countedAsHeldAll() {
+    ProcessEvidence e = evidence(new long[] {601, 701, 704}, new long[] {702});
+
+    assertThat(e.narrow(call(), List.of(inbound(50001), inbound(50004)))).isNull();
+    assertThat(e.heldAll()).isEqualTo(1);
+    assertThat(e.narrowedLinks()).isZero();
+  }
+
+  @Test
   void unknownOwner_keepsTheCandidate_soTheLinkIsNotExact() {
     ProcessEvidence e = evidence(new long[] {601, 701}, new long[] {702});
     InboundRequest mine = inbound(50001);

@@ -135,6 +135,7 @@ class ProcessLinksGunicornTest {
       List<String> exactWrong,
       List<Map<String, String>> clientTags,
       long asked,
+      long heldAll,
       long lookupNanos,
       double meanCallMillis,
       String counters) {
@@ -145,14 +146,15 @@ class ProcessLinksGunicornTest {
     @Override
     public String toString() {
       return String.format(
-          "%s: %d/%d right (%.1f%%), links %s, lookups %d, mean lookup %.2f ms, mean request %.1f"
-              + " ms; %s",
+          "%s: %d/%d right (%.1f%%), links %s, lookups %d (caller held all %d), mean lookup %.2f"
+              + " ms, mean request %.1f ms; %s",
           label,
           right,
           calls,
           100 * accuracy(),
           links,
           asked,
+          heldAll,
           asked == 0 ? 0.0 : lookupNanos / 1e6 / asked,
           meanCallMillis,
           counters);
@@ -210,8 +212,13 @@ class ProcessLinksGunicornTest {
             + ", candidates/in flight "
             + sizes);
     assertThat(narrowed.exactWrong()).as("exact links to the wrong request").isEmpty();
-    assertThat(narrowed.links().getOrDefault("process", 0) + narrowedSpans)
-        .as("narrowed or exact calls: " + narrowed)
+    // Each lookup must have found the calling worker's requests: then the call is exact, narrowed
+    // to them, or the worker held every request in flight (under load one gthread worker may
+    // accept them all: "narrowed spans 0" in a run where the other got none). A lookup that timed
+    // out, found no owner or the wrong one counts against it.
+    assertThat(narrowed.links().getOrDefault("process", 0) + narrowedSpans + narrowed.heldAll())
+        .as("exact, narrowed, or held by the caller entirely: " + narrowed)
+        .isGreaterThanOrEqualTo(narrowed.asked() * 8 / 10)
         .isPositive();
     // Not asserted: narrowed accuracy >= plain. Both are ~3-12 % right on 100 calls here (the
     // default rule picks the newest candidate, usually one still queued), so the two differ by
@@ -259,6 +266,7 @@ class ProcessLinksGunicornTest {
       }
       long asked0 = evidence == null ? 0 : evidence.asked();
       long nanos0 = evidence == null ? 0 : evidence.lookupNanos();
+      long heldAll0 = evidence == null ? 0 : evidence.heldAll();
 
       Map<String, String> sent = new ConcurrentHashMap<>();
       List<Future<Long>> done = new ArrayList<>();
@@ -308,6 +316,7 @@ class ProcessLinksGunicornTest {
           exactWrong,
           clientTags,
           asked,
+          evidence == null ? 0 : evidence.heldAll() - heldAll0,
           lookupNanos,
           totalNanos / 1e6 / REQUESTS,
           evidence == null
