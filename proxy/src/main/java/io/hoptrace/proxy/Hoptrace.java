@@ -34,12 +34,16 @@ import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
+import org.xnio.OptionMap;
 
 /**
  * One running hoptrace: the listeners, the upstream client, the span-log writer and the metrics.
@@ -63,6 +67,7 @@ public final class Hoptrace implements AutoCloseable {
   private final ScheduledExecutorService ringTimer;
   private final ProcessLinks processLinks;
   private final DrainHandler inbound;
+  private final GuardHandlers inboundGuard;
   private final Undertow undertow;
   private final InetSocketAddress inboundAddress;
   private final @Nullable InetSocketAddress adminAddress;
@@ -142,7 +147,7 @@ public final class Hoptrace implements AutoCloseable {
     CompositeExtractor extractor = Propagators.extractor(settings.propagation());
     Injector injector = Propagators.injector(settings.propagation());
     // hardening: the guard stages (overload, validation, body rate, Proxy-Status) come first.
-    GuardHandlers inboundGuard =
+    this.inboundGuard =
         GuardHandlers.create(
             settings,
             Kind.SERVER,
@@ -163,10 +168,18 @@ public final class Hoptrace implements AutoCloseable {
             // Pass on what real clients send (a raw | or {} in a path): the app decides, not us.
             .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, true)
             .setServerOption(
-                UndertowOptions.IDLE_TIMEOUT, (int) settings.upstream().idleTimeout().toMillis())
-            .addHttpListener(settings.inbound().port(), settings.inbound().host(), inbound);
+                UndertowOptions.IDLE_TIMEOUT, (int) settings.upstream().idleTimeout().toMillis());
     // hardening: last, so that its parser options win (see ListenerLimits on unescaped chars).
     ListenerLimits.apply(builder, settings.limits());
+    // The inbound listener is bound below, on Undertow's worker, with the same options: so that
+    // the head guard is in place before its first connection is accepted.
+    OptionMap inboundOptions =
+        OptionMap.builder()
+            .set(UndertowOptions.ENABLE_HTTP2, false)
+            .set(UndertowOptions.MAX_ENTITY_SIZE, Long.MAX_VALUE)
+            .set(UndertowOptions.IDLE_TIMEOUT, (int) settings.upstream().idleTimeout().toMillis())
+            .addAll(ListenerLimits.serverOptions(settings.limits()))
+            .getMap();
     Settings.Listener admin = settings.admin();
     if (admin != null) {
       builder.addHttpListener(
@@ -183,8 +196,29 @@ public final class Hoptrace implements AutoCloseable {
     }
     upstream.start();
     this.undertow = builder.build();
+    Undertow.ListenerInfo inboundListener;
     try {
       undertow.start();
+      try {
+        inboundListener =
+            inboundGuard.listen(
+                undertow,
+                new InetSocketAddress(
+                    InetAddress.getByName(settings.inbound().host()), settings.inbound().port()),
+                inboundOptions,
+                ListenerLimits.socketOptions(settings.limits()),
+                inbound);
+      } catch (IOException e) {
+        undertow.stop();
+        throw new UncheckedIOException(
+            "cannot listen on "
+                + settings.inbound().host()
+                + ":"
+                + settings.inbound().port()
+                + " (inbound): "
+                + e.getMessage(),
+            e);
+      }
     } catch (RuntimeException e) {
       upstream.close();
       processLinks.close();
@@ -193,10 +227,10 @@ public final class Hoptrace implements AutoCloseable {
       export.close();
       throw e;
     }
-    List<Undertow.ListenerInfo> listeners = undertow.getListenerInfo();
-    this.inboundAddress = (InetSocketAddress) listeners.get(0).getAddress();
-    inboundGuard.bound(listeners.get(0)); // hardening: connection count for the 503 limit
-    this.adminAddress = admin == null ? null : (InetSocketAddress) listeners.get(1).getAddress();
+    List<Undertow.ListenerInfo> listeners = new ArrayList<>(undertow.getListenerInfo());
+    this.inboundAddress = (InetSocketAddress) inboundListener.getAddress();
+    this.adminAddress = admin == null ? null : (InetSocketAddress) listeners.get(0).getAddress();
+    listeners.add(inboundListener);
     announce.printf(LISTENING, "inbound", text(inboundAddress));
     if (adminAddress != null) announce.printf(LISTENING, "admin", text(adminAddress));
     announce.printf("hoptrace: forwarding to app %s%n", settings.app());
@@ -320,6 +354,7 @@ public final class Hoptrace implements AutoCloseable {
     if (closed) return;
     closed = true;
     serving = false;
+    inboundGuard.stopAccepting();
     for (Undertow.ListenerInfo listener : undertow.getListenerInfo()) stopAccepting(listener);
     inbound.shutdown(); // requests on kept-alive connections now get 503 (refusal: draining)
     try {

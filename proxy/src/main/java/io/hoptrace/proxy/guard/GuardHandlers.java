@@ -10,7 +10,13 @@ import io.undertow.Undertow;
 import io.undertow.server.ConnectorStatistics;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import org.xnio.IoUtils;
+import org.xnio.OptionMap;
+import org.xnio.channels.AcceptingChannel;
 
 /**
  * The guard stages in front of a listener's own chain, composed in one place:
@@ -28,6 +34,7 @@ public final class GuardHandlers implements HttpHandler {
   private final OverloadHandler first;
   private final Settings.Limits limits;
   private final Refusals refusals;
+  private volatile @Nullable AcceptingChannel<?> channel;
 
   private GuardHandlers(OverloadHandler first, Settings.Limits limits, Refusals refusals) {
     this.first = first;
@@ -72,20 +79,35 @@ public final class GuardHandlers implements HttpHandler {
   }
 
   /**
-   * Call once the listener is bound: its open-connection count feeds the connection limit, and the
-   * head guard ({@link HeadGuardConduit}) goes in front of its parser on every connection accepted
-   * from now on (the few accepted between the listener's start and this call meet the parser and
-   * the handler stages only).
+   * Binds this listener on {@code undertow}'s worker (call once Undertow has started), with {@code
+   * root} (these stages, or a stage in front of them) as its handler: the head guard ({@link
+   * HeadGuardConduit}) is in front of the parser on every connection it accepts, the first
+   * included, and its open-connection count feeds the connection limit.
    */
-  public void bound(Undertow.ListenerInfo listener) {
-    ConnectorStatistics statistics = listener.getConnectorStatistics();
+  public Undertow.ListenerInfo listen(
+      Undertow undertow,
+      InetSocketAddress address,
+      OptionMap serverOptions,
+      OptionMap socketOptions,
+      HttpHandler root)
+      throws IOException {
+    HeadGuardConduit.Bound bound =
+        HeadGuardConduit.listen(
+            undertow.getWorker(), address, serverOptions, socketOptions, root, limits, refusals);
+    channel = bound.channel();
+    ConnectorStatistics statistics = bound.info().getConnectorStatistics();
     if (statistics != null) first.activeConnections(statistics::getActiveConnections);
-    if (!HeadGuardConduit.guard(listener, limits, refusals)) {
-      System.err.println(
-          "hoptrace: head guard not installed on "
-              + listener.getAddress()
-              + " (unexpected Undertow listener); the parser's own checks remain");
-    }
+    return bound.info();
+  }
+
+  /**
+   * Closes the listening socket {@link #listen} bound, leaving accepted connections alone: new
+   * connections are refused while in-flight exchanges finish (Undertow's {@code
+   * ListenerInfo.suspend()} would close those too). Idempotent; nothing when not bound.
+   */
+  public void stopAccepting() {
+    AcceptingChannel<?> c = channel;
+    if (c != null) IoUtils.safeClose(c);
   }
 
   @Override

@@ -2,7 +2,9 @@ package io.hoptrace.proxy.guard;
 
 import io.hoptrace.config.Settings;
 import io.undertow.Undertow;
-import io.undertow.server.OpenListener;
+import io.undertow.server.DefaultByteBufferPool;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.protocol.http.HttpOpenListener;
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.net.InetSocketAddress;
@@ -11,7 +13,10 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import org.xnio.ChannelListener;
 import org.xnio.ChannelListeners;
+import org.xnio.OptionMap;
+import org.xnio.Options;
 import org.xnio.StreamConnection;
+import org.xnio.XnioWorker;
 import org.xnio.channels.AcceptingChannel;
 import org.xnio.channels.StreamSinkChannel;
 import org.xnio.conduits.AbstractStreamSourceConduit;
@@ -73,29 +78,52 @@ final class HeadGuardConduit extends AbstractStreamSourceConduit<StreamSourceCon
   }
 
   /**
-   * Puts a head guard on every connection {@code listener} accepts from now on, in front of its
-   * Undertow open listener. Returns false (and changes nothing) when the listener is not built the
-   * way Undertow 2.4 builds it: a test pins that it is.
+   * Binds an HTTP/1.1 listener on {@code worker} whose every connection gets a head guard before
+   * Undertow's open listener sees it, from the first connection accepted: the guard is part of the
+   * accept listener before accepting begins. (Installed into a listener Undertow had started, a
+   * connection accepted in between would have met the parser unguarded.) Built as Undertow 2.4's
+   * {@code Undertow.start()} builds an HTTP listener: its socket defaults, then {@code
+   * socketOptions}; its open listener with {@code serverOptions}, over a buffer pool of {@link
+   * ListenerLimits#BUFFER_SIZE} direct buffers.
    */
-  static boolean guard(Undertow.ListenerInfo listener, Settings.Limits limits, Refusals refusals) {
-    try {
-      Field channelField = Undertow.ListenerInfo.class.getDeclaredField("channel");
-      Field openField = Undertow.ListenerInfo.class.getDeclaredField("openListener");
-      channelField.setAccessible(true);
-      openField.setAccessible(true);
-      if (!(channelField.get(listener) instanceof AcceptingChannel<?> channel)) return false;
-      if (!(openField.get(listener) instanceof OpenListener open)) return false;
-      ChannelListener<StreamConnection> guarded =
-          connection -> {
-            install(connection, limits, refusals);
-            open.handleEvent(connection);
-          };
-      setAcceptListener(channel, ChannelListeners.openListenerAdapter(guarded));
-      return true;
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      return false;
-    }
+  static Bound listen(
+      XnioWorker worker,
+      InetSocketAddress address,
+      OptionMap serverOptions,
+      OptionMap socketOptions,
+      HttpHandler root,
+      Settings.Limits limits,
+      Refusals refusals)
+      throws IOException {
+    HttpOpenListener open =
+        new HttpOpenListener(
+            new DefaultByteBufferPool(true, ListenerLimits.BUFFER_SIZE, -1, 4), serverOptions);
+    open.setRootHandler(root);
+    ChannelListener<StreamConnection> guarded =
+        connection -> {
+          install(connection, limits, refusals);
+          open.handleEvent(connection);
+        };
+    OptionMap socket =
+        OptionMap.builder()
+            .set(Options.WORKER_IO_THREADS, worker.getIoThreadCount())
+            .set(Options.TCP_NODELAY, true)
+            .set(Options.REUSE_ADDRESSES, true)
+            .set(Options.BALANCING_TOKENS, 1)
+            .set(Options.BALANCING_CONNECTIONS, 2)
+            .set(Options.BACKLOG, 1000)
+            .addAll(socketOptions)
+            .getMap();
+    AcceptingChannel<StreamConnection> channel =
+        worker.createStreamConnectionServer(
+            address, ChannelListeners.openListenerAdapter(guarded), socket);
+    channel.resumeAccepts();
+    return new Bound(
+        new Undertow.ListenerInfo("http", channel.getLocalAddress(), open, null, channel), channel);
   }
+
+  /** A listener {@link #listen} bound: as Undertow describes it, and its accepting channel. */
+  record Bound(Undertow.ListenerInfo info, AcceptingChannel<StreamConnection> channel) {}
 
   /**
    * Stops checking on {@code connection}: its bytes are no longer HTTP heads (a protocol switch, as
@@ -135,14 +163,6 @@ final class HeadGuardConduit extends AbstractStreamSourceConduit<StreamSourceCon
       }
     }
     return null;
-  }
-
-  // The channel accepts StreamConnections (Undertow created it so); the wildcard hides that.
-  @SuppressWarnings({"unchecked", "rawtypes"})
-  private static void setAcceptListener(
-      AcceptingChannel<?> channel,
-      ChannelListener<AcceptingChannel<StreamConnection>> acceptListener) {
-    ((ChannelListener.Setter) channel.getAcceptSetter()).set(acceptListener);
   }
 
   @Override

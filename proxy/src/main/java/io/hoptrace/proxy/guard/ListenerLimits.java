@@ -3,6 +3,8 @@ package io.hoptrace.proxy.guard;
 import io.hoptrace.config.Settings;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
+import org.xnio.Option;
+import org.xnio.OptionMap;
 import org.xnio.Options;
 
 /**
@@ -32,24 +34,48 @@ public final class ListenerLimits {
    * that, the overload stage answers 503 past it).
    */
   public static Undertow.Builder apply(Undertow.Builder builder, Settings.Limits limits) {
+    builder.setBufferSize(BUFFER_SIZE).setDirectBuffers(true);
+    OptionMap server = serverOptions(limits);
+    for (Option<?> option : server) setServerOption(builder, server, option);
+    OptionMap socket = socketOptions(limits);
+    for (Option<?> option : socket) setSocketOption(builder, socket, option);
+    return builder;
+  }
+
+  /** The parser limits and timeouts as Undertow server options (see {@link #apply}). */
+  public static OptionMap serverOptions(Settings.Limits limits) {
     int head = limits.maxRequestLine() + limits.maxHeaderBytes();
-    int highWater = (int) Math.min(Integer.MAX_VALUE, 2L * limits.maxConnections() + 16);
-    return builder
-        .setBufferSize(BUFFER_SIZE)
-        .setDirectBuffers(true)
-        .setServerOption(UndertowOptions.MAX_HEADER_SIZE, 2 * head)
-        .setServerOption(UndertowOptions.MAX_HEADERS, 2 * limits.maxHeaders())
-        .setServerOption(
-            UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) limits.headerTimeout().toMillis())
-        .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, (int) limits.idleTimeout().toMillis())
-        .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, false)
-        .setServerOption(UndertowOptions.ALLOW_UNKNOWN_PROTOCOLS, true) // 505 from the guard
-        .setServerOption(UndertowOptions.ENABLE_STATISTICS, true) // open connections, for 503
+    return OptionMap.builder()
+        .set(UndertowOptions.MAX_HEADER_SIZE, 2 * head)
+        .set(UndertowOptions.MAX_HEADERS, 2 * limits.maxHeaders())
+        .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) limits.headerTimeout().toMillis())
+        .set(UndertowOptions.NO_REQUEST_TIMEOUT, (int) limits.idleTimeout().toMillis())
+        .set(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, false)
+        .set(UndertowOptions.ALLOW_UNKNOWN_PROTOCOLS, true) // 505 from the guard
+        .set(UndertowOptions.ENABLE_STATISTICS, true) // open connections, for 503
         // The head guard answers a bad pipelined head after the responses before it have gone
         // out: they must not wait in a pipelining buffer.
-        .setServerOption(UndertowOptions.BUFFER_PIPELINED_DATA, false)
-        .setSocketOption(Options.CONNECTION_HIGH_WATER, highWater)
-        .setSocketOption(Options.CONNECTION_LOW_WATER, Math.max(1, highWater - 16));
+        .set(UndertowOptions.BUFFER_PIPELINED_DATA, false)
+        .getMap();
+  }
+
+  /** The connection high-water mark as XNIO socket options (see {@link #apply}). */
+  public static OptionMap socketOptions(Settings.Limits limits) {
+    int highWater = (int) Math.min(Integer.MAX_VALUE, 2L * limits.maxConnections() + 16);
+    return OptionMap.builder()
+        .set(Options.CONNECTION_HIGH_WATER, highWater)
+        .set(Options.CONNECTION_LOW_WATER, Math.max(1, highWater - 16))
+        .getMap();
+  }
+
+  private static <T> void setServerOption(Undertow.Builder b, OptionMap map, Option<T> option) {
+    T value = map.get(option);
+    if (value != null) b.setServerOption(option, value);
+  }
+
+  private static <T> void setSocketOption(Undertow.Builder b, OptionMap map, Option<T> option) {
+    T value = map.get(option);
+    if (value != null) b.setSocketOption(option, value);
   }
 
   private ListenerLimits() {}

@@ -17,6 +17,9 @@ import io.hoptrace.span.Span;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.HttpHandler;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,6 +29,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
+import org.xnio.OptionMap;
 
 /**
  * The outbound listeners: the forward proxy ({@code outbound.port}, also CONNECT) and one per named
@@ -34,14 +38,17 @@ import org.jspecify.annotations.Nullable;
  */
 public final class OutboundServer implements AutoCloseable {
   private final @Nullable Undertow undertow;
+  private final List<GuardHandlers> guards;
   private final @Nullable InetSocketAddress forwardProxyAddress;
   private final Map<String, InetSocketAddress> routeAddresses;
 
   private OutboundServer(
       @Nullable Undertow undertow,
+      List<GuardHandlers> guards,
       @Nullable InetSocketAddress forwardProxyAddress,
       Map<String, InetSocketAddress> routeAddresses) {
     this.undertow = undertow;
+    this.guards = List.copyOf(guards);
     this.forwardProxyAddress = forwardProxyAddress;
     this.routeAddresses = routeAddresses;
   }
@@ -109,7 +116,8 @@ public final class OutboundServer implements AutoCloseable {
     requireNonNull(settings, "settings");
     Settings.Listener proxy = settings.outbound();
     List<Settings.Route> routes = settings.routes();
-    if (proxy == null && routes.isEmpty()) return new OutboundServer(null, null, Map.of());
+    if (proxy == null && routes.isEmpty())
+      return new OutboundServer(null, List.of(), null, Map.of());
 
     OutboundHandlers handlers =
         new OutboundHandlers(
@@ -127,49 +135,73 @@ public final class OutboundServer implements AutoCloseable {
                 settings.upstream().idleTimeout().toMillis(),
                 metrics));
     String host = settings.outboundHost();
-    Undertow.Builder builder =
+    // No listener of Undertow's own: each is bound on its worker by its guard stages, so that the
+    // head guard is in place before the first connection is accepted.
+    Undertow undertow =
         Undertow.builder()
             .setIoThreads(1)
             .setWorkerThreads(4)
             .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
-            // As on the inbound listener: bodies are streamed, never held; pass on what clients
-            // send.
-            .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, Long.MAX_VALUE)
-            .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, true)
-            .setServerOption(
-                UndertowOptions.IDLE_TIMEOUT, (int) settings.upstream().idleTimeout().toMillis());
-    // hardening: last, so that its parser options win (see ListenerLimits on unescaped chars).
-    ListenerLimits.apply(builder, settings.limits());
+            .build();
+    undertow.start();
+    // As on the inbound listener: bodies are streamed, never held; then the parser limits.
+    OptionMap serverOptions =
+        OptionMap.builder()
+            .set(UndertowOptions.ENABLE_HTTP2, false)
+            .set(UndertowOptions.MAX_ENTITY_SIZE, Long.MAX_VALUE)
+            .set(UndertowOptions.IDLE_TIMEOUT, (int) settings.upstream().idleTimeout().toMillis())
+            .addAll(ListenerLimits.serverOptions(settings.limits()))
+            .getMap();
+    OptionMap socketOptions = ListenerLimits.socketOptions(settings.limits());
     // hardening: each listener's chain behind the guard stages (refusals are CLIENT span lines)
     List<GuardHandlers> guards = new ArrayList<>();
-    if (proxy != null) {
-      guards.add(
-          GuardHandlers.create(settings, Kind.CLIENT, spans, metrics, handlers.forwardProxy()));
-      builder.addHttpListener(proxy.port(), host, guards.get(guards.size() - 1));
-    }
-    for (Settings.Route route : routes) {
-      OutboundTarget target =
-          new OutboundTarget(route.upstream().host(), route.upstream().port(), route.name());
-      guards.add(
-          GuardHandlers.create(settings, Kind.CLIENT, spans, metrics, handlers.route(target)));
-      builder.addHttpListener(route.listen(), host, guards.get(guards.size() - 1));
-    }
-    Undertow undertow = builder.build();
-    undertow.start();
-
-    List<Undertow.ListenerInfo> infos = undertow.getListenerInfo();
-    for (int g = 0; g < guards.size(); g++) guards.get(g).bound(infos.get(g));
     List<InetSocketAddress> bound = new ArrayList<>();
-    for (Undertow.ListenerInfo info : infos) {
-      InetSocketAddress address = (InetSocketAddress) info.getAddress();
-      bound.add(address);
-      ownPorts.add(address.getPort());
+    try {
+      InetAddress address = InetAddress.getByName(host);
+      if (proxy != null) {
+        GuardHandlers guard =
+            GuardHandlers.create(settings, Kind.CLIENT, spans, metrics, handlers.forwardProxy());
+        guards.add(guard);
+        bound.add(
+            (InetSocketAddress)
+                guard
+                    .listen(
+                        undertow,
+                        new InetSocketAddress(address, proxy.port()),
+                        serverOptions,
+                        socketOptions,
+                        guard)
+                    .getAddress());
+      }
+      for (Settings.Route route : routes) {
+        OutboundTarget target =
+            new OutboundTarget(route.upstream().host(), route.upstream().port(), route.name());
+        GuardHandlers guard =
+            GuardHandlers.create(settings, Kind.CLIENT, spans, metrics, handlers.route(target));
+        guards.add(guard);
+        bound.add(
+            (InetSocketAddress)
+                guard
+                    .listen(
+                        undertow,
+                        new InetSocketAddress(address, route.listen()),
+                        serverOptions,
+                        socketOptions,
+                        guard)
+                    .getAddress());
+      }
+    } catch (IOException e) {
+      for (GuardHandlers guard : guards) guard.stopAccepting();
+      undertow.stop();
+      throw new UncheckedIOException(
+          "cannot listen on " + host + " (outbound): " + e.getMessage(), e);
     }
+    for (InetSocketAddress address : bound) ownPorts.add(address.getPort());
     int i = 0;
     InetSocketAddress proxyAddress = proxy != null ? bound.get(i++) : null;
     Map<String, InetSocketAddress> routeAddresses = new LinkedHashMap<>();
     for (Settings.Route route : routes) routeAddresses.put(route.name(), bound.get(i++));
-    return new OutboundServer(undertow, proxyAddress, Map.copyOf(routeAddresses));
+    return new OutboundServer(undertow, guards, proxyAddress, Map.copyOf(routeAddresses));
   }
 
   /** The forward proxy's bound address, or null when it is off. */
@@ -184,6 +216,7 @@ public final class OutboundServer implements AutoCloseable {
 
   @Override
   public void close() {
+    for (GuardHandlers guard : guards) guard.stopAccepting();
     if (undertow != null) undertow.stop();
   }
 }

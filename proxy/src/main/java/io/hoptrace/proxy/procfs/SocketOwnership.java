@@ -327,6 +327,31 @@ public final class SocketOwnership {
     return List.of(results);
   }
 
+  /**
+   * Which of these connections no process holds any more, by one read of the TCP tables (no fd
+   * scan, cache untouched otherwise): true at {@code i} when key {@code i}'s row shows no owner
+   * (the app closed its side: FIN_WAIT, TIME_WAIT), and its cached owner is then forgotten. A
+   * cached owner lasts until {@link #forget}, which hoptrace calls when its own side closes; the
+   * app may have closed its side well before. A row not found, or a read over budget, counts as
+   * held (no evidence either way).
+   */
+  public boolean[] released(List<SocketKey> keys) {
+    requireNonNull(keys, "keys");
+    int n = keys.size();
+    boolean[] released = new boolean[n];
+    if (n == 0 || !availability.isAvailable()) return released;
+    SocketKey[] array = keys.toArray(new SocketKey[0]);
+    long[] inodes = new long[n];
+    if (!net.connectionInodes(array, inodes, System.nanoTime() + budgetNanos)) return released;
+    for (int i = 0; i < n; i++) {
+      if (inodes[i] == ProcNetTcp.UNOWNED) {
+        released[i] = true;
+        cache.remove(array[i]);
+      }
+    }
+    return released;
+  }
+
   /** Drops the cached owner of a connection: call when it closes. */
   public void forget(InetSocketAddress appSideLocal, InetSocketAddress appSideRemote) {
     forget(SocketKey.of(appSideLocal, appSideRemote));

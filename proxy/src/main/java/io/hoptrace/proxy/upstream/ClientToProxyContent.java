@@ -31,6 +31,8 @@ final class ClientToProxyContent implements Request.Content {
   private volatile @Nullable Throwable failure;
   private volatile @Nullable IOException clientFailure;
   private volatile boolean eof;
+  // Jetty's demand while it waits for the client socket to be readable; IO thread only.
+  private @Nullable Runnable waiting;
 
   /** Must be called on the exchange's IO thread. */
   ClientToProxyContent(HttpServerExchange exchange) {
@@ -70,6 +72,19 @@ final class ClientToProxyContent implements Request.Content {
   void disarm() {
     RequestBodyCheck c = check;
     if (c != null) c.armed(false);
+    if (eof || failure != null || exchange.isRequestComplete()) return;
+    // The exchange ends before the body did (the app answered early, or the exchange failed).
+    // Undertow now drains the rest of the body itself, to keep or cut the connection, so this can
+    // no longer deliver it: fail the body, so that Jetty aborts the upstream request rather than
+    // waiting on a read that never comes or ending the body where Undertow's drain left off.
+    failure = new IOException("the exchange ended before the request body was forwarded");
+    Runnable demanded = waiting;
+    waiting = null;
+    if (demanded != null) {
+      channel.suspendReads();
+      channel.getReadSetter().set(null);
+      demanded.run();
+    }
   }
 
   @Override
@@ -110,6 +125,14 @@ final class ClientToProxyContent implements Request.Content {
     }
     if (n < 0) {
       pooled.close();
+      if (!exchange.isRequestComplete()) {
+        // Not the body's end: the exchange's request channel reports -1 once it was detached (the
+        // connection was cut, e.g. by a framing violation found after the exchange ended). Ending
+        // the body here would give the app a complete request, cut where hoptrace stopped.
+        IOException e = new IOException("request body cut short");
+        failure = e;
+        return Content.Chunk.from(e, true);
+      }
       eof = true;
       return Content.Chunk.EOF;
     }
@@ -131,13 +154,16 @@ final class ClientToProxyContent implements Request.Content {
             demandCallback.run();
             return;
           }
+          waiting = demandCallback;
           channel
               .getReadSetter()
               .set(
                   ch -> {
                     ch.suspendReads();
                     ch.getReadSetter().set(null);
-                    demandCallback.run();
+                    Runnable demanded = waiting;
+                    waiting = null;
+                    if (demanded != null) demanded.run();
                   });
           channel.resumeReads();
         });

@@ -292,6 +292,23 @@ class BodyFramingTest extends GuardHarness {
     assertStillServes();
   }
 
+  @Test
+  void goodChunksAfterTheAppAnsweredInFull_neverReachTheAppAsAShorterCompleteRequest()
+      throws Exception {
+    start();
+    // Once the exchange has ended, Undertow drains the rest of the body itself: the upstream
+    // request cannot be given the rest any more, and must not be ended early either (the app would
+    // get a complete request with a body shorter than the client's).
+    app.answerBeforeBody = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly";
+    Raw answer = sendAfterTheAppsEarlyAnswer("4\r\nabcd\r\n0\r\n\r\n");
+    assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
+    Thread.sleep(300);
+    assertThat(app.requests).as("complete requests at the app").isEmpty();
+    assertThat(refusals(RefusalReason.BAD_CHUNKED_BODY)).isZero();
+    app.answerBeforeBody = null;
+    assertStillServes();
+  }
+
   /** Waits up to 3 s for the app to have received a request head. */
   private void awaitHeadAtTheApp() throws InterruptedException {
     long deadline = System.nanoTime() + 3_000_000_000L;

@@ -2,14 +2,22 @@ package io.hoptrace.proxy.guard;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.hoptrace.testing.ChildProcesses;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -23,6 +31,63 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class HeadGuardTest extends GuardHarness {
   static final String GET = "GET /one HTTP/1.1\r\nHost: app\r\n\r\n";
+
+  /**
+   * The head guard is in place from the listener's first accepted connection: clients connect in a
+   * loop while hoptrace starts (refused until the port is bound), and every one that gets in sends
+   * an obs-fold head, which only the head guard answers as a refusal (400 with Proxy-Status);
+   * Undertow's parser alone would take it. Bounded: 8 clients, 30 s, 30,000 tries each.
+   */
+  @Test
+  void connectionsRacingTheStart_everyOneMeetsTheHeadGuard() throws Exception {
+    int port = ChildProcesses.freePort();
+    String folded = "GET /folded HTTP/1.1\r\nHost: app\r\nX-A: b\r\n c\r\n\r\n";
+    InetSocketAddress to = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+    AtomicBoolean started = new AtomicBoolean();
+    ExecutorService clients = Executors.newFixedThreadPool(8);
+    List<Future<List<Raw>>> results = new ArrayList<>();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    try {
+      for (int c = 0; c < 8; c++) {
+        results.add(
+            clients.submit(
+                () -> {
+                  List<Raw> answers = new ArrayList<>();
+                  int afterStart = 0;
+                  for (int tries = 0; tries < 30_000 && afterStart < 5; tries++) {
+                    if (System.nanoTime() > deadline) break;
+                    if (started.get()) afterStart++;
+                    try (Socket socket = new Socket()) {
+                      socket.connect(to, TIMEOUT);
+                      socket.setSoTimeout(TIMEOUT);
+                      long start = System.nanoTime();
+                      socket.getOutputStream().write(bytes(folded));
+                      socket.getOutputStream().flush();
+                      answers.add(Raw.read(socket, start));
+                    } catch (ConnectException e) {
+                      Thread.sleep(1); // not bound yet
+                    }
+                  }
+                  return answers;
+                }));
+      }
+      Thread.sleep(50); // the clients are knocking
+      start("inbound.port", String.valueOf(port));
+      started.set(true);
+      List<Raw> answers = new ArrayList<>();
+      for (Future<List<Raw>> f : results) answers.addAll(f.get(40, TimeUnit.SECONDS));
+      assertThat(answers).as("connections that got in").hasSizeGreaterThanOrEqualTo(8 * 4);
+      for (Raw answer : answers) {
+        assertThat(answer.status()).as(answer.toString()).isEqualTo(400);
+        assertThat(answer.header("Proxy-Status")).as(answer.toString()).contains("bad_header");
+        assertThat(answer.closed()).as(answer.toString()).isTrue();
+      }
+      assertThat(app.heads).as("nothing forwarded").isEmpty();
+      assertThat(refusals(RefusalReason.BAD_HEADER)).isEqualTo(answers.size());
+    } finally {
+      clients.shutdownNow();
+    }
+  }
 
   @Test
   void pipelinedRequests_withBodies_allServed_bodiesByteExact() throws Exception {

@@ -49,6 +49,30 @@ final class FakeProc {
     return tcpRow(localIp, localPort, remoteIp, remotePort, ProcNetTcp.STATE_ESTABLISHED, inode);
   }
 
+  /**
+   * The app's process closed its side of a connection (FIN_WAIT2): the row stays, with inode 0, and
+   * the socket leaves the process's fds ({@code fd} of {@code pid}).
+   */
+  FakeProc appClosed(int localPort, int remotePort, long pid, int fd) {
+    for (int i = 0; i < tcp.size(); i++) {
+      String row = tcp.get(i);
+      int local = row.indexOf(String.format(":%04X ", localPort));
+      if (local > 0 && row.indexOf(String.format(":%04X ", remotePort), local + 6) > 0) {
+        tcp.set(
+            i,
+            row.replaceFirst(" 01 00000000", " 05 00000000")
+                .replaceFirst("        0 \\d+ 1 ", "        0 0 1 "));
+      }
+    }
+    write(root.resolve("net/tcp"), HEADER + String.join("", tcp));
+    try {
+      Files.delete(root.resolve(pid + "/fd/" + fd));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return this;
+  }
+
   /** A process with fds 0-2 on a tty and pipes, then one fd per socket inode. */
   FakeProc process(long pid, long ppid, String comm, long... socketInodes) {
     Path dir = root.resolve(Long.toString(pid));

