@@ -1,5 +1,6 @@
 package io.hoptrace.context;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -9,6 +10,7 @@ import java.util.Arrays;
  */
 public final class HexCodec {
   static final char[] HEX_DIGITS = "0123456789abcdef".toCharArray();
+  private static final byte[] HEX_BYTES = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
   /**
    * True when every char in {@code [begin, end)} is one of {@code 0-9a-f}; false for an empty
@@ -51,19 +53,50 @@ public final class HexCodec {
     dst[pos + 1] = HEX_DIGITS[b & 0xf];
   }
 
+  /** Writes {@code v} as 16 lowercase hex ASCII bytes into {@code dst} at {@code pos}. */
+  public static void writeHexLong(long v, byte[] dst, int pos) {
+    for (int i = 15; i >= 0; i--) {
+      dst[pos + i] = HEX_BYTES[(int) (v & 0xf)];
+      v >>>= 4;
+    }
+  }
+
+  /** Writes the low {@code digits} hex digits of {@code v}, lowercase ASCII, at {@code pos}. */
+  public static void writeHex(long v, int digits, byte[] dst, int pos) {
+    for (int i = digits - 1; i >= 0; i--) {
+      dst[pos + i] = HEX_BYTES[(int) (v & 0xf)];
+      v >>>= 4;
+    }
+  }
+
+  /** Writes one byte as 2 lowercase hex ASCII bytes into {@code dst} at {@code pos}. */
+  public static void writeHexByte(int b, byte[] dst, int pos) {
+    dst[pos] = HEX_BYTES[(b >> 4) & 0xf];
+    dst[pos + 1] = HEX_BYTES[b & 0xf];
+  }
+
+  /**
+   * The String of {@code ascii[0, length)}. Built from bytes, not chars: a Latin-1 String keeps one
+   * byte per char, so a char[] would be compressed into a second array (bench/README.md,
+   * "Allocation per request (s14)").
+   */
+  public static String ascii(byte[] ascii, int length) {
+    return new String(ascii, 0, length, StandardCharsets.ISO_8859_1);
+  }
+
   /** 16 lowercase hex chars. */
   public static String toHex(long v) {
-    char[] buf = new char[16];
+    byte[] buf = new byte[16];
     writeHexLong(v, buf, 0);
-    return new String(buf);
+    return ascii(buf, 16);
   }
 
   /** 32 lowercase hex chars: high then low. */
   public static String toHex(long high, long low) {
-    char[] buf = new char[32];
+    byte[] buf = new byte[32];
     writeHexLong(high, buf, 0);
     writeHexLong(low, buf, 16);
-    return new String(buf);
+    return ascii(buf, 32);
   }
 
   /**

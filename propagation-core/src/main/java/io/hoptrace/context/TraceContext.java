@@ -39,8 +39,26 @@ public final class TraceContext {
     this.requestId = b.requestId;
   }
 
+  private TraceContext(TraceContext c, @Nullable String requestId) {
+    this.traceIdHigh = c.traceIdHigh;
+    this.traceIdLow = c.traceIdLow;
+    this.spanId = c.spanId;
+    this.parentId = c.parentId;
+    this.flags = c.flags;
+    this.tracestate = c.tracestate;
+    this.requestId = requestId;
+  }
+
   public static Builder newBuilder() {
     return new Builder();
+  }
+
+  /**
+   * This context with {@code requestId}: {@code toBuilder().requestId(requestId).build()} without
+   * the builder (the request path does it for every request that came without an id).
+   */
+  public TraceContext withRequestId(@Nullable String requestId) {
+    return new TraceContext(this, requestId);
   }
 
   public Builder toBuilder() {

@@ -48,7 +48,7 @@ final class EndedRequests {
     this.cap = capPerGeneration;
     this.ticker = requireNonNull(ticker, "ticker");
     this.slots = new Gen[generations];
-    for (int i = 0; i < generations; i++) slots[i] = new Gen();
+    for (int i = 0; i < generations; i++) slots[i] = new Gen(0);
     this.epoch = generations - 1L;
     this.nextAdvanceAt = ticker.read() + periodNanos;
   }
@@ -106,8 +106,12 @@ final class EndedRequests {
     long periods = (now - nextAdvanceAt) / periodNanos + 1;
     long steps = Math.min(periods, generations);
     for (long i = 0; i < steps; i++) {
+      // Sized for as many records as the generation before took: under a steady rate the arrays
+      // then never grow (growing copied every record ~2 times, bench/README.md, "Allocation per
+      // request (s14)"); after an idle period the next one starts small again.
+      int expected = Math.min(cap, slots[slot(epoch)].size);
       epoch++;
-      slots[slot(epoch)] = new Gen();
+      slots[slot(epoch)] = new Gen(expected);
     }
     nextAdvanceAt += periods * periodNanos;
   }
@@ -192,6 +196,10 @@ final class EndedRequests {
 
     int[] byRid = new int[0];
 
+    Gen(int expected) {
+      if (expected > 0) resize(expected);
+    }
+
     void add(InboundRequest r, int cap) {
       if (size == spanId.length) grow(cap);
       int i = size++;
@@ -208,33 +216,60 @@ final class EndedRequests {
       String rid = r.requestId;
       strings[3 * i + 1] = r.routeKey;
       strings[3 * i + 2] = c.tracestate();
-      insert(bySpan, mix(c.spanId()), i, null);
+      insert(bySpan, mix(c.spanId()), i);
       if (rid != null) {
-        RequestIdKey key = new RequestIdKey(rid);
-        if (key.uuid) {
-          ridHi[i] = key.hi;
-          ridLo[i] = key.lo;
+        // As RequestIdKey, without one per request.
+        long hi = 0L;
+        long lo = 0L;
+        if (isCanonicalUuid(rid)) {
+          hi = RequestIdCodec.uuidToTraceIdHigh(rid);
+          lo = RequestIdCodec.uuidToTraceIdLow(rid);
+        }
+        boolean uuid = (hi | lo) != 0L; // all zero stays text: zero means "none" here
+        if (uuid) {
+          ridHi[i] = hi;
+          ridLo[i] = lo;
         } else {
           strings[3 * i] = rid;
         }
-        ridHash[i] = key.hash;
-        insert(byRid, key.hash, i, key);
+        ridHash[i] = uuid ? mix(hi ^ lo) : rid.hashCode();
+        insertRequestId(i);
       }
     }
 
-    /**
-     * Puts record {@code i} in {@code table} under {@code hash}; a record with the same key already
-     * there (a request id reused) is replaced, so the latest wins.
-     */
-    private void insert(int[] table, int hash, int i, @Nullable RequestIdKey key) {
+    /** Puts record {@code i} in {@code table} under {@code hash} (span ids are unique). */
+    private static void insert(int[] table, int hash, int i) {
       int mask = table.length - 1;
       for (int p = hash & mask; ; p = (p + 1) & mask) {
-        int v = table[p];
-        if (v == 0 || (key != null && ridHash[v - 1] == hash && matches(v - 1, key))) {
+        if (table[p] == 0) {
           table[p] = i + 1;
           return;
         }
       }
+    }
+
+    /**
+     * Puts record {@code i} in {@link #byRid} under its request id; a record with the same id
+     * already there (a request id reused) is replaced, so the latest wins.
+     */
+    private void insertRequestId(int i) {
+      int[] table = byRid;
+      int hash = ridHash[i];
+      int mask = table.length - 1;
+      for (int p = hash & mask; ; p = (p + 1) & mask) {
+        int v = table[p];
+        if (v == 0 || (ridHash[v - 1] == hash && sameRequestId(v - 1, i))) {
+          table[p] = i + 1;
+          return;
+        }
+      }
+    }
+
+    private boolean sameRequestId(int j, int i) {
+      Object text = strings[3 * j];
+      if (text == null)
+        return strings[3 * i] == null && ridHi[j] == ridHi[i] && ridLo[j] == ridLo[i];
+      return text.equals(strings[3 * i]);
     }
 
     int indexBySpanId(long id) {
@@ -287,7 +322,10 @@ final class EndedRequests {
     }
 
     private void grow(int cap) {
-      int n = Math.min(cap, Math.max(64, spanId.length + (spanId.length >> 1)));
+      resize(Math.min(cap, Math.max(64, spanId.length + (spanId.length >> 1))));
+    }
+
+    private void resize(int n) {
       spanId = Arrays.copyOf(spanId, n);
       traceHi = Arrays.copyOf(traceHi, n);
       traceLo = Arrays.copyOf(traceLo, n);
@@ -308,18 +346,9 @@ final class EndedRequests {
       bySpan = new int[tableSize];
       byRid = new int[tableSize];
       for (int i = 0; i < size; i++) {
-        insert(bySpan, mix(spanId[i]), i, null);
-        if (strings[3 * i] != null || (ridHi[i] | ridLo[i]) != 0L) {
-          RequestIdKey key = keyOf(i);
-          insert(byRid, ridHash[i], i, key);
-        }
+        insert(bySpan, mix(spanId[i]), i);
+        if (strings[3 * i] != null || (ridHi[i] | ridLo[i]) != 0L) insertRequestId(i);
       }
-    }
-
-    private RequestIdKey keyOf(int i) {
-      Object text = strings[3 * i];
-      return new RequestIdKey(
-          text != null ? (String) text : RequestIdCodec.toUuid(ridHi[i], ridLo[i]));
     }
   }
 }

@@ -31,6 +31,28 @@ class TraceContextTest {
   }
 
   @Test
+  void withRequestId_isTheBuilderCopy_withTheId() {
+    TraceContext c =
+        TraceContext.newBuilder()
+            .traceId(7, 8)
+            .spanId(9)
+            .parentId(10)
+            .flags(0)
+            .tracestate("a=b")
+            .requestId("old")
+            .build();
+
+    for (String id : new String[] {"new", null}) {
+      TraceContext with = c.withRequestId(id);
+      assertThat(with)
+          .usingRecursiveComparison()
+          .ignoringFields("traceIdString", "spanIdString", "hashCode") // lazy caches
+          .isEqualTo(c.toBuilder().requestId(id).build());
+      assertThat(with.requestId()).isEqualTo(id);
+    }
+  }
+
+  @Test
   void newRoot_isSampledAndRandom() {
     TraceContext root = TraceContext.newRoot(null);
 

@@ -93,16 +93,17 @@ public final class RequestIdCodec {
 
   /** The canonical lowercase UUID text of 128 bits. */
   public static String toUuid(long high, long low) {
-    char[] hex = new char[32];
-    HexCodec.writeHexLong(high, hex, 0);
-    HexCodec.writeHexLong(low, hex, 16);
-    char[] out = new char[UUID_LENGTH];
-    int o = 0;
-    for (int i = 0; i < 32; i++) {
-      if (i == 8 || i == 12 || i == 16 || i == 20) out[o++] = '-';
-      out[o++] = hex[i];
-    }
-    return new String(out);
+    byte[] out = new byte[UUID_LENGTH];
+    HexCodec.writeHex(high >>> 32, 8, out, 0);
+    out[8] = '-';
+    HexCodec.writeHex(high >>> 16, 4, out, 9);
+    out[13] = '-';
+    HexCodec.writeHex(high, 4, out, 14);
+    out[18] = '-';
+    HexCodec.writeHex(low >>> 48, 4, out, 19);
+    out[23] = '-';
+    HexCodec.writeHex(low, 12, out, 24);
+    return HexCodec.ascii(out, UUID_LENGTH);
   }
 
   /** Reads the hex digits of {@code s[begin, end)}, skipping dashes. */

@@ -166,9 +166,17 @@ public final class TraceparentCodec {
 
   /** The header value naming {@code context}'s span. */
   public static String toString(TraceContext context) {
-    char[] buf = new char[FORMAT_LENGTH];
-    write(context, buf);
-    return new String(buf);
+    byte[] buf = new byte[FORMAT_LENGTH]; // bytes: a char[] would be compressed into a copy
+    buf[0] = '0';
+    buf[1] = '0';
+    buf[2] = '-';
+    HexCodec.writeHexLong(context.traceIdHigh(), buf, 3);
+    HexCodec.writeHexLong(context.traceIdLow(), buf, 19);
+    buf[35] = '-';
+    HexCodec.writeHexLong(context.spanId(), buf, 36);
+    buf[52] = '-';
+    HexCodec.writeHexByte(context.flags() & KNOWN_FLAGS, buf, 53);
+    return HexCodec.ascii(buf, FORMAT_LENGTH);
   }
 
   static boolean isOws(char c) {

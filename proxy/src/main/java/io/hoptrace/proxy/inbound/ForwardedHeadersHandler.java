@@ -5,7 +5,7 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
-import java.net.InetSocketAddress;
+import io.undertow.util.Protocols;
 
 /**
  * Stage 3: tells the app who really called: appends the caller to {@code X-Forwarded-For}, the
@@ -17,7 +17,11 @@ final class ForwardedHeadersHandler implements HttpHandler {
   static final HttpString X_FORWARDED_PROTO = HttpString.tryFromString("X-Forwarded-Proto");
   static final HttpString X_FORWARDED_HOST = HttpString.tryFromString("X-Forwarded-Host");
 
+  private static final String VIA_1_1 = "1.1 hoptrace";
+  private static final String VIA_1_0 = "1.0 hoptrace";
+
   private final HttpHandler next;
+  private final AddressTexts addressTexts = new AddressTexts();
 
   ForwardedHeadersHandler(HttpHandler next) {
     this.next = next;
@@ -26,10 +30,8 @@ final class ForwardedHeadersHandler implements HttpHandler {
   @Override
   public void handleRequest(HttpServerExchange exchange) throws Exception {
     HeaderMap headers = exchange.getRequestHeaders();
-    InetSocketAddress peer = exchange.getSourceAddress();
-    if (peer != null && peer.getAddress() != null) {
-      append(headers, X_FORWARDED_FOR, peer.getAddress().getHostAddress());
-    }
+    String peer = addressTexts.of(exchange.getSourceAddress());
+    if (peer != null) append(headers, X_FORWARDED_FOR, peer);
     append(headers, X_FORWARDED_PROTO, exchange.getRequestScheme());
     String host = headers.getFirst(Headers.HOST);
     if (host != null) append(headers, X_FORWARDED_HOST, host);
@@ -39,7 +41,10 @@ final class ForwardedHeadersHandler implements HttpHandler {
 
   /** {@code 1.1 hoptrace}: the protocol version received and this proxy's pseudonym. */
   static String via(HttpServerExchange exchange) {
-    String protocol = exchange.getProtocol().toString(); // HTTP/1.1
+    HttpString received = exchange.getProtocol();
+    if (Protocols.HTTP_1_1.equals(received)) return VIA_1_1; // nearly always: no String built
+    if (Protocols.HTTP_1_0.equals(received)) return VIA_1_0;
+    String protocol = received.toString(); // HTTP/2.0
     int slash = protocol.indexOf('/');
     return (slash >= 0 ? protocol.substring(slash + 1) : protocol) + " hoptrace";
   }

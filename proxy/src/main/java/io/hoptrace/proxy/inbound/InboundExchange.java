@@ -24,6 +24,9 @@ final class InboundExchange {
   /** {@code hoptrace.rejected}: the incoming context that was not continued, or null. */
   @Nullable String rejected;
 
+  /** The method and path when the request was registered, with its span name; or null. */
+  RouteKeys.@Nullable Route route;
+
   /** The request as registered for the outbound hop; set by {@link TraceContextHandler}. */
   @Nullable InboundRequest registered;
 

@@ -6,13 +6,13 @@ import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.spanlog.SpanLogWriter;
 import io.hoptrace.proxy.upstream.UpstreamFailure;
 import io.hoptrace.span.EpochMicros;
+import io.hoptrace.span.IntTexts;
 import io.hoptrace.span.Kind;
 import io.hoptrace.span.Span;
 import io.undertow.server.ExchangeCompletionListener;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import java.net.InetSocketAddress;
-import java.util.Locale;
 
 /**
  * Stage 1: starts the clock and, when the exchange completes (response sent, or connection gone),
@@ -28,6 +28,7 @@ final class SpanRecordingHandler implements HttpHandler {
   private final SpanLogWriter spanLog;
   private final ProxyMetrics metrics;
   private final ExchangeCompletionListener onComplete = this::complete;
+  private final AddressTexts addressTexts = new AddressTexts();
 
   SpanRecordingHandler(
       String serviceName,
@@ -80,21 +81,24 @@ final class SpanRecordingHandler implements HttpHandler {
     metrics.inboundContext(state.contextTag);
     String method = exchange.getRequestMethod().toString();
     String path = exchange.getRequestPath();
+    RouteKeys.Route route = state.route;
     Span.Builder span =
         Span.newBuilder()
             .context(server)
             .kind(Kind.SERVER)
-            .name(method.toLowerCase(Locale.ROOT) + " " + path)
+            .name(
+                route != null && route.is(method, path)
+                    ? route.spanName()
+                    : RouteKeys.spanName(method, path))
             .timestampMicros(state.startEpochMicros)
             .durationMicros(Math.max(1, durationNanos / 1000))
             .serviceName(serviceName);
     InetSocketAddress peer = exchange.getSourceAddress();
-    if (peer != null && peer.getAddress() != null) {
-      span.remoteEndpoint(peer.getAddress().getHostAddress(), peer.getPort());
-    }
+    String peerIp = addressTexts.of(peer);
+    if (peerIp != null) span.remoteEndpoint(peerIp, peer.getPort());
     span.tag("http.method", method)
         .tag("http.path", path)
-        .tag("http.status_code", Integer.toString(exchange.getStatusCode()));
+        .tag("http.status_code", IntTexts.of(exchange.getStatusCode()));
     if (failure != null) span.tag("error", failure.errorTag());
     Upgraded upgraded = state.upgraded;
     if (upgraded != null) {

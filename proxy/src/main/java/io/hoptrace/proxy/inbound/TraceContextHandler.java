@@ -42,19 +42,18 @@ final class TraceContextHandler implements HttpHandler {
         extractor.extract(exchange.getRequestHeaders(), Carriers.UNDERTOW_GETTER, trusted);
 
     TraceContext server = extraction.newServerContext();
-    if (server.requestId() == null) {
-      server = server.toBuilder().requestId(RequestIdCodec.newRequestId()).build();
-    }
+    if (server.requestId() == null) server = server.withRequestId(RequestIdCodec.newRequestId());
     state.server = server;
     state.requestId = server.requestId();
     state.contextTag = extraction.outcome().tagValue();
     state.rejected = extraction.rejected();
-    String routeKey =
+    RouteKeys.Route route =
         routeKeys.of(exchange.getRequestMethod().toString(), exchange.getRequestPath());
+    state.route = route;
     state.registered =
         registry.begin(
             server,
-            routeKey,
+            route.key(),
             server.requestId(),
             null,
             registry.ticker().read(),

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.hoptrace.context.TraceContext;
 import io.hoptrace.correlation.Correlator;
 import io.hoptrace.correlation.Decision;
+import io.hoptrace.span.IntTexts;
 import io.hoptrace.span.Kind;
 import io.hoptrace.span.Span;
 import java.util.Locale;
@@ -157,7 +158,7 @@ final class ClientHop {
 
   /** The attribution tags, last on the line (DESIGN.md: never omitted). */
   static Span.Builder attribution(Span.Builder b, ClientHop hop) {
-    b.tag("hoptrace.link", hop.link).tag("hoptrace.candidates", Integer.toString(hop.candidates));
+    b.tag("hoptrace.link", hop.link).tag("hoptrace.candidates", IntTexts.of(hop.candidates));
     if (hop.score != null) b.tag("hoptrace.score", hop.score);
     // Narrowed by /proc: hoptrace.candidates counts the calling worker's requests, this all of
     // them.

@@ -5,6 +5,7 @@ import io.hoptrace.propagation.HeaderSetter;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.HttpString;
+import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.jetty.http.HttpFields;
 import org.jspecify.annotations.Nullable;
 
@@ -15,7 +16,8 @@ public final class Carriers {
       new HeaderGetter<>() {
         @Override
         public @Nullable String get(HeaderMap carrier, String name) {
-          HeaderValues values = carrier.get(name);
+          HttpString key = httpString(name);
+          HeaderValues values = key != null ? carrier.get(key) : carrier.get(name);
           if (values == null || values.isEmpty()) return null;
           if (values.size() == 1) return values.getFirst();
           return String.join(",", values);
@@ -32,7 +34,8 @@ public final class Carriers {
       new HeaderSetter<>() {
         @Override
         public void set(HeaderMap carrier, String name, String value) {
-          carrier.put(HttpString.tryFromString(name), value);
+          HttpString key = httpString(name);
+          carrier.put(key != null ? key : HttpString.tryFromString(name), value);
         }
 
         @Override
@@ -80,6 +83,29 @@ public final class Carriers {
           return "JETTY_SETTER";
         }
       };
+
+  private static final int MAX_NAMES = 256;
+  private static final ConcurrentHashMap<String, HttpString> NAMES = new ConcurrentHashMap<>();
+
+  /**
+   * The {@link HttpString} of a header name, kept: the codecs ask for the same few constant names
+   * on every request, and {@link HeaderMap#get(String)} turns the name into bytes to hash it each
+   * time (bench/README.md, "Allocation per request (s14)"). Null for a name Undertow refuses, or
+   * once {@value #MAX_NAMES} names are kept (then the caller uses the String as before).
+   */
+  static @Nullable HttpString httpString(String name) {
+    HttpString kept = NAMES.get(name);
+    if (kept != null) return kept;
+    if (NAMES.size() >= MAX_NAMES) return null;
+    HttpString made;
+    try {
+      made = HttpString.tryFromString(name);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+    NAMES.putIfAbsent(name, made);
+    return made;
+  }
 
   private Carriers() {}
 }

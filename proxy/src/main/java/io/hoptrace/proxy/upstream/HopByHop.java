@@ -23,12 +23,20 @@ public final class HopByHop {
           "transfer-encoding",
           "upgrade");
 
+  /** The usual Connection values: their token sets, shared instead of parsed per message. */
+  private static final Set<String> KEEP_ALIVE = Set.of("keep-alive");
+
+  private static final Set<String> CLOSE = Set.of("close");
+
   /**
    * The lowercase field names a {@code Connection} header value lists, or an empty set. The values
-   * of several {@code Connection} lines are expected joined with commas.
+   * of several {@code Connection} lines are expected joined with commas. {@code keep-alive} and
+   * {@code close} alone, what nearly every message carries, allocate nothing.
    */
   public static Set<String> connectionTokens(@Nullable String connection) {
     if (connection == null || connection.isEmpty()) return Set.of();
+    if (connection.equalsIgnoreCase("keep-alive")) return KEEP_ALIVE;
+    if (connection.equalsIgnoreCase("close")) return CLOSE;
     String[] parts = connection.split(",", -1);
     String[] names = new String[parts.length];
     int n = 0;
@@ -39,10 +47,33 @@ public final class HopByHop {
     return Set.of(java.util.Arrays.stream(names, 0, n).distinct().toArray(String[]::new));
   }
 
-  /** Whether {@code name} must not be forwarded, given the message's connection tokens. */
+  /**
+   * Whether {@code name} must not be forwarded, given the message's connection tokens (lowercase,
+   * from {@link #connectionTokens}). Compares ignoring case without lower-casing {@code name}: it
+   * runs for every header of every message.
+   */
   public static boolean isHopByHop(String name, Set<String> connectionTokens) {
-    String lower = name.toLowerCase(Locale.ROOT);
-    return FIELDS.contains(lower) || connectionTokens.contains(lower);
+    if (isFixed(name)) return true;
+    if (connectionTokens.isEmpty()) return false;
+    for (String token : connectionTokens) {
+      if (token.equalsIgnoreCase(name)) return true;
+    }
+    return false;
+  }
+
+  /** Whether {@code name} is one of {@link #FIELDS}, ignoring case. */
+  static boolean isFixed(String name) {
+    return switch (name.length()) {
+      case 2 -> name.equalsIgnoreCase("te");
+      case 7 -> name.equalsIgnoreCase("trailer") || name.equalsIgnoreCase("upgrade");
+      case 10 -> name.equalsIgnoreCase("connection") || name.equalsIgnoreCase("keep-alive");
+      case 14 -> name.equalsIgnoreCase("http2-settings");
+      case 16 -> name.equalsIgnoreCase("proxy-connection");
+      case 17 -> name.equalsIgnoreCase("transfer-encoding");
+      case 18 -> name.equalsIgnoreCase("proxy-authenticate");
+      case 19 -> name.equalsIgnoreCase("proxy-authorization");
+      default -> false;
+    };
   }
 
   private HopByHop() {}

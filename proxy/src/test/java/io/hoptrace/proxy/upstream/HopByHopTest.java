@@ -39,4 +39,27 @@ class HopByHopTest {
     assertThat(HopByHop.isHopByHop("X-Other", tokens)).isFalse();
     assertThat(HopByHop.isHopByHop("traceparent", tokens)).isFalse();
   }
+
+  @Test
+  void everyFixedField_isFound_inEveryCase_andNothingElse() {
+    for (String field : HopByHop.FIELDS) {
+      String upper = field.toUpperCase(java.util.Locale.ROOT);
+      assertThat(HopByHop.isHopByHop(field, Set.of())).as(field).isTrue();
+      assertThat(HopByHop.isHopByHop(upper, Set.of())).as(upper).isTrue();
+      // same length, one letter off: not hop-by-hop
+      String near = "x" + field.substring(1);
+      assertThat(HopByHop.isHopByHop(near, Set.of())).as(near).isFalse();
+    }
+    assertThat(HopByHop.isHopByHop("Host", Set.of())).isFalse();
+    assertThat(HopByHop.isHopByHop("", Set.of())).isFalse();
+  }
+
+  @Test
+  void theUsualConnectionValues_giveTheirOneToken() {
+    assertThat(HopByHop.connectionTokens("keep-alive")).containsExactly("keep-alive");
+    assertThat(HopByHop.connectionTokens("Keep-Alive")).containsExactly("keep-alive");
+    assertThat(HopByHop.connectionTokens("close")).containsExactly("close");
+    assertThat(HopByHop.connectionTokens("CLOSE")).containsExactly("close");
+    assertThat(HopByHop.isHopByHop("Close", HopByHop.connectionTokens("close"))).isTrue();
+  }
 }

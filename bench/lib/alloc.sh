@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Bytes allocated and CPU per request of one hoptrace hop, by thread and by allocation site
+# (bench/README.md, "Allocation per request (s14)"). Starts a backend nginx and one sidecar through
+# the launcher (bin/hoptrace, the shipped JVM flags), warms it up at 16 connections, then records
+# JFR (bench/lib/alloc.jfc: jdk.ThreadAllocationStatistics, jdk.ObjectAllocationSample,
+# jdk.ExecutionSample) around one closed-loop run and reads the process's CPU ticks around it.
+# wrk on CPU 0, backend and sidecar on CPU 1.
+#
+#   bench/lib/alloc.sh [JAR] [inbound|outbound]     (wrap it in the shared bench lock)
+#
+# Environment: ALLOC_DURATION (10 s), ALLOC_WARMUP (15 s), ALLOC_CONNS (16), ALLOC_RATE (a fixed
+# rate, e.g. 2000, instead of the closed loop), HOPTRACE_RUN_ARGS (more `run` arguments).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+jar=$(readlink -f "${1:-$here/../../proxy/target/hoptrace.jar}")
+mode=${2:-inbound}
+duration=${ALLOC_DURATION:-10}
+warmup=${ALLOC_WARMUP:-15}
+conns=${ALLOC_CONNS:-16}
+work=$(mktemp -d /tmp/hoptrace-alloc.XXXXXX)
+# shellcheck source=bench/lib/nginx.sh
+source "$here/nginx.sh"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+backend=$(free_port) inbound=$(free_port) outbound=$(free_port)
+write_backend_conf "$work/backend" "$backend"
+taskset -c 1 nginx -p "$work/backend" -c "$work/backend/nginx.conf" &
+backend_pid=$!
+# No class-data archive: it holds for one jar path only.
+# shellcheck disable=SC2086 # HOPTRACE_RUN_ARGS is a list
+HOPTRACE_JAR=$jar HOPTRACE_CDS_ARCHIVE=/nonexistent taskset -c 1 "$here/../../bin/hoptrace" run \
+  --service bench-a --inbound "127.0.0.1:$inbound" --app "127.0.0.1:$backend" \
+  --outbound "127.0.0.1:$outbound" --span-log "$work/spans.log" --set span-log.rotate-size=0 \
+  ${HOPTRACE_RUN_ARGS:-} >"$work/stdout.log" 2>"$work/stderr.log" &
+pid=$!
+trap 'kill "$pid" "$backend_pid" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$inbound/" && break; sleep 0.2; done
+
+if [[ $mode == inbound ]]; then
+  url=http://127.0.0.1:$inbound/r/alloc
+  export BENCH_TARGET=""
+else # an app with HTTP_PROXY: absolute-form requests to the forward-proxy port
+  url=http://127.0.0.1:$outbound/r/alloc
+  export BENCH_TARGET=http://127.0.0.1:$backend/r/alloc
+fi
+ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
+
+echo "hoptrace $mode, $jar; warm-up ${warmup}s at 16 connections; load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+taskset -c 0 wrk -t1 -c16 -d"${warmup}s" -s "$here/closed.lua" "$url" >/dev/null 2>&1
+jcmd "$pid" JFR.start name=alloc settings="$here/alloc.jfc" >/dev/null
+before=$(ticks)
+if [[ -n ${ALLOC_RATE:-} ]]; then
+  BENCH_RATE=$ALLOC_RATE taskset -c 0 wrk -t1 -c20 -d"${duration}s" -s "$here/paced.lua" "$url" >"$work/wrk.txt" 2>&1
+else
+  taskset -c 0 wrk -t1 -c"$conns" -d"${duration}s" -s "$here/closed.lua" "$url" >"$work/wrk.txt" 2>&1
+fi
+after=$(ticks)
+jcmd "$pid" JFR.stop name=alloc filename="$work/alloc.jfr" >/dev/null
+requests=$(awk '/requests in/ { print $1 }' "$work/wrk.txt")
+awk -v r="$requests" -v d="$((after - before))" -v tick="$((1000000 / $(getconf CLK_TCK)))" \
+  'BEGIN { printf "== %s requests; process CPU %.1f us/req\n", r, d * tick / r }'
+echo "load $(cut -d' ' -f1-3 /proc/loadavg); $(grep -o 'p50=[0-9]* p90=[0-9]* p99=[0-9]*' "$work/wrk.txt" || true)"
+python3 "$here/alloc-report.py" "$work/alloc.jfr" "$requests" "${ALLOC_TOP:-15}"
+echo "span lines: $(wc -l <"$work/spans.log"); work directory: $work"
