@@ -9,7 +9,9 @@
 #
 # Environment: MEMORY_DURATION (15 s per run), MEMORY_WARMUP (20 s), MEMORY_IDLE (10 s),
 # JAVA_OPTS (added after the launcher's flags, e.g. -Xmx64m), HOPTRACE_JAVA_OPTS (replaces them),
-# HOPTRACE_RUN_ARGS (more `run` arguments). NMT itself costs a little memory and CPU: RSS here is a
+# HOPTRACE_RUN_ARGS (more `run` arguments), MEMORY_FULL_GC=1 (a full collection at the end, and
+# what it gave back), MEMORY_SOAK=SECONDS (then a run at MEMORY_SOAK_RATE req/s, default 6000: the
+# ring at its cap, full collections and 503s from heap shedding counted). NMT itself costs a little memory and CPU: RSS here is a
 # few MB above the bench's.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -47,17 +49,20 @@ fi
 ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 
 snapshot() { # label
-  local label=$1 rss pss nmt heap
+  local label=$1 rss pss nmt heap=""
   rss=$(awk '/^Rss:/ { print int($2 / 1024) }' "/proc/$pid/smaps_rollup")
   pss=$(awk '/^Pss:/ { print int($2 / 1024) }' "/proc/$pid/smaps_rollup")
   # "Java Heap 74 Class 4 Thread 3 Code 10 GC 0 ... Other 20": committed MB per NMT part
   nmt=$(jcmd "$pid" VM.native_memory summary scale=KB 2>/dev/null | awk '
     /^-/ && /committed=/ { name = $0; sub(/^- */, "", name); sub(/ *\(.*/, "", name); gsub(/ /, "_", name)
-      c = $0; sub(/.*committed=/, "", c); sub(/KB.*/, "", c); printf "%s=%.1f ", name, c / 1024 }
+      c = $0; sub(/.*committed=/, "", c); sub(/KB.*/, "", c); if (c + 0 >= 300) printf "%s=%.1f ", name, c / 1024 }
     /^Total:/ { c = $0; sub(/.*committed=/, "", c); sub(/KB.*/, "", c); printf "NMT_total=%.1f ", c / 1024 }')
-  heap=$(jcmd "$pid" GC.heap_info 2>/dev/null | awk '
+  heap+=$(jcmd "$pid" GC.heap_info 2>/dev/null | awk '
     /def new generation|tenured generation/ { t = $4; u = $6; sub(/K,?/, "", t); sub(/K,?/, "", u); tc += t; tu += u }
     END { printf "heap_used=%.1f heap_committed=%.1f", tu / 1024, tc / 1024 }')
+  heap+=$(jcmd "$pid" PerfCounter.print 2>/dev/null | awk -F= '
+    /^sun.gc.collector.0.invocations/ { y = $2 } /^sun.gc.collector.1.invocations/ { f = $2 }
+    END { printf " young_gcs=%d full_gcs=%d", y, f }')
   echo "== $label: RSS ${rss} MB, PSS ${pss} MB, threads $(ls "/proc/$pid/task" | wc -l)," \
     "malloc arenas $(pmap "$pid" | awk '$2 == "65536K" || $2 ~ /^6[0-5][0-9][0-9][0-9]K$/ { n++ } END { print n + 0 }')," \
     "load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -71,7 +76,7 @@ run() { # label wrk-args...
   taskset -c 0 wrk -t1 "$@" "$url" >"$out" 2>&1
   t1=$(ticks)
   requests=$(awk '/requests in/ { print $1 }' "$out")
-  echo "-- $label: $requests requests, $(grep -o 'p50=[0-9]* p90=[0-9]* p99=[0-9]*' "$out" || true) us," \
+  echo "-- $label: $requests requests, $(awk '/Non-2xx/ { n = $NF } END { print n + 0 }' "$out") not 2xx, $(grep -o 'timeout [0-9]*' "$out" || echo 'timeout 0'), $(grep -o 'p50=[0-9]* p90=[0-9]* p99=[0-9]*' "$out" || true) us," \
     "CPU $(awk -v r="$requests" -v d="$((t1 - t0))" -v tick="$((1000000 / $(getconf CLK_TCK)))" \
       'BEGIN { printf "%.1f", d * tick / r }') us/req"
   snapshot "$label"
@@ -86,4 +91,12 @@ run c64 -c64 -d"${duration}s" -s "$here/closed.lua"
 sleep "$idle"
 snapshot "idle ${idle}s"
 BENCH_RATE=2000 run rate2000-again -c20 -d"${duration}s" -s "$here/paced.lua"
+if [[ -n ${MEMORY_SOAK:-} ]]; then # the ring at its cap: a long run at a rate above ring.cap / ring.period
+  BENCH_RATE=${MEMORY_SOAK_RATE:-6000} run "soak${MEMORY_SOAK_RATE:-6000}" -c20 -d"${MEMORY_SOAK}s" -s "$here/paced.lua"
+fi
+if [[ -n ${MEMORY_FULL_GC:-} ]]; then # what a full collection would give back (live set, RSS)
+  jcmd "$pid" GC.run >/dev/null
+  sleep 3
+  snapshot "after a full GC (jcmd GC.run)"
+fi
 echo "span lines: $(wc -l <"$work/spans.log"); work directory: $work"
