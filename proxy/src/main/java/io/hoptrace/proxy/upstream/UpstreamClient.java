@@ -54,7 +54,7 @@ public final class UpstreamClient implements AutoCloseable {
     client = new HttpClient(transport);
     client.setExecutor(threads);
     // Jetty's own pool keeps 8 buffers per size (half its threads): under concurrency every
-    // acquire past them allocated a fresh direct buffer that only a GC frees (20-50 MB of direct
+    // acquire past them allocated a fresh direct buffer that only a GC frees (up to 54 MB of direct
     // memory at 16-64 connections, bench/README.md "Memory (s14)"). Buckets of 4 KiB steps up to
     // MAX_HEAD, as many buffers per size as upstream connections, at most POOL_MAX_DIRECT kept.
     client.setByteBufferPool(
