@@ -142,6 +142,16 @@ class InboundProxyTest extends InboundHarness {
   }
 
   @Test
+  void largeResponseHeaders_passThrough() throws Exception {
+    start();
+    // Four times the upstream client's response buffer: the head spans several reads.
+    HttpResponse<String> response = get("/bighead?bytes=60000");
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.headers().firstValue("X-Big")).hasValue("h".repeat(60_000));
+    assertThat(response.body()).isEqualTo("big head");
+  }
+
+  @Test
   void keepAlive_reusesPooledConnectionToTheApp() throws Exception {
     start();
     get("/a");

@@ -115,6 +115,13 @@ final class TestUpstream implements AutoCloseable {
           exchange.getResponseHeaders().add("Content-Encoding", "gzip");
           respond(exchange, 200, gzip(GZIP_TEXT));
         }
+        case "/bighead" -> {
+          // A response head of about `bytes` bytes: one header of that many characters.
+          exchange
+              .getResponseHeaders()
+              .add("X-Big", "h".repeat(Integer.parseInt(param(query, "bytes"))));
+          respond(exchange, 200, "big head".getBytes(StandardCharsets.US_ASCII));
+        }
         case "/status" -> {
           exchange.sendResponseHeaders(Integer.parseInt(param(query, "code")), -1);
         }

@@ -4,6 +4,7 @@ import io.hoptrace.config.Settings;
 import org.eclipse.jetty.client.ContinueProtocolHandler;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
+import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.util.thread.Invocable;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -14,6 +15,29 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * content decoding or User-Agent of its own).
  */
 public final class UpstreamClient implements AutoCloseable {
+  /** The buffer a request head is written into; one that does not fit gets {@link #MAX_HEAD}. */
+  static final int REQUEST_BUFFER = 4 * 1024;
+
+  /**
+   * The most a request head may take: whatever the caller's headers (the listeners let through up
+   * to {@code limits.max-request-line + limits.max-header-bytes}, 40 KiB by default) plus what the
+   * hop adds, Jetty must not be the one to refuse them (its default is 8 KiB).
+   */
+  static final int MAX_HEAD = 64 * 1024;
+
+  /**
+   * The buffer response bytes are read into, as Undertow's on the other side. Jetty's response
+   * parser carries a header block across buffers, so it limits nothing: response heads of any size
+   * pass as before.
+   */
+  static final int RESPONSE_BUFFER = 16 * 1024;
+
+  /**
+   * Direct memory the buffer pool keeps for reuse; past it, idle buffers are released. What is in
+   * use is not bounded by it: one response buffer per request being read (16 KiB each).
+   */
+  static final long POOL_MAX_DIRECT = 4L * 1024 * 1024;
+
   private final HttpClient client;
 
   public UpstreamClient(Settings.Upstream settings) {
@@ -29,14 +53,27 @@ public final class UpstreamClient implements AutoCloseable {
     transport.setInvocationType(Invocable.InvocationType.NON_BLOCKING);
     client = new HttpClient(transport);
     client.setExecutor(threads);
+    // Jetty's own pool keeps 8 buffers per size (half its threads): under concurrency every
+    // acquire past them allocated a fresh direct buffer that only a GC frees (up to 54 MB of direct
+    // memory at 16-64 connections, bench/README.md "Memory (s14)"). Buckets of 4 KiB steps up to
+    // MAX_HEAD, as many buffers per size as upstream connections, at most POOL_MAX_DIRECT kept.
+    client.setByteBufferPool(
+        new ArrayByteBufferPool(
+            0,
+            4 * 1024,
+            MAX_HEAD,
+            Math.max(16, settings.maxConnections()),
+            POOL_MAX_DIRECT,
+            POOL_MAX_DIRECT));
     client.setConnectTimeout(settings.connectTimeout().toMillis());
     client.setIdleTimeout(settings.idleTimeout().toMillis());
     client.setMaxConnectionsPerDestination(settings.maxConnections());
     client.setMaxRequestsQueuedPerDestination(64 * 1024);
-    // Header blocks up to 64 KiB each way: whatever the caller's or the app's headers, Jetty must
-    // not be the one to refuse them (its defaults are 4 KiB out, 16 KiB in).
-    client.setRequestBufferSize(64 * 1024);
-    client.setResponseBufferSize(64 * 1024);
+    // Buffers sized for the usual request, limits for the unusual one: a request head grows from
+    // REQUEST_BUFFER to MAX_HEAD when it does not fit; response heads span response buffers.
+    client.setRequestBufferSize(REQUEST_BUFFER);
+    client.setMaxRequestHeadersSize(MAX_HEAD);
+    client.setResponseBufferSize(RESPONSE_BUFFER);
     client.setFollowRedirects(false);
     client.setHttpCookieStore(new org.eclipse.jetty.http.HttpCookieStore.Empty());
     client.setUserAgentField(null);

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Where a hoptrace sidecar's RSS goes (bench/README.md, "Memory (s14)"). Starts a backend nginx and
+# one sidecar through the launcher (bin/hoptrace, the flags users run, plus native memory tracking),
+# warms it up at 16 connections, then runs 2,000 req/s, 64 connections and an idle pause, and after
+# each prints RSS/PSS, the NMT summary (committed MB per part), heap used/committed, threads and
+# the glibc malloc arenas (64 MB anonymous mappings). wrk on CPU 0, backend and sidecar on CPU 1.
+#
+#   bench/lib/memory.sh [JAR] [inbound|outbound]     (wrap it in the shared bench lock)
+#
+# Environment: MEMORY_DURATION (15 s per run), MEMORY_WARMUP (20 s), MEMORY_IDLE (10 s),
+# JAVA_OPTS (added after the launcher's flags, e.g. -Xmx64m), HOPTRACE_JAVA_OPTS (replaces them),
+# HOPTRACE_RUN_ARGS (more `run` arguments), MEMORY_FULL_GC=1 (a full collection at the end, and
+# what it gave back), MEMORY_SOAK=SECONDS (then a run at MEMORY_SOAK_RATE req/s, default 6000: the
+# ring at its cap, full collections and 503s from heap shedding counted). NMT itself costs a little memory and CPU: RSS here is a
+# few MB above the bench's.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+jar=$(readlink -f "${1:-$here/../../proxy/target/hoptrace.jar}")
+mode=${2:-inbound}
+duration=${MEMORY_DURATION:-15}
+warmup=${MEMORY_WARMUP:-20}
+idle=${MEMORY_IDLE:-10}
+work=$(mktemp -d /tmp/hoptrace-memory.XXXXXX)
+# shellcheck source=bench/lib/nginx.sh
+source "$here/nginx.sh"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+backend=$(free_port) inbound=$(free_port) outbound=$(free_port)
+write_backend_conf "$work/backend" "$backend"
+taskset -c 1 nginx -p "$work/backend" -c "$work/backend/nginx.conf" &
+backend_pid=$!
+# shellcheck disable=SC2086 # HOPTRACE_RUN_ARGS is a list
+HOPTRACE_JAR=$jar HOPTRACE_CDS_ARCHIVE=${jar%.jar}.jsa JAVA_OPTS="-XX:NativeMemoryTracking=summary ${JAVA_OPTS:-}" \
+  taskset -c 1 "$here/../../bin/hoptrace" run --service bench-a --inbound "127.0.0.1:$inbound" \
+  --app "127.0.0.1:$backend" --outbound "127.0.0.1:$outbound" --span-log "$work/spans.log" \
+  --set span-log.rotate-size=0 ${HOPTRACE_RUN_ARGS:-} >"$work/stdout.log" 2>"$work/stderr.log" &
+pid=$!
+trap 'kill "$pid" "$backend_pid" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$inbound/" && break; sleep 0.2; done
+
+if [[ $mode == inbound ]]; then
+  url=http://127.0.0.1:$inbound/r/memory
+  export BENCH_TARGET=""
+else # an app with HTTP_PROXY: absolute-form requests to the forward-proxy port
+  url=http://127.0.0.1:$outbound/r/memory
+  export BENCH_TARGET=http://127.0.0.1:$backend/r/memory
+fi
+
+ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
+
+snapshot() { # label
+  local label=$1 rss pss nmt heap=""
+  rss=$(awk '/^Rss:/ { print int($2 / 1024) }' "/proc/$pid/smaps_rollup")
+  pss=$(awk '/^Pss:/ { print int($2 / 1024) }' "/proc/$pid/smaps_rollup")
+  # "Java Heap 74 Class 4 Thread 3 Code 10 GC 0 ... Other 20": committed MB per NMT part
+  nmt=$(jcmd "$pid" VM.native_memory summary scale=KB 2>/dev/null | awk '
+    /^-/ && /committed=/ { name = $0; sub(/^- */, "", name); sub(/ *\(.*/, "", name); gsub(/ /, "_", name)
+      c = $0; sub(/.*committed=/, "", c); sub(/KB.*/, "", c); if (c + 0 >= 300) printf "%s=%.1f ", name, c / 1024 }
+    /^Total:/ { c = $0; sub(/.*committed=/, "", c); sub(/KB.*/, "", c); printf "NMT_total=%.1f ", c / 1024 }')
+  heap+=$(jcmd "$pid" GC.heap_info 2>/dev/null | awk '
+    /def new generation|tenured generation/ { t = $4; u = $6; sub(/K,?/, "", t); sub(/K,?/, "", u); tc += t; tu += u }
+    END { printf "heap_used=%.1f heap_committed=%.1f", tu / 1024, tc / 1024 }')
+  heap+=$(jcmd "$pid" PerfCounter.print 2>/dev/null | awk -F= '
+    /^sun.gc.collector.0.invocations/ { y = $2 } /^sun.gc.collector.1.invocations/ { f = $2 }
+    END { printf " young_gcs=%d full_gcs=%d", y, f }')
+  echo "== $label: RSS ${rss} MB, PSS ${pss} MB, threads $(ls "/proc/$pid/task" | wc -l)," \
+    "malloc arenas $(pmap "$pid" | awk '$2 == "65536K" || $2 ~ /^6[0-5][0-9][0-9][0-9]K$/ { n++ } END { print n + 0 }')," \
+    "load $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "   $heap $nmt"
+}
+
+run() { # label wrk-args...
+  local label=$1 out=$work/$1.txt requests t0 t1
+  shift
+  t0=$(ticks)
+  taskset -c 0 wrk -t1 "$@" "$url" >"$out" 2>&1
+  t1=$(ticks)
+  requests=$(awk '/requests in/ { print $1 }' "$out")
+  echo "-- $label: $requests requests, $(awk '/Non-2xx/ { n = $NF } END { print n + 0 }' "$out") not 2xx, $(grep -o 'timeout [0-9]*' "$out" || echo 'timeout 0'), $(grep -o 'p50=[0-9]* p90=[0-9]* p99=[0-9]*' "$out" || true) us," \
+    "CPU $(awk -v r="$requests" -v d="$((t1 - t0))" -v tick="$((1000000 / $(getconf CLK_TCK)))" \
+      'BEGIN { printf "%.1f", d * tick / r }') us/req"
+  snapshot "$label"
+}
+
+echo "hoptrace $mode, $jar; JAVA_OPTS=${JAVA_OPTS:-}; warm-up ${warmup}s at 16 connections"
+snapshot start
+taskset -c 0 wrk -t1 -c16 -d"${warmup}s" -s "$here/closed.lua" "$url" >/dev/null 2>&1
+snapshot warm-up
+BENCH_RATE=2000 run rate2000 -c20 -d"${duration}s" -s "$here/paced.lua"
+run c64 -c64 -d"${duration}s" -s "$here/closed.lua"
+sleep "$idle"
+snapshot "idle ${idle}s"
+BENCH_RATE=2000 run rate2000-again -c20 -d"${duration}s" -s "$here/paced.lua"
+if [[ -n ${MEMORY_SOAK:-} ]]; then # the ring at its cap: a long run at a rate above ring.cap / ring.period
+  BENCH_RATE=${MEMORY_SOAK_RATE:-6000} run "soak${MEMORY_SOAK_RATE:-6000}" -c20 -d"${MEMORY_SOAK}s" -s "$here/paced.lua"
+fi
+if [[ -n ${MEMORY_FULL_GC:-} ]]; then # what a full collection would give back (live set, RSS)
+  jcmd "$pid" GC.run >/dev/null
+  sleep 3
+  snapshot "after a full GC (jcmd GC.run)"
+fi
+echo "span lines: $(wc -l <"$work/spans.log"); work directory: $work"
