@@ -27,6 +27,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -86,11 +87,9 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
   private final long idleTimeoutMillis;
   private final int maxIdle;
   private final UndertowClient client = UndertowClient.getInstance();
-  // Idle connections of the calling IO thread, per target.
-  private final ThreadLocal<Map<HostPort, ArrayDeque<Upstream>>> pools =
-      ThreadLocal.withInitial(HashMap::new);
+  // Each IO thread's idle connections.
+  private final Map<XnioIoThread, Pool> pools = new ConcurrentHashMap<>();
   private final Set<ClientConnection> open = ConcurrentHashMap.newKeySet();
-  private final Map<HostPort, URI> uris = new ConcurrentHashMap<>();
   private volatile @Nullable BiConsumer<SocketAddress, SocketAddress> closeListener;
 
   /**
@@ -145,16 +144,12 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     open.clear();
   }
 
-  private URI uri(HostPort target) {
-    return uris.computeIfAbsent(
-        target,
-        t -> {
-          try {
-            return new URI("http", null, t.host(), t.port(), null, null, null);
-          } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("bad upstream " + t, e);
-          }
-        });
+  private static URI uri(HostPort target) {
+    try {
+      return new URI("http", null, target.host(), target.port(), null, null, null);
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException("bad upstream " + target, e);
+    }
   }
 
   /** A pooled upstream connection with what its close must report. */
@@ -171,30 +166,76 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     }
   }
 
-  private @Nullable Upstream takeIdle(HostPort target) {
-    ArrayDeque<Upstream> idle = pools.get().get(target);
-    if (idle == null) return null;
-    long now = System.nanoTime();
-    for (Upstream u; (u = idle.pollLast()) != null; ) {
-      if (!u.connection.isOpen()) continue;
-      if (now - u.idleSince > TimeUnit.MILLISECONDS.toNanos(idleTimeoutMillis)) {
-        IoUtils.safeClose(u.connection);
-        continue;
-      }
-      return u;
-    }
-    return null;
+  /** The IO thread's pool (the calling thread's: the pool is touched on it only). */
+  private Pool pool(XnioIoThread thread) {
+    Pool pool = pools.get(thread);
+    return pool != null ? pool : pools.computeIfAbsent(thread, Pool::new);
   }
 
-  private void offerIdle(HostPort target, Upstream upstream) {
-    if (!upstream.connection.isOpen()) return;
-    ArrayDeque<Upstream> idle = pools.get().computeIfAbsent(target, t -> new ArrayDeque<>());
-    if (idle.size() >= maxIdle) {
-      IoUtils.safeClose(upstream.connection);
-      return;
+  /**
+   * The idle connections of one IO thread, per target; touched on that thread only. A sweep every
+   * idle-timeout while any are idle closes the expired ones and forgets targets with none.
+   */
+  private final class Pool {
+    final XnioIoThread thread;
+    final Map<HostPort, ArrayDeque<Upstream>> idle = new HashMap<>();
+    final long idleNanos = TimeUnit.MILLISECONDS.toNanos(idleTimeoutMillis);
+    boolean sweeping;
+
+    Pool(XnioIoThread thread) {
+      this.thread = thread;
     }
-    upstream.idleSince = System.nanoTime();
-    idle.addLast(upstream);
+
+    @Nullable Upstream take(HostPort target) {
+      ArrayDeque<Upstream> connections = idle.get(target);
+      if (connections == null) return null;
+      long now = System.nanoTime();
+      Upstream found = null;
+      for (Upstream u; found == null && (u = connections.pollLast()) != null; ) {
+        if (!u.connection.isOpen()) continue;
+        if (now - u.idleSince > idleNanos) {
+          IoUtils.safeClose(u.connection);
+          continue;
+        }
+        found = u;
+      }
+      if (connections.isEmpty()) idle.remove(target);
+      return found;
+    }
+
+    void offer(HostPort target, Upstream upstream) {
+      if (!upstream.connection.isOpen()) return;
+      ArrayDeque<Upstream> connections = idle.computeIfAbsent(target, t -> new ArrayDeque<>());
+      if (connections.size() >= maxIdle) {
+        IoUtils.safeClose(upstream.connection);
+        return;
+      }
+      upstream.idleSince = System.nanoTime();
+      connections.addLast(upstream);
+      if (!sweeping) scheduleSweep();
+    }
+
+    private void scheduleSweep() {
+      sweeping = true;
+      var unused = thread.executeAfter(this::sweep, idleTimeoutMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private void sweep() {
+      sweeping = false;
+      long now = System.nanoTime();
+      for (Iterator<ArrayDeque<Upstream>> it = idle.values().iterator(); it.hasNext(); ) {
+        ArrayDeque<Upstream> connections = it.next();
+        connections.removeIf(
+            u -> {
+              if (!u.connection.isOpen()) return true;
+              if (now - u.idleSince < idleNanos) return false;
+              IoUtils.safeClose(u.connection);
+              return true;
+            });
+        if (connections.isEmpty()) it.remove();
+      }
+      if (!idle.isEmpty()) scheduleSweep();
+    }
   }
 
   private Upstream opened(ClientConnection connection) {
@@ -314,7 +355,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
               },
               responseTimeoutMillis,
               TimeUnit.MILLISECONDS);
-      Upstream idle = takeIdle(target);
+      Upstream idle = pool(ioThread).take(target);
       if (idle != null) {
         send(idle);
       } else {
@@ -343,7 +384,8 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
               connectTimer.remove();
               Upstream opened = opened(connection);
               if (ended) {
-                offerIdle(target, opened); // connected after all: keep it for the next request
+                // Connected after all: keep it for the next request.
+                pool(ioThread).offer(target, opened);
                 return;
               }
               send(opened);
@@ -717,7 +759,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
         if (!requestSent || closeDelimited) {
           abort(u);
         } else {
-          offerIdle(target, u);
+          pool(ioThread).offer(target, u);
         }
       }
       exchange.endExchange();
