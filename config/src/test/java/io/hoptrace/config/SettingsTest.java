@@ -48,7 +48,7 @@ class SettingsTest {
     assertThat(s.spanLog().rotateSize()).isEqualTo(256L << 20);
     assertThat(s.drainTime()).isEqualTo(Duration.ofSeconds(10));
     assertThat(s.propagation().b3()).isEqualTo(Settings.B3.NONE);
-    assertThat(s.upstream().client()).isEqualTo(Settings.UpstreamClient.JETTY);
+    assertThat(s.upstream().client()).isEqualTo(Settings.UpstreamClient.SAME_LOOP);
     assertThat(s.propagation().legacyTraceId()).isNull();
     assertThat(s.response().traceresponse()).isTrue();
     assertThat(s.ring().generations()).isEqualTo(4);

@@ -65,8 +65,8 @@ import org.xnio.conduits.StreamSourceConduit;
  *
  * <p>Handed to the Jetty transport instead, per request, what this one does not carry: {@code
  * Expect} (Undertow's client has no 100-continue hand-shake for a proxied body), targets given by
- * host name (resolving would block the IO thread; Jetty resolves off it) and request targets over
- * {@value #MAX_PATH} characters (the client writes the request line into one buffer).
+ * host name (resolving would block the IO thread; Jetty resolves off it) and request targets of
+ * {@value #MAX_PATH} characters or more (the client writes the request line into one buffer).
  *
  * <p>Threading: everything here runs on the exchange's IO thread, which also owns every connection
  * in that thread's pool; nothing is shared between threads but the set of open connections (closed

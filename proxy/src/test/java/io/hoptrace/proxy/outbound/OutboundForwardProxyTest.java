@@ -77,12 +77,15 @@ class OutboundForwardProxyTest {
     routePort = server.routeAddresses().get("callee").getPort();
   }
 
-  /** Jetty's, or same-loop when the suite runs with -Dhoptrace.test.upstream-client=same-loop. */
+  /** As Hoptrace picks it: upstream.client, or -Dhoptrace.test.upstream-client when given. */
   private static Forwarder forwarder(Settings settings) {
     Forwarder jetty = new UpstreamForwarder(upstream, settings.upstream().responseTimeout());
-    return "same-loop".equals(System.getProperty("hoptrace.test.upstream-client"))
-        ? new SameLoopForwarder(settings.upstream(), jetty)
-        : jetty;
+    String forced = System.getProperty("hoptrace.test.upstream-client", "");
+    boolean sameLoop =
+        forced.isEmpty()
+            ? settings.upstream().client() == Settings.UpstreamClient.SAME_LOOP
+            : forced.equals("same-loop");
+    return sameLoop ? new SameLoopForwarder(settings.upstream(), jetty) : jetty;
   }
 
   @AfterAll
