@@ -22,6 +22,9 @@ source "$BENCH_DIR/lib/haproxy.sh"
 source "$BENCH_DIR/lib/hoptrace.sh"
 
 ALL_ROWS="direct nginx haproxy hoptrace-inbound hoptrace-outbound hoptrace-chain"
+# Not run unless asked for: the inbound and outbound rows again, on a sidecar that forwards with
+# upstream.client=same-loop (an A/B of the two upstream transports in one run).
+EXTRA_ROWS="hoptrace-inbound-sameloop hoptrace-outbound-sameloop"
 
 usage() {
   cat <<EOF
@@ -31,6 +34,7 @@ usage: bench/run.sh [--smoke] [--rows "ROW ..."] [--out FILE] [--no-install] [--
                 served requests without errors and wrote its span lines (about 3 s plus
                 the hoptrace JVMs' start-up; no build, no probe)
   --rows LIST   rows to run, from: $ALL_ROWS
+                (default), $EXTRA_ROWS
                 (direct always runs: added latency and ratios are relative to it)
   --out FILE    where the Markdown results go (default bench/results/<UTC date>.md; "-" for none)
   --no-install  do not apt-get install wrk, nginx, haproxy when missing
@@ -73,7 +77,7 @@ while (($#)); do
   shift
 done
 for row in $ROWS; do
-  [[ " $ALL_ROWS " == *" $row "* ]] || { echo "bench/run.sh: unknown row: $row" >&2; exit 2; }
+  [[ " $ALL_ROWS $EXTRA_ROWS " == *" $row "* ]] || { echo "bench/run.sh: unknown row: $row" >&2; exit 2; }
 done
 [[ " $ROWS " == *" direct "* ]] || ROWS="direct $ROWS"
 
@@ -436,6 +440,44 @@ row_hoptrace-chain() {
   a1=$(hoptrace_drops "$A_ADMIN") b1=$(hoptrace_drops "$B_ADMIN")
   record_row hoptrace-chain 2 "$(drops_delta "$(sum_pairs "$a0" "$b0")" "$(sum_pairs "$a1" "$b1")")" \
     "$WORK/hoptrace-a.spans" "$WORK/hoptrace-b.spans"
+}
+
+# Sidecar S: as A, but forwarding with upstream.client=same-loop; it serves the *-sameloop rows.
+HOPTRACE_S_PID=""
+start_sidecar_s() {
+  [[ -z "$HOPTRACE_S_PID" && -z "$HOPTRACE_SKIP" ]] || return 0
+  S_IN=$(free_port) S_OUT=$(free_port) S_ADMIN=""
+  if $HOPTRACE_HAS_ADMIN; then S_ADMIN=$(free_port); fi
+  HOPTRACE_RUN_ARGS="${HOPTRACE_RUN_ARGS-"--set span-log.rotate-size=0"} --set upstream.client=same-loop" \
+    start_hoptrace "$WORK/hoptrace-s" bench-s "$S_IN" "127.0.0.1:$BACKEND_PORT" "$S_OUT" \
+    "$WORK/hoptrace-s.spans" "$S_ADMIN"
+  HOPTRACE_S_PID=$STARTED_PID
+}
+
+sameloop_ready() { # row
+  if [[ -n "$HOPTRACE_SKIP" ]]; then skip_row "$1" "$HOPTRACE_SKIP"; return 1; fi
+  start_sidecar_s
+  await_once S_IN "$HOPTRACE_S_PID" "$WORK/hoptrace-s" "$S_IN" || { fail_row "$1" "$AWAIT_WHY"; return 1; }
+  await_once S_OUT "$HOPTRACE_S_PID" "$WORK/hoptrace-s" "$S_OUT" || { fail_row "$1" "$AWAIT_WHY"; return 1; }
+}
+
+row_hoptrace-inbound-sameloop() {
+  local row=hoptrace-inbound-sameloop d0
+  sameloop_ready $row || return 0
+  log "$row: wrk -> hoptrace :$S_IN (inbound, same-loop upstream) -> backend (pid $HOPTRACE_S_PID)"
+  d0=$(hoptrace_drops "$S_ADMIN")
+  measure_row $row "$JVM_WARMUP" "$(url_for "$S_IN" $row)" "" "$HOPTRACE_S_PID"
+  record_row $row 1 "$(drops_delta "$d0" "$(hoptrace_drops "$S_ADMIN")")" "$WORK/hoptrace-s.spans"
+}
+
+row_hoptrace-outbound-sameloop() {
+  local row=hoptrace-outbound-sameloop d0
+  sameloop_ready $row || return 0
+  log "$row: wrk (as the app) -> hoptrace :$S_OUT (forward proxy, same-loop upstream) -> backend"
+  d0=$(hoptrace_drops "$S_ADMIN")
+  measure_row $row "$JVM_WARMUP" "http://127.0.0.1:$S_OUT/" "$(url_for "$BACKEND_PORT" $row)" \
+    "$HOPTRACE_S_PID"
+  record_row $row 1 "$(drops_delta "$d0" "$(hoptrace_drops "$S_ADMIN")")" "$WORK/hoptrace-s.spans"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -72,11 +72,35 @@ public final class Settings {
 
   /** Forwarding to an upstream. */
   public record Upstream(
-      Duration connectTimeout, Duration responseTimeout, Duration idleTimeout, int maxConnections) {
+      Duration connectTimeout,
+      Duration responseTimeout,
+      Duration idleTimeout,
+      int maxConnections,
+      UpstreamClient client) {
     public Upstream {
       requireNonNull(connectTimeout, "connectTimeout");
       requireNonNull(responseTimeout, "responseTimeout");
       requireNonNull(idleTimeout, "idleTimeout");
+      requireNonNull(client, "client");
+    }
+  }
+
+  /** Which HTTP client forwards to upstreams ({@code upstream.client}). */
+  public enum UpstreamClient {
+    /** Jetty's HttpClient, on its own selector thread. */
+    JETTY("jetty"),
+    /** Undertow's client, on the IO thread that serves the exchange. */
+    SAME_LOOP("same-loop");
+
+    private final String configValue;
+
+    UpstreamClient(String configValue) {
+      this.configValue = configValue;
+    }
+
+    /** As written in the config. */
+    public String configValue() {
+      return configValue;
     }
   }
 
@@ -279,7 +303,8 @@ public final class Settings {
             r.duration("upstream.connect-timeout", true),
             r.duration("upstream.response-timeout", true),
             r.duration("upstream.idle-timeout", true),
-            r.intIn("upstream.max-connections", 1, 65536));
+            r.intIn("upstream.max-connections", 1, 65536),
+            r.upstreamClient("upstream.client"));
     trustedSources = r.cidrs("trust.sources");
     propagation =
         new Propagation(
@@ -923,6 +948,14 @@ public final class Settings {
       } catch (IllegalArgumentException e) {
         throw new SettingsException(key, s, "protobuf or json");
       }
+    }
+
+    UpstreamClient upstreamClient(String key) {
+      String s = string(key, "jetty or same-loop");
+      for (UpstreamClient c : UpstreamClient.values()) {
+        if (c.configValue().equals(s)) return c;
+      }
+      throw new SettingsException(key, s, "jetty or same-loop");
     }
 
     B3 b3(String key) {

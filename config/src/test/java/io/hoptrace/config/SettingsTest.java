@@ -48,6 +48,7 @@ class SettingsTest {
     assertThat(s.spanLog().rotateSize()).isEqualTo(256L << 20);
     assertThat(s.drainTime()).isEqualTo(Duration.ofSeconds(10));
     assertThat(s.propagation().b3()).isEqualTo(Settings.B3.NONE);
+    assertThat(s.upstream().client()).isEqualTo(Settings.UpstreamClient.SAME_LOOP);
     assertThat(s.propagation().legacyTraceId()).isNull();
     assertThat(s.response().traceresponse()).isTrue();
     assertThat(s.ring().generations()).isEqualTo(4);
@@ -160,6 +161,13 @@ class SettingsTest {
   @Test
   void rotateSize_garbage_isRejected() {
     assertRejected("span-log.rotate-size", "big", "a size >= 0, e.g. 256MiB");
+  }
+
+  @Test
+  void upstreamClient_sameLoop_isRead_andAnUnknownOne_isRejected() {
+    assertThat(cli(Map.of("upstream.client", "same-loop")).upstream().client())
+        .isEqualTo(Settings.UpstreamClient.SAME_LOOP);
+    assertRejected("upstream.client", "netty", "jetty or same-loop");
   }
 
   @Test

@@ -27,6 +27,8 @@ import io.hoptrace.proxy.procfs.SocketKey;
 import io.hoptrace.proxy.spanlog.SpanLogWriter;
 import io.hoptrace.proxy.tcp.TcpRelay;
 import io.hoptrace.proxy.tcp.TcpRoutes;
+import io.hoptrace.proxy.upstream.Forwarder;
+import io.hoptrace.proxy.upstream.SameLoopForwarder;
 import io.hoptrace.proxy.upstream.UpstreamClient;
 import io.hoptrace.proxy.upstream.UpstreamForwarder;
 import io.hoptrace.span.Kind;
@@ -59,6 +61,7 @@ public final class Hoptrace implements AutoCloseable {
   private final SpanExport export;
   private final SpanLogWriter spanLog;
   private final UpstreamClient upstream;
+  private final @Nullable SameLoopForwarder sameLoop;
   private final InboundRegistry registry;
   private final OwnPorts ownPorts = new OwnPorts();
   private final Correlator correlator;
@@ -142,8 +145,23 @@ public final class Hoptrace implements AutoCloseable {
     }
     // One for every hop (HTTP, TCP, app spans): they share the candidates' call counts.
     this.correlator = new Correlator(registry, rule, processLinks.filter());
-    UpstreamForwarder forwarder =
-        new UpstreamForwarder(upstream, settings.upstream().responseTimeout());
+    Forwarder jetty = new UpstreamForwarder(upstream, settings.upstream().responseTimeout());
+    Forwarder forwarder = jetty;
+    if (upstreamClient(settings) == Settings.UpstreamClient.SAME_LOOP) {
+      SameLoopForwarder same = new SameLoopForwarder(settings.upstream(), jetty);
+      if (links.evidence() != null) {
+        int appPort = settings.app().port();
+        same.onConnectionClosed(
+            (local, app) -> {
+              if (app instanceof InetSocketAddress a && a.getPort() == appPort) {
+                SocketKey key = ProcessLinks.appSide(app, local);
+                if (key != null) links.forget(key);
+              }
+            });
+      }
+      forwarder = same;
+    }
+    this.sameLoop = forwarder instanceof SameLoopForwarder same ? same : null;
     CompositeExtractor extractor = Propagators.extractor(settings.propagation());
     Injector injector = Propagators.injector(settings.propagation());
     // hardening: the guard stages (overload, validation, body rate, Proxy-Status) come first.
@@ -367,10 +385,26 @@ public final class Hoptrace implements AutoCloseable {
     if (tcpRelay != null) tcpRelay.close();
     undertow.stop();
     upstream.close();
+    if (sameLoop != null) sameLoop.close();
     processLinks.close();
     ringTimer.shutdownNow();
     spanLog.close(); // after the listeners: the last completion listeners have offered their lines
     export.close(); // after the span log: its last lines were offered; bounded by close-timeout
+  }
+
+  /**
+   * {@code upstream.client}; the system property {@code hoptrace.test.upstream-client} (jetty or
+   * same-loop) overrides it, so that the whole test suite can run on either transport.
+   */
+  static Settings.UpstreamClient upstreamClient(Settings settings) {
+    String forced = System.getProperty("hoptrace.test.upstream-client");
+    if (forced != null && !forced.isEmpty()) {
+      for (Settings.UpstreamClient c : Settings.UpstreamClient.values()) {
+        if (c.configValue().equals(forced)) return c;
+      }
+      throw new IllegalArgumentException("hoptrace.test.upstream-client: jetty or same-loop");
+    }
+    return settings.upstream().client();
   }
 
   /**

@@ -13,7 +13,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -157,6 +159,24 @@ class InboundProxyTest extends InboundHarness {
     get("/a");
     get("/b");
     assertThat(app.take().remotePort()).isEqualTo(app.take().remotePort());
+  }
+
+  @Test
+  void manySequentialRequests_shareOneUpstreamConnection() throws Exception {
+    start();
+    for (int i = 0; i < 20; i++) assertThat(get("/r" + i).statusCode()).isEqualTo(200);
+    Set<Integer> ports = new HashSet<>();
+    for (int i = 0; i < 20; i++) ports.add(app.take().remotePort());
+    assertThat(ports).hasSize(1);
+  }
+
+  @Test
+  void callersForwardedProto_isKept_theUpstreamClientAddsNoneOfItsOwn() throws Exception {
+    start();
+    HttpResponse<String> response = get("/", "X-Forwarded-Proto", "https");
+    assertThat(response.statusCode()).isEqualTo(200);
+    // hoptrace's forwarded-headers stage appends; Undertow's client alone would replace it.
+    assertThat(app.take().header("X-Forwarded-Proto")).startsWith("https");
   }
 
   @Test

@@ -11,13 +11,12 @@ import io.hoptrace.proxy.procfs.ProcessEvidence;
 import io.hoptrace.proxy.procfs.SocketKey;
 import io.hoptrace.proxy.upstream.Carriers;
 import io.hoptrace.proxy.upstream.ForwardHooks;
-import io.hoptrace.proxy.upstream.UpstreamForwarder;
+import io.hoptrace.proxy.upstream.Forwarder;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.Headers;
 import java.net.SocketAddress;
-import org.eclipse.jetty.http.HttpFields;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -25,7 +24,7 @@ import org.jspecify.annotations.Nullable;
  * (and the request id), and answers the caller with {@code traceresponse} when enabled.
  */
 final class AppForwardHandler implements HttpHandler, ForwardHooks {
-  private final UpstreamForwarder forwarder;
+  private final Forwarder forwarder;
   private final HostPort app;
   private final String requestIdHeader;
   private final Injector injector;
@@ -36,7 +35,7 @@ final class AppForwardHandler implements HttpHandler, ForwardHooks {
   private final ConnectionKeys connectionKeys = new ConnectionKeys();
 
   AppForwardHandler(
-      Settings settings, UpstreamForwarder forwarder, Injector injector, InboundRegistry registry) {
+      Settings settings, Forwarder forwarder, Injector injector, InboundRegistry registry) {
     this.forwarder = forwarder;
     this.injector = injector;
     this.registry = registry;
@@ -53,11 +52,11 @@ final class AppForwardHandler implements HttpHandler, ForwardHooks {
   }
 
   @Override
-  public void proxyToServerHeaders(HttpServerExchange exchange, HttpFields.Mutable headers) {
+  public void proxyToServerHeaders(HttpServerExchange exchange, HeaderMap headers) {
     InboundExchange state = exchange.getAttachment(InboundExchange.KEY);
     TraceContext server = state.server;
     // Replaces every trace header the caller sent: nothing invalid or stale reaches the app.
-    if (server != null) injector.inject(server, headers, Carriers.JETTY_SETTER);
+    if (server != null) injector.inject(server, headers, Carriers.UNDERTOW_SETTER);
     // In flight at the app from now, just before the request is sent: marked on commit (after the
     // send) a fast app's outbound call could be correlated before the mark, and a sole call
     // become a root. The app cannot call out on this request's behalf before it has it.

@@ -6,7 +6,7 @@ import io.hoptrace.propagation.CompositeExtractor;
 import io.hoptrace.propagation.Injector;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.spanlog.SpanLogWriter;
-import io.hoptrace.proxy.upstream.UpstreamForwarder;
+import io.hoptrace.proxy.upstream.Forwarder;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.handlers.HttpContinueReadHandler;
 
@@ -22,7 +22,7 @@ public final class InboundHandlers {
       CompositeExtractor extractor,
       Injector injector,
       InboundRegistry registry,
-      UpstreamForwarder forwarder,
+      Forwarder forwarder,
       SpanLogWriter spanLog,
       ProxyMetrics metrics) {
     AppForwardHandler forward = new AppForwardHandler(settings, forwarder, injector, registry);

@@ -7,31 +7,29 @@ import io.hoptrace.propagation.Injector;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.upstream.Carriers;
 import io.hoptrace.proxy.upstream.ForwardHooks;
+import io.hoptrace.proxy.upstream.Forwarder;
 import io.hoptrace.proxy.upstream.UpstreamFailure;
-import io.hoptrace.proxy.upstream.UpstreamForwarder;
 import io.hoptrace.span.Span;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderMap;
 import java.net.InetAddress;
 import java.util.function.Consumer;
-import org.eclipse.jetty.http.HttpFields;
 
 /**
  * Stages 5 and 6: injects the CLIENT span's context into the proxyToServerRequest, replacing
- * whatever stale context the app sent, and forwards with the {@link UpstreamForwarder} the inbound
- * hop uses (streaming, hop-by-hop removal, 502/504). The CLIENT span is written when the exchange
- * completes.
+ * whatever stale context the app sent, and forwards with the {@link Forwarder} the inbound hop uses
+ * (streaming, hop-by-hop removal, 502/504). The CLIENT span is written when the exchange completes.
  */
 final class ForwardHandler implements HttpHandler, ForwardHooks {
-  private final UpstreamForwarder forwarder;
+  private final Forwarder forwarder;
   private final Injector injector;
   private final String serviceName;
   private final Consumer<Span> spans;
   private final ProxyMetrics metrics;
 
   ForwardHandler(
-      UpstreamForwarder forwarder,
+      Forwarder forwarder,
       Injector injector,
       String serviceName,
       Consumer<Span> spans,
@@ -69,9 +67,9 @@ final class ForwardHandler implements HttpHandler, ForwardHooks {
   }
 
   @Override
-  public void proxyToServerHeaders(HttpServerExchange exchange, HttpFields.Mutable headers) {
+  public void proxyToServerHeaders(HttpServerExchange exchange, HeaderMap headers) {
     ClientHop hop = requireNonNull(exchange.getAttachment(OutboundAttachments.HOP));
-    injector.inject(hop.context, headers, Carriers.JETTY_SETTER);
+    injector.inject(hop.context, headers, Carriers.UNDERTOW_SETTER);
   }
 
   @Override

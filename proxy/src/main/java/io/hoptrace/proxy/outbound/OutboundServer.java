@@ -11,7 +11,7 @@ import io.hoptrace.proxy.guard.ListenerLimits;
 import io.hoptrace.proxy.guard.Refusals;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.procfs.ProcessLinks;
-import io.hoptrace.proxy.upstream.UpstreamForwarder;
+import io.hoptrace.proxy.upstream.Forwarder;
 import io.hoptrace.span.Kind;
 import io.hoptrace.span.Span;
 import io.undertow.Undertow;
@@ -63,7 +63,7 @@ public final class OutboundServer implements AutoCloseable {
    */
   public static OutboundServer start(
       Settings settings,
-      UpstreamForwarder forwarder,
+      Forwarder forwarder,
       Correlator correlator,
       CompositeExtractor extractor,
       Injector injector,
@@ -80,7 +80,7 @@ public final class OutboundServer implements AutoCloseable {
    */
   public static OutboundServer start(
       Settings settings,
-      UpstreamForwarder forwarder,
+      Forwarder forwarder,
       Correlator correlator,
       CompositeExtractor extractor,
       Injector injector,
@@ -107,7 +107,7 @@ public final class OutboundServer implements AutoCloseable {
   /** With any correlate stage: tests fix the decision to look at the plumbing alone. */
   static OutboundServer start(
       Settings settings,
-      UpstreamForwarder forwarder,
+      Forwarder forwarder,
       UnaryOperator<HttpHandler> correlate,
       Injector injector,
       Consumer<Span> spans,

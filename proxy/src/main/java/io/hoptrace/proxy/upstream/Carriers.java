@@ -6,7 +6,6 @@ import io.undertow.util.HeaderMap;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.HttpString;
 import java.util.concurrent.ConcurrentHashMap;
-import org.eclipse.jetty.http.HttpFields;
 import org.jspecify.annotations.Nullable;
 
 /** The constant header getters and setters for the carriers proxy code uses. */
@@ -46,41 +45,6 @@ public final class Carriers {
         @Override
         public String toString() {
           return "UNDERTOW_SETTER";
-        }
-      };
-
-  /** Reads Jetty headers; several lines of one field are comma-joined. */
-  public static final HeaderGetter<HttpFields> JETTY_GETTER =
-      new HeaderGetter<>() {
-        @Override
-        public @Nullable String get(HttpFields carrier, String name) {
-          return carrier.getValuesList(name).isEmpty()
-              ? null
-              : String.join(",", carrier.getValuesList(name));
-        }
-
-        @Override
-        public String toString() {
-          return "JETTY_GETTER";
-        }
-      };
-
-  /** Writes the proxyToServerRequest's headers (the injected trace context). */
-  public static final HeaderSetter<HttpFields.Mutable> JETTY_SETTER =
-      new HeaderSetter<>() {
-        @Override
-        public void set(HttpFields.Mutable carrier, String name, String value) {
-          carrier.put(name, value);
-        }
-
-        @Override
-        public void remove(HttpFields.Mutable carrier, String name) {
-          carrier.remove(name);
-        }
-
-        @Override
-        public String toString() {
-          return "JETTY_SETTER";
         }
       };
 

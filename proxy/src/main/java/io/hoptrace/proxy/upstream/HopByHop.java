@@ -1,5 +1,8 @@
 package io.hoptrace.proxy.upstream;
 
+import io.undertow.util.HeaderMap;
+import io.undertow.util.HeaderValues;
+import io.undertow.util.HttpString;
 import java.util.Locale;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -74,6 +77,15 @@ public final class HopByHop {
       case 19 -> name.equalsIgnoreCase("proxy-authorization");
       default -> false;
     };
+  }
+
+  /** Adds every field of {@code from} that is not hop-by-hop to {@code to}, values in order. */
+  static void copyEndToEnd(HeaderMap from, Set<String> connectionTokens, HeaderMap to) {
+    for (HeaderValues values : from) {
+      HttpString name = values.getHeaderName();
+      if (isHopByHop(name.toString(), connectionTokens)) continue;
+      to.addAll(name, values);
+    }
   }
 
   private HopByHop() {}

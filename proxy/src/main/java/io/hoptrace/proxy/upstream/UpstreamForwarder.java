@@ -34,7 +34,7 @@ import org.xnio.channels.StreamSinkChannel;
  * callbacks hop there with {@code ioThread.execute}. Ending the exchange from a foreign thread made
  * Undertow's IO thread spin, so it is never done.
  */
-public final class UpstreamForwarder {
+public final class UpstreamForwarder implements Forwarder {
   private static final byte[] BAD_GATEWAY = "502 Bad Gateway\n".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] GATEWAY_TIMEOUT =
       "504 Gateway Timeout\n".getBytes(StandardCharsets.US_ASCII);
@@ -47,10 +47,7 @@ public final class UpstreamForwarder {
     this.responseTimeoutMillis = responseTimeout.toMillis();
   }
 
-  /**
-   * Forwards {@code exchange} to {@code target}. Call from an Undertow handler on the IO thread;
-   * the exchange is dispatched and ended later on the same thread.
-   */
+  @Override
   public void forward(HttpServerExchange exchange, HostPort target, ForwardHooks hooks) {
     exchange.dispatch(
         io.undertow.util.SameThreadExecutor.INSTANCE, () -> start(exchange, target, hooks));
@@ -78,14 +75,15 @@ public final class UpstreamForwarder {
     Set<String> tokens = HopByHop.connectionTokens(joined(clientHeaders, Headers.CONNECTION));
     // Undertow honours only a bare "Connection: close"; "close, X-Foo" must close as well.
     if (tokens.contains("close")) exchange.setPersistent(false);
+    HeaderMap proxyToServerHeaders = new HeaderMap();
+    HopByHop.copyEndToEnd(clientHeaders, tokens, proxyToServerHeaders);
+    hooks.proxyToServerHeaders(exchange, proxyToServerHeaders);
     proxyToServerRequest.headers(
         headers -> {
-          for (HeaderValues values : clientHeaders) {
+          for (HeaderValues values : proxyToServerHeaders) {
             String name = values.getHeaderName().toString();
-            if (HopByHop.isHopByHop(name, tokens)) continue;
             for (String value : values) headers.add(name, value);
           }
-          hooks.proxyToServerHeaders(exchange, headers);
         });
 
     ClientToProxyContent content = null;

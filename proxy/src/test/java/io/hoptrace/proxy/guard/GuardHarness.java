@@ -41,9 +41,13 @@ abstract class GuardHarness {
     app.close();
   }
 
+  /** {@code upstream.client} for the whole class (a subclass runs the tests on the other). */
+  @org.jspecify.annotations.Nullable String upstreamClient;
+
   Hoptrace start(String... keyValues) throws Exception {
     Map<String, String> overrides = new HashMap<>();
     overrides.put("service", "guarded");
+    if (upstreamClient != null) overrides.put("upstream.client", upstreamClient);
     overrides.put("inbound.host", "127.0.0.1");
     overrides.put("inbound.port", "0");
     overrides.put("app", "127.0.0.1:" + app.port());

@@ -7,6 +7,8 @@ import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.testing.Clients;
 import io.hoptrace.proxy.testing.EchoServer;
 import io.hoptrace.proxy.testing.RawHttp;
+import io.hoptrace.proxy.upstream.Forwarder;
+import io.hoptrace.proxy.upstream.SameLoopForwarder;
 import io.hoptrace.proxy.upstream.UpstreamClient;
 import io.hoptrace.proxy.upstream.UpstreamForwarder;
 import io.hoptrace.span.Kind;
@@ -65,7 +67,7 @@ class OutboundForwardProxyTest {
     server =
         OutboundServer.start(
             settings,
-            new UpstreamForwarder(upstream, settings.upstream().responseTimeout()),
+            forwarder(settings),
             OutboundAccessAndTunnelTest::rootHop,
             io.hoptrace.propagation.Injector.newBuilder().build(),
             spans::add,
@@ -73,6 +75,17 @@ class OutboundForwardProxyTest {
             new OwnPorts());
     proxyPort = server.forwardProxyAddress().getPort();
     routePort = server.routeAddresses().get("callee").getPort();
+  }
+
+  /** As Hoptrace picks it: upstream.client, or -Dhoptrace.test.upstream-client when given. */
+  private static Forwarder forwarder(Settings settings) {
+    Forwarder jetty = new UpstreamForwarder(upstream, settings.upstream().responseTimeout());
+    String forced = System.getProperty("hoptrace.test.upstream-client", "");
+    boolean sameLoop =
+        forced.isEmpty()
+            ? settings.upstream().client() == Settings.UpstreamClient.SAME_LOOP
+            : forced.equals("same-loop");
+    return sameLoop ? new SameLoopForwarder(settings.upstream(), jetty) : jetty;
   }
 
   @AfterAll

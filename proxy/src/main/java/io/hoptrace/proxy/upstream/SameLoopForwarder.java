@@ -1,0 +1,919 @@
+package io.hoptrace.proxy.upstream;
+
+import io.hoptrace.config.HostPort;
+import io.hoptrace.config.Settings;
+import io.undertow.client.ClientCallback;
+import io.undertow.client.ClientConnection;
+import io.undertow.client.ClientExchange;
+import io.undertow.client.ClientRequest;
+import io.undertow.client.ClientResponse;
+import io.undertow.client.UndertowClient;
+import io.undertow.conduits.FixedLengthStreamSourceConduit;
+import io.undertow.connector.ByteBufferPool;
+import io.undertow.connector.PooledByteBuffer;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HeaderMap;
+import io.undertow.util.HeaderValues;
+import io.undertow.util.Headers;
+import io.undertow.util.Methods;
+import io.undertow.util.Protocols;
+import io.undertow.util.SameThreadExecutor;
+import java.io.IOException;
+import java.lang.reflect.Field;
+import java.net.SocketAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import org.jspecify.annotations.Nullable;
+import org.xnio.ChannelListeners;
+import org.xnio.IoUtils;
+import org.xnio.OptionMap;
+import org.xnio.Options;
+import org.xnio.StreamConnection;
+import org.xnio.XnioExecutor;
+import org.xnio.XnioIoThread;
+import org.xnio.channels.StreamSinkChannel;
+import org.xnio.channels.StreamSourceChannel;
+import org.xnio.conduits.AbstractConduit;
+import org.xnio.conduits.StreamSourceConduit;
+
+/**
+ * Forwards with Undertow's own HTTP/1.1 client, driven from the IO thread that serves the exchange
+ * ({@code upstream.client = same-loop}): the upstream connection is registered with that same
+ * thread, so a request and its answer never hop between event loops (the Jetty transport costs two
+ * hand-overs and wake-ups per request, bench/README.md "Same-loop upstream (s14)").
+ *
+ * <p>Connections are pooled per IO thread and per target, keep-alive, one exchange at a time on
+ * each; at most {@code upstream.max-connections} idle ones are kept per target and thread, and one
+ * idle longer than {@code upstream.idle-timeout} is closed when next looked at. Busy connections
+ * are not capped here: there is at most one per client connection being served, and the guard caps
+ * those.
+ *
+ * <p>Bodies are copied through one pooled buffer per direction, read only when the other side has
+ * taken the last one (backpressure both ways); request bodies stream as they came (Content-Length
+ * or chunked), responses byte for byte (no decoding, nothing added). Undertow's client adds {@code
+ * X-Forwarded-Proto}; it is put back to what the client sent before the request is written.
+ *
+ * <p>Handed to the Jetty transport instead, per request, what this one does not carry: {@code
+ * Expect} (Undertow's client has no 100-continue hand-shake for a proxied body), targets given by
+ * host name (resolving would block the IO thread; Jetty resolves off it) and request targets of
+ * {@value #MAX_PATH} characters or more (the client writes the request line into one buffer).
+ *
+ * <p>Threading: everything here runs on the exchange's IO thread, which also owns every connection
+ * in that thread's pool; nothing is shared between threads but the set of open connections (closed
+ * on shutdown).
+ */
+public final class SameLoopForwarder implements Forwarder, AutoCloseable {
+  static final int MAX_PATH = 8 * 1024;
+  private static final byte[] BAD_GATEWAY = "502 Bad Gateway\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] GATEWAY_TIMEOUT =
+      "504 Gateway Timeout\n".getBytes(StandardCharsets.US_ASCII);
+  private static final OptionMap OPTIONS = OptionMap.create(Options.TCP_NODELAY, true);
+  // The conduit under a connection's response-body conduit (see closeDelimited()).
+  private static final @Nullable Field CONDUIT_NEXT = conduitNext();
+
+  private final Forwarder fallback;
+  private final long connectTimeoutMillis;
+  private final long responseTimeoutMillis;
+  private final long idleTimeoutMillis;
+  private final int maxIdle;
+  private final UndertowClient client = UndertowClient.getInstance();
+  // Each IO thread's idle connections.
+  private final Map<XnioIoThread, Pool> pools = new ConcurrentHashMap<>();
+  private final Set<ClientConnection> open = ConcurrentHashMap.newKeySet();
+  private volatile @Nullable BiConsumer<SocketAddress, SocketAddress> closeListener;
+
+  /**
+   * @param fallback forwards what this transport hands on (see the class comment)
+   */
+  public SameLoopForwarder(Settings.Upstream settings, Forwarder fallback) {
+    this.fallback = fallback;
+    this.connectTimeoutMillis = settings.connectTimeout().toMillis();
+    this.responseTimeoutMillis = settings.responseTimeout().toMillis();
+    this.idleTimeoutMillis = settings.idleTimeout().toMillis();
+    this.maxIdle = settings.maxConnections();
+  }
+
+  /**
+   * Tells {@code listener} (local address, upstream's address) when an upstream connection of this
+   * transport closes. Called on an IO thread.
+   */
+  public void onConnectionClosed(BiConsumer<SocketAddress, SocketAddress> listener) {
+    this.closeListener = listener;
+  }
+
+  @Override
+  public void forward(HttpServerExchange exchange, HostPort target, ForwardHooks hooks) {
+    if (!carries(exchange, target)) {
+      fallback.forward(exchange, target, hooks);
+      return;
+    }
+    exchange.dispatch(
+        SameThreadExecutor.INSTANCE, () -> new Relay(exchange, target, hooks).start());
+  }
+
+  /** Whether this transport carries the exchange (see the class comment), else Jetty does. */
+  private static boolean carries(HttpServerExchange exchange, HostPort target) {
+    return !exchange.getRequestHeaders().contains(Headers.EXPECT)
+        && isLiteral(target.host())
+        && exchange.getRequestURI().length() + exchange.getQueryString().length() < MAX_PATH;
+  }
+
+  /** An IPv4 or IPv6 literal, or localhost: no resolver on the IO thread. */
+  static boolean isLiteral(String host) {
+    if (host.equals("localhost") || host.indexOf(':') >= 0) return true;
+    for (int i = 0; i < host.length(); i++) {
+      char c = host.charAt(i);
+      if ((c < '0' || c > '9') && c != '.') return false;
+    }
+    return !host.isEmpty();
+  }
+
+  @Override
+  public void close() {
+    for (ClientConnection c : open) IoUtils.safeClose(c);
+    open.clear();
+  }
+
+  private static URI uri(HostPort target) {
+    try {
+      return new URI("http", null, target.host(), target.port(), null, null, null);
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException("bad upstream " + target, e);
+    }
+  }
+
+  /** A pooled upstream connection with what its close must report. */
+  private static final class Upstream {
+    final ClientConnection connection;
+    final @Nullable SocketAddress local;
+    final @Nullable SocketAddress remote;
+    long idleSince;
+
+    Upstream(ClientConnection connection) {
+      this.connection = connection;
+      this.local = connection.getLocalAddress();
+      this.remote = connection.getPeerAddress();
+    }
+  }
+
+  /** The IO thread's pool (the calling thread's: the pool is touched on it only). */
+  private Pool pool(XnioIoThread thread) {
+    Pool pool = pools.get(thread);
+    return pool != null ? pool : pools.computeIfAbsent(thread, Pool::new);
+  }
+
+  /**
+   * The idle connections of one IO thread, per target; touched on that thread only. A sweep every
+   * idle-timeout while any are idle closes the expired ones and forgets targets with none.
+   */
+  private final class Pool {
+    final XnioIoThread thread;
+    final Map<HostPort, ArrayDeque<Upstream>> idle = new HashMap<>();
+    final long idleNanos = TimeUnit.MILLISECONDS.toNanos(idleTimeoutMillis);
+    boolean sweeping;
+
+    Pool(XnioIoThread thread) {
+      this.thread = thread;
+    }
+
+    @Nullable Upstream take(HostPort target) {
+      ArrayDeque<Upstream> connections = idle.get(target);
+      if (connections == null) return null;
+      long now = System.nanoTime();
+      Upstream found = null;
+      for (Upstream u; found == null && (u = connections.pollLast()) != null; ) {
+        if (!u.connection.isOpen()) continue;
+        if (now - u.idleSince > idleNanos) {
+          IoUtils.safeClose(u.connection);
+          continue;
+        }
+        found = u;
+      }
+      if (connections.isEmpty()) idle.remove(target);
+      return found;
+    }
+
+    void offer(HostPort target, Upstream upstream) {
+      if (!upstream.connection.isOpen()) return;
+      ArrayDeque<Upstream> connections = idle.computeIfAbsent(target, t -> new ArrayDeque<>());
+      if (connections.size() >= maxIdle) {
+        IoUtils.safeClose(upstream.connection);
+        return;
+      }
+      upstream.idleSince = System.nanoTime();
+      connections.addLast(upstream);
+      if (!sweeping) scheduleSweep();
+    }
+
+    private void scheduleSweep() {
+      sweeping = true;
+      var unused = thread.executeAfter(this::sweep, idleTimeoutMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private void sweep() {
+      sweeping = false;
+      long now = System.nanoTime();
+      for (Iterator<ArrayDeque<Upstream>> it = idle.values().iterator(); it.hasNext(); ) {
+        ArrayDeque<Upstream> connections = it.next();
+        connections.removeIf(
+            u -> {
+              if (!u.connection.isOpen()) return true;
+              if (now - u.idleSince < idleNanos) return false;
+              IoUtils.safeClose(u.connection);
+              return true;
+            });
+        if (connections.isEmpty()) it.remove();
+      }
+      if (!idle.isEmpty()) scheduleSweep();
+    }
+  }
+
+  private Upstream opened(ClientConnection connection) {
+    Upstream upstream = new Upstream(connection);
+    open.add(connection);
+    connection.addCloseListener(
+        c -> {
+          open.remove(c);
+          BiConsumer<SocketAddress, SocketAddress> listener = closeListener;
+          if (listener != null && upstream.local != null && upstream.remote != null) {
+            listener.accept(upstream.local, upstream.remote);
+          }
+        });
+    return upstream;
+  }
+
+  /** One forwarded exchange. IO thread only. */
+  private final class Relay implements ClientCallback<ClientExchange> {
+    final HttpServerExchange exchange;
+    final XnioIoThread ioThread;
+    final HostPort target;
+    final ForwardHooks hooks;
+    final ByteBufferPool buffers;
+    final boolean hasBody;
+    final @Nullable RequestBodyCheck check;
+    final @Nullable HeaderValues clientForwardedProto;
+    final ClientRequest request = new ClientRequest();
+
+    @Nullable Upstream upstream;
+    @Nullable ClientExchange upstreamExchange;
+    XnioExecutor.@Nullable Key timer;
+    boolean connected;
+    boolean headersCopied;
+    boolean requestSent;
+    boolean closeDelimited;
+    boolean failing;
+    boolean ended;
+    // Bumped on every byte moved; the idle timer fires only when it stood still.
+    long progress;
+    long progressAtTick;
+
+    @Nullable StreamSourceChannel clientBody;
+    @Nullable StreamSinkChannel upstreamBody;
+    @Nullable PooledByteBuffer requestBuffer;
+    boolean requestPending; // requestBuffer holds bytes not yet written upstream
+
+    @Nullable StreamSourceChannel responseSource;
+    @Nullable StreamSinkChannel sink;
+    @Nullable PooledByteBuffer responseBuffer;
+    boolean responsePending;
+
+    Relay(HttpServerExchange exchange, HostPort target, ForwardHooks hooks) {
+      this.exchange = exchange;
+      this.ioThread = exchange.getIoThread();
+      this.target = target;
+      this.hooks = hooks;
+      this.buffers = exchange.getConnection().getByteBufferPool();
+      this.hasBody =
+          exchange.getRequestContentLength() > 0
+              || exchange.getRequestHeaders().contains(Headers.TRANSFER_ENCODING);
+      this.check = hasBody ? exchange.getAttachment(RequestBodyCheck.KEY) : null;
+      this.clientForwardedProto = exchange.getRequestHeaders().get(Headers.X_FORWARDED_PROTO);
+    }
+
+    void start() {
+      String uri = exchange.getRequestURI(); // raw, as the client sent it
+      if (exchange.isHostIncludedInRequestURI()) { // absolute-form: the target decides
+        int slash = uri.indexOf('/', uri.indexOf("://") + 3);
+        uri = slash < 0 ? "/" : uri.substring(slash);
+      }
+      String query = exchange.getQueryString();
+      request.setMethod(exchange.getRequestMethod());
+      request.setPath(query.isEmpty() ? uri : uri + "?" + query);
+      request.setProtocol(Protocols.HTTP_1_1);
+      HeaderMap clientHeaders = exchange.getRequestHeaders();
+      HeaderValues connection = clientHeaders.get(Headers.CONNECTION);
+      Set<String> tokens =
+          HopByHop.connectionTokens(connection == null ? null : String.join(",", connection));
+      // Undertow honours only a bare "Connection: close"; "close, X-Foo" must close as well.
+      if (tokens.contains("close")) exchange.setPersistent(false);
+      HeaderMap headers = request.getRequestHeaders();
+      HopByHop.copyEndToEnd(clientHeaders, tokens, headers);
+      if (!headers.contains(Headers.HOST)) headers.put(Headers.HOST, hostHeader());
+      if (hasBody && !headers.contains(Headers.CONTENT_LENGTH)) {
+        headers.put(Headers.TRANSFER_ENCODING, Headers.CHUNKED.toString());
+      }
+      hooks.proxyToServerHeaders(exchange, headers);
+      if (check != null) check.armed(true);
+
+      // If the exchange ends first (the client went away), stop the upstream side too. Added
+      // after the hop's own listeners, so it runs before them and they see the failure.
+      exchange.addExchangeCompleteListener(
+          (ex, next) -> {
+            try {
+              if (!ended) {
+                if (ex.getAttachment(UpstreamFailure.KEY) == null) {
+                  ex.putAttachment(
+                      UpstreamFailure.KEY,
+                      new UpstreamFailure(UpstreamError.CLIENT_ABORT, "connection closed"));
+                }
+                finishWithoutResponse();
+              }
+            } finally {
+              next.proceed();
+            }
+          });
+      // Time to the response headers, connecting included (as the Jetty transport counts it).
+      timer =
+          ioThread.executeAfter(
+              () -> {
+                timer = null;
+                if (connected) {
+                  fail(UpstreamError.TIMEOUT, "no response in " + responseTimeoutMillis + "ms");
+                } else {
+                  fail(UpstreamError.CONNECT, "connect timed out");
+                }
+              },
+              responseTimeoutMillis,
+              TimeUnit.MILLISECONDS);
+      Upstream idle = pool(ioThread).take(target);
+      if (idle != null) {
+        send(idle);
+      } else {
+        connect();
+      }
+    }
+
+    private String hostHeader() {
+      String host = target.host();
+      if (host.indexOf(':') >= 0 && !host.startsWith("[")) host = "[" + host + "]";
+      return target.port() == 80 ? host : host + ":" + target.port();
+    }
+
+    private void connect() {
+      XnioExecutor.Key connectTimer =
+          ioThread.executeAfter(
+              () -> {
+                if (!connected) fail(UpstreamError.CONNECT, "connect timed out");
+              },
+              connectTimeoutMillis,
+              TimeUnit.MILLISECONDS);
+      client.connect(
+          new ClientCallback<ClientConnection>() {
+            @Override
+            public void completed(ClientConnection connection) {
+              connectTimer.remove();
+              Upstream opened = opened(connection);
+              if (ended) {
+                // Connected after all: keep it for the next request.
+                pool(ioThread).offer(target, opened);
+                return;
+              }
+              send(opened);
+            }
+
+            @Override
+            public void failed(IOException e) {
+              connectTimer.remove();
+              fail(UpstreamError.CONNECT, message(e));
+            }
+          },
+          null,
+          uri(target),
+          ioThread,
+          null,
+          buffers,
+          OPTIONS);
+    }
+
+    private void send(Upstream chosen) {
+      upstream = chosen;
+      connected = true;
+      chosen.connection.sendRequest(request, this);
+    }
+
+    /** The request is about to be written on the connection (its headers first). */
+    @Override
+    public void completed(ClientExchange result) {
+      upstreamExchange = result;
+      Upstream u = upstream;
+      if (ended || u == null) return;
+      // Undertow's client sets X-Forwarded-Proto: put back what the client sent, or nothing.
+      HeaderMap headers = result.getRequest().getRequestHeaders();
+      headers.remove(Headers.X_FORWARDED_PROTO);
+      HeaderValues proto = clientForwardedProto;
+      if (proto != null) headers.addAll(Headers.X_FORWARDED_PROTO, proto);
+      hooks.proxyToServerConnection(exchange, u.local, u.remote);
+      result.setResponseListener(
+          new ClientCallback<>() {
+            @Override
+            public void completed(ClientExchange exchangeWithResponse) {
+              onResponse(exchangeWithResponse);
+            }
+
+            @Override
+            public void failed(IOException e) {
+              fail(UpstreamError.RESET, message(e));
+            }
+          });
+      if (hasBody) {
+        clientBody = exchange.getRequestChannel();
+        StreamSinkChannel out = result.getRequestChannel();
+        upstreamBody = out;
+        // The head goes now, as Jetty sends it: the app sees the request before its body arrives
+        // (the client writes it on the first write or flush). A head that does not fit the socket
+        // at once goes out ahead of the first body bytes.
+        try {
+          var unused = out.flush();
+        } catch (IOException e) {
+          requestFailed(e);
+          return;
+        }
+        pumpRequest();
+      } else {
+        requestSent = true;
+      }
+      hooks.proxyToServerCommitted(exchange);
+    }
+
+    /** The request could not be sent on the connection. */
+    @Override
+    public void failed(IOException e) {
+      fail(UpstreamError.RESET, message(e));
+    }
+
+    /** Moves the client's body upstream until one side has to wait. */
+    private void pumpRequest() {
+      StreamSourceChannel in = clientBody;
+      StreamSinkChannel out = upstreamBody;
+      if (ended || requestSent || in == null || out == null) return;
+      PooledByteBuffer pooled = requestBuffer;
+      if (pooled == null) {
+        pooled = buffers.allocate();
+        requestBuffer = pooled;
+      }
+      ByteBuffer buffer = pooled.getBuffer();
+      while (true) {
+        if (requestPending) {
+          try {
+            while (buffer.hasRemaining()) {
+              if (out.write(buffer) == 0) {
+                in.suspendReads();
+                out.getWriteSetter()
+                    .set(
+                        ch -> {
+                          ch.suspendWrites();
+                          pumpRequest();
+                        });
+                out.resumeWrites();
+                return;
+              }
+              progress++;
+            }
+          } catch (IOException e) {
+            requestFailed(e);
+            return;
+          }
+          requestPending = false;
+        }
+        buffer.clear();
+        int n;
+        try {
+          n = in.read(buffer);
+        } catch (IOException e) {
+          fail(UpstreamError.CLIENT_ABORT, message(e));
+          return;
+        }
+        RequestBodyCheck c = check;
+        if (n <= 0 && c != null && c.violation() != null) {
+          // The body broke its framing and stops here (read as its end, or as nothing more):
+          // the upstream must never see it complete.
+          refuse(c);
+          return;
+        }
+        if (n == 0) {
+          in.getReadSetter().set(ch -> pumpRequest());
+          in.resumeReads();
+          return;
+        }
+        if (n < 0) {
+          in.suspendReads();
+          in.getReadSetter().set(null);
+          releaseRequestBuffer();
+          endRequestBody(out);
+          return;
+        }
+        progress++;
+        buffer.flip();
+        requestPending = true;
+      }
+    }
+
+    private void endRequestBody(StreamSinkChannel out) {
+      try {
+        out.shutdownWrites();
+        if (out.flush()) {
+          requestDone();
+          return;
+        }
+      } catch (IOException e) {
+        requestFailed(e);
+        return;
+      }
+      out.getWriteSetter()
+          .set(
+              ChannelListeners.flushingChannelListener(
+                  ch -> {
+                    ch.suspendWrites();
+                    requestDone();
+                  },
+                  (ch, e) -> requestFailed(e)));
+      out.resumeWrites();
+    }
+
+    private void requestDone() {
+      requestSent = true;
+      RequestBodyCheck c = check;
+      if (c != null) c.armed(false);
+    }
+
+    /**
+     * Writing the body upstream failed: the upstream closed. Its answer, if it sends one (e.g. 413
+     * before the whole body), still goes to the client; otherwise the read side fails.
+     */
+    private void requestFailed(IOException e) {
+      stopReading();
+      releaseRequestBuffer();
+      if (!headersCopied) {
+        Upstream u = upstream;
+        if (u != null) abort(u);
+        fail(UpstreamError.RESET, message(e));
+      }
+    }
+
+    private void onResponse(ClientExchange result) {
+      if (ended) return;
+      cancelTimer();
+      ClientResponse response = result.getResponse();
+      int status = response.getResponseCode();
+      exchange.setStatusCode(status);
+      HeaderMap from = response.getResponseHeaders();
+      HeaderValues connection = from.get(Headers.CONNECTION);
+      Set<String> tokens =
+          HopByHop.connectionTokens(connection == null ? null : String.join(",", connection));
+      HeaderMap proxyToClientHeaders = exchange.getResponseHeaders();
+      HopByHop.copyEndToEnd(from, tokens, proxyToClientHeaders);
+      boolean chunked = from.contains(Headers.TRANSFER_ENCODING);
+      // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3): never both, never a wrong one.
+      if (chunked) proxyToClientHeaders.remove(Headers.CONTENT_LENGTH);
+      hooks.proxyToClientHeaders(exchange, proxyToClientHeaders);
+      headersCopied = true;
+
+      boolean noBody =
+          request.getMethod().equals(Methods.HEAD)
+              || status == 204
+              || status == 304
+              || (status >= 100 && status < 200);
+      if (noBody) {
+        String length = from.getFirst(Headers.CONTENT_LENGTH);
+        if (!request.getMethod().equals(Methods.HEAD)
+            && !chunked
+            && length != null
+            && !length.equals("0")) {
+          // Undertow's client would wait for a body a 204/304 never has: the connection cannot
+          // be reused.
+          closeUpstream();
+        } else {
+          drainEmpty(result.getResponseChannel());
+        }
+        finish();
+        return;
+      }
+      StreamSourceChannel source = result.getResponseChannel();
+      if (!chunked && from.getFirst(Headers.CONTENT_LENGTH) == null) {
+        StreamSourceChannel raw = closeDelimited(response);
+        if (raw == null) {
+          fail(UpstreamError.RESET, "a close-delimited response this transport cannot read");
+          return;
+        }
+        source = raw;
+      }
+      responseSource = source;
+      pumpResponse();
+    }
+
+    /**
+     * A response framed by the connection's close (no length, not chunked). Undertow's client reads
+     * an HTTP/1.0 one to the close itself, but takes an HTTP/1.1 one for empty: then the connection
+     * is taken over (it is not reused) and read to its end, under the length conduit the client put
+     * on it. Null if that cannot be done.
+     */
+    private @Nullable StreamSourceChannel closeDelimited(ClientResponse response) {
+      Upstream u = upstream;
+      if (u == null) return null;
+      closeDelimited = true;
+      if (!response.getProtocol().equals(Protocols.HTTP_1_1)) return rawBody();
+      Field next = CONDUIT_NEXT;
+      if (next == null) return null;
+      try {
+        StreamConnection raw = u.connection.performUpgrade();
+        StreamSourceConduit conduit = raw.getSourceChannel().getConduit();
+        if (conduit instanceof FixedLengthStreamSourceConduit) {
+          raw.getSourceChannel().setConduit((StreamSourceConduit) next.get(conduit));
+        }
+        return raw.getSourceChannel();
+      } catch (IOException | ReflectiveOperationException | RuntimeException e) {
+        return null;
+      }
+    }
+
+    private @Nullable StreamSourceChannel rawBody() {
+      ClientExchange x = upstreamExchange;
+      return x == null ? null : x.getResponseChannel();
+    }
+
+    /** Reads the (empty) body of a response that has none, so the connection can be reused. */
+    private void drainEmpty(StreamSourceChannel channel) {
+      try {
+        ByteBuffer one = ByteBuffer.allocate(1);
+        if (channel.read(one) != -1) closeUpstream();
+      } catch (IOException e) {
+        closeUpstream();
+      }
+    }
+
+    /** Moves the upstream's body to the client until one side has to wait. */
+    private void pumpResponse() {
+      StreamSourceChannel in = responseSource;
+      if (ended || in == null) return;
+      StreamSinkChannel out = sink;
+      if (out == null) {
+        out = exchange.getResponseChannel();
+        sink = out;
+      }
+      PooledByteBuffer pooled = responseBuffer;
+      if (pooled == null) {
+        pooled = buffers.allocate();
+        responseBuffer = pooled;
+      }
+      ByteBuffer buffer = pooled.getBuffer();
+      while (true) {
+        if (responsePending) {
+          try {
+            while (buffer.hasRemaining()) {
+              if (out.write(buffer) == 0) {
+                in.suspendReads();
+                out.getWriteSetter()
+                    .set(
+                        ch -> {
+                          ch.suspendWrites();
+                          pumpResponse();
+                        });
+                out.resumeWrites();
+                armIdle();
+                return;
+              }
+              progress++;
+            }
+          } catch (IOException e) {
+            fail(UpstreamError.CLIENT_ABORT, message(e));
+            return;
+          }
+          responsePending = false;
+        }
+        buffer.clear();
+        int n;
+        try {
+          n = in.read(buffer);
+        } catch (IOException e) {
+          fail(UpstreamError.RESET, message(e));
+          return;
+        }
+        if (n == 0) {
+          in.getReadSetter().set(ch -> pumpResponse());
+          in.resumeReads();
+          armIdle();
+          return;
+        }
+        if (n < 0) {
+          in.suspendReads();
+          in.getReadSetter().set(null);
+          finish();
+          return;
+        }
+        progress++;
+        buffer.flip();
+        responsePending = true;
+      }
+    }
+
+    /** Waiting on either side: fail the exchange if no byte moves for upstream.idle-timeout. */
+    private void armIdle() {
+      if (timer != null) return;
+      progressAtTick = progress;
+      timer =
+          ioThread.executeAfter(
+              () -> {
+                timer = null;
+                if (ended) return;
+                if (progress == progressAtTick) {
+                  fail(UpstreamError.TIMEOUT, "idle for " + idleTimeoutMillis + "ms");
+                } else {
+                  armIdle();
+                }
+              },
+              idleTimeoutMillis,
+              TimeUnit.MILLISECONDS);
+    }
+
+    /** The response is complete: hand the connection back (if it can carry another) and end. */
+    private void finish() {
+      if (ended) return;
+      ended = true;
+      cancelTimer();
+      releaseBuffers();
+      stopReading();
+      Upstream u = upstream;
+      if (u != null) {
+        // Answered before the whole request was sent, or framed by its close: not reusable. The
+        // client's connection stays (Undertow reads the rest of its body), as with Jetty.
+        if (!requestSent || closeDelimited) {
+          abort(u);
+        } else {
+          pool(ioThread).offer(target, u);
+        }
+      }
+      exchange.endExchange();
+    }
+
+    /** The exchange ended without a response (client gone): drop the upstream side. */
+    private void finishWithoutResponse() {
+      ended = true;
+      cancelTimer();
+      releaseBuffers();
+      stopReading();
+      closeUpstream();
+    }
+
+    /**
+     * The exchange failed: answer 502/504 if nothing was sent yet, else cut the connection. A
+     * request body refused mid-way (its framing broke) is answered as a refusal instead.
+     */
+    private void fail(UpstreamError kind, String message) {
+      if (ended || failing) return;
+      failing = true; // closing the connection below may call back into here
+      closeUpstream(); // whatever it was doing, the connection cannot carry another exchange
+      RequestBodyCheck c = check;
+      if (c != null && c.violation() != null) {
+        refuse(c);
+        return;
+      }
+      if (exchange.isResponseStarted() || (headersCopied && sink != null)) {
+        abortClient(new UpstreamFailure(kind, message));
+        return;
+      }
+      ended = true;
+      cancelTimer();
+      releaseBuffers();
+      stopReading();
+      exchange.putAttachment(UpstreamFailure.KEY, new UpstreamFailure(kind, message));
+      if (kind == UpstreamError.CLIENT_ABORT) {
+        IoUtils.safeClose(exchange.getConnection());
+        exchange.endExchange();
+        return;
+      }
+      // Don't read the rest of a body nobody will take just to keep the connection.
+      if (!exchange.isRequestComplete()) exchange.setPersistent(false);
+      exchange.setStatusCode(kind.status());
+      HeaderMap headers = exchange.getResponseHeaders();
+      headers.clear();
+      headers.put(Headers.CONTENT_TYPE, "text/plain");
+      byte[] body = kind == UpstreamError.TIMEOUT ? GATEWAY_TIMEOUT : BAD_GATEWAY;
+      headers.put(Headers.CONTENT_LENGTH, body.length);
+      hooks.proxyToClientHeaders(exchange, headers);
+      exchange.getResponseSender().send(ByteBuffer.wrap(body));
+    }
+
+    /**
+     * The request body broke its framing after forwarding began: the upstream connection is closed
+     * before the body's end (so the upstream never gets a complete request), and the client gets
+     * the refusal if the app's response has not started, else a cut.
+     */
+    private void refuse(RequestBodyCheck c) {
+      if (ended) return;
+      failing = true; // closing the connection below calls back into fail()
+      closeUpstream();
+      if (exchange.isResponseStarted() || (headersCopied && sink != null)) {
+        abortClient(
+            new UpstreamFailure(
+                UpstreamError.CLIENT_ABORT, "malformed chunked body: " + c.violation()));
+        return;
+      }
+      ended = true;
+      cancelTimer();
+      releaseBuffers();
+      stopReading();
+      exchange.putAttachment(
+          UpstreamFailure.KEY, new UpstreamFailure(UpstreamError.REFUSED, c.refusal()));
+      c.refuse(exchange); // clears what onResponse may have set; ends the exchange
+    }
+
+    private void abortClient(UpstreamFailure failure) {
+      if (!exchange.isComplete()) exchange.putAttachment(UpstreamFailure.KEY, failure);
+      ended = true;
+      cancelTimer();
+      releaseBuffers();
+      stopReading();
+      closeUpstream();
+      // The response has begun: the only honest signal left is a cut connection.
+      IoUtils.safeClose(exchange.getConnection());
+      exchange.endExchange();
+    }
+
+    /** The body is no longer read for the upstream: a framing violation from now on cuts. */
+    private void stopReading() {
+      StreamSourceChannel in = clientBody;
+      if (in != null && !requestSent) {
+        in.suspendReads();
+        in.getReadSetter().set(null);
+      }
+      RequestBodyCheck c = check;
+      if (c != null) c.armed(false);
+    }
+
+    private void closeUpstream() {
+      Upstream u = upstream;
+      if (u != null) abort(u);
+    }
+
+    private void cancelTimer() {
+      XnioExecutor.Key key = timer;
+      timer = null;
+      if (key != null) key.remove();
+    }
+
+    private void releaseRequestBuffer() {
+      PooledByteBuffer b = requestBuffer;
+      requestBuffer = null;
+      requestPending = false;
+      if (b != null) b.close();
+    }
+
+    private void releaseBuffers() {
+      releaseRequestBuffer();
+      PooledByteBuffer b = responseBuffer;
+      responseBuffer = null;
+      responsePending = false;
+      if (b != null) b.close();
+    }
+  }
+
+  /**
+   * Closes an upstream connection at once, whatever it was sending. {@code ClientConnection.close}
+   * closes cleanly: it would end a half-sent chunked body with its last chunk, handing the upstream
+   * a complete request that the client never finished (or that hoptrace refused).
+   */
+  private static void abort(Upstream upstream) {
+    try {
+      IoUtils.safeClose(upstream.connection.performUpgrade());
+    } catch (IOException | RuntimeException e) {
+      IoUtils.safeClose(upstream.connection);
+    }
+  }
+
+  private static String message(Throwable failure) {
+    Throwable root = failure;
+    while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+    String m = root.getMessage();
+    return m == null || m.isEmpty() ? root.getClass().getSimpleName() : m;
+  }
+
+  private static @Nullable Field conduitNext() {
+    try {
+      Field f = AbstractConduit.class.getDeclaredField("next");
+      f.setAccessible(true);
+      return f;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return null;
+    }
+  }
+}

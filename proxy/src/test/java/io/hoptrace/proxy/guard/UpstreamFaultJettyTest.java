@@ -1,0 +1,11 @@
+package io.hoptrace.proxy.guard;
+
+/**
+ * Every {@link UpstreamFaultTest} case again with {@code upstream.client = jetty} (not the
+ * default).
+ */
+class UpstreamFaultJettyTest extends UpstreamFaultTest {
+  UpstreamFaultJettyTest() {
+    upstreamClient = "jetty";
+  }
+}
