@@ -24,7 +24,6 @@ import java.net.SocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -74,9 +73,6 @@ import org.xnio.conduits.StreamSourceConduit;
  */
 public final class SameLoopForwarder implements Forwarder, AutoCloseable {
   static final int MAX_PATH = 8 * 1024;
-  private static final byte[] BAD_GATEWAY = "502 Bad Gateway\n".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] GATEWAY_TIMEOUT =
-      "504 Gateway Timeout\n".getBytes(StandardCharsets.US_ASCII);
   private static final OptionMap OPTIONS = OptionMap.create(Options.TCP_NODELAY, true);
   // The conduit under a connection's response-body conduit (see closeDelimited()).
   private static final @Nullable Field CONDUIT_NEXT = conduitNext();
@@ -394,7 +390,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
             @Override
             public void failed(IOException e) {
               connectTimer.remove();
-              fail(UpstreamError.CONNECT, message(e));
+              fail(UpstreamError.CONNECT, UpstreamFailure.rootMessage(e));
             }
           },
           null,
@@ -432,7 +428,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
 
             @Override
             public void failed(IOException e) {
-              fail(UpstreamError.RESET, message(e));
+              fail(UpstreamError.RESET, UpstreamFailure.rootMessage(e));
             }
           });
       if (hasBody) {
@@ -458,7 +454,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     /** The request could not be sent on the connection. */
     @Override
     public void failed(IOException e) {
-      fail(UpstreamError.RESET, message(e));
+      fail(UpstreamError.RESET, UpstreamFailure.rootMessage(e));
     }
 
     /** Moves the client's body upstream until one side has to wait. */
@@ -500,7 +496,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
         try {
           n = in.read(buffer);
         } catch (IOException e) {
-          fail(UpstreamError.CLIENT_ABORT, message(e));
+          fail(UpstreamError.CLIENT_ABORT, UpstreamFailure.rootMessage(e));
           return;
         }
         RequestBodyCheck c = check;
@@ -566,7 +562,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
       if (!headersCopied) {
         Upstream u = upstream;
         if (u != null) abort(u);
-        fail(UpstreamError.RESET, message(e));
+        fail(UpstreamError.RESET, UpstreamFailure.rootMessage(e));
       }
     }
 
@@ -695,7 +691,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
               progress++;
             }
           } catch (IOException e) {
-            fail(UpstreamError.CLIENT_ABORT, message(e));
+            fail(UpstreamError.CLIENT_ABORT, UpstreamFailure.rootMessage(e));
             return;
           }
           responsePending = false;
@@ -705,7 +701,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
         try {
           n = in.read(buffer);
         } catch (IOException e) {
-          fail(UpstreamError.RESET, message(e));
+          fail(UpstreamError.RESET, UpstreamFailure.rootMessage(e));
           return;
         }
         if (n == 0) {
@@ -795,22 +791,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
       cancelTimer();
       releaseBuffers();
       stopReading();
-      exchange.putAttachment(UpstreamFailure.KEY, new UpstreamFailure(kind, message));
-      if (kind == UpstreamError.CLIENT_ABORT) {
-        IoUtils.safeClose(exchange.getConnection());
-        exchange.endExchange();
-        return;
-      }
-      // Don't read the rest of a body nobody will take just to keep the connection.
-      if (!exchange.isRequestComplete()) exchange.setPersistent(false);
-      exchange.setStatusCode(kind.status());
-      HeaderMap headers = exchange.getResponseHeaders();
-      headers.clear();
-      headers.put(Headers.CONTENT_TYPE, "text/plain");
-      byte[] body = kind == UpstreamError.TIMEOUT ? GATEWAY_TIMEOUT : BAD_GATEWAY;
-      headers.put(Headers.CONTENT_LENGTH, body.length);
-      hooks.proxyToClientHeaders(exchange, headers);
-      exchange.getResponseSender().send(ByteBuffer.wrap(body));
+      new UpstreamFailure(kind, message).answer(exchange, hooks);
     }
 
     /**
@@ -898,13 +879,6 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     } catch (IOException | RuntimeException e) {
       IoUtils.safeClose(upstream.connection);
     }
-  }
-
-  private static String message(Throwable failure) {
-    Throwable root = failure;
-    while (root.getCause() != null && root.getCause() != root) root = root.getCause();
-    String m = root.getMessage();
-    return m == null || m.isEmpty() ? root.getClass().getSimpleName() : m;
   }
 
   private static @Nullable Field conduitNext() {

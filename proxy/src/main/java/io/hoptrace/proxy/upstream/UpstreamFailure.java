@@ -2,10 +2,20 @@ package io.hoptrace.proxy.upstream;
 
 import static java.util.Objects.requireNonNull;
 
+import io.undertow.server.HttpServerExchange;
 import io.undertow.util.AttachmentKey;
+import io.undertow.util.HeaderMap;
+import io.undertow.util.Headers;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import org.xnio.IoUtils;
 
 /** A failed forward, attached to the exchange for the span and the metrics. */
 public record UpstreamFailure(UpstreamError kind, String message) {
+  private static final byte[] BAD_GATEWAY = "502 Bad Gateway\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] GATEWAY_TIMEOUT =
+      "504 Gateway Timeout\n".getBytes(StandardCharsets.US_ASCII);
+
   /** Set on the exchange when forwarding failed. */
   public static final AttachmentKey<UpstreamFailure> KEY =
       AttachmentKey.create(UpstreamFailure.class);
@@ -18,5 +28,37 @@ public record UpstreamFailure(UpstreamError kind, String message) {
   /** The span's {@code error} tag, e.g. {@code connect: Connection refused}. */
   public String errorTag() {
     return kind.tagValue() + ": " + message;
+  }
+
+  /**
+   * Attaches this failure to an exchange whose response has not started and answers it: the client
+   * gone cuts its connection, anything else answers 502 (504 on a timeout) with a short text body.
+   * Both upstream transports end a failed exchange this way. IO thread only.
+   */
+  void answer(HttpServerExchange exchange, ForwardHooks hooks) {
+    exchange.putAttachment(KEY, this);
+    if (kind == UpstreamError.CLIENT_ABORT) {
+      IoUtils.safeClose(exchange.getConnection());
+      exchange.endExchange();
+      return;
+    }
+    // Don't read the rest of a body nobody will take just to keep the connection.
+    if (!exchange.isRequestComplete()) exchange.setPersistent(false);
+    exchange.setStatusCode(kind.status());
+    HeaderMap headers = exchange.getResponseHeaders();
+    headers.clear();
+    headers.put(Headers.CONTENT_TYPE, "text/plain");
+    byte[] body = kind == UpstreamError.TIMEOUT ? GATEWAY_TIMEOUT : BAD_GATEWAY;
+    headers.put(Headers.CONTENT_LENGTH, body.length);
+    hooks.proxyToClientHeaders(exchange, headers);
+    exchange.getResponseSender().send(ByteBuffer.wrap(body));
+  }
+
+  /** The message of a failure's root cause, or its class name when it has none. */
+  static String rootMessage(Throwable failure) {
+    Throwable root = failure;
+    while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+    String m = root.getMessage();
+    return m == null || m.isEmpty() ? root.getClass().getSimpleName() : m;
   }
 }

@@ -7,7 +7,6 @@ import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -35,9 +34,6 @@ import org.xnio.channels.StreamSinkChannel;
  * Undertow's IO thread spin, so it is never done.
  */
 public final class UpstreamForwarder implements Forwarder {
-  private static final byte[] BAD_GATEWAY = "502 Bad Gateway\n".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] GATEWAY_TIMEOUT =
-      "504 Gateway Timeout\n".getBytes(StandardCharsets.US_ASCII);
 
   private final UpstreamClient client;
   private final long responseTimeoutMillis;
@@ -301,22 +297,7 @@ public final class UpstreamForwarder implements Forwarder {
       ended = true;
       releasePending();
       stopReading();
-      exchange.putAttachment(UpstreamFailure.KEY, new UpstreamFailure(kind, message(failure)));
-      if (kind == UpstreamError.CLIENT_ABORT) {
-        IoUtils.safeClose(exchange.getConnection());
-        exchange.endExchange();
-        return;
-      }
-      // Don't read the rest of a body nobody will take just to keep the connection.
-      if (!exchange.isRequestComplete()) exchange.setPersistent(false);
-      exchange.setStatusCode(kind.status());
-      HeaderMap headers = exchange.getResponseHeaders();
-      headers.clear();
-      headers.put(Headers.CONTENT_TYPE, "text/plain");
-      byte[] body = kind == UpstreamError.TIMEOUT ? GATEWAY_TIMEOUT : BAD_GATEWAY;
-      headers.put(Headers.CONTENT_LENGTH, body.length);
-      hooks.proxyToClientHeaders(exchange, headers);
-      exchange.getResponseSender().send(ByteBuffer.wrap(body));
+      new UpstreamFailure(kind, UpstreamFailure.rootMessage(failure)).answer(exchange, hooks);
     }
 
     /**
@@ -342,7 +323,7 @@ public final class UpstreamForwarder implements Forwarder {
     }
 
     private void abortClient(UpstreamError kind, Throwable failure) {
-      abortClient(new UpstreamFailure(kind, message(failure)));
+      abortClient(new UpstreamFailure(kind, UpstreamFailure.rootMessage(failure)));
     }
 
     private void abortClient(UpstreamFailure failure) {
@@ -377,13 +358,6 @@ public final class UpstreamForwarder implements Forwarder {
         }
       }
       return UpstreamError.RESET;
-    }
-
-    private static String message(Throwable failure) {
-      Throwable root = failure;
-      while (root.getCause() != null && root.getCause() != root) root = root.getCause();
-      String m = root.getMessage();
-      return m == null || m.isEmpty() ? root.getClass().getSimpleName() : m;
     }
   }
 }
