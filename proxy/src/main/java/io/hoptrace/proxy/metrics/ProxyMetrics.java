@@ -30,6 +30,8 @@ import java.util.function.LongSupplier;
  *       _restarted_total}: what became of callers' trace context
  *   <li>{@code hoptrace_spanlog_written}, {@code _dropped}, {@code _failed}, {@code _queued}
  *   <li>{@code hoptrace_ring_size}, {@code hoptrace_ring_refused} once the ring is registered
+ *   <li>{@code hoptrace_upstream_jetty_started}: 1 once the Jetty upstream client has started (at
+ *       start with {@code upstream.client = jetty}; with same-loop, on its first fallback request)
  * </ul>
  */
 public final class ProxyMetrics {
