@@ -297,6 +297,21 @@ public final class Hoptrace implements AutoCloseable {
       export.close();
       throw e;
     }
+    if (!settings.idleGc().isZero()) {
+      TcpRelay relay = tcpRelay;
+      IdleHeapShrink shrink =
+          new IdleHeapShrink(
+              settings.idleGc(),
+              metrics::requestsFinished,
+              () ->
+                  metrics.inFlight(ProxyMetrics.Hop.INBOUND)
+                      + metrics.inFlight(ProxyMetrics.Hop.OUTBOUND)
+                      + (relay == null ? 0 : relay.openConnections()),
+              metrics.counter("hoptrace.heap.idle_gc"));
+      long every = IdleHeapShrink.checkEvery(settings.idleGc()).toMillis();
+      var unusedShrink =
+          ringTimer.scheduleWithFixedDelay(shrink, every, every, TimeUnit.MILLISECONDS);
+    }
     announce.flush();
     serving = true;
   }
