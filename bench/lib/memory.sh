@@ -3,7 +3,10 @@
 # one sidecar through the launcher (bin/hoptrace, the flags users run, plus native memory tracking),
 # warms it up at 16 connections, then runs 2,000 req/s, 64 connections and an idle pause, and after
 # each prints RSS/PSS, the NMT summary (committed MB per part), heap used/committed, threads and
-# the glibc malloc arenas (64 MB anonymous mappings). wrk on CPU 0, backend and sidecar on CPU 1.
+# the glibc malloc arenas (64 MB anonymous mappings), and from the admin listener's /metrics the
+# idle collections (heap.idle-gc) and whether the Jetty client has started. The admin listener is
+# on for that, its traces page off: the page's recent spans made 10-18 full collections in these
+# runs instead of 2 (s15). wrk on CPU 0, backend and sidecar on CPU 1.
 #
 #   bench/lib/memory.sh [JAR] [inbound|outbound]     (wrap it in the shared bench lock)
 #
@@ -25,14 +28,14 @@ work=$(mktemp -d /tmp/hoptrace-memory.XXXXXX)
 source "$here/nginx.sh"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-backend=$(free_port) inbound=$(free_port) outbound=$(free_port)
+backend=$(free_port) inbound=$(free_port) outbound=$(free_port) admin=$(free_port)
 write_backend_conf "$work/backend" "$backend"
 taskset -c 1 nginx -p "$work/backend" -c "$work/backend/nginx.conf" &
 backend_pid=$!
 # shellcheck disable=SC2086 # HOPTRACE_RUN_ARGS is a list
 HOPTRACE_JAR=$jar HOPTRACE_CDS_ARCHIVE=${jar%.jar}.jsa JAVA_OPTS="-XX:NativeMemoryTracking=summary ${JAVA_OPTS:-}" \
   taskset -c 1 "$here/../../bin/hoptrace" run --service bench-a --inbound "127.0.0.1:$inbound" \
-  --app "127.0.0.1:$backend" --outbound "127.0.0.1:$outbound" --span-log "$work/spans.log" \
+  --app "127.0.0.1:$backend" --outbound "127.0.0.1:$outbound" --admin "127.0.0.1:$admin" --set admin.traces-page=false --span-log "$work/spans.log" \
   --set span-log.rotate-size=0 ${HOPTRACE_RUN_ARGS:-} >"$work/stdout.log" 2>"$work/stderr.log" &
 pid=$!
 trap 'kill "$pid" "$backend_pid" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
@@ -63,6 +66,10 @@ snapshot() { # label
   heap+=$(jcmd "$pid" PerfCounter.print 2>/dev/null | awk -F= '
     /^sun.gc.collector.0.invocations/ { y = $2 } /^sun.gc.collector.1.invocations/ { f = $2 }
     END { printf " young_gcs=%d full_gcs=%d", y, f }')
+  # hoptrace's own: idle collections (heap.idle-gc) and whether the Jetty client has started
+  heap+=$(curl -s "http://127.0.0.1:$admin/metrics" | awk '
+    /^hoptrace_heap_idle_gc_total / { g = $2 } /^hoptrace_upstream_jetty_started / { j = $2 }
+    END { printf " idle_gcs=%d jetty_started=%d", g, j }')
   echo "== $label: RSS ${rss} MB, PSS ${pss} MB, threads $(ls "/proc/$pid/task" | wc -l)," \
     "malloc arenas $(pmap "$pid" | awk '$2 == "65536K" || $2 ~ /^6[0-5][0-9][0-9][0-9]K$/ { n++ } END { print n + 0 }')," \
     "load $(cut -d' ' -f1-3 /proc/loadavg)"

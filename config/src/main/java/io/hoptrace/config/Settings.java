@@ -263,6 +263,7 @@ public final class Settings {
   private final @Nullable Listener admin;
   private final SpanLog spanLog;
   private final Duration drainTime;
+  private final Duration idleGc;
   private final Upstream upstream;
   private final List<CidrRange> trustedSources;
   private final Propagation propagation;
@@ -325,6 +326,7 @@ public final class Settings {
             r.intIn("ring.generations", 3, 64),
             r.duration("ring.period", true),
             r.intIn("ring.cap", 1, 1 << 26));
+    idleGc = r.duration("heap.idle-gc", false);
     outboundHost = r.nonEmpty("outbound.host");
     outboundAllowedSources = r.cidrs("outbound.allowed-sources");
     connectPorts = r.ports("outbound.connect-ports");
@@ -513,6 +515,11 @@ public final class Settings {
 
   public Duration drainTime() {
     return drainTime;
+  }
+
+  /** {@code heap.idle-gc}: quiet time before a full collection gives the heap back; 0 = off. */
+  public Duration idleGc() {
+    return idleGc;
   }
 
   public Upstream upstream() {

@@ -47,6 +47,7 @@ class SettingsTest {
     assertThat(s.spanLog().stdout()).isTrue();
     assertThat(s.spanLog().rotateSize()).isEqualTo(256L << 20);
     assertThat(s.drainTime()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(s.idleGc()).isEqualTo(Duration.ofSeconds(45));
     assertThat(s.propagation().b3()).isEqualTo(Settings.B3.NONE);
     assertThat(s.upstream().client()).isEqualTo(Settings.UpstreamClient.SAME_LOOP);
     assertThat(s.propagation().legacyTraceId()).isNull();
@@ -146,6 +147,7 @@ class SettingsTest {
   @Test
   void drainTime_negative_isRejected() {
     assertRejected("drain-time", "-1s", "a duration >= 0, e.g. 10s");
+    assertRejected("heap.idle-gc", "-1s", "a duration >= 0, e.g. 10s");
   }
 
   @Test

@@ -124,6 +124,8 @@ public final class Hoptrace implements AutoCloseable {
         ringTimer.scheduleAtFixedRate(
             registry::advanceIfDue, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
     this.upstream = new UpstreamClient(settings.upstream());
+    UpstreamClient jettyClient = upstream;
+    metrics.gauge("hoptrace.upstream.jetty_started", () -> jettyClient.started() ? 1 : 0);
     // Probes /proc (or says why not) before any request: the answer is logged once, to stderr.
     this.processLinks =
         ProcessLinks.start(settings.procfs(), settings.app().port(), metrics, System.err);
@@ -212,7 +214,8 @@ public final class Hoptrace implements AutoCloseable {
                   metrics,
                   new AdminHandler(metrics, settings.app(), () -> serving))));
     }
-    upstream.start();
+    // Same-loop (the default) hands Jetty only the odd request: its client starts on the first.
+    if (sameLoop == null) upstream.start();
     this.undertow = builder.build();
     Undertow.ListenerInfo inboundListener;
     try {
@@ -293,6 +296,21 @@ public final class Hoptrace implements AutoCloseable {
       spanLog.close();
       export.close();
       throw e;
+    }
+    if (!settings.idleGc().isZero()) {
+      TcpRelay relay = tcpRelay;
+      IdleHeapShrink shrink =
+          new IdleHeapShrink(
+              settings.idleGc(),
+              metrics::requestsFinished,
+              () ->
+                  metrics.inFlight(ProxyMetrics.Hop.INBOUND)
+                      + metrics.inFlight(ProxyMetrics.Hop.OUTBOUND)
+                      + (relay == null ? 0 : relay.openConnections()),
+              metrics.counter("hoptrace.heap.idle_gc"));
+      long every = IdleHeapShrink.checkEvery(settings.idleGc()).toMillis();
+      var unusedShrink =
+          ringTimer.scheduleWithFixedDelay(shrink, every, every, TimeUnit.MILLISECONDS);
     }
     announce.flush();
     serving = true;

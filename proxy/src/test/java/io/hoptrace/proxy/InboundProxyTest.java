@@ -272,6 +272,40 @@ class InboundProxyTest extends InboundHarness {
   }
 
   @Test
+  void jettyClient_startsOnlyWhenARequestNeedsIt() throws Exception {
+    start("admin.host", "127.0.0.1", "admin.port", "0");
+    String metrics = "http://127.0.0.1:" + hoptrace.adminAddress().getPort() + "/metrics";
+    boolean jetty = "jetty".equals(upstreamClient);
+    assertThat(get("/plain").statusCode()).isEqualTo(200);
+    // Same-loop (the default) forwarded it itself: no Jetty client yet. Jetty: started up front.
+    assertThat(adminGet(metrics).body())
+        .contains("hoptrace_upstream_jetty_started " + (jetty ? "1.0" : "0.0"));
+    // Expect: 100-continue is one of the requests same-loop hands to Jetty.
+    Process curl =
+        new ProcessBuilder(
+                "curl",
+                "-s",
+                "--max-time",
+                "10",
+                "-H",
+                "Expect: 100-continue",
+                "--data-binary",
+                "x".repeat(2_000),
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                uri("/sink").toString())
+            .redirectErrorStream(true)
+            .start();
+    String status = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(curl.waitFor()).isZero();
+    assertThat(status).isEqualTo("200");
+    assertThat(adminGet(metrics).body()).contains("hoptrace_upstream_jetty_started 1.0");
+    assertThat(get("/after").statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void expect100Continue_refusedByTheApp_reachesTheCaller_withoutTheBody() throws Exception {
     try (RawUpstream raw = new RawUpstream(RawUpstream.Mode.REJECT)) {
       start("app", "127.0.0.1:" + raw.port());

@@ -30,6 +30,10 @@ import java.util.function.LongSupplier;
  *       _restarted_total}: what became of callers' trace context
  *   <li>{@code hoptrace_spanlog_written}, {@code _dropped}, {@code _failed}, {@code _queued}
  *   <li>{@code hoptrace_ring_size}, {@code hoptrace_ring_refused} once the ring is registered
+ *   <li>{@code hoptrace_heap_idle_gc_total}: full collections run to give the heap back after a
+ *       burst ({@code heap.idle-gc})
+ *   <li>{@code hoptrace_upstream_jetty_started}: 1 once the Jetty upstream client has started (at
+ *       start with {@code upstream.client = jetty}; with same-loop, on its first fallback request)
  * </ul>
  */
 public final class ProxyMetrics {
@@ -85,6 +89,13 @@ public final class ProxyMetrics {
 
   public void requestEnded(Hop hop) {
     inFlight.get(hop).decrementAndGet();
+  }
+
+  /** Requests finished so far, inbound and outbound together. */
+  public long requestsFinished() {
+    long n = 0;
+    for (Meter m : requests.values()) n += m.getCount();
+    return n;
   }
 
   public long inFlight(Hop hop) {

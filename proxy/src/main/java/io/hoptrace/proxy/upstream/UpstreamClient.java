@@ -1,18 +1,27 @@
 package io.hoptrace.proxy.upstream;
 
 import io.hoptrace.config.Settings;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.eclipse.jetty.client.ContinueProtocolHandler;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.util.thread.Invocable;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The one Jetty HttpClient every hop forwards with: HTTP/1.1, pooled keep-alive connections, one
  * selector, and nothing a transparent proxy must not do (no redirects, cookies, authentication,
  * content decoding or User-Agent of its own).
+ *
+ * <p>Created on first use: with {@code upstream.client = same-loop}, the default, Jetty only takes
+ * the requests the same-loop path hands it (Expect: 100-continue, targets by host name, heads past
+ * its buffer), which most sidecars never see; until then there is no Jetty client, thread, selector
+ * or buffer pool (bench/README.md, "Runtime memory (s15)").
  */
 public final class UpstreamClient implements AutoCloseable {
   /** The buffer a request head is written into; one that does not fit gets {@link #MAX_HEAD}. */
@@ -38,20 +47,37 @@ public final class UpstreamClient implements AutoCloseable {
    */
   static final long POOL_MAX_DIRECT = 4L * 1024 * 1024;
 
-  private final HttpClient client;
+  /** The name of the client's pool threads ({@code hoptrace-upstream-N}). */
+  public static final String THREAD_NAME = "hoptrace-upstream";
 
+  private final Settings.Upstream settings;
+  private final List<Connection.Listener> connectionListeners = new CopyOnWriteArrayList<>();
+  private final Object lock = new Object();
+
+  /** Null until the first {@link #jetty()} or {@link #start()}. Written only under {@code lock}. */
+  private volatile @Nullable HttpClient client;
+
+  /** Set by {@link #close()}, under {@code lock}: a client created after it is not started. */
+  private boolean closed;
+
+  /** Creates nothing yet: see the class comment. */
   public UpstreamClient(Settings.Upstream settings) {
+    this.settings = settings;
+  }
+
+  private static HttpClient create(
+      Settings.Upstream settings, List<Connection.Listener> listeners) {
     ClientConnector connector = new ClientConnector();
     connector.setSelectors(1);
     QueuedThreadPool threads = new QueuedThreadPool(16, 2);
-    threads.setName("hoptrace-upstream");
+    threads.setName(THREAD_NAME);
     threads.setDaemon(true);
     connector.setExecutor(threads);
     HttpClientTransportOverHTTP transport = new HttpClientTransportOverHTTP(connector);
     // Every callback of ours only hands work to an Undertow IO thread, so Jetty may call it
     // directly on its selector thread instead of dispatching to its pool.
     transport.setInvocationType(Invocable.InvocationType.NON_BLOCKING);
-    client = new HttpClient(transport);
+    HttpClient client = new HttpClient(transport);
     client.setExecutor(threads);
     // Jetty's own pool keeps 8 buffers per size (half its threads): under concurrency every
     // acquire past them allocated a fresh direct buffer that only a GC frees (up to 54 MB of direct
@@ -79,33 +105,72 @@ public final class UpstreamClient implements AutoCloseable {
     client.setUserAgentField(null);
     client.getProtocolHandlers().clear(); // no redirect/auth handling: the client decides
     client.getProtocolHandlers().put(new ContinueProtocolHandler()); // Expect: 100-continue
+    // Jetty adds HttpClient's listener beans to every new connection.
+    for (Connection.Listener listener : listeners) client.addBean(listener);
+    return client;
   }
 
   /**
    * Tells {@code listener} when each upstream connection opens and closes (e.g. to forget what was
-   * cached about it). Call before {@link #start()}.
+   * cached about it). Call before the first request.
    */
-  public void addConnectionListener(org.eclipse.jetty.io.Connection.Listener listener) {
-    client.addBean(listener); // Jetty adds HttpClient's listener beans to every new connection
+  public void addConnectionListener(Connection.Listener listener) {
+    connectionListeners.add(listener);
   }
 
-  public void start() throws Exception {
-    client.start();
-    // Bytes pass through as the upstream sent them. Jetty 12.1's doStart() registers every
-    // decoder it finds on the classpath (gzip comes with jetty-client), so this must follow
-    // start(): cleared before, Jetty added "Accept-Encoding: gzip" to requests the caller sent
-    // without it, then decoded the answer and dropped its Content-Encoding.
-    client.getContentDecoderFactories().clear();
+  /**
+   * Creates and starts the Jetty client now rather than on the first request that needs it: for
+   * {@code upstream.client = jetty}, where every request takes it.
+   */
+  public void start() {
+    var unused = jetty();
   }
 
+  /** Whether the Jetty client has been created (by {@link #start()} or a first request). */
+  public boolean started() {
+    return client != null;
+  }
+
+  /**
+   * The Jetty client, created and started on the first call: one client, started once, whichever
+   * thread comes first (it waits the few milliseconds a start takes; later callers do not wait).
+   * After {@link #close()}, a client that was never started, so that a request arriving while the
+   * sidecar stops fails as it did on the stopped client before, rather than starting threads.
+   */
   HttpClient jetty() {
-    return client;
+    HttpClient c = client;
+    if (c != null) return c;
+    synchronized (lock) {
+      c = client;
+      if (c != null) return c;
+      c = create(settings, connectionListeners);
+      if (!closed) {
+        try {
+          c.start();
+        } catch (Exception e) {
+          throw new IllegalStateException("starting the upstream client: " + e.getMessage(), e);
+        }
+        // Bytes pass through as the upstream sent them. Jetty 12.1's doStart() registers every
+        // decoder it finds on the classpath (gzip comes with jetty-client), so this must follow
+        // start(): cleared before, Jetty added "Accept-Encoding: gzip" to requests the caller sent
+        // without it, then decoded the answer and dropped its Content-Encoding.
+        c.getContentDecoderFactories().clear();
+      }
+      client = c;
+      return c;
+    }
   }
 
   @Override
   public void close() {
+    HttpClient c;
+    synchronized (lock) {
+      closed = true;
+      c = client;
+    }
+    if (c == null) return;
     try {
-      client.stop();
+      c.stop();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (Exception e) {
