@@ -54,15 +54,24 @@ fi
 # the proxy's processes: the JVM, or nginx's master and worker
 pids() { { echo "$pid"; pgrep -P "$pid" || true; } | paste -sd,; }
 
+# utime and stime ticks of the proxy's processes, summed: "user system"
+cputicks() {
+  local p
+  for p in ${1//,/ }; do sed 's/.*) //' "/proc/$p/stat" | cut -d' ' -f12,13; done |
+    awk '{ u += $1; s += $2 } END { print u, s }'
+}
+
 run() { # label wrk-args...
-  local label=$1 out=$work/$1.txt requests
+  local label=$1 out=$work/$1.txt requests before after
   shift
+  before=$(cputicks "$(pids)")
   perf stat -x, -e 'syscalls:sys_enter_*' -e context-switches -e task-clock -p "$(pids)" \
     -o "$work/$label.perf" -- sleep "$((duration + 1))" &
   local perf_pid=$!
   sleep 0.5
   taskset -c 0 wrk -t1 "$@" "$url" >"$out" 2>&1
   wait "$perf_pid" || true
+  after=$(cputicks "$(pids)")
   requests=$(awk '/requests in/ { print $1 }' "$out")
   echo "== $label: $requests requests, $(grep -o 'p50=[0-9]* p90=[0-9]* p99=[0-9]*' "$out" || true) us; load $(cut -d' ' -f1-3 /proc/loadavg)"
   awk -F, -v r="$requests" '
@@ -72,6 +81,8 @@ run() { # label wrk-args...
       n = $1 / r; name = substr($3, 20); all += n
       if (n >= 0.005) printf "  %-28s %7.3f /req\n", name, n }
     END { printf "  %-28s %7.3f /req\n", "all system calls", all }' "$work/$label.perf"
+  echo "$before $after" | awk -v r="$requests" -v tick="$((1000000 / $(getconf CLK_TCK)))" '
+    { printf "  %-28s %7.2f user + %.2f system us/req (/proc ticks)\n", "CPU", ($3 - $1) * tick / r, ($4 - $2) * tick / r }'
 }
 
 strace_run() {
