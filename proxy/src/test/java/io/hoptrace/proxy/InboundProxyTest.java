@@ -228,6 +228,71 @@ class InboundProxyTest extends InboundHarness {
   }
 
   @Test
+  void idleAppConnection_closedByTheApp_isNotReused() throws Exception {
+    try (RawUpstream raw = new RawUpstream(RawUpstream.Mode.ANSWER_THEN_CLOSE_IDLE)) {
+      start("app", "127.0.0.1:" + raw.port());
+      assertThat(get("/one").body()).isEqualTo("ok");
+      // The app closes the pooled connection while it is idle; the proxy must notice the close
+      // (not skip it) before the next request picks a connection.
+      while (raw.closedIdle.get() == 0) Thread.sleep(10);
+      Thread.sleep(200);
+      HttpResponse<String> second = get("/two");
+      assertThat(second.statusCode()).isEqualTo(200);
+      assertThat(second.body()).isEqualTo("ok");
+      assertThat(raw.accepted.get()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void requestSentWhileTheFirstIsAtTheApp_isAnsweredAfterIt() throws Exception {
+    start();
+    try (Socket socket = new Socket()) {
+      socket.connect(hoptrace.inboundAddress(), 2000);
+      socket.setSoTimeout(10_000);
+      var out = socket.getOutputStream();
+      out.write(
+          "GET /sleep?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      assertThat(app.take().uri()).startsWith("/sleep"); // the first is at the app now
+      out.write("GET /second HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      var in = socket.getInputStream();
+      String first = RawUpstream.readHead(in);
+      assertThat(first).startsWith("HTTP/1.1 200");
+      in.readNBytes(contentLength(first));
+      String second = RawUpstream.readHead(in);
+      assertThat(second).startsWith("HTTP/1.1 200");
+      in.readNBytes(contentLength(second));
+      assertThat(app.take().uri()).isEqualTo("/second");
+    }
+    assertThat(SpanLines.await(spanLog, 2)).hasSize(2);
+  }
+
+  @Test
+  void clientHalfClosesWhileWaiting_stillGetsTheAnswer() throws Exception {
+    start();
+    try (Socket socket = new Socket()) {
+      socket.connect(hoptrace.inboundAddress(), 2000);
+      socket.setSoTimeout(10_000);
+      socket
+          .getOutputStream()
+          .write(
+              "GET /sleep?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      assertThat(app.take().uri()).startsWith("/sleep");
+      socket.shutdownOutput(); // FIN while the request is at the app
+      String head = RawUpstream.readHead(socket.getInputStream());
+      assertThat(head).startsWith("HTTP/1.1 200");
+    }
+  }
+
+  private static int contentLength(String head) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(?im)^Content-Length:\\s*(\\d+)").matcher(head);
+    if (!m.find()) throw new AssertionError("no Content-Length in " + head);
+    return Integer.parseInt(m.group(1));
+  }
+
+  @Test
   void head_204_304_haveNoBody() throws Exception {
     start();
     HttpResponse<String> head =

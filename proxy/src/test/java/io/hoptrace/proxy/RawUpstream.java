@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A misbehaving app on a raw socket: answers every request in one fixed way that a well-behaved
@@ -21,13 +22,22 @@ final class RawUpstream implements AutoCloseable {
     /**
      * Refuses every request at once with 417, never reading a body (an Expect: 100-continue no).
      */
-    REJECT
+    REJECT,
+    /**
+     * Answers keep-alive (head and body in one write), then closes the idle connection {@value
+     * #IDLE_CLOSE_MILLIS} ms later without a word: an app whose keep-alive timeout is short.
+     */
+    ANSWER_THEN_CLOSE_IDLE
   }
+
+  static final long IDLE_CLOSE_MILLIS = 100;
 
   static final String CLOSE_DELIMITED_BODY = "body ends at close\n".repeat(1000);
 
   final ServerSocket server;
   final Thread thread;
+  final AtomicInteger accepted = new AtomicInteger();
+  final AtomicInteger closedIdle = new AtomicInteger();
 
   RawUpstream(Mode mode) throws IOException {
     server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -36,8 +46,18 @@ final class RawUpstream implements AutoCloseable {
             () -> {
               while (!server.isClosed()) {
                 try (Socket socket = server.accept()) {
+                  accepted.incrementAndGet();
                   readHead(socket.getInputStream());
-                  if (mode == Mode.RESET) {
+                  if (mode == Mode.ANSWER_THEN_CLOSE_IDLE) {
+                    socket
+                        .getOutputStream()
+                        .write(
+                            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                                .getBytes(StandardCharsets.US_ASCII));
+                    Thread.sleep(IDLE_CLOSE_MILLIS);
+                    socket.shutdownOutput(); // FIN: what an idle close looks like to the proxy
+                    closedIdle.incrementAndGet();
+                  } else if (mode == Mode.RESET) {
                     socket.setSoLinger(true, 0);
                   } else if (mode == Mode.REJECT) {
                     socket
@@ -55,6 +75,9 @@ final class RawUpstream implements AutoCloseable {
                   }
                 } catch (IOException e) {
                   // closed
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                  return;
                 }
               }
             },

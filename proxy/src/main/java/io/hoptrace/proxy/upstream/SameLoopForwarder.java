@@ -11,6 +11,7 @@ import io.undertow.client.UndertowClient;
 import io.undertow.conduits.FixedLengthStreamSourceConduit;
 import io.undertow.connector.ByteBufferPool;
 import io.undertow.connector.PooledByteBuffer;
+import io.undertow.server.AbstractServerConnection;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.HeaderValues;
@@ -33,6 +34,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import org.jspecify.annotations.Nullable;
+import org.xnio.ChannelListener;
 import org.xnio.ChannelListeners;
 import org.xnio.IoUtils;
 import org.xnio.OptionMap;
@@ -43,6 +45,7 @@ import org.xnio.XnioIoThread;
 import org.xnio.channels.StreamSinkChannel;
 import org.xnio.channels.StreamSourceChannel;
 import org.xnio.conduits.AbstractConduit;
+import org.xnio.conduits.ConduitStreamSourceChannel;
 import org.xnio.conduits.StreamSourceConduit;
 
 /**
@@ -76,6 +79,8 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
   private static final OptionMap OPTIONS = OptionMap.create(Options.TCP_NODELAY, true);
   // The conduit under a connection's response-body conduit (see closeDelimited()).
   private static final @Nullable Field CONDUIT_NEXT = conduitNext();
+  // The socket under Undertow's HTTP/1.1 client connection (see Upstream).
+  private static final @Nullable Field CLIENT_SOCKET = clientSocket();
 
   private final Forwarder fallback;
   private final long connectTimeoutMillis;
@@ -148,17 +153,59 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     }
   }
 
-  /** A pooled upstream connection with what its close must report. */
-  private static final class Upstream {
+  /**
+   * A pooled upstream connection with what its close must report.
+   *
+   * <p>While idle it is also the read listener of its socket, in front of the client's own. When
+   * the client reads a response head together with the first body bytes, it pushes the bytes back
+   * and queues a read wake-up for them; the relay has read them by the time the wake-up runs, so
+   * the client's listener, which watches an idle connection for the upstream's close, would make a
+   * {@code read} that finds nothing: one system call per request (bench/README "I/O loop (s15)").
+   * The first wake-up after the connection goes idle is skipped; the socket's read interest stays
+   * on and epoll is level-triggered, so a close or stray bytes that were really there are reported
+   * again on the next select and reach the client's listener then. The next request on the
+   * connection puts the client's listener back.
+   */
+  private static final class Upstream implements ChannelListener<ConduitStreamSourceChannel> {
     final ClientConnection connection;
     final @Nullable SocketAddress local;
     final @Nullable SocketAddress remote;
+    // Null if the client's socket cannot be reached (another Undertow): no skipping then.
+    final @Nullable ConduitStreamSourceChannel source;
     long idleSince;
+    boolean skipWakeup;
+    @Nullable ChannelListener<? super ConduitStreamSourceChannel> idleListener;
 
     Upstream(ClientConnection connection) {
       this.connection = connection;
       this.local = connection.getLocalAddress();
       this.remote = connection.getPeerAddress();
+      this.source = sourceOf(connection);
+    }
+
+    /** The connection goes idle: stand in front of the client's listener until the next use. */
+    void idle() {
+      ConduitStreamSourceChannel s = source;
+      if (s == null) return;
+      ChannelListener<? super ConduitStreamSourceChannel> current = s.getReadListener();
+      if (current == this) return;
+      idleListener = current;
+      skipWakeup = true;
+      s.setReadListener(this);
+    }
+
+    @Override
+    public void handleEvent(ConduitStreamSourceChannel channel) {
+      if (skipWakeup) {
+        skipWakeup = false;
+        return;
+      }
+      ChannelListener<? super ConduitStreamSourceChannel> next = idleListener;
+      if (next == null) {
+        channel.suspendReads();
+      } else {
+        ChannelListeners.invokeChannelListener(channel, next);
+      }
     }
   }
 
@@ -207,6 +254,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
         return;
       }
       upstream.idleSince = System.nanoTime();
+      upstream.idle();
       connections.addLast(upstream);
       if (!sweeping) scheduleSweep();
     }
@@ -351,6 +399,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
               },
               responseTimeoutMillis,
               TimeUnit.MILLISECONDS);
+      if (!hasBody) keepClientReadInterest(exchange);
       Upstream idle = pool(ioThread).take(target);
       if (idle != null) {
         send(idle);
@@ -878,6 +927,46 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
       IoUtils.safeClose(upstream.connection.performUpgrade());
     } catch (IOException | RuntimeException e) {
       IoUtils.safeClose(upstream.connection);
+    }
+  }
+
+  /**
+   * Undertow suspends reads on the client's connection while a request runs and resumes them when
+   * it ends: on a keep-alive connection that is an {@code epoll_ctl} DEL and an ADD per request,
+   * because the request waits for the upstream across a select. Resumed again here, in the same
+   * turn of the loop, the interest never changes and the selector makes neither call (bench/README
+   * "I/O loop (s15)"). Only for a request without a body (its body would be read through the same
+   * channel). Safe: if the client sends anything before the response ends (a pipelined request, a
+   * close), Undertow's read listener sees a request still running and suspends reads itself, as it
+   * did before; its end-of-exchange resumes them as always.
+   */
+  private static void keepClientReadInterest(HttpServerExchange exchange) {
+    if (exchange.getConnection() instanceof AbstractServerConnection connection) {
+      connection.getOriginalSourceConduit().resumeReads();
+    }
+  }
+
+  /** The socket under Undertow's HTTP/1.1 client connection, or null if it cannot be reached. */
+  private static @Nullable ConduitStreamSourceChannel sourceOf(ClientConnection connection) {
+    Field f = CLIENT_SOCKET;
+    if (f == null || !f.getDeclaringClass().isInstance(connection)) return null;
+    try {
+      return ((StreamConnection) f.get(connection)).getSourceChannel();
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static @Nullable Field clientSocket() {
+    try {
+      Field f =
+          Class.forName("io.undertow.client.http.HttpClientConnection")
+              .getDeclaredField("connection");
+      if (!StreamConnection.class.isAssignableFrom(f.getType())) return null;
+      f.setAccessible(true);
+      return f;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return null;
     }
   }
 
