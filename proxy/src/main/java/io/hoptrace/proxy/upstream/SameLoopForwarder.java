@@ -12,6 +12,7 @@ import io.undertow.conduits.FixedLengthStreamSourceConduit;
 import io.undertow.connector.ByteBufferPool;
 import io.undertow.connector.PooledByteBuffer;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.server.protocol.http.HttpAttachments;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
@@ -59,8 +60,9 @@ import org.xnio.conduits.StreamSourceConduit;
  *
  * <p>Bodies are copied through one pooled buffer per direction, read only when the other side has
  * taken the last one (backpressure both ways); request bodies stream as they came (Content-Length
- * or chunked), responses byte for byte (no decoding, nothing added). Undertow's client adds {@code
- * X-Forwarded-Proto}; it is put back to what the client sent before the request is written.
+ * or chunked), responses byte for byte (no decoding, nothing added); the trailers of a chunked body
+ * go along both ways, less hop-by-hop fields. Undertow's client adds {@code X-Forwarded-Proto}; it
+ * is put back to what the client sent before the request is written.
  *
  * <p>Handed to the Jetty transport instead, per request, what this one does not carry: {@code
  * Expect} (Undertow's client has no 100-continue hand-shake for a proxied body), targets given by
@@ -259,6 +261,9 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     final @Nullable RequestBodyCheck check;
     final @Nullable HeaderValues clientForwardedProto;
     final ClientRequest request = new ClientRequest();
+    // The Connection tokens of the client's request and of the upstream's response.
+    Set<String> requestTokens = Set.of();
+    Set<String> responseTokens = Set.of();
 
     @Nullable Upstream upstream;
     @Nullable ClientExchange upstreamExchange;
@@ -310,6 +315,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
       HeaderValues connection = clientHeaders.get(Headers.CONNECTION);
       Set<String> tokens =
           HopByHop.connectionTokens(connection == null ? null : String.join(",", connection));
+      requestTokens = tokens;
       // Undertow honours only a bare "Connection: close"; "close, X-Foo" must close as well.
       if (tokens.contains("close")) exchange.setPersistent(false);
       HeaderMap headers = request.getRequestHeaders();
@@ -515,6 +521,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
           in.suspendReads();
           in.getReadSetter().set(null);
           releaseRequestBuffer();
+          passRequestTrailers();
           endRequestBody(out);
           return;
         }
@@ -522,6 +529,34 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
         buffer.flip();
         requestPending = true;
       }
+    }
+
+    /**
+     * The trailers of the client's chunked body go with the upstream's: Undertow's client writes
+     * what is attached to its exchange as RESPONSE_TRAILERS (its name for "trailers to send") in
+     * the last chunk.
+     */
+    private void passRequestTrailers() {
+      ClientExchange x = upstreamExchange;
+      HeaderMap trailers =
+          HopByHop.endToEndTrailers(
+              exchange.getAttachment(HttpAttachments.REQUEST_TRAILERS), requestTokens);
+      if (x != null && trailers != null)
+        x.putAttachment(HttpAttachments.RESPONSE_TRAILERS, trailers);
+    }
+
+    /**
+     * The trailers of the upstream's chunked body go to the client: Undertow's client attached them
+     * to its exchange (as REQUEST_TRAILERS, its name for "trailers received") at the body's end;
+     * Undertow's server writes the exchange's RESPONSE_TRAILERS in the last chunk.
+     */
+    private void passResponseTrailers() {
+      ClientExchange x = upstreamExchange;
+      if (x == null) return;
+      HeaderMap trailers =
+          HopByHop.endToEndTrailers(
+              x.getAttachment(HttpAttachments.REQUEST_TRAILERS), responseTokens);
+      if (trailers != null) exchange.putAttachment(HttpAttachments.RESPONSE_TRAILERS, trailers);
     }
 
     private void endRequestBody(StreamSinkChannel out) {
@@ -576,6 +611,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
       HeaderValues connection = from.get(Headers.CONNECTION);
       Set<String> tokens =
           HopByHop.connectionTokens(connection == null ? null : String.join(",", connection));
+      responseTokens = tokens;
       HeaderMap proxyToClientHeaders = exchange.getResponseHeaders();
       HopByHop.copyEndToEnd(from, tokens, proxyToClientHeaders);
       boolean chunked = from.contains(Headers.TRANSFER_ENCODING);
@@ -713,6 +749,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
         if (n < 0) {
           in.suspendReads();
           in.getReadSetter().set(null);
+          if (!closeDelimited) passResponseTrailers();
           finish();
           return;
         }
