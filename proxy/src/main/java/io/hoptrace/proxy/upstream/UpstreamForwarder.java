@@ -126,9 +126,16 @@ public final class UpstreamForwarder implements Forwarder {
             .getIoThread()
             .executeAfter(
                 () -> {
-                  var unused =
-                      proxyToServerRequest.abort(
-                          new TimeoutException("no response in " + responseTimeoutMillis + "ms"));
+                  // Not yet on a connection: connecting, or queued behind max-connections busy.
+                  String why =
+                      listener.connected
+                          ? "no response in " + responseTimeoutMillis + "ms"
+                          : "no connection in "
+                              + responseTimeoutMillis
+                              + "ms (connecting, or waiting for one of upstream.max-connections = "
+                              + client.jetty().getMaxConnectionsPerDestination()
+                              + ")";
+                  var unused = proxyToServerRequest.abort(new TimeoutException(why));
                 },
                 responseTimeoutMillis,
                 TimeUnit.MILLISECONDS);

@@ -7,14 +7,21 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
  * What a well-formed message keeps on its way through: trailers of a chunked body (both ways,
- * hop-by-hop fields dropped) and no header the sender did not send. Raw client, raw recording app:
- * the bytes on each side are what is asserted. Runs on the default transport; {@link
+ * hop-by-hop fields dropped) and no header the sender did not send; and {@code
+ * upstream.max-connections} as a cap on connections open to the app, busy or idle. Raw client, raw
+ * recording app: the bytes on each side are what is asserted. Runs on the default transport; {@link
  * ForwardingFidelityJettyTest} runs it on Jetty.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -94,6 +101,115 @@ class ForwardingFidelityTest extends GuardHarness {
                 + "Content-Length: 5\r\nConnection: close\r\n\r\nhello");
     assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
     assertThat(app.heads.get(0)).contains("\r\nContent-Type: text/x-mine; charset=latin1\r\n");
+  }
+
+  @Test
+  void maxConnections_capsOpenUpstreamConnections_furtherRequestsWaitForOne() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    app.answer = request -> request.startsWith("GET /hold ") ? held(release) : RecordingApp.OK;
+    start("upstream.max-connections", "1");
+    ExecutorService clients = Executors.newFixedThreadPool(4);
+    try {
+      Future<Raw> first = clients.submit(() -> send(get("/hold")));
+      awaitHeads(1);
+      List<Future<Raw>> more = new ArrayList<>();
+      for (int i = 0; i < 3; i++) more.add(clients.submit(() -> send(get("/next"))));
+      Thread.sleep(500);
+      assertThat(app.heads).as("requests the app got while its one connection is busy").hasSize(1);
+      if (upstreamClient == null) assertThat(gauge("connection_waiting")).isEqualTo(3);
+      release.countDown();
+      assertThat(first.get().status()).isEqualTo(200);
+      for (Future<Raw> f : more) assertThat(f.get().status()).as(f.get().toString()).isEqualTo(200);
+      assertThat(app.requests).hasSize(4);
+      if (upstreamClient == null) {
+        assertThat(gauge("connection_waits")).isEqualTo(3);
+        assertThat(gauge("connection_waiting")).isZero();
+      }
+    } finally {
+      release.countDown();
+      clients.shutdownNow();
+    }
+  }
+
+  @Test
+  void maxConnections_placesComeBack_whenUpstreamConnectionsClose() throws Exception {
+    // Every answer closes the upstream connection: each must give its place back.
+    app.answer = request -> "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+    start("upstream.max-connections", "1", "upstream.response-timeout", "2s");
+    for (int i = 0; i < 5; i++) {
+      Raw answer = send(get("/closing"));
+      assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
+    }
+    assertThat(app.connections.get()).isEqualTo(5);
+  }
+
+  @Test
+  void maxConnections_waitLongerThanTheResponseTimeout_answers504_sayingWhy() throws Exception {
+    // The first answer stops 8 bytes short of its length: its connection stays busy, in the body
+    // (so past the response timeout, which counts to the headers).
+    app.answer =
+        request ->
+            request.startsWith("GET /stall ")
+                ? "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nok"
+                : RecordingApp.OK;
+    start("upstream.max-connections", "1", "upstream.response-timeout", "700ms");
+    ExecutorService clients = Executors.newFixedThreadPool(1);
+    try {
+      Future<Raw> first = clients.submit(() -> send(get("/stall")));
+      awaitHeads(1);
+      Raw waited = send(get("/waits"));
+      assertThat(waited.millis()).as("waited the response timeout").isGreaterThanOrEqualTo(600L);
+      assertThat(app.heads).hasSize(1);
+      String span = awaitSpans(1).get(0);
+      if (upstreamClient == null) {
+        assertThat(waited.status()).as(waited.toString()).isEqualTo(504);
+        assertThat(span)
+            .contains("\"error\":\"timeout: no upstream connection free in 700ms")
+            .contains("upstream.max-connections = 1");
+        assertThat(gauge("connection_waits")).isEqualTo(1);
+        assertThat(gauge("connection_waiting")).isZero();
+      } else {
+        // Jetty cannot tell its queue from a slow connect: 502, the message names both.
+        assertThat(waited.status()).as(waited.toString()).isEqualTo(502);
+        assertThat(span)
+            .contains("\"error\":\"connect: no connection in 700ms")
+            .contains("upstream.max-connections = 1");
+      }
+      assertThat(first.get().text()).startsWith("HTTP/1.1 200 ");
+    } finally {
+      clients.shutdownNow();
+    }
+  }
+
+  private static String get(String path) {
+    return "GET " + path + " HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n";
+  }
+
+  /** The app's answer once {@code release} is counted down. */
+  private static String held(CountDownLatch release) {
+    try {
+      release.await(20, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return RecordingApp.OK;
+  }
+
+  private void awaitHeads(int count) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT / 1000);
+    while (app.heads.size() < count && System.nanoTime() < deadline) Thread.sleep(10);
+    assertThat(app.heads).hasSize(count);
+  }
+
+  private long gauge(String name) throws IOException {
+    ByteArrayOutputStream text = new ByteArrayOutputStream();
+    hoptrace.metrics().writePrometheusText(text);
+    for (String line : text.toString(StandardCharsets.UTF_8).split("\n", -1)) {
+      if (line.startsWith("hoptrace_upstream_" + name + " ")) {
+        return (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1));
+      }
+    }
+    throw new AssertionError("no gauge hoptrace_upstream_" + name + " in\n" + text);
   }
 
   /** Reads one response with a chunked body, up to the end of its trailer section. */
