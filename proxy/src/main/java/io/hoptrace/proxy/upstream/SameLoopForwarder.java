@@ -700,11 +700,11 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
      */
     private void passRequestTrailers() {
       ClientExchange x = upstreamExchange;
+      if (x == null) return;
       HeaderMap trailers =
           HopByHop.endToEndTrailers(
               exchange.getAttachment(HttpAttachments.REQUEST_TRAILERS), requestTokens);
-      if (x != null && trailers != null)
-        x.putAttachment(HttpAttachments.RESPONSE_TRAILERS, trailers);
+      if (trailers != null) x.putAttachment(HttpAttachments.RESPONSE_TRAILERS, trailers);
     }
 
     /**
