@@ -13,6 +13,7 @@ import io.undertow.connector.ByteBufferPool;
 import io.undertow.connector.PooledByteBuffer;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.protocol.http.HttpAttachments;
+import io.undertow.util.Attachable;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
@@ -683,7 +684,8 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
           in.suspendReads();
           in.getReadSetter().set(null);
           releaseRequestBuffer();
-          passRequestTrailers();
+          ClientExchange x = upstreamExchange;
+          if (x != null) passTrailers(exchange, requestTokens, x);
           endRequestBody(out);
           return;
         }
@@ -694,31 +696,17 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     }
 
     /**
-     * The trailers of the client's chunked body go with the upstream's: Undertow's client writes
-     * what is attached to its exchange as RESPONSE_TRAILERS (its name for "trailers to send") in
-     * the last chunk.
+     * Passes the trailers of a chunked body on, less hop-by-hop fields (by the message's connection
+     * tokens). Undertow names them alike on both sides: what a chunk decoder received is attached
+     * to its exchange (the server's, or the client's) as REQUEST_TRAILERS, and a chunk encoder
+     * writes the RESPONSE_TRAILERS of its exchange in the last chunk.
      */
-    private void passRequestTrailers() {
-      ClientExchange x = upstreamExchange;
-      if (x == null) return;
+    private static void passTrailers(
+        Attachable received, Set<String> connectionTokens, Attachable toSend) {
       HeaderMap trailers =
           HopByHop.endToEndTrailers(
-              exchange.getAttachment(HttpAttachments.REQUEST_TRAILERS), requestTokens);
-      if (trailers != null) x.putAttachment(HttpAttachments.RESPONSE_TRAILERS, trailers);
-    }
-
-    /**
-     * The trailers of the upstream's chunked body go to the client: Undertow's client attached them
-     * to its exchange (as REQUEST_TRAILERS, its name for "trailers received") at the body's end;
-     * Undertow's server writes the exchange's RESPONSE_TRAILERS in the last chunk.
-     */
-    private void passResponseTrailers() {
-      ClientExchange x = upstreamExchange;
-      if (x == null) return;
-      HeaderMap trailers =
-          HopByHop.endToEndTrailers(
-              x.getAttachment(HttpAttachments.REQUEST_TRAILERS), responseTokens);
-      if (trailers != null) exchange.putAttachment(HttpAttachments.RESPONSE_TRAILERS, trailers);
+              received.getAttachment(HttpAttachments.REQUEST_TRAILERS), connectionTokens);
+      if (trailers != null) toSend.putAttachment(HttpAttachments.RESPONSE_TRAILERS, trailers);
     }
 
     private void endRequestBody(StreamSinkChannel out) {
@@ -911,7 +899,8 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
         if (n < 0) {
           in.suspendReads();
           in.getReadSetter().set(null);
-          if (!closeDelimited) passResponseTrailers();
+          ClientExchange x = upstreamExchange;
+          if (x != null && !closeDelimited) passTrailers(x, responseTokens, exchange);
           finish();
           return;
         }
