@@ -18,31 +18,11 @@ duration=${ALLOC_DURATION:-10}
 warmup=${ALLOC_WARMUP:-15}
 conns=${ALLOC_CONNS:-16}
 work=$(mktemp -d /tmp/hoptrace-alloc.XXXXXX)
-# shellcheck source=bench/lib/nginx.sh
-source "$here/nginx.sh"
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-backend=$(free_port) inbound=$(free_port) outbound=$(free_port)
-write_backend_conf "$work/backend" "$backend"
-taskset -c 1 nginx -p "$work/backend" -c "$work/backend/nginx.conf" &
-backend_pid=$!
+# shellcheck source=bench/lib/sidecar.sh
+source "$here/sidecar.sh"
 # No class-data archive: it holds for one jar path only.
-# shellcheck disable=SC2086 # HOPTRACE_RUN_ARGS is a list
-HOPTRACE_JAR=$jar HOPTRACE_CDS_ARCHIVE=/nonexistent taskset -c 1 "$here/../../bin/hoptrace" run \
-  --service bench-a --inbound "127.0.0.1:$inbound" --app "127.0.0.1:$backend" \
-  --outbound "127.0.0.1:$outbound" --span-log "$work/spans.log" --set span-log.rotate-size=0 \
-  ${HOPTRACE_RUN_ARGS:-} >"$work/stdout.log" 2>"$work/stderr.log" &
-pid=$!
-trap 'kill "$pid" "$backend_pid" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
-for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$inbound/" && break; sleep 0.2; done
-
-if [[ $mode == inbound ]]; then
-  url=http://127.0.0.1:$inbound/r/alloc
-  export BENCH_TARGET=""
-else # an app with HTTP_PROXY: absolute-form requests to the forward-proxy port
-  url=http://127.0.0.1:$outbound/r/alloc
-  export BENCH_TARGET=http://127.0.0.1:$backend/r/alloc
-fi
+start_sidecar "$mode" alloc env HOPTRACE_JAR="$jar" HOPTRACE_CDS_ARCHIVE=/nonexistent \
+  "$here/../../bin/hoptrace"
 ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 
 echo "hoptrace $mode, $jar; warm-up ${warmup}s at 16 connections; load $(cut -d' ' -f1-3 /proc/loadavg)" >&2

@@ -24,30 +24,13 @@ duration=${MEMORY_DURATION:-15}
 warmup=${MEMORY_WARMUP:-20}
 idle=${MEMORY_IDLE:-10}
 work=$(mktemp -d /tmp/hoptrace-memory.XXXXXX)
-# shellcheck source=bench/lib/nginx.sh
-source "$here/nginx.sh"
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-backend=$(free_port) inbound=$(free_port) outbound=$(free_port) admin=$(free_port)
-write_backend_conf "$work/backend" "$backend"
-taskset -c 1 nginx -p "$work/backend" -c "$work/backend/nginx.conf" &
-backend_pid=$!
-# shellcheck disable=SC2086 # HOPTRACE_RUN_ARGS is a list
-HOPTRACE_JAR=$jar HOPTRACE_CDS_ARCHIVE=${jar%.jar}.jsa JAVA_OPTS="-XX:NativeMemoryTracking=summary ${JAVA_OPTS:-}" \
-  taskset -c 1 "$here/../../bin/hoptrace" run --service bench-a --inbound "127.0.0.1:$inbound" \
-  --app "127.0.0.1:$backend" --outbound "127.0.0.1:$outbound" --admin "127.0.0.1:$admin" --set admin.traces-page=false --span-log "$work/spans.log" \
-  --set span-log.rotate-size=0 ${HOPTRACE_RUN_ARGS:-} >"$work/stdout.log" 2>"$work/stderr.log" &
-pid=$!
-trap 'kill "$pid" "$backend_pid" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
-for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$inbound/" && break; sleep 0.2; done
-
-if [[ $mode == inbound ]]; then
-  url=http://127.0.0.1:$inbound/r/memory
-  export BENCH_TARGET=""
-else # an app with HTTP_PROXY: absolute-form requests to the forward-proxy port
-  url=http://127.0.0.1:$outbound/r/memory
-  export BENCH_TARGET=http://127.0.0.1:$backend/r/memory
-fi
+# shellcheck source=bench/lib/sidecar.sh
+source "$here/sidecar.sh"
+# The admin listener, for /metrics (idle collections, Jetty started); its traces page off.
+admin=$(free_port)
+HOPTRACE_RUN_ARGS="--admin 127.0.0.1:$admin --set admin.traces-page=false ${HOPTRACE_RUN_ARGS:-}"
+start_sidecar "$mode" memory env HOPTRACE_JAR="$jar" HOPTRACE_CDS_ARCHIVE="${jar%.jar}.jsa" \
+  JAVA_OPTS="-XX:NativeMemoryTracking=summary ${JAVA_OPTS:-}" "$here/../../bin/hoptrace"
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 

@@ -18,29 +18,10 @@ duration=${THREADS_DURATION:-10}
 warmup=${THREADS_WARMUP:-15}
 opts="-XX:+UseSerialGC -Xms32m -Xmx96m -Xss256k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=32m -XX:+ExitOnOutOfMemoryError"
 work=$(mktemp -d /tmp/hoptrace-threads.XXXXXX)
-# shellcheck source=bench/lib/nginx.sh
-source "$here/nginx.sh"
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-backend=$(free_port) inbound=$(free_port) outbound=$(free_port)
-write_backend_conf "$work/backend" "$backend"
-taskset -c 1 nginx -p "$work/backend" -c "$work/backend/nginx.conf" &
-backend_pid=$!
-# shellcheck disable=SC2086 # opts and HOPTRACE_RUN_ARGS are lists
-taskset -c 1 java $opts -jar "$jar" run --service bench-a --inbound "127.0.0.1:$inbound" \
-  --app "127.0.0.1:$backend" --outbound "127.0.0.1:$outbound" --span-log "$work/spans.log" \
-  --set span-log.rotate-size=0 ${HOPTRACE_RUN_ARGS:-} >"$work/stdout.log" 2>"$work/stderr.log" &
-pid=$!
-trap 'kill "$pid" "$backend_pid" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
-for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$inbound/" && break; sleep 0.2; done
-
-if [[ $mode == inbound ]]; then
-  url=http://127.0.0.1:$inbound/r/threads
-  export BENCH_TARGET=""
-else # an app with HTTP_PROXY: absolute-form requests to the forward-proxy port
-  url=http://127.0.0.1:$outbound/r/threads
-  export BENCH_TARGET=http://127.0.0.1:$backend/r/threads
-fi
+# shellcheck source=bench/lib/sidecar.sh
+source "$here/sidecar.sh"
+# shellcheck disable=SC2086 # opts is a list
+start_sidecar "$mode" threads java $opts -jar "$jar"
 
 # "tid name ticks switches" for every thread of the sidecar
 snapshot() {

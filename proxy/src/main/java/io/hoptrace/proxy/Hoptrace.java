@@ -151,6 +151,9 @@ public final class Hoptrace implements AutoCloseable {
     Forwarder forwarder = jetty;
     if (upstreamClient(settings) == Settings.UpstreamClient.SAME_LOOP) {
       SameLoopForwarder same = new SameLoopForwarder(settings.upstream(), jetty);
+      // Requests that found upstream.max-connections open: so far, and waiting now.
+      metrics.gauge("hoptrace.upstream.connection_waits", same::connectionWaits);
+      metrics.gauge("hoptrace.upstream.connection_waiting", same::waitingForConnection);
       if (links.evidence() != null) {
         int appPort = settings.app().port();
         same.onConnectionClosed(

@@ -26,6 +26,9 @@ import java.util.function.LongSupplier;
  *       hoptrace_inbound_inflight}; the same with {@code outbound}
  *   <li>{@code hoptrace_upstream_errors_connect_total}, {@code _reset_total}, {@code
  *       _timeout_total}, {@code _client_abort_total}
+ *   <li>{@code hoptrace_upstream_connection_waits} (requests that found {@code
+ *       upstream.max-connections} open and waited), {@code hoptrace_upstream_connection_waiting}
+ *       (waiting now): same-loop transport only
  *   <li>{@code hoptrace_inbound_context_extracted_total}, {@code _started_total}, {@code
  *       _restarted_total}: what became of callers' trace context
  *   <li>{@code hoptrace_spanlog_written}, {@code _dropped}, {@code _failed}, {@code _queued}

@@ -2,6 +2,8 @@ package io.hoptrace.proxy.upstream;
 
 import io.undertow.connector.PooledByteBuffer;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.server.protocol.http.HttpAttachments;
+import io.undertow.util.HeaderMap;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicReference;
@@ -31,6 +33,8 @@ final class ClientToProxyContent implements Request.Content {
   private volatile @Nullable Throwable failure;
   private volatile @Nullable IOException clientFailure;
   private volatile boolean eof;
+  // The body's trailer fields, as the client sent them; set before eof.
+  private volatile @Nullable HeaderMap trailers;
   // Jetty's demand while it waits for the client socket to be readable; IO thread only.
   private @Nullable Runnable waiting;
 
@@ -49,6 +53,23 @@ final class ClientToProxyContent implements Request.Content {
   @Override
   public long getLength() {
     return length;
+  }
+
+  /**
+   * None: a body the client sent without a Content-Type goes without one (Jetty's default would add
+   * {@code application/octet-stream}); one it sent is among the copied headers.
+   */
+  @Override
+  public @Nullable String getContentType() {
+    return null;
+  }
+
+  /**
+   * The trailer fields of the client's chunked body once it has ended (Undertow's decoder attaches
+   * them as it reads the last chunk), else null. Any thread.
+   */
+  @Nullable HeaderMap trailers() {
+    return trailers;
   }
 
   /** The client failed to deliver the body (the caller may record a client abort). */
@@ -133,6 +154,7 @@ final class ClientToProxyContent implements Request.Content {
         failure = e;
         return Content.Chunk.from(e, true);
       }
+      trailers = exchange.getAttachment(HttpAttachments.REQUEST_TRAILERS);
       eof = true;
       return Content.Chunk.EOF;
     }

@@ -5,6 +5,8 @@ import io.undertow.util.HeaderValues;
 import io.undertow.util.HttpString;
 import java.util.Locale;
 import java.util.Set;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -86,6 +88,27 @@ public final class HopByHop {
       if (isHopByHop(name.toString(), connectionTokens)) continue;
       to.addAll(name, values);
     }
+  }
+
+  /** Adds every field of {@code from} that is not hop-by-hop to {@code to}, values in order. */
+  static void copyEndToEnd(HttpFields from, Set<String> connectionTokens, HeaderMap to) {
+    for (HttpField field : from) {
+      if (isHopByHop(field.getName(), connectionTokens)) continue;
+      to.add(HttpString.tryFromString(field.getName()), field.getValue());
+    }
+  }
+
+  /**
+   * The trailer fields of a chunked body to pass on: those of {@code trailers} that are not
+   * hop-by-hop by the message's connection tokens (RFC 9110 §6.5: a trailer section is forwarded
+   * like the header section), or null when none are left.
+   */
+  static @Nullable HeaderMap endToEndTrailers(
+      @Nullable HeaderMap trailers, Set<String> connectionTokens) {
+    if (trailers == null || trailers.size() == 0) return null;
+    HeaderMap kept = new HeaderMap();
+    copyEndToEnd(trailers, connectionTokens, kept);
+    return kept.size() == 0 ? null : kept;
   }
 
   private HopByHop() {}

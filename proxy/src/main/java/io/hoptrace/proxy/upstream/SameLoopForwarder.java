@@ -13,6 +13,8 @@ import io.undertow.connector.ByteBufferPool;
 import io.undertow.connector.PooledByteBuffer;
 import io.undertow.server.AbstractServerConnection;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.server.protocol.http.HttpAttachments;
+import io.undertow.util.Attachable;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
@@ -32,6 +34,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
 import org.jspecify.annotations.Nullable;
 import org.xnio.ChannelListener;
@@ -55,15 +58,19 @@ import org.xnio.conduits.StreamSourceConduit;
  * hand-overs and wake-ups per request, bench/README.md "Same-loop upstream (s14)").
  *
  * <p>Connections are pooled per IO thread and per target, keep-alive, one exchange at a time on
- * each; at most {@code upstream.max-connections} idle ones are kept per target and thread, and one
- * idle longer than {@code upstream.idle-timeout} is closed when next looked at. Busy connections
- * are not capped here: there is at most one per client connection being served, and the guard caps
- * those.
+ * each; one idle longer than {@code upstream.idle-timeout} is closed when next looked at. At most
+ * {@code upstream.max-connections} are open per target across all IO threads (busy, idle and
+ * connecting): a request that finds none idle on its thread and no room waits, oldest first, for
+ * one to be handed back (on its thread) or closed (then it connects), within {@code
+ * upstream.response-timeout} (else 504); idle ones on other threads are closed to make room. Waits
+ * are counted ({@link #connectionWaits()}). Requests handed to Jetty count against Jetty's own cap
+ * of the same size, not this one.
  *
  * <p>Bodies are copied through one pooled buffer per direction, read only when the other side has
  * taken the last one (backpressure both ways); request bodies stream as they came (Content-Length
- * or chunked), responses byte for byte (no decoding, nothing added). Undertow's client adds {@code
- * X-Forwarded-Proto}; it is put back to what the client sent before the request is written.
+ * or chunked), responses byte for byte (no decoding, nothing added); the trailers of a chunked body
+ * go along both ways, less hop-by-hop fields. Undertow's client adds {@code X-Forwarded-Proto}; it
+ * is put back to what the client sent before the request is written.
  *
  * <p>Handed to the Jetty transport instead, per request, what this one does not carry: {@code
  * Expect} (Undertow's client has no 100-continue hand-shake for a proxied body), targets given by
@@ -86,10 +93,13 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
   private final long connectTimeoutMillis;
   private final long responseTimeoutMillis;
   private final long idleTimeoutMillis;
-  private final int maxIdle;
+  private final int maxConnections;
   private final UndertowClient client = UndertowClient.getInstance();
   // Each IO thread's idle connections.
   private final Map<XnioIoThread, Pool> pools = new ConcurrentHashMap<>();
+  // Each target's open connections and waiting requests; changed inside compute() only.
+  private final Map<HostPort, Budget> budgets = new ConcurrentHashMap<>();
+  private final LongAdder waits = new LongAdder();
   private final Set<ClientConnection> open = ConcurrentHashMap.newKeySet();
   private volatile @Nullable BiConsumer<SocketAddress, SocketAddress> closeListener;
 
@@ -101,7 +111,19 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     this.connectTimeoutMillis = settings.connectTimeout().toMillis();
     this.responseTimeoutMillis = settings.responseTimeout().toMillis();
     this.idleTimeoutMillis = settings.idleTimeout().toMillis();
-    this.maxIdle = settings.maxConnections();
+    this.maxConnections = settings.maxConnections();
+  }
+
+  /** Requests so far that found {@code upstream.max-connections} open and waited for one. */
+  public long connectionWaits() {
+    return waits.sum();
+  }
+
+  /** Requests waiting for a connection now. */
+  public long waitingForConnection() {
+    long n = 0;
+    for (Budget b : budgets.values()) n += b.waiters;
+    return n;
   }
 
   /**
@@ -248,15 +270,31 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
 
     void offer(HostPort target, Upstream upstream) {
       if (!upstream.connection.isOpen()) return;
-      ArrayDeque<Upstream> connections = idle.computeIfAbsent(target, t -> new ArrayDeque<>());
-      if (connections.size() >= maxIdle) {
-        IoUtils.safeClose(upstream.connection);
+      if (hasWaiters(target)) {
+        Relay waiter = takeWaiter(target, thread);
+        if (waiter != null) {
+          waiter.handOver(upstream);
+        } else {
+          // Waiting on another thread: closed, its place goes to the oldest waiter (which
+          // connects on its own thread).
+          IoUtils.safeClose(upstream.connection);
+        }
         return;
       }
+      ArrayDeque<Upstream> connections = idle.computeIfAbsent(target, t -> new ArrayDeque<>());
       upstream.idleSince = System.nanoTime();
       upstream.idle();
       connections.addLast(upstream);
       if (!sweeping) scheduleSweep();
+    }
+
+    /** Closes one idle connection to {@code target} if a request (on another thread) waits. */
+    void shed(HostPort target) {
+      if (!hasWaiters(target)) return;
+      ArrayDeque<Upstream> connections = idle.get(target);
+      Upstream u = connections == null ? null : connections.pollFirst();
+      if (connections != null && connections.isEmpty()) idle.remove(target);
+      if (u != null) IoUtils.safeClose(u.connection);
     }
 
     private void scheduleSweep() {
@@ -282,12 +320,102 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     }
   }
 
-  private Upstream opened(ClientConnection connection) {
+  /**
+   * One target's connections across all IO threads: how many are open (or connecting), and the
+   * requests waiting for one, oldest first. Changed only inside {@code budgets.compute}.
+   */
+  private static final class Budget {
+    int open;
+    final ArrayDeque<Relay> waiting = new ArrayDeque<>();
+    volatile int waiters;
+  }
+
+  /**
+   * Takes a place for a new connection to the relay's target, or queues the relay: true if taken.
+   */
+  private boolean openOrWait(Relay relay) {
+    boolean[] taken = {false};
+    budgets.compute(
+        relay.target,
+        (t, b) -> {
+          Budget budget = b != null ? b : new Budget();
+          if (budget.open < maxConnections) {
+            budget.open++;
+            taken[0] = true;
+          } else {
+            budget.waiting.addLast(relay);
+            budget.waiters = budget.waiting.size();
+          }
+          return budget;
+        });
+    return taken[0];
+  }
+
+  /**
+   * A connection to {@code target} closed (or failed to open): its place goes to the oldest waiting
+   * request, on that request's thread, else it is free.
+   */
+  private void released(HostPort target) {
+    Relay[] next = {null};
+    budgets.computeIfPresent(
+        target,
+        (t, b) -> {
+          Relay waiter = b.waiting.pollFirst();
+          b.waiters = b.waiting.size();
+          if (waiter != null) {
+            next[0] = waiter;
+            return b;
+          }
+          b.open--;
+          return b.open <= 0 ? null : b;
+        });
+    Relay waiter = next[0];
+    if (waiter != null) waiter.ioThread.execute(waiter::placeGiven);
+  }
+
+  /** The relay no longer waits (it ended). */
+  private void withdraw(Relay relay) {
+    budgets.computeIfPresent(
+        relay.target,
+        (t, b) -> {
+          b.waiting.remove(relay);
+          b.waiters = b.waiting.size();
+          return b.open <= 0 && b.waiting.isEmpty() ? null : b;
+        });
+  }
+
+  private boolean hasWaiters(HostPort target) {
+    Budget b = budgets.get(target);
+    return b != null && b.waiters > 0;
+  }
+
+  /** The oldest request waiting for {@code target} on {@code thread}, taken out of the queue. */
+  private @Nullable Relay takeWaiter(HostPort target, XnioIoThread thread) {
+    Relay[] found = {null};
+    budgets.computeIfPresent(
+        target,
+        (t, b) -> {
+          for (Iterator<Relay> it = b.waiting.iterator(); it.hasNext(); ) {
+            Relay r = it.next();
+            if (r.ioThread == thread) {
+              it.remove();
+              found[0] = r;
+              break;
+            }
+          }
+          b.waiters = b.waiting.size();
+          return b;
+        });
+    return found[0];
+  }
+
+  private Upstream opened(ClientConnection connection, HostPort target) {
     Upstream upstream = new Upstream(connection);
     open.add(connection);
     connection.addCloseListener(
         c -> {
           open.remove(c);
+          released(target);
           BiConsumer<SocketAddress, SocketAddress> listener = closeListener;
           if (listener != null && upstream.local != null && upstream.remote != null) {
             listener.accept(upstream.local, upstream.remote);
@@ -307,10 +435,14 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     final @Nullable RequestBodyCheck check;
     final @Nullable HeaderValues clientForwardedProto;
     final ClientRequest request = new ClientRequest();
+    // The Connection tokens of the client's request and of the upstream's response.
+    Set<String> requestTokens = Set.of();
+    Set<String> responseTokens = Set.of();
 
     @Nullable Upstream upstream;
     @Nullable ClientExchange upstreamExchange;
     XnioExecutor.@Nullable Key timer;
+    boolean waiting; // for a place among upstream.max-connections
     boolean connected;
     boolean headersCopied;
     boolean requestSent;
@@ -358,6 +490,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
       HeaderValues connection = clientHeaders.get(Headers.CONNECTION);
       Set<String> tokens =
           HopByHop.connectionTokens(connection == null ? null : String.join(",", connection));
+      requestTokens = tokens;
       // Undertow honours only a bare "Connection: close"; "close, X-Foo" must close as well.
       if (tokens.contains("close")) exchange.setPersistent(false);
       HeaderMap headers = request.getRequestHeaders();
@@ -391,7 +524,15 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
           ioThread.executeAfter(
               () -> {
                 timer = null;
-                if (connected) {
+                if (waiting) {
+                  fail(
+                      UpstreamError.TIMEOUT,
+                      "no upstream connection free in "
+                          + responseTimeoutMillis
+                          + "ms (upstream.max-connections = "
+                          + maxConnections
+                          + " open)");
+                } else if (connected) {
                   fail(UpstreamError.TIMEOUT, "no response in " + responseTimeoutMillis + "ms");
                 } else {
                   fail(UpstreamError.CONNECT, "connect timed out");
@@ -403,9 +544,36 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
       Upstream idle = pool(ioThread).take(target);
       if (idle != null) {
         send(idle);
-      } else {
+      } else if (openOrWait(this)) {
         connect();
+      } else {
+        waiting = true;
+        waits.increment();
+        // Idle connections elsewhere hold places this request could use: close one each.
+        for (Pool p : pools.values()) {
+          if (p.thread != ioThread) p.thread.execute(() -> p.shed(target));
+        }
       }
+    }
+
+    /** A place among upstream.max-connections was handed to this waiting request. */
+    void placeGiven() {
+      if (ended || !waiting) {
+        released(target); // pass it on
+        return;
+      }
+      waiting = false;
+      connect();
+    }
+
+    /** A connection handed back on this thread goes to this waiting request. */
+    void handOver(Upstream connection) {
+      if (ended || !waiting) {
+        pool(ioThread).offer(target, connection);
+        return;
+      }
+      waiting = false;
+      send(connection);
     }
 
     private String hostHeader() {
@@ -427,7 +595,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
             @Override
             public void completed(ClientConnection connection) {
               connectTimer.remove();
-              Upstream opened = opened(connection);
+              Upstream opened = opened(connection, target);
               if (ended) {
                 // Connected after all: keep it for the next request.
                 pool(ioThread).offer(target, opened);
@@ -439,6 +607,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
             @Override
             public void failed(IOException e) {
               connectTimer.remove();
+              released(target);
               fail(UpstreamError.CONNECT, UpstreamFailure.rootMessage(e));
             }
           },
@@ -564,6 +733,8 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
           in.suspendReads();
           in.getReadSetter().set(null);
           releaseRequestBuffer();
+          ClientExchange x = upstreamExchange;
+          if (x != null) passTrailers(exchange, requestTokens, x);
           endRequestBody(out);
           return;
         }
@@ -571,6 +742,20 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
         buffer.flip();
         requestPending = true;
       }
+    }
+
+    /**
+     * Passes the trailers of a chunked body on, less hop-by-hop fields (by the message's connection
+     * tokens). Undertow names them alike on both sides: what a chunk decoder received is attached
+     * to its exchange (the server's, or the client's) as REQUEST_TRAILERS, and a chunk encoder
+     * writes the RESPONSE_TRAILERS of its exchange in the last chunk.
+     */
+    private static void passTrailers(
+        Attachable received, Set<String> connectionTokens, Attachable toSend) {
+      HeaderMap trailers =
+          HopByHop.endToEndTrailers(
+              received.getAttachment(HttpAttachments.REQUEST_TRAILERS), connectionTokens);
+      if (trailers != null) toSend.putAttachment(HttpAttachments.RESPONSE_TRAILERS, trailers);
     }
 
     private void endRequestBody(StreamSinkChannel out) {
@@ -625,6 +810,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
       HeaderValues connection = from.get(Headers.CONNECTION);
       Set<String> tokens =
           HopByHop.connectionTokens(connection == null ? null : String.join(",", connection));
+      responseTokens = tokens;
       HeaderMap proxyToClientHeaders = exchange.getResponseHeaders();
       HopByHop.copyEndToEnd(from, tokens, proxyToClientHeaders);
       boolean chunked = from.contains(Headers.TRANSFER_ENCODING);
@@ -762,6 +948,8 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
         if (n < 0) {
           in.suspendReads();
           in.getReadSetter().set(null);
+          ClientExchange x = upstreamExchange;
+          if (x != null && !closeDelimited) passTrailers(x, responseTokens, exchange);
           finish();
           return;
         }
@@ -813,6 +1001,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     /** The exchange ended without a response (client gone): drop the upstream side. */
     private void finishWithoutResponse() {
       ended = true;
+      stopWaiting();
       cancelTimer();
       releaseBuffers();
       stopReading();
@@ -826,6 +1015,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     private void fail(UpstreamError kind, String message) {
       if (ended || failing) return;
       failing = true; // closing the connection below may call back into here
+      stopWaiting();
       closeUpstream(); // whatever it was doing, the connection cannot carry another exchange
       RequestBodyCheck c = check;
       if (c != null && c.violation() != null) {
@@ -888,6 +1078,12 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
       }
       RequestBodyCheck c = check;
       if (c != null) c.armed(false);
+    }
+
+    private void stopWaiting() {
+      if (!waiting) return;
+      waiting = false;
+      withdraw(this);
     }
 
     private void closeUpstream() {

@@ -103,6 +103,8 @@ public final class UpstreamClient implements AutoCloseable {
     client.setFollowRedirects(false);
     client.setHttpCookieStore(new org.eclipse.jetty.http.HttpCookieStore.Empty());
     client.setUserAgentField(null);
+    // A body without a Content-Type goes without one (Jetty would add application/octet-stream).
+    client.setDefaultRequestContentType(null);
     client.getProtocolHandlers().clear(); // no redirect/auth handling: the client decides
     client.getProtocolHandlers().put(new ContinueProtocolHandler()); // Expect: 100-continue
     // Jetty adds HttpClient's listener beans to every new connection.

@@ -2,6 +2,7 @@ package io.hoptrace.proxy.upstream;
 
 import io.hoptrace.config.HostPort;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.server.protocol.http.HttpAttachments;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
@@ -14,7 +15,6 @@ import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.client.Result;
-import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.Content;
@@ -86,6 +86,10 @@ public final class UpstreamForwarder implements Forwarder {
     if (hasBody(exchange)) {
       content = new ClientToProxyContent(exchange);
       proxyToServerRequest.body(content);
+      if (content.getLength() < 0) {
+        ClientToProxyContent chunked = content;
+        proxyToServerRequest.trailersSupplier(() -> jettyTrailers(chunked.trailers(), tokens));
+      }
     }
     ServerToProxyResponse listener = new ServerToProxyResponse(exchange, hooks, content);
     // If the exchange ends first (the client went away), stop the upstream side too. Added after
@@ -122,9 +126,16 @@ public final class UpstreamForwarder implements Forwarder {
             .getIoThread()
             .executeAfter(
                 () -> {
-                  var unused =
-                      proxyToServerRequest.abort(
-                          new TimeoutException("no response in " + responseTimeoutMillis + "ms"));
+                  // Not yet on a connection: connecting, or queued behind max-connections busy.
+                  String why =
+                      listener.connected
+                          ? "no response in " + responseTimeoutMillis + "ms"
+                          : "no connection in "
+                              + responseTimeoutMillis
+                              + "ms (connecting, or waiting for one of upstream.max-connections = "
+                              + client.jetty().getMaxConnectionsPerDestination()
+                              + ")";
+                  var unused = proxyToServerRequest.abort(new TimeoutException(why));
                 },
                 responseTimeoutMillis,
                 TimeUnit.MILLISECONDS);
@@ -134,6 +145,22 @@ public final class UpstreamForwarder implements Forwarder {
   private static @Nullable String joined(HeaderMap headers, HttpString name) {
     HeaderValues values = headers.get(name);
     return values == null || values.isEmpty() ? null : String.join(",", values);
+  }
+
+  /**
+   * The client's trailer fields to send after the chunked body (less hop-by-hop ones), or null.
+   * Called by Jetty once the body has ended.
+   */
+  private static @Nullable HttpFields jettyTrailers(
+      @Nullable HeaderMap trailers, Set<String> connectionTokens) {
+    HeaderMap kept = HopByHop.endToEndTrailers(trailers, connectionTokens);
+    if (kept == null) return null;
+    HttpFields.Mutable fields = HttpFields.build(kept.size());
+    for (HeaderValues values : kept) {
+      String name = values.getHeaderName().toString();
+      for (String value : values) fields.add(name, value);
+    }
+    return fields;
   }
 
   private static boolean hasBody(HttpServerExchange exchange) {
@@ -157,6 +184,8 @@ public final class UpstreamForwarder implements Forwarder {
     Content.@Nullable Source source;
     Content.@Nullable Chunk pending;
     @Nullable StreamSinkChannel sink;
+    @Nullable Response response;
+    Set<String> responseTokens = Set.of();
     boolean headersCopied;
     volatile boolean ended;
 
@@ -212,10 +241,9 @@ public final class UpstreamForwarder implements Forwarder {
       Set<String> tokens =
           HopByHop.connectionTokens(
               serverHeaders.get(org.eclipse.jetty.http.HttpHeader.CONNECTION));
-      for (HttpField field : serverHeaders) {
-        if (HopByHop.isHopByHop(field.getName(), tokens)) continue;
-        proxyToClientHeaders.add(HttpString.tryFromString(field.getName()), field.getValue());
-      }
+      HopByHop.copyEndToEnd(serverHeaders, tokens, proxyToClientHeaders);
+      response = serverToProxyResponse;
+      responseTokens = tokens;
       hooks.proxyToClientHeaders(exchange, proxyToClientHeaders);
       headersCopied = true;
     }
@@ -264,10 +292,25 @@ public final class UpstreamForwarder implements Forwarder {
         chunk.release();
         pending = null;
         if (last) {
+          passTrailers();
           end();
           return;
         }
       }
+    }
+
+    /**
+     * The trailers of the upstream's chunked body go to the client, less hop-by-hop fields (Jetty
+     * parsed them before it ended the body): Undertow writes the exchange's RESPONSE_TRAILERS in
+     * the last chunk.
+     */
+    private void passTrailers() {
+      Response r = response;
+      HttpFields trailers = r == null ? null : r.getTrailers();
+      if (trailers == null || trailers.size() == 0) return;
+      HeaderMap kept = new HeaderMap();
+      HopByHop.copyEndToEnd(trailers, responseTokens, kept);
+      if (kept.size() > 0) exchange.putAttachment(HttpAttachments.RESPONSE_TRAILERS, kept);
     }
 
     private void end() {

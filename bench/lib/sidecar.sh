@@ -1,0 +1,42 @@
+# shellcheck shell=bash
+# The stage of the scripts that measure one sidecar (alloc.sh, memory.sh, threads.sh): a backend
+# nginx and one sidecar in front of it, both on CPU 1 (wrk goes on CPU 0), stopped when the script
+# exits. Source it, set `work` (a scratch directory), then:
+#
+#   start_sidecar MODE PATH COMMAND...
+#
+# COMMAND starts hoptrace (the launcher or `java ... -jar JAR`, with what environment it needs);
+# the `run` arguments are added (service bench-a, inbound, app, outbound, span log in $work, then
+# HOPTRACE_RUN_ARGS). Waits until the inbound port answers, then sets pid (the sidecar's),
+# backend_pid, url (the inbound port, or the forward-proxy port when MODE is outbound: an app with
+# HTTP_PROXY sending absolute-form requests to /r/PATH) and exports BENCH_TARGET for the wrk scripts.
+
+# shellcheck source=bench/lib/nginx.sh
+source "$(dirname "${BASH_SOURCE[0]}")/nginx.sh"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# shellcheck disable=SC2154,SC2034 # work comes from the sourcing script; url is for it
+start_sidecar() { # mode path command...
+  local mode=$1 path=$2 backend inbound outbound
+  shift 2
+  backend=$(free_port) inbound=$(free_port) outbound=$(free_port)
+  write_backend_conf "$work/backend" "$backend"
+  taskset -c 1 nginx -p "$work/backend" -c "$work/backend/nginx.conf" &
+  backend_pid=$!
+  # shellcheck disable=SC2086 # HOPTRACE_RUN_ARGS is a list
+  taskset -c 1 "$@" run --service bench-a --inbound "127.0.0.1:$inbound" \
+    --app "127.0.0.1:$backend" --outbound "127.0.0.1:$outbound" --span-log "$work/spans.log" \
+    --set span-log.rotate-size=0 ${HOPTRACE_RUN_ARGS:-} >"$work/stdout.log" 2>"$work/stderr.log" &
+  pid=$!
+  trap 'kill "$pid" "$backend_pid" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+  for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$inbound/" && break; sleep 0.2; done
+
+  if [[ $mode == inbound ]]; then
+    url=http://127.0.0.1:$inbound/r/$path
+    export BENCH_TARGET=""
+  else # an app with HTTP_PROXY: absolute-form requests to the forward-proxy port
+    url=http://127.0.0.1:$outbound/r/$path
+    export BENCH_TARGET=http://127.0.0.1:$backend/r/$path
+  fi
+}

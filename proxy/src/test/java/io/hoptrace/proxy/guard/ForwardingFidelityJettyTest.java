@@ -1,0 +1,8 @@
+package io.hoptrace.proxy.guard;
+
+/** Every {@link ForwardingFidelityTest} case again with {@code upstream.client = jetty}. */
+class ForwardingFidelityJettyTest extends ForwardingFidelityTest {
+  ForwardingFidelityJettyTest() {
+    upstreamClient = "jetty";
+  }
+}
