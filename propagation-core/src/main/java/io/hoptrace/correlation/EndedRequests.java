@@ -6,7 +6,10 @@ import io.hoptrace.context.TraceContext;
 import io.hoptrace.propagation.requestid.RequestIdCodec;
 import io.hoptrace.store.Ticker;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 
@@ -14,15 +17,19 @@ import org.jspecify.annotations.Nullable;
  * The inbound requests that have ended, as compact records, for {@code header} links made after the
  * response (DESIGN.md "The generation ring"): the same M generations of period T and the same cap
  * per generation as the registry's rings, but each generation is a set of primitive arrays instead
- * of a map of objects. A record holds the SERVER span's trace id, span id and flags, the request's
- * times and linked-call count, and three Strings: the request id (none when it is a canonical
- * lowercase UUID, kept as two longs), the route key (shared between requests of a route) and the
- * tracestate received (usually none). No reference to the request, its exchange, its connection or
- * the rule's state: about 100 bytes per request against ~340 in the maps.
+ * of a map of objects. A record holds the SERVER span's trace id, span id and flags, the request id
+ * when it is a canonical lowercase UUID (two longs), the end time and the start and delivery times
+ * as two 32-bit distances back from it (in one long), the linked-call count and the route key (a
+ * reference: route keys are shared between the requests of a route). Only when present, in columns
+ * a generation allocates at the first record that needs them: a request id that is not such a UUID,
+ * the tracestate received, and the exact times of a request that took longer than ~4.29 s. No
+ * reference to the request, its exchange, its connection or the rule's state: about 75 bytes per
+ * request at the cap (bench/README.md "Ring memory (s15)") against ~400 in the maps.
  *
  * <p>An entry lives (M-1)·T..M·T after it was written (when the request ended), like a ring entry.
  * Entries are never removed one by one: a generation is dropped whole, so the hash tables are open
- * addressing with no deletions.
+ * addressing with no deletions. The arrays of the generation dropped are cleared and reused for the
+ * new one when they are of the right size (a steady rate), so a ring at its cap makes no garbage.
  *
  * <p>Thread-safe: one lock for writes and reads (the writes are one per ended request; the reads
  * only on the header path after the in-flight maps missed).
@@ -32,6 +39,12 @@ final class EndedRequests {
   private static final int AMBIGUOUS_BIT = 1 << 8;
   private static final int LINKED_SHIFT = 9;
   private static final int LINKED_MAX = (1 << (32 - LINKED_SHIFT - 1)) - 1;
+
+  /** A time distance (either half of {@code Gen.times}) too large to keep: see {@code exact}. */
+  private static final long FAR = 0xFFFF_FFFFL;
+
+  /** The delivery distance of a request that ended without being delivered (delivered = 0). */
+  private static final long NOT_DELIVERED = 0xFFFF_FFFEL;
 
   private final int generations;
   private final long periodNanos;
@@ -108,10 +121,14 @@ final class EndedRequests {
     for (long i = 0; i < steps; i++) {
       // Sized for as many records as the generation before took: under a steady rate the arrays
       // then never grow (growing copied every record ~2 times, bench/README.md, "Allocation per
-      // request (s14)"); after an idle period the next one starts small again.
-      int expected = Math.min(cap, slots[slot(epoch)].size);
+      // request (s14)"). A catch-up of several periods means they were idle: all start empty.
+      int expected = periods == 1 ? Math.min(cap, slots[slot(epoch)].size) : 0;
       epoch++;
-      slots[slot(epoch)] = new Gen(expected);
+      int s = slot(epoch);
+      Gen dropped = slots[s];
+      // Under a steady rate the generation dropped has just the size wanted: its arrays are
+      // cleared and reused (no garbage, nothing to promote). Far larger ones are let go.
+      slots[s] = dropped.fits(expected) ? dropped.clear() : new Gen(expected);
     }
     nextAdvanceAt += periods * periodNanos;
   }
@@ -124,22 +141,27 @@ final class EndedRequests {
   Object[] retainedArraysOfCurrentGeneration() {
     synchronized (this) {
       Gen g = slots[slot(epoch)];
-      return new Object[] {
-        g.spanId,
-        g.traceHi,
-        g.traceLo,
-        g.start,
-        g.delivered,
-        g.end,
-        g.ridHi,
-        g.ridLo,
-        g.meta,
-        g.ridHash,
-        g.strings,
-        g.bySpan,
-        g.byRid
-      };
+      List<Object> arrays =
+          new ArrayList<>(
+              List.of(
+                  g.spanId, g.traceHi, g.traceLo, g.end, g.times, g.ridHi, g.ridLo, g.meta, g.route,
+                  g.bySpan, g.byRid));
+      if (g.text != null) arrays.add(g.text);
+      if (g.tracestate != null) arrays.add(g.tracestate);
+      return arrays.toArray();
     }
+  }
+
+  /**
+   * For tests: the number of slots of the current generation (records it holds without growing).
+   */
+  synchronized int capacityOfCurrentGeneration() {
+    return slots[slot(epoch)].spanId.length;
+  }
+
+  /** For tests: the span-id array of the current generation, to see whether it was reused. */
+  synchronized Object spanIdArrayOfCurrentGeneration() {
+    return slots[slot(epoch)].spanId;
   }
 
   /** A request id as looked up: its hash and, when it is a canonical lowercase UUID, its bits. */
@@ -156,7 +178,7 @@ final class EndedRequests {
       this.hi = canonical ? RequestIdCodec.uuidToTraceIdHigh(text) : 0L;
       this.lo = canonical ? RequestIdCodec.uuidToTraceIdLow(text) : 0L;
       this.uuid = canonical && (hi | lo) != 0L; // all zero stays text: zero means "none" here
-      this.hash = uuid ? mix(hi ^ lo) : text.hashCode();
+      this.hash = uuid ? mix(hi ^ lo) : mix(text.hashCode());
     }
   }
 
@@ -174,30 +196,75 @@ final class EndedRequests {
     return (int) (x ^ (x >>> 32));
   }
 
-  /** One generation: dense records in arrival order, plus two hash indexes into them. */
+  /** Slots of a hash table for {@code n} records: at most 3/4 full, never full. */
+  static int tableSize(int n) {
+    return n == 0 ? 0 : n + n / 3 + 1;
+  }
+
+  /** The home slot of {@code hash} in a table of {@code size} slots (any size, not only 2^k). */
+  static int home(int hash, int size) {
+    return (int) (((hash & 0xFFFF_FFFFL) * size) >>> 32);
+  }
+
+  /**
+   * One generation: dense records in arrival order, plus two open-addressing indexes into them
+   * (record index + 1, 0 = empty; linear probing).
+   */
   private static final class Gen {
     int size;
     long[] spanId = new long[0];
     long[] traceHi = new long[0];
     long[] traceLo = new long[0];
-    long[] start = new long[0];
-    long[] delivered = new long[0];
     long[] end = new long[0];
+
+    /**
+     * end - start in the high half, end - delivered in the low half (each unsigned), or {@link
+     * #NOT_DELIVERED} in the low half; {@link #FAR} in the high half when they did not fit: then
+     * {@link #exact} holds both times.
+     */
+    long[] times = new long[0];
+
     long[] ridHi = new long[0];
     long[] ridLo = new long[0];
+
+    /** Flags, ambiguous, linked calls. */
     int[] meta = new int[0];
-    int[] ridHash = new int[0];
 
-    /** Per record: request id (null when none or kept as a UUID), route key, tracestate. */
-    @Nullable Object[] strings = new Object[0];
+    @Nullable Object[] route = new Object[0];
 
-    /** Open addressing, index + 1 (0 = empty); power-of-two sizes, at most 3/4 full. */
+    /** The request id when it is not kept as a UUID; null until a record has one. */
+    @Nullable Object @Nullable [] text;
+
+    /** The tracestate received; null until a record has one. */
+    @Nullable Object @Nullable [] tracestate;
+
+    /** Start and delivery times of the records whose distances did not fit, by record index. */
+    @Nullable HashMap<Integer, long[]> exact;
+
     int[] bySpan = new int[0];
-
     int[] byRid = new int[0];
 
     Gen(int expected) {
       if (expected > 0) resize(expected);
+    }
+
+    /** Whether this generation's arrays are the right size to hold {@code expected} records. */
+    boolean fits(int expected) {
+      int n = spanId.length;
+      return n >= expected && n <= 2 * expected + 64;
+    }
+
+    /** Empties this generation for reuse: O(slots), once per period. */
+    Gen clear() {
+      Arrays.fill(route, 0, size, null);
+      if (text != null) Arrays.fill(text, 0, size, null);
+      if (tracestate != null) Arrays.fill(tracestate, 0, size, null);
+      exact = null;
+      Arrays.fill(bySpan, 0);
+      Arrays.fill(byRid, 0);
+      // The primitive columns are overwritten before they are read again.
+      size = 0;
+      return this;
     }
 
     void add(InboundRequest r, int cap) {
@@ -207,16 +274,33 @@ final class EndedRequests {
       spanId[i] = c.spanId();
       traceHi[i] = c.traceIdHigh();
       traceLo[i] = c.traceIdLow();
-      start[i] = r.startNanos;
-      delivered[i] = r.deliveredNanos;
-      end[i] = r.endNanos;
+      long e = r.endNanos;
+      end[i] = e;
+      long start = r.startNanos;
+      long delivered = r.deliveredNanos;
+      long toStart = e - start;
+      long toDelivered = delivered == 0L ? NOT_DELIVERED : e - delivered;
+      if (toStart >= 0 && toStart < FAR && toDelivered >= 0 && toDelivered <= NOT_DELIVERED) {
+        times[i] = toStart << 32 | toDelivered;
+      } else {
+        times[i] = FAR << 32;
+        if (exact == null) exact = new HashMap<>();
+        exact.put(i, new long[] {start, delivered});
+      }
       int linked = Math.min(Math.max(r.linkedCalls, 0), LINKED_MAX);
       meta[i] =
           (c.flags() & FLAGS_MASK) | (r.ambiguous ? AMBIGUOUS_BIT : 0) | (linked << LINKED_SHIFT);
-      String rid = r.requestId;
-      strings[3 * i + 1] = r.routeKey;
-      strings[3 * i + 2] = c.tracestate();
+      route[i] = r.routeKey;
+      String ts = c.tracestate();
+      if (ts != null) {
+        if (tracestate == null) tracestate = new Object[spanId.length];
+        tracestate[i] = ts;
+      }
       insert(bySpan, mix(c.spanId()), i);
+      String rid = r.requestId;
+      ridHi[i] = 0L;
+      ridLo[i] = 0L;
+      if (text != null) text[i] = null;
       if (rid != null) {
         // As RequestIdKey, without one per request.
         long hi = 0L;
@@ -225,22 +309,35 @@ final class EndedRequests {
           hi = RequestIdCodec.uuidToTraceIdHigh(rid);
           lo = RequestIdCodec.uuidToTraceIdLow(rid);
         }
-        boolean uuid = (hi | lo) != 0L; // all zero stays text: zero means "none" here
-        if (uuid) {
+        if ((hi | lo) != 0L) { // all zero stays text: zero means "none" here
           ridHi[i] = hi;
           ridLo[i] = lo;
         } else {
-          strings[3 * i] = rid;
+          if (text == null) text = new Object[spanId.length];
+          text[i] = rid;
         }
-        ridHash[i] = uuid ? mix(hi ^ lo) : rid.hashCode();
         insertRequestId(i);
       }
     }
 
+    private @Nullable String text(int i) {
+      @Nullable Object[] t = text;
+      return t == null ? null : (String) t[i];
+    }
+
+    private boolean hasRequestId(int i) {
+      return (ridHi[i] | ridLo[i]) != 0L || text(i) != null;
+    }
+
+    private int requestIdHash(int i) {
+      String t = text(i);
+      return t != null ? mix(t.hashCode()) : mix(ridHi[i] ^ ridLo[i]);
+    }
+
     /** Puts record {@code i} in {@code table} under {@code hash} (span ids are unique). */
     private static void insert(int[] table, int hash, int i) {
-      int mask = table.length - 1;
-      for (int p = hash & mask; ; p = (p + 1) & mask) {
+      int n = table.length;
+      for (int p = home(hash, n); ; p = p + 1 == n ? 0 : p + 1) {
         if (table[p] == 0) {
           table[p] = i + 1;
           return;
@@ -254,11 +351,10 @@ final class EndedRequests {
      */
     private void insertRequestId(int i) {
       int[] table = byRid;
-      int hash = ridHash[i];
-      int mask = table.length - 1;
-      for (int p = hash & mask; ; p = (p + 1) & mask) {
+      int n = table.length;
+      for (int p = home(requestIdHash(i), n); ; p = p + 1 == n ? 0 : p + 1) {
         int v = table[p];
-        if (v == 0 || (ridHash[v - 1] == hash && sameRequestId(v - 1, i))) {
+        if (v == 0 || sameRequestId(v - 1, i)) {
           table[p] = i + 1;
           return;
         }
@@ -266,16 +362,15 @@ final class EndedRequests {
     }
 
     private boolean sameRequestId(int j, int i) {
-      Object text = strings[3 * j];
-      if (text == null)
-        return strings[3 * i] == null && ridHi[j] == ridHi[i] && ridLo[j] == ridLo[i];
-      return text.equals(strings[3 * i]);
+      String t = text(j);
+      if (t == null) return text(i) == null && ridHi[j] == ridHi[i] && ridLo[j] == ridLo[i];
+      return t.equals(text(i));
     }
 
     int indexBySpanId(long id) {
       if (size == 0) return -1;
-      int mask = bySpan.length - 1;
-      for (int p = mix(id) & mask; ; p = (p + 1) & mask) {
+      int n = bySpan.length;
+      for (int p = home(mix(id), n); ; p = p + 1 == n ? 0 : p + 1) {
         int v = bySpan[p];
         if (v == 0) return -1;
         if (spanId[v - 1] == id) return v - 1;
@@ -284,38 +379,51 @@ final class EndedRequests {
 
     int indexByRequestId(RequestIdKey key) {
       if (size == 0) return -1;
-      int mask = byRid.length - 1;
-      for (int p = key.hash & mask; ; p = (p + 1) & mask) {
+      int n = byRid.length;
+      for (int p = home(key.hash, n); ; p = p + 1 == n ? 0 : p + 1) {
         int v = byRid[p];
         if (v == 0) return -1;
-        if (ridHash[v - 1] == key.hash && matches(v - 1, key)) return v - 1;
+        if (matches(v - 1, key)) return v - 1;
       }
     }
 
     private boolean matches(int i, RequestIdKey key) {
-      Object text = strings[3 * i];
-      if (key.uuid) return text == null && ridHi[i] == key.hi && ridLo[i] == key.lo;
-      return key.text.equals(text);
+      String t = text(i);
+      if (key.uuid) return t == null && ridHi[i] == key.hi && ridLo[i] == key.lo;
+      return key.text.equals(t);
     }
 
     InboundRequest revive(int i) {
-      String rid = (String) strings[3 * i];
+      String rid = text(i);
       if (rid == null && (ridHi[i] | ridLo[i]) != 0L)
         rid = RequestIdCodec.toUuid(ridHi[i], ridLo[i]);
       int m = meta[i];
+      @Nullable Object[] ts = tracestate;
       TraceContext context =
           TraceContext.newBuilder()
               .traceId(traceHi[i], traceLo[i])
               .spanId(spanId[i])
               .flags(m & FLAGS_MASK)
-              .tracestate((String) strings[3 * i + 2])
+              .tracestate(ts == null ? null : (String) ts[i])
               .requestId(rid)
               .build();
+      long e = end[i];
+      long packed = times[i];
+      long start;
+      long delivered;
+      if (packed >>> 32 == FAR) {
+        long[] exactTimes = requireNonNull(requireNonNull(exact).get(i));
+        start = exactTimes[0];
+        delivered = exactTimes[1];
+      } else {
+        start = e - (packed >>> 32);
+        long toDelivered = packed & FAR;
+        delivered = toDelivered == NOT_DELIVERED ? 0L : e - toDelivered;
+      }
       InboundRequest r =
-          new InboundRequest(
-              context, (String) requireNonNull(strings[3 * i + 1]), rid, start[i], null);
-      r.deliveredNanos = delivered[i];
-      r.endNanos = end[i];
+          new InboundRequest(context, (String) requireNonNull(route[i]), rid, start, null);
+      r.deliveredNanos = delivered;
+      r.endNanos = e;
       r.linkedCalls = m >>> LINKED_SHIFT;
       r.ambiguous = (m & AMBIGUOUS_BIT) != 0;
       return r;
@@ -329,16 +437,15 @@ final class EndedRequests {
       spanId = Arrays.copyOf(spanId, n);
       traceHi = Arrays.copyOf(traceHi, n);
       traceLo = Arrays.copyOf(traceLo, n);
-      start = Arrays.copyOf(start, n);
-      delivered = Arrays.copyOf(delivered, n);
       end = Arrays.copyOf(end, n);
+      times = Arrays.copyOf(times, n);
       ridHi = Arrays.copyOf(ridHi, n);
       ridLo = Arrays.copyOf(ridLo, n);
       meta = Arrays.copyOf(meta, n);
-      ridHash = Arrays.copyOf(ridHash, n);
-      strings = Arrays.copyOf(strings, 3 * n);
-      // At most 3/4 full: linear probing stays short, and the tables cost 5-11 bytes a record.
-      int tableSize = Integer.highestOneBit(n + n / 3 + 1) << 1; // > n: never full
+      route = Arrays.copyOf(route, n);
+      if (text != null) text = Arrays.copyOf(text, n);
+      if (tracestate != null) tracestate = Arrays.copyOf(tracestate, n);
+      int tableSize = tableSize(n);
       if (tableSize != bySpan.length) rehash(tableSize);
     }
 
@@ -347,7 +454,7 @@ final class EndedRequests {
       byRid = new int[tableSize];
       for (int i = 0; i < size; i++) {
         insert(bySpan, mix(spanId[i]), i);
-        if (strings[3 * i] != null || (ridHi[i] | ridLo[i]) != 0L) insertRequestId(i);
+        if (hasRequestId(i)) insertRequestId(i);
       }
     }
   }

@@ -220,4 +220,158 @@ class EndedRequestsTest {
       }
     }
   }
+
+  @Test
+  void longUndeliveredAndOddlyTimedRequests_keepTheirExactTimes() {
+    long t0 = ticker.read();
+    long[][] times = { // start, delivered (0: never), end
+      {t0, t0 + 5_000_000_000L, t0 + 10_000_000_000L}, // longer than the 32-bit distances
+      {t0, 0L, t0 + 7L}, // ended before it was delivered
+      {t0, t0 + 4_000_000_000L, t0 + 4_294_967_294L}, // just fits
+      {t0 + 9, t0 + 5, t0 + 3}, // a ticker that went backwards: kept as given
+      {t0, t0 + 1, t0 + 4_294_967_295L}, // just does not fit
+    };
+    List<InboundRequest> requests = new ArrayList<>();
+    for (long[] t : times) {
+      InboundRequest r = registry.begin(TraceContext.newRoot(null), "GET /t", null, null, t[0]);
+      if (t[1] != 0L) registry.delivered(r, t[1]);
+      registry.end(r, t[2]);
+      requests.add(r);
+    }
+    for (int i = 0; i < times.length; i++) {
+      InboundRequest found =
+          requireNonNull(registry.findBySpanId(requests.get(i).context().spanId()));
+      assertThat(new long[] {found.startNanos(), found.deliveredNanos(), found.endNanos()})
+          .as("request %d", i)
+          .containsExactly(times[i]);
+      assertThat(found.isDelivered()).isEqualTo(times[i][1] != 0L);
+    }
+  }
+
+  @Test
+  void rareFields_takeColumnsOnlyOnceARecordHasThem() {
+    for (int i = 0; i < 10; i++) {
+      TraceContext ctx = TraceContext.newRoot(null);
+      String rid = RequestIdCodec.newRequestId();
+      InboundRequest r = registry.begin(ctx, "GET /plain", rid, null, ticker.read());
+      registry.end(r, ticker.read());
+    }
+    EndedRequests ended = registry.endedRequests();
+    int plain = ended.retainedArraysOfCurrentGeneration().length;
+    served(registry, ticker, "text-id"); // a text request id and a tracestate
+    assertThat(ended.retainedArraysOfCurrentGeneration()).hasSize(plain + 2);
+  }
+
+  @Test
+  void steadyRate_reusesTheDroppedGenerationsArrays_andForgetsWhatTheyHeld() {
+    List<InboundRequest> first = new ArrayList<>();
+    for (int i = 0; i < 100; i++) first.add(served(registry, ticker, "first-" + i));
+    EndedRequests ended = registry.endedRequests();
+    Object firstArrays = ended.spanIdArrayOfCurrentGeneration();
+    int capacity = ended.capacityOfCurrentGeneration();
+    List<InboundRequest> last = new ArrayList<>();
+    for (int period = 1; period <= 3; period++) { // the third advance drops the first generation
+      ticker.advance(PERIOD);
+      last.clear();
+      for (int i = 0; i < 100; i++) {
+        // No tracestate and no request id: what the reused columns held must not show through.
+        InboundRequest r = registry.begin(TraceContext.newRoot(null), "GET /p", null, null, 1L);
+        registry.end(r, ticker.read());
+        last.add(r);
+      }
+    }
+    assertThat(ended.spanIdArrayOfCurrentGeneration()).isSameAs(firstArrays);
+    assertThat(ended.capacityOfCurrentGeneration()).isEqualTo(capacity);
+    assertThat(ended.size()).isEqualTo(300);
+    for (InboundRequest r : first) {
+      assertThat(registry.findBySpanId(r.context().spanId())).isNull();
+      assertThat(registry.findByRequestId(requireNonNull(r.requestId()))).isNull();
+    }
+    for (InboundRequest r : last) { // written over the first generation's records
+      InboundRequest found = requireNonNull(registry.findBySpanId(r.context().spanId()));
+      assertThat(found.context().tracestate()).isNull();
+      assertThat(found.requestId()).isNull();
+      assertThat(found.routeKey()).isEqualTo("GET /p");
+      assertThat(found.deliveredNanos()).isZero();
+      assertThat(found.startNanos()).isEqualTo(1L);
+    }
+  }
+
+  @Test
+  void afterAnIdlePeriod_largeArraysAreLetGo() {
+    for (int i = 0; i < 500; i++) served(registry, ticker, null);
+    EndedRequests ended = registry.endedRequests();
+    assertThat(ended.capacityOfCurrentGeneration()).isGreaterThanOrEqualTo(500);
+    ticker.advance(PERIOD.multipliedBy(5)); // idle: every generation dropped at once
+    assertThat(ended.size()).isZero();
+    assertThat(ended.capacityOfCurrentGeneration()).isZero();
+    InboundRequest r = served(registry, ticker, "after-idle");
+    assertThat(registry.findByRequestId("after-idle")).isNotNull();
+    assertThat(registry.findBySpanId(r.context().spanId())).isNotNull();
+  }
+
+  /**
+   * Threads end requests and look them up while another moves time across many periods, so that
+   * generations are dropped and their arrays reused under the readers: every lookup finds the
+   * request asked for (or nothing once it aged out), never another request's record.
+   */
+  @Test
+  void endAndLookUp_acrossReusedGenerations_concurrently() throws Exception {
+    InboundRegistry reg = registry(5_000);
+    int threads = 3;
+    int perThread = 20_000;
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(threads + 1);
+    java.util.concurrent.atomic.AtomicBoolean done =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicLong found = new java.util.concurrent.atomic.AtomicLong();
+    try {
+      List<java.util.concurrent.Future<?>> futures = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int id = t;
+        futures.add(
+            pool.submit(
+                () -> {
+                  List<InboundRequest> mine = new ArrayList<>();
+                  for (int i = 0; i < perThread; i++) {
+                    String rid = i % 3 == 0 ? RequestIdCodec.newRequestId() : "t" + id + "-" + i;
+                    InboundRequest r = served(reg, ticker, rid);
+                    mine.add(r);
+                    InboundRequest old = mine.get(Math.max(0, i - (i % 200)));
+                    InboundRequest bySpan = reg.findBySpanId(old.context().spanId());
+                    if (bySpan != null) {
+                      assertThat(bySpan.context().traceIdLow())
+                          .isEqualTo(old.context().traceIdLow());
+                      assertThat(bySpan.requestId()).isEqualTo(old.requestId());
+                      found.incrementAndGet();
+                    }
+                    InboundRequest byId = reg.findByRequestId(requireNonNull(old.requestId()));
+                    if (byId != null) {
+                      assertThat(byId.context().spanId()).isEqualTo(old.context().spanId());
+                    }
+                  }
+                  return null;
+                }));
+      }
+      java.util.concurrent.Future<?> clock =
+          pool.submit(
+              () -> {
+                while (!done.get()) {
+                  ticker.advance(PERIOD.dividedBy(4));
+                  Thread.onSpinWait();
+                }
+                return null;
+              });
+      try {
+        for (java.util.concurrent.Future<?> f : futures)
+          f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      } finally {
+        done.set(true);
+      }
+      clock.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(found.get()).isPositive();
+  }
 }
