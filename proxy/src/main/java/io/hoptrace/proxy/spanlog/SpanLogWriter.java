@@ -38,11 +38,13 @@ import org.jspecify.annotations.Nullable;
  * order their offers returned; {@link #close} writes every line that was accepted.
  *
  * <p>Wake-ups: an offer does not wake the writer while lines keep coming. After catching up the
- * writer sleeps one batch window ({@link #BATCH_WINDOW_NANOS}, at most the flush interval) and
- * writes whatever arrived meanwhile in one go; only when a window passed without a line does it
- * park until the next offer wakes it. Under load that is one wake-up (and one {@code write}) per
- * window instead of one per request (bench/README.md, "Profile findings"); an idle writer still
- * writes the first line at once.
+ * writer sleeps one flush interval ({@code span-log.flush-interval}) and writes whatever arrived
+ * meanwhile in one go; only when an interval passed without a line does it park until the next
+ * offer wakes it. Under load that is one wake-up (and one {@code write}) per flush interval instead
+ * of one per request (bench/README.md, "Profile findings", "Span path (s15)"); an idle writer still
+ * writes the first line at once, and an offer that takes the pending lines past {@link #WAKE_BYTES}
+ * or half the queue wakes the writer at once, so a burst is neither held in memory nor dropped
+ * while the writer sleeps.
  *
  * <p>A {@link LineListener} (the exporters, the admin page) gets each encoded line on the writer
  * thread, before it reaches the disk, so a failing disk does not stop export.
@@ -68,11 +70,12 @@ public final class SpanLogWriter implements AutoCloseable {
 
   private static final long CHECK_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-  /** How long the writer lets lines gather after catching up, while lines are arriving. */
-  static final long BATCH_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+  /** Pending bytes that wake the writer before its flush interval is over. */
+  static final int WAKE_BYTES = 256 * 1024;
 
   private final SpanLineEncoder encoder = SpanLineEncoder.create();
   private final int capacity; // lines that may wait
+  private final int highWater; // pending lines that wake the writer before its interval is over
   private final Object lock = new Object();
 
   // Guarded by lock: the lines offered since the writer last took them, and how many.
@@ -90,7 +93,6 @@ public final class SpanLogWriter implements AutoCloseable {
   private final LongAdder written = new LongAdder();
   private final LongAdder dropped = new LongAdder();
   private final LongAdder failed = new LongAdder();
-  private final long windowNanos;
   private volatile boolean closing;
 
   /** The writer is parked until the next offer: that offer wakes it. */
@@ -125,11 +127,11 @@ public final class SpanLogWriter implements AutoCloseable {
     this.stdout = stdout;
     this.listener = requireNonNull(listener, "listener");
     this.capacity = settings.queueSize();
+    this.highWater = Math.max(1, capacity / 2);
     this.path = settings.stdout() ? null : Path.of(settings.path());
     this.rotateSize = settings.rotateSize();
     this.rotateIntervalNanos = settings.rotateInterval().toNanos();
     this.pollNanos = Math.max(1, settings.flushInterval().toNanos());
-    this.windowNanos = Math.min(BATCH_WINDOW_NANOS, pollNanos);
     open();
     this.thread = new Thread(this::run, "hoptrace-spanlog");
     thread.setDaemon(true);
@@ -157,6 +159,7 @@ public final class SpanLogWriter implements AutoCloseable {
 
   private boolean offer(@Nullable Span span, Span.@Nullable Builder builder) {
     boolean accepted = false;
+    boolean wake = false;
     synchronized (lock) {
       // closing is read under the lock: once the writer has seen it and found nothing pending,
       // every later offer sees it too (the writer's unlock happens before this lock).
@@ -175,10 +178,12 @@ public final class SpanLogWriter implements AutoCloseable {
         }
         pendingLines++;
         accepted = true;
+        // Once per batch: the offer that crosses the mark.
+        wake = (start < WAKE_BYTES && out.length() >= WAKE_BYTES) || pendingLines == highWater;
       }
     }
     if (accepted) {
-      if (parked) {
+      if (parked || wake) {
         parked = false;
         LockSupport.unpark(thread);
       }
@@ -264,11 +269,12 @@ public final class SpanLogWriter implements AutoCloseable {
       if (last) break;
       maybeRotate();
       if (closing) continue;
-      // Caught up: let the next lines gather for one window (offers do not wake us meanwhile).
-      LockSupport.parkNanos(this, windowNanos);
+      // Caught up: let the next lines gather for one flush interval (offers do not wake us
+      // meanwhile, unless they pass the high-water marks).
+      LockSupport.parkNanos(this, pollNanos);
       if (Thread.interrupted()) closing = true;
       if (closing || !nothingPending()) continue;
-      // A whole window without a line: park until an offer wakes us (or the poll interval ends).
+      // A whole interval without a line: park until an offer wakes us (or another interval ends).
       // parked is set before the last look at the pending lines (under the lock an offer takes
       // too), so an offer either sees it or is seen.
       parked = true;
