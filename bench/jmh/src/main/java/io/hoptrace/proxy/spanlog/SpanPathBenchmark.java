@@ -25,7 +25,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * before}: a {@link Span} built and copied, queued in an {@link ArrayBlockingQueue}, drained in
  * batches of 64 and encoded by the writer) and as it is ({@code after}: encoded from the builder
  * under the writer's lock into the pending buffer, which the writer swaps every 64 lines). The
- * wake-ups of the writer are not in it (see bench/lib/threads.sh). Run with {@code -prof gc}.
+ * wake-ups of the writer are not in it (see bench/lib/threads.sh). {@code after} is all on the
+ * request thread but the swap; {@code before_requestThreadOnly} is what the request thread did
+ * before. Run with {@code -prof gc}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -78,6 +80,14 @@ public class SpanPathBenchmark {
     for (Span span : drained) encoder.encode(span, writerBuffer);
     drained.clear();
     return writerBuffer.length();
+  }
+
+  /** The request thread's share of {@link #before}: build and queue (the queue emptied unread). */
+  @Benchmark
+  public int before_requestThreadOnly() {
+    queue.offer(server().build());
+    if (++n % BATCH == 0) queue.clear();
+    return n;
   }
 
   @Benchmark
