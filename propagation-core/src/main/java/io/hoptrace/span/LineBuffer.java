@@ -6,9 +6,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * A growable byte buffer that span lines are encoded into: one per writer thread, {@link #reset()}
- * and reused for every line (or every batch of lines), so encoding allocates nothing once the
- * buffer has grown to the largest line. Not thread-safe.
+ * A growable byte buffer that span lines are encoded into, {@link #reset()} and reused for every
+ * line (or every batch of lines), so encoding allocates nothing once the buffer has grown to the
+ * largest line (or batch). Not thread-safe: the span-log writer guards its buffers with a lock.
  */
 public final class LineBuffer {
   byte[] bytes;
@@ -30,6 +30,15 @@ public final class LineBuffer {
   /** Forgets the content; keeps the capacity. */
   public void reset() {
     length = 0;
+  }
+
+  /** Forgets everything after the first {@code length} bytes (e.g. a line half encoded). */
+  public void truncate(int length) {
+    if (length < 0 || length > this.length) {
+      throw new IllegalArgumentException(
+          "length: " + length + " (expected: 0.." + this.length + ")");
+    }
+    this.length = length;
   }
 
   /** How many bytes are held: the content is {@code array()[0 .. length())}. */

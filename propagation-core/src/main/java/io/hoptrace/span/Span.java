@@ -213,11 +213,16 @@ public final class Span {
      * zero.
      */
     public Span build() {
+      check();
+      return new Span(this);
+    }
+
+    /** Throws what {@link #build()} throws for ids it refuses. */
+    void check() {
       if (traceIdHigh == 0L && traceIdLow == 0L) {
         throw new IllegalArgumentException("traceId: 0 (expected: non-zero)");
       }
       if (id == 0L) throw new IllegalArgumentException("id: 0 (expected: non-zero)");
-      return new Span(this);
     }
   }
 }

@@ -97,36 +97,95 @@ public final class SpanLineEncoder {
   public void encode(Span span, LineBuffer out) {
     requireNonNull(span, "span");
     requireNonNull(out, "out");
+    encode(
+        span.traceIdHigh,
+        span.traceIdLow,
+        span.id,
+        span.parentId,
+        span.kind,
+        span.name,
+        span.timestampMicros,
+        span.durationMicros,
+        span.serviceName,
+        span.remoteIp,
+        span.remotePort,
+        span.tags,
+        span.tags.length,
+        out);
+  }
+
+  /**
+   * Appends the line of the span {@code builder} holds, as {@link #encode(Span, LineBuffer)} would
+   * for {@code builder.build()}, without building it (no {@link Span}, no copy of the tags): the
+   * request path encodes straight from its builder. Throws what {@link Span.Builder#build()} throws
+   * for a span it would refuse, before writing anything.
+   */
+  public void encode(Span.Builder builder, LineBuffer out) {
+    requireNonNull(builder, "builder");
+    requireNonNull(out, "out");
+    builder.check();
+    encode(
+        builder.traceIdHigh,
+        builder.traceIdLow,
+        builder.id,
+        builder.parentId,
+        requireNonNull(builder.kind, "kind"),
+        requireNonNull(builder.name, "name"),
+        builder.timestampMicros,
+        builder.durationMicros,
+        requireNonNull(builder.serviceName, "serviceName"),
+        builder.remoteIp,
+        builder.remotePort,
+        builder.tags,
+        builder.tagCount * 2,
+        out);
+  }
+
+  // The fields of Span and of its builder, read once.
+  private void encode(
+      long traceIdHigh,
+      long traceIdLow,
+      long id,
+      long parentId,
+      Kind kind,
+      String name,
+      long timestampMicros,
+      long durationMicros,
+      String serviceName,
+      @Nullable String remoteIp,
+      int remotePort,
+      String[] tags,
+      int tagsEnd,
+      LineBuffer out) {
     writeAscii(out, TRACE_ID);
-    writeHex(out, span.traceIdHigh);
-    writeHex(out, span.traceIdLow);
+    writeHex(out, traceIdHigh);
+    writeHex(out, traceIdLow);
     writeAscii(out, ID);
-    writeHex(out, span.id);
-    if (span.parentId != 0L) {
+    writeHex(out, id);
+    if (parentId != 0L) {
       writeAscii(out, PARENT_ID);
-      writeHex(out, span.parentId);
+      writeHex(out, parentId);
     }
     writeAscii(
         out,
-        switch (span.kind) {
+        switch (kind) {
           case SERVER -> KIND_SERVER;
           case CLIENT -> KIND_CLIENT;
           case PRODUCER -> KIND_PRODUCER;
           case CONSUMER -> KIND_CONSUMER;
           case LOCAL -> NO_KIND;
         });
-    writeString(out, span.name);
+    writeString(out, name);
     writeAscii(out, TIMESTAMP);
-    writeLong(out, span.timestampMicros);
+    writeLong(out, timestampMicros);
     writeAscii(out, DURATION);
-    writeLong(out, span.durationMicros);
+    writeLong(out, durationMicros);
     writeAscii(out, LOCAL_ENDPOINT);
-    writeString(out, span.serviceName);
-    writeRemoteEndpoint(out, span.remoteIp, span.remotePort);
-    String[] tags = span.tags;
-    if (tags.length > 0) {
+    writeString(out, serviceName);
+    writeRemoteEndpoint(out, remoteIp, remotePort);
+    if (tagsEnd > 0) {
       writeAscii(out, TAGS);
-      for (int i = 0; i < tags.length; i += 2) {
+      for (int i = 0; i < tagsEnd; i += 2) {
         if (i > 0) writeByte(out, ',');
         writeString(out, tags[i]);
         writeByte(out, ':');

@@ -384,4 +384,50 @@ class SpanLineEncoderTest {
               return b.toString();
             });
   }
+
+  @Property(tries = 200)
+  void encodeBuilder_isTheLineOfTheBuiltSpan(
+      @ForAll("nastyStrings") String name,
+      @ForAll("nastyStrings") String value,
+      @ForAll long parentId,
+      @ForAll int port) {
+    Span.Builder b =
+        span()
+            .parentId(parentId)
+            .name(name)
+            .remoteEndpoint(port % 2 == 0 ? "10.0.0.7" : "::1", port)
+            .tag("a", value)
+            .tag("b", name)
+            .tag("a", "replaced");
+    LineBuffer out = new LineBuffer(16);
+    encoder.encode(b, out);
+    assertThat(out.toByteArray()).isEqualTo(line(encoder, b.build()));
+  }
+
+  @Test
+  void encodeBuilder_refusesWhatBuildRefuses_writingNothing() {
+    LineBuffer out = new LineBuffer();
+    assertThatThrownBy(() -> encoder.encode(span().id(0), out))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("id: 0 (expected: non-zero)");
+    assertThatThrownBy(() -> encoder.encode(span().traceId(0, 0), out))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("traceId: 0 (expected: non-zero)");
+    assertThatThrownBy(() -> encoder.encode(Span.newBuilder().traceId(1, 2).id(3), out))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("kind");
+    assertThat(out.length()).isZero();
+  }
+
+  @Test
+  void lineBuffer_truncate_keepsThePrefix_andRefusesToGrow() {
+    LineBuffer out = new LineBuffer(4);
+    encoder.encode(span().build(), out);
+    int one = out.length();
+    encoder.encode(span().build(), out);
+    out.truncate(one);
+    assertThat(out.toByteArray()).isEqualTo(line(encoder, span().build()));
+    assertThatThrownBy(() -> out.truncate(one + 1)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> out.truncate(-1)).isInstanceOf(IllegalArgumentException.class);
+  }
 }

@@ -17,31 +17,34 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Writes span lines on its own thread. The request path only {@link #offer}s a finished span to a
- * bounded queue; when the queue is full the line is dropped and counted, so a slow disk costs
- * spans, never latency. The writer drains the queue in batches and writes each batch with one write
- * call (nothing is held in a stream buffer), so a {@code tail -f} sees lines promptly and the
- * counters are honest: {@link #written} counts lines whose write returned, {@link #failed} the
- * lines of batches whose write failed (disk full, file unwritable), which are cut back out of the
- * file. A failure is reported once on stderr, and once more when writing works again; a span-log
- * path that no longer names the open file (removed, replaced) is reopened within a second.
+ * Writes span lines on its own thread. The request path {@link #offer}s a finished span: it is
+ * encoded there and then, on the offering thread, straight into a shared pending buffer of bytes
+ * (under a lock held for the encoding only), so nothing per request is queued as objects and the
+ * writer keeps no request objects. At most {@code span-log.queue-size} lines wait; beyond that a
+ * line is dropped and counted, so a slow disk costs spans, never latency. The writer swaps the
+ * pending buffer for its own empty one and writes the whole batch with one write call (nothing is
+ * held in a stream buffer), so a {@code tail -f} sees lines promptly and the counters are honest:
+ * {@link #written} counts lines whose write returned, {@link #failed} the lines of batches whose
+ * write failed (disk full, file unwritable), which are cut back out of the file. A failure is
+ * reported once on stderr, and once more when writing works again; a span-log path that no longer
+ * names the open file (removed, replaced) is reopened within a second. Lines reach the file in the
+ * order their offers returned; {@link #close} writes every line that was accepted.
  *
  * <p>Wake-ups: an offer does not wake the writer while lines keep coming. After catching up the
- * writer sleeps one batch window ({@link #BATCH_WINDOW_NANOS}, at most the flush interval) and
- * writes whatever arrived meanwhile in one go; only when a window passed without a line does it
- * park until the next offer wakes it. Under load that is one wake-up (and one {@code write}) per
- * window instead of one per request (bench/README.md, "Profile findings"); an idle writer still
- * writes the first line at once.
+ * writer sleeps one flush interval ({@code span-log.flush-interval}) and writes whatever arrived
+ * meanwhile in one go; only when an interval passed without a line does it park until the next
+ * offer wakes it. Under load that is one wake-up (and one {@code write}) per flush interval instead
+ * of one per request (bench/README.md, "Profile findings", "Span path (s15)"); an idle writer still
+ * writes the first line at once, and an offer that takes the pending lines past {@link #WAKE_BYTES}
+ * or half the queue wakes the writer at once, so a burst is neither held in memory nor dropped
+ * while the writer sleeps.
  *
  * <p>A {@link LineListener} (the exporters, the admin page) gets each encoded line on the writer
  * thread, before it reaches the disk, so a failing disk does not stop export.
@@ -59,15 +62,27 @@ public final class SpanLogWriter implements AutoCloseable {
 
   private static final LineListener NO_LISTENER = line -> {};
 
-  private static final int BATCH = 1024;
+  /** The capacity each of the two buffers starts with (and goes back to after a burst). */
+  private static final int INITIAL_BYTES = 64 * 1024;
+
+  /** A writer buffer grown past this by a burst is given back once a batch uses under a quarter. */
+  private static final int SHRINK_BYTES = 1024 * 1024;
+
   private static final long CHECK_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-  /** How long the writer lets lines gather after catching up, while lines are arriving. */
-  static final long BATCH_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+  /** Pending bytes that wake the writer before its flush interval is over. */
+  static final int WAKE_BYTES = 256 * 1024;
 
-  private final ArrayBlockingQueue<Span> queue;
   private final SpanLineEncoder encoder = SpanLineEncoder.create();
-  private final LineBuffer buffer = new LineBuffer(64 * 1024); // writer thread only
+  private final int capacity; // lines that may wait
+  private final int highWater; // pending lines that wake the writer before its interval is over
+  private final Object lock = new Object();
+
+  // Guarded by lock: the lines offered since the writer last took them, and how many.
+  private LineBuffer pending = new LineBuffer(INITIAL_BYTES);
+  private int pendingLines;
+
+  private LineBuffer batch = new LineBuffer(INITIAL_BYTES); // writer thread only
   private final @Nullable Path path;
   private final @Nullable OutputStream stdout;
   private final long rotateSize;
@@ -78,7 +93,6 @@ public final class SpanLogWriter implements AutoCloseable {
   private final LongAdder written = new LongAdder();
   private final LongAdder dropped = new LongAdder();
   private final LongAdder failed = new LongAdder();
-  private final long windowNanos;
   private volatile boolean closing;
 
   /** The writer is parked until the next offer: that offer wakes it. */
@@ -112,12 +126,12 @@ public final class SpanLogWriter implements AutoCloseable {
       throws IOException {
     this.stdout = stdout;
     this.listener = requireNonNull(listener, "listener");
-    this.queue = new ArrayBlockingQueue<>(settings.queueSize());
+    this.capacity = settings.queueSize();
+    this.highWater = Math.max(1, capacity / 2);
     this.path = settings.stdout() ? null : Path.of(settings.path());
     this.rotateSize = settings.rotateSize();
     this.rotateIntervalNanos = settings.rotateInterval().toNanos();
     this.pollNanos = Math.max(1, settings.flushInterval().toNanos());
-    this.windowNanos = Math.min(BATCH_WINDOW_NANOS, pollNanos);
     open();
     this.thread = new Thread(this::run, "hoptrace-spanlog");
     thread.setDaemon(true);
@@ -125,13 +139,51 @@ public final class SpanLogWriter implements AutoCloseable {
   }
 
   /**
-   * Queues one span for its line. Never blocks: returns false and counts a drop when the queue is
-   * full or the writer is closed. The span is immutable and holds no request objects; it is encoded
-   * on the writer thread into one reused buffer.
+   * Encodes one span's line for the writer. Never blocks on the disk: returns false and counts a
+   * drop when {@code span-log.queue-size} lines are already waiting or the writer is closed.
    */
   public boolean offer(Span span) {
-    if (!closing && queue.offer(span)) {
-      if (parked) {
+    requireNonNull(span, "span");
+    return offer(span, null);
+  }
+
+  /**
+   * As {@link #offer(Span)} for {@code builder.build()}, without building the span: the line is
+   * encoded from the builder, which the caller may reuse once this returns. Throws what {@link
+   * Span.Builder#build()} throws for a span it would refuse.
+   */
+  public boolean offer(Span.Builder builder) {
+    requireNonNull(builder, "builder");
+    return offer(null, builder);
+  }
+
+  private boolean offer(@Nullable Span span, Span.@Nullable Builder builder) {
+    boolean accepted = false;
+    boolean wake = false;
+    synchronized (lock) {
+      // closing is read under the lock: once the writer has seen it and found nothing pending,
+      // every later offer sees it too (the writer's unlock happens before this lock).
+      if (!closing && pendingLines < capacity) {
+        LineBuffer out = pending;
+        int start = out.length();
+        try {
+          if (span != null) {
+            encoder.encode(span, out);
+          } else {
+            encoder.encode(requireNonNull(builder), out);
+          }
+        } catch (RuntimeException e) {
+          out.truncate(start); // never half a line
+          throw e;
+        }
+        pendingLines++;
+        accepted = true;
+        // Once per batch: the offer that crosses the mark.
+        wake = (start < WAKE_BYTES && out.length() >= WAKE_BYTES) || pendingLines == highWater;
+      }
+    }
+    if (accepted) {
+      if (parked || wake) {
         parked = false;
         LockSupport.unpark(thread);
       }
@@ -159,7 +211,30 @@ public final class SpanLogWriter implements AutoCloseable {
 
   /** Lines waiting for the writer. */
   public int queued() {
-    return queue.size();
+    synchronized (lock) {
+      return pendingLines;
+    }
+  }
+
+  /** Takes the pending lines into {@link #batch} (swapping the buffers); returns how many. */
+  private int takePending() {
+    LineBuffer empty = batch;
+    empty.reset();
+    int lines;
+    synchronized (lock) {
+      lines = pendingLines;
+      if (lines == 0) return 0;
+      batch = pending;
+      pending = empty;
+      pendingLines = 0;
+    }
+    return lines;
+  }
+
+  private boolean nothingPending() {
+    synchronized (lock) {
+      return pendingLines == 0;
+    }
   }
 
   private void open() throws IOException {
@@ -183,42 +258,45 @@ public final class SpanLogWriter implements AutoCloseable {
   }
 
   private void run() {
-    List<Span> batch = new ArrayList<>(BATCH);
     while (true) {
       checkFile(); // rate-limited: one look at the path a second
-      if (queue.drainTo(batch, BATCH) > 0) {
-        write(batch);
-        batch.clear();
+      boolean last = closing; // read before the take: see offer
+      int lines = takePending();
+      if (lines > 0) {
+        write(batch, lines);
         continue; // until caught up
       }
+      if (last) break;
       maybeRotate();
-      if (closing) {
-        if (queue.isEmpty()) break;
-        continue;
-      }
-      // Caught up: let the next lines gather for one window (offers do not wake us meanwhile).
-      LockSupport.parkNanos(this, windowNanos);
+      if (closing) continue;
+      // Caught up: let the next lines gather for one flush interval (offers do not wake us
+      // meanwhile, unless they pass the high-water marks).
+      LockSupport.parkNanos(this, pollNanos);
       if (Thread.interrupted()) closing = true;
-      if (closing || !queue.isEmpty()) continue;
-      // A whole window without a line: park until an offer wakes us (or the poll interval ends).
-      // parked is set before the last look at the queue, so an offer either sees it or is seen.
+      if (closing || !nothingPending()) continue;
+      // A whole interval without a line: park until an offer wakes us (or another interval ends).
+      // parked is set before the last look at the pending lines (under the lock an offer takes
+      // too), so an offer either sees it or is seen.
       parked = true;
-      if (queue.isEmpty() && !closing) LockSupport.parkNanos(this, pollNanos);
+      if (nothingPending() && !closing) LockSupport.parkNanos(this, pollNanos);
       parked = false;
       if (Thread.interrupted()) closing = true;
     }
     closeQuietly();
   }
 
-  private void write(List<Span> batch) {
-    buffer.reset();
+  private void write(LineBuffer lines, int count) {
     if (size == 0) firstLineNanos = System.nanoTime();
-    for (Span span : batch) {
-      int start = buffer.length();
-      encoder.encode(span, buffer); // any span gives one valid line
-      if (listener != NO_LISTENER) {
-        // The one copy: the buffer is reused, the listener's queues keep the line.
-        byte[] line = Arrays.copyOfRange(buffer.array(), start, buffer.length() - 1);
+    if (listener != NO_LISTENER) {
+      // The one copy per line: the buffer is reused, the listener's queues keep the line. A line
+      // never holds a raw newline (the encoder escapes it), so the newlines split the batch.
+      byte[] bytes = lines.array();
+      int end = lines.length();
+      for (int start = 0; start < end; ) {
+        int newline = start;
+        while (bytes[newline] != '\n') newline++;
+        byte[] line = Arrays.copyOfRange(bytes, start, newline);
+        start = newline + 1;
         try {
           listener.line(line);
         } catch (RuntimeException e) {
@@ -233,7 +311,7 @@ public final class SpanLogWriter implements AutoCloseable {
       if (path != null) {
         FileChannel target = channel;
         if (target == null) throw new IOException("not open (see the earlier error)");
-        ByteBuffer bytes = ByteBuffer.wrap(buffer.array(), 0, buffer.length());
+        ByteBuffer bytes = ByteBuffer.wrap(lines.array(), 0, lines.length());
         try {
           while (bytes.hasRemaining()) target.write(bytes);
         } catch (IOException e) {
@@ -242,15 +320,19 @@ public final class SpanLogWriter implements AutoCloseable {
         }
       } else {
         OutputStream target = requireNonNull(stream);
-        buffer.writeTo(target);
+        lines.writeTo(target);
         target.flush();
       }
-      size += buffer.length();
-      written.add(batch.size());
+      size += lines.length();
+      written.add(count);
       writable();
     } catch (IOException e) {
-      failed.add(batch.size());
+      failed.add(count);
       failing(e);
+    }
+    // A burst grew the buffer: give the memory back once the batches are small again.
+    if (lines.array().length > SHRINK_BYTES && lines.length() < lines.array().length / 4) {
+      batch = new LineBuffer(INITIAL_BYTES);
     }
   }
 

@@ -1,10 +1,12 @@
 package io.hoptrace.proxy.spanlog;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.hoptrace.config.Settings;
 import io.hoptrace.span.Kind;
 import io.hoptrace.span.Span;
+import io.hoptrace.span.SpanLineEncoder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -16,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -153,5 +156,105 @@ class SpanLogWriterTest {
     writer.close();
     assertThat(names(dir.resolve("spans.log.1"))).containsExactly("get /1");
     assertThat(names(file)).containsExactly("get /2");
+  }
+
+  @Test
+  void offerBuilder_writesTheLineOfTheBuiltSpan() throws Exception {
+    Path file = dir.resolve("spans.log");
+    SpanLogWriter writer = new SpanLogWriter(settings(file.toString(), 0, Duration.ZERO, 10));
+    Span.Builder b =
+        Span.newBuilder().traceId(1, 2).id(3).kind(Kind.CLIENT).name("get /b").serviceName("s");
+    assertThat(writer.offer(b.tag("k", "v"))).isTrue();
+    b.name("get /reused"); // the builder is the caller's again once offer returned
+    assertThat(writer.offer(b)).isTrue();
+    writer.close();
+    assertThat(Files.readAllLines(file))
+        .containsExactly(
+            SpanLineEncoder.create().encodeToString(b.name("get /b").build()),
+            SpanLineEncoder.create().encodeToString(b.name("get /reused").build()));
+  }
+
+  @Test
+  void offerBuilder_refused_throws_andLeavesNoHalfLine() throws Exception {
+    Path file = dir.resolve("spans.log");
+    SpanLogWriter writer = new SpanLogWriter(settings(file.toString(), 0, Duration.ZERO, 10));
+    assertThatThrownBy(() -> writer.offer(Span.newBuilder().traceId(1, 2).id(3)))
+        .isInstanceOf(NullPointerException.class);
+    writer.offer(span(7));
+    writer.close();
+    assertThat(names(file)).containsExactly("get /7");
+    assertThat(writer.written()).isEqualTo(1);
+    assertThat(writer.dropped()).isZero();
+  }
+
+  /**
+   * Several request threads at once, while the writer swaps batches: every line whole, in order.
+   */
+  @Test
+  void concurrentOffers_everyAcceptedLineWrittenWhole_inEachThreadsOrder() throws Exception {
+    Path file = dir.resolve("spans.log");
+    SpanLogWriter writer = new SpanLogWriter(settings(file.toString(), 0, Duration.ZERO, 1_000));
+    int threads = 4;
+    int each = 20_000;
+    AtomicLong accepted = new AtomicLong();
+    CountDownLatch start = new CountDownLatch(1);
+    List<Thread> offering = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int thread = t;
+      Thread th =
+          new Thread(
+              () -> {
+                try {
+                  start.await();
+                } catch (InterruptedException e) {
+                  return;
+                }
+                for (int i = 0; i < each; i++) {
+                  if (writer.offer(span(thread * each + i))) accepted.incrementAndGet();
+                }
+              });
+      th.start();
+      offering.add(th);
+    }
+    start.countDown();
+    for (Thread th : offering) th.join();
+    writer.close();
+
+    List<String> lines = Files.readAllLines(file);
+    assertThat((long) lines.size()).isEqualTo(accepted.get()).isEqualTo(writer.written());
+    assertThat(writer.written() + writer.dropped()).isEqualTo((long) threads * each);
+    int[] last = new int[threads];
+    java.util.Arrays.fill(last, -1);
+    for (String line : lines) {
+      assertThat(line).startsWith("{\"traceId\":").endsWith("}}");
+      int n = Integer.parseInt(name(line).substring("get /".length()));
+      int thread = n / each;
+      assertThat(n).isGreaterThan(last[thread]); // each thread's lines in its order
+      last[thread] = n;
+    }
+  }
+
+  /**
+   * The writer sleeps a whole flush interval (5 s here) while lines arrive, but a burst past half
+   * the queue wakes it at once: the burst is written, not dropped.
+   */
+  @Test
+  void burstPastHalfTheQueue_wakesTheWriterBeforeItsInterval() throws Exception {
+    Path file = dir.resolve("spans.log");
+    SpanLogWriter writer =
+        new SpanLogWriter(
+            new Settings.SpanLog(file.toString(), 0, Duration.ZERO, 100, Duration.ofSeconds(5)));
+    writer.offer(span(0)); // wakes the idle writer; it then sleeps a whole interval
+    Thread.sleep(100);
+    for (int round = 0; round < 5; round++) {
+      long before = writer.written();
+      for (int i = 0; i < 60; i++) assertThat(writer.offer(span(i))).isTrue();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+      while (writer.written() < before + 50 && System.nanoTime() < deadline) Thread.sleep(1);
+      assertThat(writer.written()).isGreaterThanOrEqualTo(before + 50); // long before 5 s
+    }
+    writer.close();
+    assertThat(writer.dropped()).isZero();
+    assertThat(writer.written()).isEqualTo(301);
   }
 }
