@@ -100,7 +100,7 @@ class UpstreamFaultTest extends GuardHarness {
     app.close();
     for (int i = 0; i < 5; i++) {
       Raw down = send(GET);
-      assertThat(down.status()).isEqualTo(502);
+      assertThat(down.status()).as("request %d while down: %s", i, down).isEqualTo(502);
       assertThat(down.millis()).isLessThan(1000L);
     }
     app = new RecordingApp(port);
