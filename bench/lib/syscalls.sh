@@ -20,35 +20,24 @@ warmup=${SYSCALLS_WARMUP:-15}
 opts="-XX:+UseSerialGC -Xms32m -Xmx96m -Xss256k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=32m -XX:+ExitOnOutOfMemoryError"
 work=$(mktemp -d /tmp/hoptrace-syscalls.XXXXXX)
 command -v perf >/dev/null || { echo "needs perf (apt-get install linux-perf)" >&2; exit 2; }
-# shellcheck source=bench/lib/nginx.sh
-source "$here/nginx.sh"
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-backend=$(free_port) inbound=$(free_port) outbound=$(free_port)
-write_backend_conf "$work/backend" "$backend"
-taskset -c 1 nginx -p "$work/backend" -c "$work/backend/nginx.conf" &
-backend_pid=$!
+# shellcheck source=bench/lib/sidecar.sh
+source "$here/sidecar.sh"
 if [[ $jar == nginx ]]; then
+  mode=inbound
+  backend=$(free_port) inbound=$(free_port)
+  write_backend_conf "$work/backend" "$backend"
+  taskset -c 1 nginx -p "$work/backend" -c "$work/backend/nginx.conf" &
+  backend_pid=$!
   write_nginx_sidecar_conf "$work/sidecar" "$inbound" "$backend" "$work/spans.log"
   taskset -c 1 nginx -p "$work/sidecar" -c "$work/sidecar/nginx.conf" &
   pid=$!
-  mode=inbound
-else
-  # shellcheck disable=SC2086 # opts and HOPTRACE_RUN_ARGS are lists
-  taskset -c 1 java $opts -jar "$jar" run --service bench-a --inbound "127.0.0.1:$inbound" \
-    --app "127.0.0.1:$backend" --outbound "127.0.0.1:$outbound" --span-log "$work/spans.log" \
-    --set span-log.rotate-size=0 ${HOPTRACE_RUN_ARGS:-} >"$work/stdout.log" 2>"$work/stderr.log" &
-  pid=$!
-fi
-trap 'kill "$pid" "$backend_pid" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
-for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$inbound/" && break; sleep 0.2; done
-
-if [[ $mode == inbound ]]; then
+  trap 'kill "$pid" "$backend_pid" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+  for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$inbound/" && break; sleep 0.2; done
   url=http://127.0.0.1:$inbound/r/syscalls
   export BENCH_TARGET=""
-else # an app with HTTP_PROXY: absolute-form requests to the forward-proxy port
-  url=http://127.0.0.1:$outbound/r/syscalls
-  export BENCH_TARGET=http://127.0.0.1:$backend/r/syscalls
+else
+  # shellcheck disable=SC2086 # opts is a list
+  start_sidecar "$mode" syscalls java $opts -jar "$jar"
 fi
 
 # the proxy's processes: the JVM, or nginx's master and worker
