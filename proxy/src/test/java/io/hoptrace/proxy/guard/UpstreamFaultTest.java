@@ -2,7 +2,11 @@ package io.hoptrace.proxy.guard;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -97,11 +101,18 @@ class UpstreamFaultTest extends GuardHarness {
     start();
     assertThat(send(GET).status()).isEqualTo(200);
     int port = app.port();
-    app.close();
+    RecordingApp killed = app;
+    int accepted = killed.connections.get();
+    killed.close();
     for (int i = 0; i < 5; i++) {
       Raw down = send(GET);
-      assertThat(down.status()).as("request %d while down: %s", i, down).isEqualTo(502);
-      assertThat(down.millis()).isLessThan(1000L);
+      int request = i;
+      assertThat(down.status())
+          .as(() -> whileDown(request, down, killed.connections.get() - accepted))
+          .isEqualTo(502);
+      assertThat(down.millis())
+          .as(() -> whileDown(request, down, killed.connections.get() - accepted))
+          .isLessThan(1000L);
     }
     app = new RecordingApp(port);
     long back = System.nanoTime();
@@ -111,6 +122,41 @@ class UpstreamFaultTest extends GuardHarness {
     } while (status != 200 && System.nanoTime() - back < 3_000_000_000L);
     assertThat(status).isEqualTo(200);
     assertThat((System.nanoTime() - back) / 1_000_000).isLessThan(1000L);
+  }
+
+  /**
+   * What a failed check while the app is down prints: the answer, whether the killed app still took
+   * connections (a test-stage fault, not hoptrace's: see {@link RecordingApp#close()}), this
+   * request's span line (its error says what the upstream client saw) and the upstream metrics.
+   */
+  private String whileDown(int request, Raw down, int acceptedAfterKill) {
+    StringBuilder why =
+        new StringBuilder()
+            .append("request ")
+            .append(request)
+            .append(" while down (")
+            .append(down.millis())
+            .append(" ms): ")
+            .append(down)
+            .append("\nconnections the killed app accepted after close(): ")
+            .append(acceptedAfterKill);
+    try {
+      // The first 200, then one line per request while down (written once the exchange ended).
+      List<String> spans = awaitSpans(request + 2);
+      why.append("\nspan line: ").append(spans.isEmpty() ? "none" : spans.get(spans.size() - 1));
+      ByteArrayOutputStream metrics = new ByteArrayOutputStream();
+      hoptrace.metrics().writePrometheusText(metrics);
+      metrics
+          .toString(StandardCharsets.UTF_8)
+          .lines()
+          .filter(line -> line.startsWith("hoptrace_upstream") || line.contains("in_flight"))
+          .forEach(line -> why.append("\n").append(line));
+    } catch (IOException e) {
+      why.append("\n(diagnostics failed: ").append(e).append(')');
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return why.toString();
   }
 
   @Test
