@@ -41,10 +41,26 @@ public final class ZipkinServer implements AutoCloseable {
     return URI.create("http://127.0.0.1:" + port);
   }
 
+  /**
+   * Starts Zipkin and waits until it is healthy. The port is chosen free before Zipkin binds it, so
+   * another process can take it in between (seen once on this shared machine: "Address already in
+   * use"); that case alone is retried, on a new port, up to three times.
+   */
   public static ZipkinServer start() throws IOException, InterruptedException {
     if (!Files.isRegularFile(JAR)) {
       throw new IllegalStateException(JAR.toAbsolutePath() + " missing: run through Maven");
     }
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return startOnce();
+      } catch (IllegalStateException e) {
+        String message = String.valueOf(e.getMessage());
+        if (attempt == 3 || !message.contains("Address already in use")) throw e;
+      }
+    }
+  }
+
+  private static ZipkinServer startOnce() throws IOException, InterruptedException {
     int port = ChildProcesses.freePort();
     Path log = Files.createTempFile(JAR.getParent(), "zipkin-" + port + "-", ".out");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();

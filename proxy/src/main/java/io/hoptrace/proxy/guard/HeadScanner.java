@@ -553,12 +553,16 @@ final class HeadScanner {
     }
   }
 
-  // Host sub-states: 0 leading OWS, 1 reg-name, 2 IP literal, 3 after ']', 4 port, 5 trailing OWS.
+  // Host sub-states: 0 leading OWS, 1 reg-name, 2 IP literal, 3 after ']', 4 port, 5 trailing OWS,
+  // 6 and 7 the two hex digits after a '%' in the reg-name (RFC 3986 pct-encoded; Undertow refuses
+  // a '%' without them with its own bare 400).
   private boolean hostByte(int b, boolean ows, int at) {
     if (ows) {
       if (sub == 2) return bad(at, RefusalReason.BAD_HOST, "malformed Host");
+      if (sub == 6 || sub == 7) return badPercent(at);
       if (sub == 4 && digits == 0)
         return bad(at, RefusalReason.BAD_HOST, "Host with an empty port");
+      if (sub == 4 && port == 0) return bad(at, RefusalReason.BAD_HOST, "Host port out of range");
       if (sub != 0) sub = 5;
       return true;
     }
@@ -566,6 +570,8 @@ final class HeadScanner {
       case 0, 1 -> {
         if (sub == 0 && b == '[') {
           sub = 2;
+        } else if (b == '%') {
+          sub = 6;
         } else if ((CLASS[b] & REG_NAME) != 0) {
           sub = 1;
         } else if (b == ':' && sub == 1) {
@@ -591,11 +597,19 @@ final class HeadScanner {
         digits++;
         if (port > 65535) return bad(at, RefusalReason.BAD_HOST, "Host port out of range");
       }
+      case 6, 7 -> {
+        if (Character.digit(b, 16) < 0) return badPercent(at);
+        sub = sub == 6 ? 7 : 1;
+      }
       default -> {
         return bad(at, RefusalReason.BAD_HOST, "malformed Host");
       }
     }
     return true;
+  }
+
+  private boolean badPercent(int at) {
+    return bad(at, RefusalReason.BAD_HOST, "Host has a '%' not followed by two hex digits");
   }
 
   // Transfer-Encoding sub-states: 0 before a coding, 1 in a coding, 2 after a coding.
@@ -640,8 +654,10 @@ final class HeadScanner {
       case HOST -> {
         if (sub == 0) return bad(at, RefusalReason.BAD_HOST, "empty Host");
         if (sub == 2) return bad(at, RefusalReason.BAD_HOST, "malformed Host");
+        if (sub == 6 || sub == 7) return badPercent(at);
         if (sub == 4 && digits == 0)
           return bad(at, RefusalReason.BAD_HOST, "Host with an empty port");
+        if (sub == 4 && port == 0) return bad(at, RefusalReason.BAD_HOST, "Host port out of range");
       }
       case CONTENT_LENGTH -> {
         if (sub == 0) return bad(at, RefusalReason.BAD_CONTENT_LENGTH, "empty Content-Length");

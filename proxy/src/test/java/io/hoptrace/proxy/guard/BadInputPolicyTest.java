@@ -230,6 +230,16 @@ class BadInputPolicyTest extends GuardHarness {
             "host with a bad port",
             "GET / HTTP/1.1\r\nHost: app:99999\r\n\r\n",
             RefusalReason.BAD_HOST),
+        guard("host with port 0", "GET / HTTP/1.1\r\nHost: app:0\r\n\r\n", RefusalReason.BAD_HOST),
+        // A '%' must be followed by two hex digits (found by RequestFuzzTest: "Host: %pp" got
+        // Undertow's own bare 400).
+        guard("host with %pp", "GET / HTTP/1.1\r\nHost: %pp\r\n\r\n", RefusalReason.BAD_HOST),
+        guard(
+            "host ending in a cut %",
+            "GET / HTTP/1.1\r\nHost: app%4\r\n\r\n", RefusalReason.BAD_HOST),
+        guard(
+            "host with % before the port",
+            "GET / HTTP/1.1\r\nHost: app%:80\r\n\r\n", RefusalReason.BAD_HOST),
         // Request line and version.
         guard(
             "double space in the request line",

@@ -26,6 +26,7 @@ class HeadScannerPropertyTest {
         + "4;e=1\r\nab\r\n\r\n0\r\nT: x\r\n\r\n",
     "GET / HTTP/1.0\r\n\r\n",
     "OPTIONS * HTTP/1.1\r\nHost: a.b-c_d~\r\nAccept: */*\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: a%41b:8080 \r\n\r\n",
     "GET http://x/y HTTP/1.1\r\nHost: x\r\ncontent-length: 0\r\n\r\n",
   };
 
