@@ -14,7 +14,8 @@
 #
 # Environment: MEMORY_DURATION (15 s per run), MEMORY_WARMUP (20 s), MEMORY_IDLE (10 s),
 # JAVA_OPTS (added after the launcher's flags, e.g. -Xmx64m), HOPTRACE_JAVA_OPTS (replaces them),
-# HOPTRACE_RUN_ARGS (more `run` arguments), MEMORY_FULL_GC=1 (a full collection at the end, and
+# HOPTRACE_RUN_ARGS (more `run` arguments), MEMORY_SEQUENCE=bench (bench/run.sh's phases instead:
+# 1, 16 and 64 connections, then 2,000 req/s, MEMORY_DURATION each), MEMORY_FULL_GC=1 (a full collection at the end, and
 # what it gave back), MEMORY_SOAK=SECONDS (then a run at MEMORY_SOAK_RATE req/s, default 6000: the
 # ring at its cap, full collections and 503s from heap shedding counted). NMT itself costs a little memory and CPU: RSS here is a
 # few MB above the bench's.
@@ -97,11 +98,16 @@ echo "hoptrace $mode, $jar; JAVA_OPTS=${JAVA_OPTS:-}; warm-up ${warmup}s at 16 c
 snapshot start
 taskset -c 0 wrk -t1 -c16 -d"${warmup}s" -s "$here/closed.lua" "$url" >/dev/null 2>&1
 snapshot warm-up
-BENCH_RATE=2000 run rate2000 -c20 -d"${duration}s" -s "$here/paced.lua"
-run c64 -c64 -d"${duration}s" -s "$here/closed.lua"
-sleep "$idle"
-snapshot "idle ${idle}s"
-BENCH_RATE=2000 run rate2000-again -c20 -d"${duration}s" -s "$here/paced.lua"
+if [[ ${MEMORY_SEQUENCE:-} == bench ]]; then # bench/run.sh's phases for one row, in its order
+  for c in 1 16 64; do run "c$c" "-c$c" -d"${duration}s" -s "$here/closed.lua"; done
+  BENCH_RATE=2000 run rate2000 -c20 -d"${duration}s" -s "$here/paced.lua"
+else
+  BENCH_RATE=2000 run rate2000 -c20 -d"${duration}s" -s "$here/paced.lua"
+  run c64 -c64 -d"${duration}s" -s "$here/closed.lua"
+  sleep "$idle"
+  snapshot "idle ${idle}s"
+  BENCH_RATE=2000 run rate2000-again -c20 -d"${duration}s" -s "$here/paced.lua"
+fi
 if [[ -n ${MEMORY_SOAK:-} ]]; then # the ring at its cap: a long run at a rate above ring.cap / ring.period
   BENCH_RATE=${MEMORY_SOAK_RATE:-6000} run "soak${MEMORY_SOAK_RATE:-6000}" -c20 -d"${MEMORY_SOAK}s" -s "$here/paced.lua"
 fi
