@@ -5,14 +5,17 @@
 # each prints RSS/PSS, the NMT summary (committed MB per part), heap used/committed, threads and
 # the glibc malloc arenas (64 MB anonymous mappings), and from the admin listener's /metrics the
 # idle collections (heap.idle-gc) and whether the Jetty client has started. The admin listener is
-# on for that, its traces page off: the page's recent spans made 10-18 full collections in these
-# runs instead of 2 (s15). wrk on CPU 0, backend and sidecar on CPU 1.
+# on for that, with its traces page on as bench/run.sh and users run it (MEMORY_TRACES_PAGE=0: off;
+# before s16 the page's recent spans made 10-18 full collections per run, so s15 ran it off).
+# MEMORY_SMAPS=1 adds RSS by mapping (anonymous, the heap's range, each file) from /proc/PID/smaps.
+# wrk on CPU 0, backend and sidecar on CPU 1.
 #
 #   bench/lib/memory.sh [JAR] [inbound|outbound]     (wrap it in the shared bench lock)
 #
 # Environment: MEMORY_DURATION (15 s per run), MEMORY_WARMUP (20 s), MEMORY_IDLE (10 s),
 # JAVA_OPTS (added after the launcher's flags, e.g. -Xmx64m), HOPTRACE_JAVA_OPTS (replaces them),
-# HOPTRACE_RUN_ARGS (more `run` arguments), MEMORY_FULL_GC=1 (a full collection at the end, and
+# HOPTRACE_RUN_ARGS (more `run` arguments), MEMORY_SEQUENCE=bench (bench/run.sh's phases instead:
+# 1, 16 and 64 connections, then 2,000 req/s, MEMORY_DURATION each), MEMORY_FULL_GC=1 (a full collection at the end, and
 # what it gave back), MEMORY_SOAK=SECONDS (then a run at MEMORY_SOAK_RATE req/s, default 6000: the
 # ring at its cap, full collections and 503s from heap shedding counted). NMT itself costs a little memory and CPU: RSS here is a
 # few MB above the bench's.
@@ -26,9 +29,11 @@ idle=${MEMORY_IDLE:-10}
 work=$(mktemp -d /tmp/hoptrace-memory.XXXXXX)
 # shellcheck source=bench/lib/sidecar.sh
 source "$here/sidecar.sh"
-# The admin listener, for /metrics (idle collections, Jetty started); its traces page off.
+# The admin listener, for /metrics (idle collections, Jetty started), and its traces page.
 admin=$(free_port)
-HOPTRACE_RUN_ARGS="--admin 127.0.0.1:$admin --set admin.traces-page=false ${HOPTRACE_RUN_ARGS:-}"
+page=true
+[[ ${MEMORY_TRACES_PAGE:-1} != 0 ]] || page=false
+HOPTRACE_RUN_ARGS="--admin 127.0.0.1:$admin --set admin.traces-page=$page ${HOPTRACE_RUN_ARGS:-}"
 start_sidecar "$mode" memory env HOPTRACE_JAR="$jar" HOPTRACE_CDS_ARCHIVE="${jar%.jar}.jsa" \
   JAVA_OPTS="-XX:NativeMemoryTracking=summary ${JAVA_OPTS:-}" "$here/../../bin/hoptrace"
 
@@ -57,6 +62,23 @@ snapshot() { # label
     "malloc arenas $(pmap "$pid" | awk '$2 == "65536K" || $2 ~ /^6[0-5][0-9][0-9][0-9]K$/ { n++ } END { print n + 0 }')," \
     "load $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "   $heap $nmt"
+  [[ -z ${MEMORY_SMAPS:-} ]] || smaps
+}
+
+smaps() { # resident MB by mapping: anonymous (split at the Java heap's range) and per file
+  local lo hi
+  # the heap's reserved range: young generation's start to the tenured generation's reserved end
+  read -r lo hi < <(jcmd "$pid" GC.heap_info 2>/dev/null | awk '
+    /def new generation/ { l = $0; sub(/.*\[/, "", l); sub(/,.*/, "", l) }
+    /tenured generation/ { h = $0; sub(/\).*/, "", h); sub(/.*, */, "", h) }
+    END { print l, h }')
+  awk -v lo="$((${lo:-0}))" -v hi="$((${hi:-0}))" '
+    /^[0-9a-f]+-[0-9a-f]+ / { split($1, r, "-"); start = strtonum("0x" r[1]); name = $6
+      if (name == "") name = (start >= lo && start < hi) ? "anon:java-heap" : "anon"
+      else if (name ~ /^\[/) name = "anon:" name; else { n = split(name, p, "/"); name = p[n] } next }
+    /^Rss:/ { rss[name] += $2 }
+    END { for (k in rss) if (rss[k] >= 512) printf "%s=%.1f ", k, rss[k] / 1024; print "" }' "/proc/$pid/smaps" |
+    tr ' ' '\n' | sort -t= -k2 -rn | tr '\n' ' ' | sed 's/^/   smaps MB: /; s/ *$/\n/'
 }
 
 run() { # label wrk-args...
@@ -76,11 +98,16 @@ echo "hoptrace $mode, $jar; JAVA_OPTS=${JAVA_OPTS:-}; warm-up ${warmup}s at 16 c
 snapshot start
 taskset -c 0 wrk -t1 -c16 -d"${warmup}s" -s "$here/closed.lua" "$url" >/dev/null 2>&1
 snapshot warm-up
-BENCH_RATE=2000 run rate2000 -c20 -d"${duration}s" -s "$here/paced.lua"
-run c64 -c64 -d"${duration}s" -s "$here/closed.lua"
-sleep "$idle"
-snapshot "idle ${idle}s"
-BENCH_RATE=2000 run rate2000-again -c20 -d"${duration}s" -s "$here/paced.lua"
+if [[ ${MEMORY_SEQUENCE:-} == bench ]]; then # bench/run.sh's phases for one row, in its order
+  for c in 1 16 64; do run "c$c" "-c$c" -d"${duration}s" -s "$here/closed.lua"; done
+  BENCH_RATE=2000 run rate2000 -c20 -d"${duration}s" -s "$here/paced.lua"
+else
+  BENCH_RATE=2000 run rate2000 -c20 -d"${duration}s" -s "$here/paced.lua"
+  run c64 -c64 -d"${duration}s" -s "$here/closed.lua"
+  sleep "$idle"
+  snapshot "idle ${idle}s"
+  BENCH_RATE=2000 run rate2000-again -c20 -d"${duration}s" -s "$here/paced.lua"
+fi
 if [[ -n ${MEMORY_SOAK:-} ]]; then # the ring at its cap: a long run at a rate above ring.cap / ring.period
   BENCH_RATE=${MEMORY_SOAK_RATE:-6000} run "soak${MEMORY_SOAK_RATE:-6000}" -c20 -d"${MEMORY_SOAK}s" -s "$here/paced.lua"
 fi

@@ -16,6 +16,7 @@ import io.hoptrace.traces.web.TracesWebHandler;
 import io.undertow.Handlers;
 import io.undertow.server.HttpHandler;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -93,6 +94,20 @@ public final class SpanExport implements SpanLogWriter.LineListener, AutoCloseab
   public void line(byte[] line) {
     for (AsyncExportQueue queue : queues) queue.offer(line); // a full queue counts the drop
     if (recent != null) recent.add(line);
+  }
+
+  /**
+   * As {@link #line(byte[])} for a line in the writer's reused buffer: one fresh copy for the
+   * queues (when there are any), and the page copies into its own reused slots, so with only the
+   * page on a line allocates nothing (bench/README.md, "RSS under load (s16)").
+   */
+  @Override
+  public void line(byte[] bytes, int from, int to) {
+    if (!queues.isEmpty()) {
+      byte[] line = Arrays.copyOfRange(bytes, from, to);
+      for (AsyncExportQueue queue : queues) queue.offer(line);
+    }
+    if (recent != null) recent.add(bytes, from, to);
   }
 
   /** The running export queues, one per configured backend. */

@@ -58,6 +58,16 @@ public final class SpanLogWriter implements AutoCloseable {
      * (and share) but must not modify.
      */
     void line(byte[] line);
+
+    /**
+     * One span line as {@code bytes[from, to)} of the writer's batch buffer, which is reused once
+     * this returns: a listener that keeps the line copies it. By default a fresh copy goes to
+     * {@link #line(byte[])}; a listener that keeps lines in storage of its own (the admin page's
+     * recent lines) overrides this to copy only once, into that.
+     */
+    default void line(byte[] bytes, int from, int to) {
+      line(Arrays.copyOfRange(bytes, from, to));
+    }
   }
 
   private static final LineListener NO_LISTENER = line -> {};
@@ -288,17 +298,17 @@ public final class SpanLogWriter implements AutoCloseable {
   private void write(LineBuffer lines, int count) {
     if (size == 0) firstLineNanos = System.nanoTime();
     if (listener != NO_LISTENER) {
-      // The one copy per line: the buffer is reused, the listener's queues keep the line. A line
-      // never holds a raw newline (the encoder escapes it), so the newlines split the batch.
+      // The buffer is reused: the listener copies what it keeps (LineListener). A line never
+      // holds a raw newline (the encoder escapes it), so the newlines split the batch.
       byte[] bytes = lines.array();
       int end = lines.length();
       for (int start = 0; start < end; ) {
         int newline = start;
         while (bytes[newline] != '\n') newline++;
-        byte[] line = Arrays.copyOfRange(bytes, start, newline);
+        int from = start;
         start = newline + 1;
         try {
-          listener.line(line);
+          listener.line(bytes, from, newline);
         } catch (RuntimeException e) {
           // A listener bug must not stop the span log; the line is still written.
         }
