@@ -32,9 +32,11 @@ rm -rf "$out"
   --add-modules "$modules" \
   --strip-debug --no-man-pages --no-header-files "--compress=$compress" --generate-cds-archive \
   --output "$out"
-# On 25+ bin/hoptrace runs with compact object headers, whose JDK class-data archive
-# (lib/server/classes_coh.jsa) --generate-cds-archive does not make: without it neither the JDK's
-# archive nor hoptrace's (layered on it) maps, and -XX:ArchiveClassesAtExit refuses to run.
+# On 25+ also the JDK class-data archive for compact object headers (lib/server/classes_coh.jsa,
+# used with JAVA_OPTS=-XX:+UseCompactObjectHeaders), which --generate-cds-archive does not make:
+# without it neither the JDK's archive nor hoptrace's (layered on it) maps with that flag, and
+# scripts/cds-archive.sh fails (-XX:ArchiveClassesAtExit refuses to run). The image stays on 17:
+# bench/README.md, "JDK 25 (s16)".
 if [ "$major" -ge 25 ]; then
   "$out/bin/java" -XX:+UseCompactObjectHeaders -Xshare:dump >/dev/null
   [ -f "$out/lib/server/classes_coh.jsa" ] || { echo "jlink-runtime: no classes_coh.jsa in $out" >&2; exit 1; }
