@@ -68,7 +68,12 @@ final class EndedRequests {
 
   /** Records {@code r}, which has ended. False (counted) when the current generation is full. */
   synchronized boolean add(InboundRequest r) {
-    advanceIfDue();
+    return add(r, ticker.read());
+  }
+
+  /** As {@link #add(InboundRequest)}, at {@code now}: a reading of this store's ticker. */
+  synchronized boolean add(InboundRequest r, long now) {
+    advanceIfDue(now);
     Gen g = slots[slot(epoch)];
     if (g.size >= cap) {
       refused.increment();
@@ -114,7 +119,10 @@ final class EndedRequests {
   }
 
   synchronized void advanceIfDue() {
-    long now = ticker.read();
+    advanceIfDue(ticker.read());
+  }
+
+  private void advanceIfDue(long now) {
     if (now - nextAdvanceAt < 0) return;
     long periods = (now - nextAdvanceAt) / periodNanos + 1;
     long steps = Math.min(periods, generations);

@@ -118,9 +118,10 @@ public final class InboundRegistry {
       int space = routeKey.indexOf(' ');
       r.valueTokens = ValueTokens.of(routeKey.substring(space + 1), query);
     }
-    bySpanId.put(serverContext.spanId(), r);
+    long now = ticker.read(); // once for both rings (bench/README.md, "Request path CPU (s16)")
+    bySpanId.putAt(serverContext.spanId(), r, now);
     // A request id reused by a caller (retries, fan-out) maps to the latest request.
-    if (requestId != null) byRequestId.put(requestId, r);
+    if (requestId != null) byRequestId.putAt(requestId, r, now);
     return r;
   }
 
@@ -140,9 +141,10 @@ public final class InboundRegistry {
   public void end(InboundRequest r, long nanos) {
     requireNonNull(r, "r");
     if (!r.markEnded(nonZero(nanos))) return;
-    compact(r);
+    long now = ticker.read(); // once for the five ring operations below, not once each
+    compact(r, now);
     if (!r.isDelivered()) return; // the app never saw it: it caused nothing
-    inFlight.remove(r.context.spanId());
+    inFlight.removeAt(r.context.spanId(), now);
     int slot = (int) (recentCursor.getAndIncrement() % recent.length());
     recent.set(slot, r);
     listener.ended(r, r.endNanos);
@@ -155,13 +157,13 @@ public final class InboundRegistry {
    * the compact store refuses (its generation full: counted) is forgotten, as a refused entry is:
    * the rings hold only requests that have not ended, so an overload never fills both.
    */
-  private void compact(InboundRequest r) {
+  private void compact(InboundRequest r, long now) {
     long spanId = r.context.spanId();
-    if (bySpanId.get(spanId) != r) return;
-    ended.add(r); // false when full: counted there
-    bySpanId.remove(spanId, r);
+    if (bySpanId.getAt(spanId, now) != r) return;
+    ended.add(r, now); // false when full: counted there
+    bySpanId.removeAt(spanId, r, now);
     String requestId = r.requestId;
-    if (requestId != null) byRequestId.remove(requestId, r);
+    if (requestId != null) byRequestId.removeAt(requestId, r, now);
   }
 
   /**

@@ -40,6 +40,23 @@ class GenerationRingTest {
   }
 
   @Test
+  void atOverloads_advanceByTheGivenReading_asThePlainOnesByTheTicker() {
+    GenerationRing<String, String> ring = ring(3, 100);
+    long start = ticker.read();
+    assertThat(ring.putAt("k", "v", start)).isTrue();
+    assertThat(ring.putAt("gone", "v", start)).isTrue();
+
+    assertThat(ring.getAt("k", start + 3 * T - 1)).isEqualTo("v");
+    assertThat(ring.removeAt("gone", "other", start + 3 * T - 1)).isFalse();
+    assertThat(ring.removeAt("gone", "v", start + 3 * T - 1)).isTrue();
+    assertThat(ring.getAt("k", start + 3 * T)).isNull(); // M periods after the put: dropped
+    assertThat(ring.get("k")).isNull(); // the ticker never moved: the advance was by the reading
+
+    ring.putAt("k2", "v2", ring.advanceCount() * T + start + 3 * T);
+    assertThat(ring.removeAt("k2", start + 3 * T)).isEqualTo("v2");
+  }
+
+  @Test
   void get_putAtEndOfPeriod_livesJustOverMMinusOnePeriods() {
     GenerationRing<String, String> ring = ring(3, 100);
     ticker.advance(T - 1); // last nanosecond of period 0

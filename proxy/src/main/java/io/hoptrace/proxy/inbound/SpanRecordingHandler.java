@@ -4,6 +4,7 @@ import io.hoptrace.context.TraceContext;
 import io.hoptrace.correlation.InboundRegistry;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.spanlog.SpanLogWriter;
+import io.hoptrace.proxy.spanlog.ThreadSpanBuilder;
 import io.hoptrace.proxy.upstream.UpstreamFailure;
 import io.hoptrace.span.EpochMicros;
 import io.hoptrace.span.IntTexts;
@@ -83,7 +84,7 @@ final class SpanRecordingHandler implements HttpHandler {
     String path = exchange.getRequestPath();
     RouteKeys.Route route = state.route;
     Span.Builder span =
-        Span.newBuilder()
+        ThreadSpanBuilder.get()
             .context(server)
             .kind(Kind.SERVER)
             .name(
@@ -110,6 +111,6 @@ final class SpanRecordingHandler implements HttpHandler {
     if (state.requestId != null) span.tag("http.request_id", state.requestId);
     span.tag("hoptrace.context", state.contextTag);
     if (state.rejected != null) span.tag("hoptrace.rejected", state.rejected);
-    spanLog.offer(span); // encoded here, from the builder: no Span object
+    spanLog.offer(span); // encoded here, from this thread's builder: no Span, no builder per span
   }
 }

@@ -139,8 +139,13 @@ final class ClientHop {
    * The span line's builder, filled with everything known at the start; the caller adds the end.
    */
   Span.Builder spanBuilder(String serviceName, @Nullable String remoteIp) {
+    return spanBuilder(Span.newBuilder(), serviceName, remoteIp);
+  }
+
+  /** As {@link #spanBuilder(String, String)}, filling {@code empty} (a reused builder). */
+  Span.Builder spanBuilder(Span.Builder empty, String serviceName, @Nullable String remoteIp) {
     Span.Builder b =
-        Span.newBuilder()
+        empty
             .context(context)
             .kind(Kind.CLIENT)
             .name(method.toLowerCase(Locale.ROOT) + " " + path)

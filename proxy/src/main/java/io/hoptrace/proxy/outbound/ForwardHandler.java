@@ -5,10 +5,12 @@ import static java.util.Objects.requireNonNull;
 import io.hoptrace.config.HostPort;
 import io.hoptrace.propagation.Injector;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
+import io.hoptrace.proxy.spanlog.ThreadSpanBuilder;
 import io.hoptrace.proxy.upstream.Carriers;
 import io.hoptrace.proxy.upstream.ForwardHooks;
 import io.hoptrace.proxy.upstream.Forwarder;
 import io.hoptrace.proxy.upstream.UpstreamFailure;
+import io.hoptrace.span.IntTexts;
 import io.hoptrace.span.Span;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -81,13 +83,16 @@ final class ForwardHandler implements HttpHandler, ForwardHooks {
   private Span span(HttpServerExchange exchange, ClientHop hop) {
     InetAddress address = exchange.getAttachment(OutboundAttachments.TARGET_ADDRESS);
     Span.Builder b =
-        hop.spanBuilder(serviceName, address == null ? null : address.getHostAddress())
-            .tag("http.status_code", Integer.toString(exchange.getStatusCode()));
+        hop.spanBuilder(
+                ThreadSpanBuilder.get(),
+                serviceName,
+                address == null ? null : address.getHostAddress())
+            .tag("http.status_code", IntTexts.of(exchange.getStatusCode()));
     UpstreamFailure failure = exchange.getAttachment(UpstreamFailure.KEY);
     if (failure != null) {
       b.tag("error", failure.errorTag());
     } else if (exchange.getStatusCode() >= 500) {
-      b.tag("error", Integer.toString(exchange.getStatusCode()));
+      b.tag("error", IntTexts.of(exchange.getStatusCode()));
     }
     return ClientHop.attribution(b, hop).build();
   }

@@ -53,6 +53,16 @@ public final class HopByHop {
   }
 
   /**
+   * As {@link #connectionTokens(String)} for a message's {@code Connection} lines, joined with
+   * commas; a single line (nearly every message) is not copied into a joined String first.
+   */
+  static Set<String> connectionTokensOf(@Nullable HeaderValues connection) {
+    if (connection == null || connection.isEmpty()) return Set.of();
+    if (connection.size() == 1) return connectionTokens(connection.getFirst());
+    return connectionTokens(String.join(",", connection));
+  }
+
+  /**
    * Whether {@code name} must not be forwarded, given the message's connection tokens (lowercase,
    * from {@link #connectionTokens}). Compares ignoring case without lower-casing {@code name}: it
    * runs for every header of every message.

@@ -488,8 +488,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
       request.setProtocol(Protocols.HTTP_1_1);
       HeaderMap clientHeaders = exchange.getRequestHeaders();
       HeaderValues connection = clientHeaders.get(Headers.CONNECTION);
-      Set<String> tokens =
-          HopByHop.connectionTokens(connection == null ? null : String.join(",", connection));
+      Set<String> tokens = HopByHop.connectionTokensOf(connection);
       requestTokens = tokens;
       // Undertow honours only a bare "Connection: close"; "close, X-Foo" must close as well.
       if (tokens.contains("close")) exchange.setPersistent(false);
@@ -808,8 +807,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
       exchange.setStatusCode(status);
       HeaderMap from = response.getResponseHeaders();
       HeaderValues connection = from.get(Headers.CONNECTION);
-      Set<String> tokens =
-          HopByHop.connectionTokens(connection == null ? null : String.join(",", connection));
+      Set<String> tokens = HopByHop.connectionTokensOf(connection);
       responseTokens = tokens;
       HeaderMap proxyToClientHeaders = exchange.getResponseHeaders();
       HopByHop.copyEndToEnd(from, tokens, proxyToClientHeaders);

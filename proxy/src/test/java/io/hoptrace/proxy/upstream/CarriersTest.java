@@ -34,6 +34,23 @@ class CarriersTest {
   }
 
   @Test
+  void undertowSetter_remove_dropsEveryLineInAnyCase_andLeavesTheRest() {
+    for (int round = 0; round < 2; round++) { // the second time from the kept names
+      HeaderMap headers = new HeaderMap();
+      headers.add(HttpString.tryFromString("B3"), "1");
+      headers.add(HttpString.tryFromString("b3"), "2");
+      headers.add(HttpString.tryFromString("X-Other"), "kept");
+
+      Carriers.UNDERTOW_SETTER.remove(headers, "b3");
+      Carriers.UNDERTOW_SETTER.remove(headers, "tracestate"); // absent: nothing happens
+
+      assertThat(headers.get("b3")).isNull();
+      assertThat(headers.get("x-other")).containsExactly("kept");
+      assertThat(headers.size()).isEqualTo(1);
+    }
+  }
+
+  @Test
   void keptNames_areOneHttpString_equalInAnyCase() {
     assertThat(Carriers.httpString("X-Kept")).isSameAs(Carriers.httpString("X-Kept"));
     assertThat(Carriers.httpString("X-Kept")).isEqualTo(HttpString.tryFromString("x-kept"));

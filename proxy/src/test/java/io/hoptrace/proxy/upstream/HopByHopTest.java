@@ -2,6 +2,9 @@ package io.hoptrace.proxy.upstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.undertow.util.HeaderMap;
+import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -61,5 +64,20 @@ class HopByHopTest {
     assertThat(HopByHop.connectionTokens("close")).containsExactly("close");
     assertThat(HopByHop.connectionTokens("CLOSE")).containsExactly("close");
     assertThat(HopByHop.isHopByHop("Close", HopByHop.connectionTokens("close"))).isTrue();
+  }
+
+  @Test
+  void connectionTokensOf_headerLines_asTheirCommaJoinedValue() {
+    HeaderMap one = new HeaderMap();
+    one.add(Headers.CONNECTION, "Keep-Alive");
+    HeaderMap two = new HeaderMap();
+    two.add(Headers.CONNECTION, "close");
+    two.add(HttpString.tryFromString("connection"), "X-Foo");
+
+    assertThat(HopByHop.connectionTokensOf(one.get(Headers.CONNECTION)))
+        .containsExactly("keep-alive");
+    assertThat(HopByHop.connectionTokensOf(two.get(Headers.CONNECTION)))
+        .containsExactlyInAnyOrder("close", "x-foo");
+    assertThat(HopByHop.connectionTokensOf(new HeaderMap().get(Headers.CONNECTION))).isEmpty();
   }
 }
