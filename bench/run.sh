@@ -46,6 +46,7 @@ environment (defaults in brackets):
   BENCH_WARMUP [5]         discarded warm-up, nginx/HAProxy   BENCH_JVM_WARMUP [20] for hoptrace
   BENCH_RATE [2000]        fixed rate for latency (req/s)     BENCH_RATE_CONNS [20]
   BENCH_RATE_DURATION [15] seconds of the fixed-rate run      BENCH_NOISE_LIMIT [10] % flag
+  BENCH_RATE_WARMUP [0]    discarded seconds at the fixed rate just before it (every row)
   BENCH_CLIENT_CPU [0]     wrk's CPU                          BENCH_SERVER_CPU [1] backend+proxy
   BENCH_NICE [0]           nice for wrk, backend and proxies (e.g. -10 on a busy shared machine)
   HOPTRACE_JAR [proxy/target/hoptrace.jar]
@@ -88,6 +89,7 @@ CONNS=${BENCH_CONNS:-1 16 64}
 RATE=${BENCH_RATE:-2000}
 RATE_CONNS=${BENCH_RATE_CONNS:-20}
 RATE_DURATION=${BENCH_RATE_DURATION:-15}
+RATE_WARMUP=${BENCH_RATE_WARMUP:-0}
 NOISE_LIMIT=${BENCH_NOISE_LIMIT:-10}
 CLIENT_CPU=${BENCH_CLIENT_CPU:-0}
 SERVER_CPU=${BENCH_SERVER_CPU:-1}
@@ -103,7 +105,7 @@ HOPTRACE_START_TIMEOUT=${HOPTRACE_START_TIMEOUT:-20}
 NICE=""
 if [[ "${BENCH_NICE:-0}" != 0 ]]; then NICE="nice -n $BENCH_NICE"; fi
 if $SMOKE; then
-  DURATION=1 WARMUP=0 JVM_WARMUP=0 CONNS=2 RATE_DURATION=0 BUILD=false
+  DURATION=1 WARMUP=0 JVM_WARMUP=0 CONNS=2 RATE_DURATION=0 RATE_WARMUP=0 BUILD=false
   HOPTRACE_START_TIMEOUT=${HOPTRACE_START_TIMEOUT_SMOKE:-10} SETTLE_READS=1
   [[ -n "$OUT" ]] || OUT=-
 fi
@@ -268,6 +270,9 @@ measure_row() { # row warmup url target "pids"
   for c in $CONNS; do
     run_wrk "$row" "c$c" "$c" "$DURATION" closed.lua "$url" "$target" "${pids[@]}"
   done
+  if ((RATE_DURATION > 0 && RATE_WARMUP > 0)); then
+    run_wrk "$row" warmup-rate "$RATE_CONNS" "$RATE_WARMUP" paced.lua "$url" "$target" "${pids[@]}"
+  fi
   if ((RATE_DURATION > 0)); then
     run_wrk "$row" rate "$RATE_CONNS" "$RATE_DURATION" paced.lua "$url" "$target" "${pids[@]}"
   fi
@@ -493,7 +498,7 @@ render() {
     function signed(x) { return x == "" ? "—" : sprintf("%+d", x) }
     FNR == NR {  # runs
       r = $1; ph = $2
-      if (ph == "warmup") next
+      if (ph ~ /^warmup/) next
       if ($5 > 0) rps[r, ph] = $4 * 1e6 / $5
       if (ph == "rate" || ph == "c16" || (smoke == "true" && ph == "c2")) {
         key = (ph == "rate") ? "rate" : "c16"
