@@ -17,7 +17,8 @@
 # HOPTRACE_JAVA_OPTS (replaces them), HOPTRACE_RUN_ARGS (more `run` arguments, e.g. "--set
 # ring.period=3s"), THREADS_HISTO=1 (a heap histogram at the end), THREADS_JFR=1 (a JFR
 # recording of the runs, settings=profile; its path is printed), THREADS_GCLOG=1 (-Xlog:gc into
-# the work directory, printed per run).
+# the work directory, printed per run), THREADS_JIT=1 (-XX:+PrintCompilation into the sidecar's
+# stdout: compilations and deoptimisations per run, the code cache at the end).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 jar=$(readlink -f "${1:-$here/../../proxy/target/hoptrace.jar}")
@@ -28,6 +29,7 @@ runs=${THREADS_RUNS:-rate c16}
 work=$(mktemp -d /tmp/hoptrace-threads.XXXXXX)
 opts=${JAVA_OPTS:-}
 [[ -z ${THREADS_GCLOG:-} ]] || opts="$opts -Xlog:gc:file=$work/gc.log:uptime"
+[[ -z ${THREADS_JIT:-} ]] || opts="$opts -XX:+PrintCompilation"
 # shellcheck source=bench/lib/sidecar.sh
 source "$here/sidecar.sh"
 archive=${jar%.jar}.jsa
@@ -61,13 +63,14 @@ report() { # before after requests seconds
 }
 
 run() { # label
-  local label=$1 kind=${1%%:*} rate out requests=0 t0 t1 g0 g1 s0 s1 gclines
+  local label=$1 kind=${1%%:*} rate out requests=0 t0 t1 g0 g1 s0 s1 gclines jitlines
   out=$work/$label.$RANDOM.txt
   rate=2000
   [[ $label != rate:* ]] || rate=${label#rate:}
   snapshot >"$work/before"
   g0=$(gcs) t0=$(ticks) s0=$(date +%s.%N)
   [[ -z ${THREADS_GCLOG:-} ]] || gclines=$(wc -l <"$work/gc.log")
+  jitlines=$(wc -l <"$work/stdout.log")
   case $kind in
     rate) BENCH_RATE=$rate taskset -c 0 wrk -t1 -c20 -d"${duration}s" -s "$here/paced.lua" "$url" >"$out" 2>&1 ;;
     c*) taskset -c 0 wrk -t1 -c"${kind#c}" -d"${duration}s" -s "$here/closed.lua" "$url" >"$out" 2>&1 ;;
@@ -85,6 +88,11 @@ run() { # label
       y[1] - x[1], y[2] - x[2], (y[3] - x[3]) * 1000, (r > 0 ? (y[3] - x[3]) * 1e6 / r : 0),
       tk * 1e6 / clk / (r > 0 ? r : s), (r > 0 ? "req" : "s") }'
   report "$work/before" "$work/after" "$requests" "$duration"
+  if [[ -n ${THREADS_JIT:-} ]]; then
+    tail -n +"$((jitlines + 1))" "$work/stdout.log" | awk '/^ *[0-9]+ +[0-9]+ / {
+        if (/made not entrant/) d++; else if (/made zombie/) z++; else { c++; if ($3 ~ /%/ || $4 ~ /%/) o++; t[$0 ~ / 4 +[a-zA-Z]/ ? 4 : 0]++ } }
+      END { printf "  JIT: %d compilations (%d OSR), %d made not entrant, %d zombies\n", c, o, d, z }'
+  fi
   if [[ -n ${THREADS_GCLOG:-} ]]; then tail -n +"$((gclines + 1))" "$work/gc.log" | sed 's/^/  gc: /' | head -20; fi
 }
 
@@ -93,5 +101,6 @@ echo "hoptrace $mode, $jar; warm-up ${warmup}s at 16 connections; runs: $runs" >
 [[ -z ${THREADS_JFR:-} ]] || jcmd "$pid" JFR.start name=threads settings=profile filename="$work/threads.jfr" >/dev/null
 for r in $runs; do run "$r"; done
 [[ -z ${THREADS_HISTO:-} ]] || jcmd "$pid" GC.class_histogram | sed -n '1,15p;$p'
+[[ -z ${THREADS_JIT:-} ]] || jcmd "$pid" Compiler.codecache | sed 's/^/  /'
 [[ -z ${THREADS_JFR:-} ]] || { jcmd "$pid" JFR.stop name=threads >/dev/null; echo "JFR: $work/threads.jfr"; }
 echo "span lines: $(wc -l <"$work/spans.log"); work directory: $work"
