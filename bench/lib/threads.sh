@@ -90,7 +90,7 @@ run() { # label
   report "$work/before" "$work/after" "$requests" "$duration"
   if [[ -n ${THREADS_JIT:-} ]]; then
     tail -n +"$((jitlines + 1))" "$work/stdout.log" | awk '/^ *[0-9]+ +[0-9]+ / {
-        if (/made not entrant/) d++; else if (/made zombie/) z++; else { c++; if ($3 ~ /%/ || $4 ~ /%/) o++; t[$0 ~ / 4 +[a-zA-Z]/ ? 4 : 0]++ } }
+        if (/made not entrant/) d++; else if (/made zombie/) z++; else { c++; if ($3 ~ /%/ || $4 ~ /%/) o++ } }
       END { printf "  JIT: %d compilations (%d OSR), %d made not entrant, %d zombies\n", c, o, d, z }'
   fi
   if [[ -n ${THREADS_GCLOG:-} ]]; then tail -n +"$((gclines + 1))" "$work/gc.log" | sed 's/^/  gc: /' | head -20; fi
