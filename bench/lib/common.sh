@@ -94,6 +94,19 @@ cpu_ticks() {
          END { printf "%d\n", t }'
 }
 
+# utime+stime clock ticks of the JIT compiler threads (HotSpot's "C1/C2 CompilerThreadN") in the
+# process trees of the given PIDs: 0 for nginx and HAProxy. Shows whether a phase measured a JVM
+# that was still compiling (warm-up) rather than its steady state.
+jit_ticks() {
+  local pids=() root p files=()
+  for root in "$@"; do mapfile -t -O "${#pids[@]}" pids < <(tree_pids "$root"); done
+  for p in "${pids[@]}"; do files+=(/proc/"$p"/task/*/stat); done
+  ((${#files[@]})) || { echo 0; return; }
+  { cat "${files[@]}" 2>/dev/null || true; } |
+    awk '/\((C1|C2) CompilerThre/ { line = $0; sub(/^.*\) /, "", line); split(line, f, " "); t += f[12] + f[13] }
+         END { printf "%d\n", t }'
+}
+
 # "RSS_kB PSS_kB" summed over the process trees of the given PIDs (from smaps_rollup).
 mem_kb() {
   local pids=() root p files=()

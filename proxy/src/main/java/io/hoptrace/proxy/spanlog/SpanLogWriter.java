@@ -40,11 +40,12 @@ import org.jspecify.annotations.Nullable;
  * <p>Wake-ups: an offer does not wake the writer while lines keep coming. After catching up the
  * writer sleeps one flush interval ({@code span-log.flush-interval}) and writes whatever arrived
  * meanwhile in one go; only when an interval passed without a line does it park until the next
- * offer wakes it. Under load that is one wake-up (and one {@code write}) per flush interval instead
- * of one per request (bench/README.md, "Profile findings", "Span path (s15)"); an idle writer still
- * writes the first line at once, and an offer that takes the pending lines past {@link #WAKE_BYTES}
- * or half the queue wakes the writer at once, so a burst is neither held in memory nor dropped
- * while the writer sleeps.
+ * offer wakes it (or a rotation by age is due: an idle writer does not wake otherwise). Under load
+ * that is one wake-up (and one {@code write}) per flush interval instead of one per request
+ * (bench/README.md, "Profile findings", "Span path (s15)"); an idle writer still writes the first
+ * line at once, and an offer that takes the pending lines past {@link #WAKE_BYTES} or half the
+ * queue wakes the writer at once, so a burst is neither held in memory nor dropped while the writer
+ * sleeps.
  *
  * <p>A {@link LineListener} (the exporters, the admin page) gets each encoded line on the writer
  * thread, before it reaches the disk, so a failing disk does not stop export.
@@ -284,15 +285,33 @@ public final class SpanLogWriter implements AutoCloseable {
       LockSupport.parkNanos(this, pollNanos);
       if (Thread.interrupted()) closing = true;
       if (closing || !nothingPending()) continue;
-      // A whole interval without a line: park until an offer wakes us (or another interval ends).
+      // A whole interval without a line: park until an offer wakes us, or until a rotation by
+      // age is due; an idle sidecar's writer does not wake otherwise (it woke 5 times a second).
       // parked is set before the last look at the pending lines (under the lock an offer takes
       // too), so an offer either sees it or is seen.
       parked = true;
-      if (nothingPending() && !closing) LockSupport.parkNanos(this, pollNanos);
+      if (nothingPending() && !closing) {
+        long rotateIn = nanosToTimedRotation();
+        if (rotateIn == Long.MAX_VALUE) LockSupport.park(this);
+        else if (rotateIn > 0) LockSupport.parkNanos(this, rotateIn);
+      }
       parked = false;
       if (Thread.interrupted()) closing = true;
     }
     closeQuietly();
+  }
+
+  /** The writer thread (tests: whether it is parked without a deadline). */
+  Thread thread() {
+    return thread;
+  }
+
+  /** How long until {@link #maybeRotate()} rotates by age; {@link Long#MAX_VALUE}: never. */
+  private long nanosToTimedRotation() {
+    if (path == null || channel == null || rotateIntervalNanos <= 0 || size == 0) {
+      return Long.MAX_VALUE;
+    }
+    return rotateIntervalNanos - (System.nanoTime() - firstLineNanos);
   }
 
   private void write(LineBuffer lines, int count) {

@@ -158,6 +158,57 @@ class SpanLogWriterTest {
     assertThat(names(file)).containsExactly("get /2");
   }
 
+  /**
+   * Once an interval passes without a line the writer parks with no deadline (it woke every flush
+   * interval, idle or not), and the next offer still wakes it and is written.
+   */
+  @Test
+  void idleWriter_parksWithoutADeadline_untilTheNextOffer() throws Exception {
+    Path file = dir.resolve("spans.log");
+    SpanLogWriter writer = new SpanLogWriter(settings(file.toString(), 0, Duration.ZERO, 1000));
+    writer.offer(span(1));
+    awaitWritten(writer, 1);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (writer.thread().getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(writer.thread().getState()).isEqualTo(Thread.State.WAITING);
+    Thread.sleep(100); // ten flush intervals: it stays parked
+    assertThat(writer.thread().getState()).isEqualTo(Thread.State.WAITING);
+    writer.offer(span(2));
+    awaitWritten(writer, 2);
+    writer.close();
+    assertThat(names(file)).containsExactly("get /1", "get /2");
+  }
+
+  /** An idle writer with lines in its file still wakes to rotate it once it is old enough. */
+  @Test
+  void idleWriter_rotatesByTime_withoutAnotherLine() throws Exception {
+    Path file = dir.resolve("spans.log");
+    SpanLogWriter writer =
+        new SpanLogWriter(settings(file.toString(), 0, Duration.ofMillis(200), 1000));
+    writer.offer(span(1));
+    awaitWritten(writer, 1);
+    Path previous = dir.resolve("spans.log.1");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (!Files.exists(previous) && System.nanoTime() < deadline) Thread.sleep(10);
+    assertThat(names(previous)).containsExactly("get /1");
+    // The new file is empty: nothing to rotate, so the writer parks without a deadline again.
+    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (writer.thread().getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(writer.thread().getState()).isEqualTo(Thread.State.WAITING);
+    writer.close();
+    assertThat(Files.size(file)).isZero();
+  }
+
+  private static void awaitWritten(SpanLogWriter writer, long lines) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (writer.written() < lines && System.nanoTime() < deadline) Thread.sleep(1);
+    assertThat(writer.written()).isEqualTo(lines);
+  }
+
   @Test
   void offerBuilder_writesTheLineOfTheBuiltSpan() throws Exception {
     Path file = dir.resolve("spans.log");
