@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Where the Undertow I/O thread's CPU goes per request (bench/README.md, "Request path CPU (s16)"):
-# a backend nginx and one sidecar (image heap flags plus -XX:+PreserveFramePointer and a perf map),
+# a backend nginx and one sidecar (the launcher's flags plus -XX:+PreserveFramePointer and a perf map),
 # a warm-up at 16 connections, then `perf record -e cpu-clock -g` of the sidecar during a
 # 16-connection run. Prints the I/O thread's samples per request, its user/kernel split, and the
 # user-space frames by self time and by inclusive time (Java frames named through the perf map; an
@@ -12,7 +12,7 @@
 #   bench/lib/profile.sh [JAR] [inbound|outbound]     (wrap it in the shared bench lock)
 #
 # Environment: PROFILE_DURATION (8 s), PROFILE_WARMUP (15 s), PROFILE_TOP (40 lines),
-# HOPTRACE_RUN_ARGS (more `run` arguments).
+# HOPTRACE_RUN_ARGS (more `run` arguments), JAVA_OPTS (after the launcher's flags).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 jar=${1:-$here/../../proxy/target/hoptrace.jar}
@@ -20,13 +20,11 @@ mode=${2:-inbound}
 duration=${PROFILE_DURATION:-8}
 warmup=${PROFILE_WARMUP:-15}
 top=${PROFILE_TOP:-40}
-opts="-XX:+UseSerialGC -Xms32m -Xmx96m -Xss256k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=32m -XX:+ExitOnOutOfMemoryError -XX:+PreserveFramePointer"
 work=$(mktemp -d /tmp/hoptrace-profile.XXXXXX)
 command -v perf >/dev/null || { echo "needs perf (apt-get install linux-perf)" >&2; exit 2; }
 # shellcheck source=bench/lib/sidecar.sh
 source "$here/sidecar.sh"
-# shellcheck disable=SC2086 # opts is a list
-start_sidecar "$mode" profile java $opts -jar "$jar"
+start_launched_sidecar "$mode" profile "$jar" "-XX:+PreserveFramePointer ${JAVA_OPTS:-}"
 
 echo "proxy $jar, $mode; warm-up ${warmup}s at 16 connections" >&2
 taskset -c 0 wrk -t1 -c16 -d"${warmup}s" -s "$here/closed.lua" "$url" >/dev/null 2>&1

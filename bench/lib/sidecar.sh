@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# The stage of the scripts that measure one sidecar (alloc.sh, memory.sh, threads.sh): a backend
+# The stage of the scripts that measure one sidecar (alloc.sh, memory.sh, threads.sh, profile.sh,
+# syscalls.sh): a backend
 # nginx and one sidecar in front of it, both on CPU 1 (wrk goes on CPU 0), stopped when the script
 # exits. Source it, set `work` (a scratch directory), then:
 #
@@ -10,6 +11,12 @@
 # HOPTRACE_RUN_ARGS). Waits until the inbound port answers, then sets pid (the sidecar's),
 # backend_pid, url (the inbound port, or the forward-proxy port when MODE is outbound: an app with
 # HTTP_PROXY sending absolute-form requests to /r/PATH) and exports BENCH_TARGET for the wrk scripts.
+#
+#   start_launched_sidecar MODE PATH JAR [JAVA_OPTS]
+#
+# The same through the launcher (bin/hoptrace: the JVM flags users run), on JAR, with its class-data
+# archive when JAR.jsa exists (an archive holds for one jar path only), JAVA_OPTS after the
+# launcher's flags.
 
 # shellcheck source=bench/lib/nginx.sh
 source "$(dirname "${BASH_SOURCE[0]}")/nginx.sh"
@@ -39,4 +46,11 @@ start_sidecar() { # mode path command...
     url=http://127.0.0.1:$outbound/r/$path
     export BENCH_TARGET=http://127.0.0.1:$backend/r/$path
   fi
+}
+
+start_launched_sidecar() { # mode path jar [java-opts]
+  local mode=$1 path=$2 jar=$3 archive=${3%.jar}.jsa
+  [[ -f "$archive" ]] || archive=/nonexistent
+  start_sidecar "$mode" "$path" env HOPTRACE_JAR="$jar" HOPTRACE_CDS_ARCHIVE="$archive" \
+    JAVA_OPTS="${4:-}" "$(dirname "${BASH_SOURCE[0]}")/../../bin/hoptrace"
 }

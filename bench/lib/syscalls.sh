@@ -1,23 +1,24 @@
 #!/usr/bin/env bash
 # System calls, context switches and user/kernel CPU per request of one proxy hop, counted by the
 # kernel (bench/README.md, "I/O loop (s15)"). Starts a backend nginx and one proxy — a hoptrace
-# sidecar (image JVM flags) or nginx configured as the bench's tracing sidecar — warms it up at 16
-# connections, then counts with `perf stat -e 'syscalls:sys_enter_*'` over the proxy's threads
-# around a fixed-rate run (2,000 req/s) and a closed-loop run (16 connections), and prints the
-# system calls by name per request. Counting tracepoints costs little (no ptrace stop per call,
-# unlike `strace -c`). wrk on CPU 0, backend and proxy on CPU 1.
+# sidecar (through the launcher: the JVM flags users run) or nginx configured as the bench's
+# tracing sidecar — warms it up at 16 connections, then counts with `perf stat -e
+# 'syscalls:sys_enter_*'` over the proxy's threads around a fixed-rate run (2,000 req/s) and a
+# closed-loop run (16 connections), and prints the system calls by name per request. Counting
+# tracepoints costs little (no ptrace stop per call, unlike `strace -c`). wrk on CPU 0, backend and
+# proxy on CPU 1.
 #
 #   bench/lib/syscalls.sh [JAR|nginx] [inbound|outbound]     (wrap it in the shared bench lock)
 #
 # Environment: SYSCALLS_DURATION (10 s per run), SYSCALLS_WARMUP (15 s), HOPTRACE_RUN_ARGS (more
-# `run` arguments), SYSCALLS_STRACE=1 (an `strace -f -c` of the fixed-rate run as well: slower).
+# `run` arguments), JAVA_OPTS (after the launcher's flags), SYSCALLS_STRACE=1 (an `strace -f -c`
+# of the fixed-rate run as well: slower).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 jar=${1:-$here/../../proxy/target/hoptrace.jar}
 mode=${2:-inbound}
 duration=${SYSCALLS_DURATION:-10}
 warmup=${SYSCALLS_WARMUP:-15}
-opts="-XX:+UseSerialGC -Xms32m -Xmx96m -Xss256k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=32m -XX:+ExitOnOutOfMemoryError"
 work=$(mktemp -d /tmp/hoptrace-syscalls.XXXXXX)
 command -v perf >/dev/null || { echo "needs perf (apt-get install linux-perf)" >&2; exit 2; }
 # shellcheck source=bench/lib/sidecar.sh
@@ -36,8 +37,7 @@ if [[ $jar == nginx ]]; then
   url=http://127.0.0.1:$inbound/r/syscalls
   export BENCH_TARGET=""
 else
-  # shellcheck disable=SC2086 # opts is a list
-  start_sidecar "$mode" syscalls java $opts -jar "$jar"
+  start_launched_sidecar "$mode" syscalls "$jar" "${JAVA_OPTS:-}"
 fi
 
 # the proxy's processes: the JVM, or nginx's master and worker

@@ -32,10 +32,7 @@ opts=${JAVA_OPTS:-}
 [[ -z ${THREADS_JIT:-} ]] || opts="$opts -XX:+PrintCompilation"
 # shellcheck source=bench/lib/sidecar.sh
 source "$here/sidecar.sh"
-archive=${jar%.jar}.jsa
-[[ -f "$archive" ]] || archive=/nonexistent
-start_sidecar "$mode" threads env HOPTRACE_JAR="$jar" HOPTRACE_CDS_ARCHIVE="$archive" \
-  JAVA_OPTS="$opts" "$here/../../bin/hoptrace"
+start_launched_sidecar "$mode" threads "$jar" "$opts"
 
 # "tid name ns switches" for every thread of the sidecar; ns from schedstat (time on a CPU)
 snapshot() {
