@@ -270,7 +270,7 @@ public final class Hoptrace implements AutoCloseable {
               correlator,
               extractor,
               injector,
-              spanLog::offer,
+              spanLog.sink(),
               metrics,
               ownPorts,
               processLinks.evidence() != null ? processLinks : null);

@@ -115,6 +115,77 @@ class InboundProxyTest extends InboundHarness {
     assertThat(received.header("Via")).isEqualTo("1.1 edge, 1.1 hoptrace");
   }
 
+  /**
+   * The caller's address is kept per connection (CallerAddress): three keep-alive connections from
+   * two addresses, on hoptrace's I/O threads (at least two share one), take turns; each request's
+   * span line and X-Forwarded-For name its own connection's peer, never another's.
+   */
+  @Test
+  void callerAddress_isEachConnectionsOwn_acrossInterleavedKeepAliveRequests() throws Exception {
+    start();
+    String[] binds = {"127.0.0.1", "127.0.0.2", "127.0.0.1"};
+    List<Socket> sockets = new java.util.ArrayList<>();
+    try {
+      for (String bind : binds) {
+        Socket socket = new Socket();
+        socket.bind(new InetSocketAddress(bind, 0));
+        socket.connect(hoptrace.inboundAddress(), 2000);
+        socket.setSoTimeout(10_000);
+        sockets.add(socket);
+      }
+      int requests = 0;
+      for (int round = 0; round < 2; round++) {
+        for (int c = 0; c < sockets.size(); c++) {
+          Socket socket = sockets.get(c);
+          socket
+              .getOutputStream()
+              .write(
+                  ("POST /c"
+                          + c
+                          + "-r"
+                          + round
+                          + " HTTP/1.1\r\nHost: orders.local\r\n"
+                          + "Content-Length: 1\r\n\r\nx")
+                      .getBytes(StandardCharsets.ISO_8859_1));
+          assertThat(readResponseHead(socket)).startsWith("HTTP/1.1 200");
+          requests++;
+          TestUpstream.Received received = app.take();
+          assertThat(received.uri()).isEqualTo("/c" + c + "-r" + round);
+          assertThat(received.header("X-Forwarded-For")).isEqualTo(binds[c]);
+        }
+      }
+      List<String> lines = SpanLines.await(spanLog, requests);
+      assertThat(lines).hasSize(requests);
+      for (String line : lines) {
+        int c = Character.digit(tag(line, "http.path").charAt(2), 10);
+        assertThat(line)
+            .contains(
+                "\"remoteEndpoint\":{\"ipv4\":\""
+                    + binds[c]
+                    + "\",\"port\":"
+                    + sockets.get(c).getLocalPort()
+                    + "}");
+      }
+    } finally {
+      for (Socket socket : sockets) socket.close();
+    }
+  }
+
+  /** Reads one response with a 1-byte body (the app echoes "x"), returning its head. */
+  private static String readResponseHead(Socket socket) throws IOException {
+    java.io.InputStream in = socket.getInputStream();
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) throw new IOException("connection closed after: " + head);
+      head.append((char) b);
+    }
+    assertThat(head.toString().toLowerCase(java.util.Locale.ROOT))
+        .contains("content-length: 1\r\n");
+    assertThat(in.read()).isEqualTo('x');
+    return head.toString();
+  }
+
   @Test
   void noAcceptEncodingFromCaller_appGetsNone() throws Exception {
     start();

@@ -21,7 +21,6 @@ final class ForwardedHeadersHandler implements HttpHandler {
   private static final String VIA_1_0 = "1.0 hoptrace";
 
   private final HttpHandler next;
-  private final AddressTexts addressTexts = new AddressTexts();
 
   ForwardedHeadersHandler(HttpHandler next) {
     this.next = next;
@@ -30,7 +29,8 @@ final class ForwardedHeadersHandler implements HttpHandler {
   @Override
   public void handleRequest(HttpServerExchange exchange) throws Exception {
     HeaderMap headers = exchange.getRequestHeaders();
-    String peer = addressTexts.of(exchange.getSourceAddress());
+    InboundExchange state = exchange.getAttachment(InboundExchange.KEY);
+    String peer = (state != null ? state.caller : CallerAddress.of(exchange)).ip;
     if (peer != null) append(headers, X_FORWARDED_FOR, peer);
     append(headers, X_FORWARDED_PROTO, exchange.getRequestScheme());
     String host = headers.getFirst(Headers.HOST);

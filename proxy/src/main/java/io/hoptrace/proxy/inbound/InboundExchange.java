@@ -12,6 +12,9 @@ final class InboundExchange {
   final long startNanos;
   final long startEpochMicros;
 
+  /** Who sent it: the connection's peer, found once per connection. */
+  final CallerAddress caller;
+
   /** This hop's SERVER span; set by {@link TraceContextHandler}. */
   @Nullable TraceContext server;
 
@@ -33,8 +36,9 @@ final class InboundExchange {
   /** A relayed WebSocket connection; set by {@link WebSocketHandler} on the app's 101. */
   @Nullable Upgraded upgraded;
 
-  InboundExchange(long startNanos, long startEpochMicros) {
+  InboundExchange(long startNanos, long startEpochMicros, CallerAddress caller) {
     this.startNanos = startNanos;
     this.startEpochMicros = startEpochMicros;
+    this.caller = caller;
   }
 }

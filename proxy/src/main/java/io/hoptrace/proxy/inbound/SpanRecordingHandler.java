@@ -29,7 +29,6 @@ final class SpanRecordingHandler implements HttpHandler {
   private final SpanLogWriter spanLog;
   private final ProxyMetrics metrics;
   private final ExchangeCompletionListener onComplete = this::complete;
-  private final AddressTexts addressTexts = new AddressTexts();
 
   SpanRecordingHandler(
       String serviceName,
@@ -47,7 +46,8 @@ final class SpanRecordingHandler implements HttpHandler {
   @Override
   public void handleRequest(HttpServerExchange exchange) throws Exception {
     exchange.putAttachment(
-        InboundExchange.KEY, new InboundExchange(System.nanoTime(), EpochMicros.now()));
+        InboundExchange.KEY,
+        new InboundExchange(System.nanoTime(), EpochMicros.now(), CallerAddress.of(exchange)));
     metrics.requestStarted(HOP);
     exchange.addExchangeCompleteListener(onComplete);
     next.handleRequest(exchange);
@@ -94,9 +94,9 @@ final class SpanRecordingHandler implements HttpHandler {
             .timestampMicros(state.startEpochMicros)
             .durationMicros(Math.max(1, durationNanos / 1000))
             .serviceName(serviceName);
-    InetSocketAddress peer = exchange.getSourceAddress();
-    String peerIp = addressTexts.of(peer);
-    if (peerIp != null) span.remoteEndpoint(peerIp, peer.getPort());
+    CallerAddress caller = state.caller;
+    InetSocketAddress peer = caller.address;
+    if (peer != null && caller.ip != null) span.remoteEndpoint(caller.ip, peer.getPort());
     span.tag("http.method", method)
         .tag("http.path", path)
         .tag("http.status_code", IntTexts.of(exchange.getStatusCode()));

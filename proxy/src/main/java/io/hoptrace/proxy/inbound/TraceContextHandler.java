@@ -35,7 +35,7 @@ final class TraceContextHandler implements HttpHandler {
   @Override
   public void handleRequest(HttpServerExchange exchange) throws Exception {
     InboundExchange state = exchange.getAttachment(InboundExchange.KEY);
-    InetSocketAddress peer = exchange.getSourceAddress();
+    InetSocketAddress peer = state.caller.address;
     boolean trusted =
         peer != null && peer.getAddress() != null && settings.trusted(peer.getAddress());
     Extraction extraction =

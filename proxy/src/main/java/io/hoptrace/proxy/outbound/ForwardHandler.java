@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.hoptrace.config.HostPort;
 import io.hoptrace.propagation.Injector;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
+import io.hoptrace.proxy.spanlog.SpanSink;
 import io.hoptrace.proxy.spanlog.ThreadSpanBuilder;
 import io.hoptrace.proxy.upstream.Carriers;
 import io.hoptrace.proxy.upstream.ForwardHooks;
@@ -16,7 +17,6 @@ import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderMap;
 import java.net.InetAddress;
-import java.util.function.Consumer;
 
 /**
  * Stages 5 and 6: injects the CLIENT span's context into the proxyToServerRequest, replacing
@@ -27,14 +27,14 @@ final class ForwardHandler implements HttpHandler, ForwardHooks {
   private final Forwarder forwarder;
   private final Injector injector;
   private final String serviceName;
-  private final Consumer<Span> spans;
+  private final SpanSink spans;
   private final ProxyMetrics metrics;
 
   ForwardHandler(
       Forwarder forwarder,
       Injector injector,
       String serviceName,
-      Consumer<Span> spans,
+      SpanSink spans,
       ProxyMetrics metrics) {
     this.metrics = requireNonNull(metrics, "metrics");
     this.forwarder = requireNonNull(forwarder, "forwarder");
@@ -60,7 +60,7 @@ final class ForwardHandler implements HttpHandler, ForwardHooks {
             metrics.requestDone(ProxyMetrics.Hop.OUTBOUND, System.nanoTime() - hop.startNanos);
             UpstreamFailure failure = ex.getAttachment(UpstreamFailure.KEY);
             if (failure != null) metrics.upstreamError(failure.kind());
-            spans.accept(span(ex, hop.refined()));
+            spans.acceptBuilder(span(ex, hop.refined()));
           } finally {
             nextListener.proceed();
           }
@@ -80,7 +80,8 @@ final class ForwardHandler implements HttpHandler, ForwardHooks {
     if (hop != null) hop.responded();
   }
 
-  private Span span(HttpServerExchange exchange, ClientHop hop) {
+  /** The CLIENT span, in this thread's builder: the sink encodes it before the next one. */
+  private Span.Builder span(HttpServerExchange exchange, ClientHop hop) {
     InetAddress address = exchange.getAttachment(OutboundAttachments.TARGET_ADDRESS);
     Span.Builder b =
         hop.spanBuilder(
@@ -94,6 +95,6 @@ final class ForwardHandler implements HttpHandler, ForwardHooks {
     } else if (exchange.getStatusCode() >= 500) {
       b.tag("error", IntTexts.of(exchange.getStatusCode()));
     }
-    return ClientHop.attribution(b, hop).build();
+    return ClientHop.attribution(b, hop);
   }
 }

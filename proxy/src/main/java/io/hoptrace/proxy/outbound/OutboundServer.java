@@ -11,9 +11,9 @@ import io.hoptrace.proxy.guard.ListenerLimits;
 import io.hoptrace.proxy.guard.Refusals;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.procfs.ProcessLinks;
+import io.hoptrace.proxy.spanlog.SpanSink;
 import io.hoptrace.proxy.upstream.Forwarder;
 import io.hoptrace.span.Kind;
-import io.hoptrace.span.Span;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.HttpHandler;
@@ -26,7 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
 import org.xnio.OptionMap;
@@ -67,7 +66,7 @@ public final class OutboundServer implements AutoCloseable {
       Correlator correlator,
       CompositeExtractor extractor,
       Injector injector,
-      Consumer<Span> spans,
+      SpanSink spans,
       ProxyMetrics metrics,
       OwnPorts ownPorts) {
     return start(
@@ -84,7 +83,7 @@ public final class OutboundServer implements AutoCloseable {
       Correlator correlator,
       CompositeExtractor extractor,
       Injector injector,
-      Consumer<Span> spans,
+      SpanSink spans,
       ProxyMetrics metrics,
       OwnPorts ownPorts,
       @Nullable ProcessLinks processLinks) {
@@ -110,7 +109,7 @@ public final class OutboundServer implements AutoCloseable {
       Forwarder forwarder,
       UnaryOperator<HttpHandler> correlate,
       Injector injector,
-      Consumer<Span> spans,
+      SpanSink spans,
       ProxyMetrics metrics,
       OwnPorts ownPorts) {
     requireNonNull(settings, "settings");

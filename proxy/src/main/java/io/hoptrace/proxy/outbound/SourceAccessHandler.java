@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import io.hoptrace.proxy.guard.Refusals;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.server.ServerConnection;
+import io.undertow.util.AttachmentKey;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.function.Predicate;
@@ -14,6 +16,14 @@ import java.util.function.Predicate;
  * forward proxy on a pod's network would let anyone reach whatever the pod can reach.
  */
 final class SourceAccessHandler implements HttpHandler {
+  /**
+   * The connection's peer, kept on it: {@link HttpServerExchange#getSourceAddress()} builds a new
+   * address on every call, and a connection's peer never changes (bench/README.md, "Request path
+   * allocation (s16b)").
+   */
+  private static final AttachmentKey<InetSocketAddress> SOURCE =
+      AttachmentKey.create(InetSocketAddress.class);
+
   private final Predicate<InetAddress> allowedSources;
   private final Refusals refusals;
   private final HttpHandler next;
@@ -26,7 +36,12 @@ final class SourceAccessHandler implements HttpHandler {
 
   @Override
   public void handleRequest(HttpServerExchange exchange) throws Exception {
-    InetSocketAddress source = exchange.getSourceAddress();
+    ServerConnection connection = exchange.getConnection();
+    InetSocketAddress source = connection.getAttachment(SOURCE);
+    if (source == null) {
+      source = exchange.getSourceAddress();
+      if (source != null) connection.putAttachment(SOURCE, source);
+    }
     InetAddress address = source == null ? null : source.getAddress();
     if (address == null || !allowedSources.test(address)) {
       refusals.refuse(

@@ -85,6 +85,18 @@ public final class SpanLogWriter implements AutoCloseable {
   static final int WAKE_BYTES = 256 * 1024;
 
   private final SpanLineEncoder encoder = SpanLineEncoder.create();
+  private final SpanSink sink =
+      new SpanSink() {
+        @Override
+        public void accept(Span span) {
+          offer(span);
+        }
+
+        @Override
+        public void acceptBuilder(Span.Builder builder) {
+          offer(builder);
+        }
+      };
   private final int capacity; // lines that may wait
   private final int highWater; // pending lines that wake the writer before its interval is over
   private final Object lock = new Object();
@@ -166,6 +178,14 @@ public final class SpanLogWriter implements AutoCloseable {
   public boolean offer(Span.Builder builder) {
     requireNonNull(builder, "builder");
     return offer(null, builder);
+  }
+
+  /**
+   * This writer as a {@link SpanSink}: spans and builders are offered ({@link #offer(Span)}, {@link
+   * #offer(Span.Builder)}), a line that does not fit the queue counted as dropped.
+   */
+  public SpanSink sink() {
+    return sink;
   }
 
   private boolean offer(@Nullable Span span, Span.@Nullable Builder builder) {

@@ -5,10 +5,10 @@ import io.hoptrace.span.Span;
 /**
  * One {@link Span.Builder} per thread for the request path's span lines (the SERVER span of the
  * inbound hop, the CLIENT span of the outbound one), emptied for each span instead of allocated:
- * ~230 bytes per request less (bench/README.md, "Request path CPU (s16)"). A span is built and
- * offered (encoded, or built into a {@link Span}) before the code that fills it returns, and
- * nothing that fills one starts another on the same thread meanwhile; callers that could nest keep
- * using {@link Span#newBuilder()}.
+ * ~230 bytes per request less (bench/README.md, "Request path CPU (s16)"). A span is offered
+ * (encoded straight from the builder by the span log, {@link SpanSink}) before the code that fills
+ * it returns, and nothing that fills one starts another on the same thread meanwhile; callers that
+ * could nest keep using {@link Span#newBuilder()}.
  */
 public final class ThreadSpanBuilder {
   private static final ThreadLocal<Span.Builder> BUILDERS =

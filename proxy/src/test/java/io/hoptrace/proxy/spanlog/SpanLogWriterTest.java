@@ -225,6 +225,38 @@ class SpanLogWriterTest {
             SpanLineEncoder.create().encodeToString(b.name("get /reused").build()));
   }
 
+  /** The outbound hop's sink: a builder's line and a span's line, as offer writes them. */
+  @Test
+  void sink_writesBuildersAndSpans_asOfferDoes() throws Exception {
+    Path file = dir.resolve("spans.log");
+    SpanLogWriter writer = new SpanLogWriter(settings(file.toString(), 0, Duration.ZERO, 10));
+    SpanSink sink = writer.sink();
+    Span.Builder b =
+        Span.newBuilder().traceId(1, 2).id(3).kind(Kind.CLIENT).name("get /b").serviceName("s");
+    sink.acceptBuilder(b.tag("k", "v").remoteEndpoint("10.0.0.1", 80));
+    b.name("get /reused"); // the caller's again once acceptBuilder returned
+    sink.accept(span(7));
+    writer.close();
+    assertThat(Files.readAllLines(file))
+        .containsExactly(
+            SpanLineEncoder.create().encodeToString(b.name("get /b").build()),
+            SpanLineEncoder.create().encodeToString(span(7)));
+    assertThat(writer.written()).isEqualTo(2);
+  }
+
+  /** Any other sink (a test's list) gets the built span from acceptBuilder. */
+  @Test
+  void sinkDefault_acceptBuilder_buildsTheSpan() {
+    List<Span> spans = new ArrayList<>();
+    SpanSink sink = spans::add;
+    Span.Builder b =
+        Span.newBuilder().traceId(1, 2).id(3).kind(Kind.CLIENT).name("get /b").serviceName("s");
+    sink.acceptBuilder(b);
+    b.name("get /later");
+    assertThat(spans).hasSize(1);
+    assertThat(spans.get(0).name()).isEqualTo("get /b");
+  }
+
   @Test
   void offerBuilder_refused_throws_andLeavesNoHalfLine() throws Exception {
     Path file = dir.resolve("spans.log");
