@@ -84,7 +84,7 @@ class StaleConnectionRetryTest extends GuardHarness {
     if (upstreamClient == null) assertThat(gauge("retries")).isZero();
   }
 
-  /** What the Jetty transport does (see {@link StaleConnectionRetryJettyTest}). */
+  /** What the Jetty transport does with it (see {@link StaleConnectionRetryJettyTest}). */
   void jettyAnswer(Raw second) throws Exception {
     throw new AssertionError("default transport only: " + second);
   }
