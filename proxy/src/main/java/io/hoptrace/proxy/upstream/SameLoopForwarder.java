@@ -462,7 +462,6 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     boolean connected;
     boolean reused; // the connection came from the pool (or was handed over)
     boolean retried;
-    int attempt; // callbacks of an abandoned connection's exchange are ignored
     boolean headersCopied;
     boolean requestSent;
     boolean closeDelimited;
@@ -648,8 +647,8 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
      * The connection failed before any byte of the response: sent again on a new connection if that
      * is safe (see the class comment), else 502.
      */
-    private void failedBeforeResponse(int attemptOf, IOException e) {
-      if (attemptOf != attempt || ended || failing) return;
+    private void failedBeforeResponse(IOException e) {
+      if (ended || failing) return;
       if (reused
           && !retried
           && !hasBody
@@ -665,14 +664,16 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     /** Drops the stale connection and sends the request again on a new one, within the timeout. */
     private void retry() {
       retried = true;
-      attempt++;
       retries.increment();
       Upstream stale = upstream;
       upstream = null;
       upstreamExchange = null;
       connected = false;
       reused = false;
-      failing = true; // closing it may call back: that exchange is abandoned
+      // Closing it may call back (its exchange's listeners): ignored, that exchange is abandoned.
+      // Nothing else of it calls back later: its response listener failed (the call that got
+      // here), or it never had one (its sendRequest failed).
+      failing = true;
       if (stale != null) abort(stale);
       failing = false;
       if (ended) return;
@@ -696,17 +697,16 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
       HeaderValues proto = clientForwardedProto;
       if (proto != null) headers.addAll(Headers.X_FORWARDED_PROTO, proto);
       hooks.proxyToServerConnection(exchange, u.local, u.remote);
-      int attemptOf = attempt;
       result.setResponseListener(
           new ClientCallback<>() {
             @Override
             public void completed(ClientExchange exchangeWithResponse) {
-              if (attemptOf == attempt) onResponse(exchangeWithResponse);
+              onResponse(exchangeWithResponse);
             }
 
             @Override
             public void failed(IOException e) {
-              failedBeforeResponse(attemptOf, e);
+              failedBeforeResponse(e);
             }
           });
       if (hasBody) {
@@ -732,7 +732,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     /** The request could not be sent on the connection. */
     @Override
     public void failed(IOException e) {
-      failedBeforeResponse(attempt, e);
+      failedBeforeResponse(e);
     }
 
     /** Moves the client's body upstream until one side has to wait. */

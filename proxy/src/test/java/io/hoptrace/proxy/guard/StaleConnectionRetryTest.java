@@ -46,6 +46,9 @@ class StaleConnectionRetryTest extends GuardHarness {
       assertThat(app.heads).as("the app saw the request twice").hasSize(3);
       assertThat(app.connections.get()).as("the retry's own connection").isEqualTo(2);
       assertThat(gauge("retries")).isEqualTo(1);
+      String span = awaitSpans(2).get(1);
+      assertThat(span).as("one span, the retry's answer").contains("\"http.status_code\":\"200\"");
+      assertThat(span).doesNotContain("\"error\"");
     } else {
       jettyAnswer(second);
     }
