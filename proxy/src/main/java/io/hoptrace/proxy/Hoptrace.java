@@ -154,6 +154,8 @@ public final class Hoptrace implements AutoCloseable {
       // Requests that found upstream.max-connections open: so far, and waiting now.
       metrics.gauge("hoptrace.upstream.connection_waits", same::connectionWaits);
       metrics.gauge("hoptrace.upstream.connection_waiting", same::waitingForConnection);
+      // Requests sent again on a new connection after their pooled one went stale.
+      metrics.gauge("hoptrace.upstream.retries", same::retries);
       if (links.evidence() != null) {
         int appPort = settings.app().port();
         same.onConnectionClosed(

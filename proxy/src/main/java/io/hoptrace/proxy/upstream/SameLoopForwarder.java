@@ -18,6 +18,7 @@ import io.undertow.util.Attachable;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
 import io.undertow.util.Protocols;
 import io.undertow.util.SameThreadExecutor;
@@ -77,6 +78,13 @@ import org.xnio.conduits.StreamSourceConduit;
  * host name (resolving would block the IO thread; Jetty resolves off it) and request targets of
  * {@value #MAX_PATH} characters or more (the client writes the request line into one buffer).
  *
+ * <p>A bodiless request with an idempotent method (GET, HEAD, OPTIONS, TRACE, PUT, DELETE) whose
+ * pooled connection fails before any byte of the response (reset, closed, end of stream: the app
+ * closed it as idle just as the request went out) is sent again, once, on a new connection, as
+ * nginx ({@code proxy_next_upstream error}) and Go's transport do; counted ({@link #retries()}). A
+ * new connection's failure, a timeout, a request with a body or another method is answered 502/504
+ * as before: the app may have acted on it.
+ *
  * <p>Threading: everything here runs on the exchange's IO thread, which also owns every connection
  * in that thread's pool; nothing is shared between threads but the set of open connections (closed
  * on shutdown).
@@ -100,6 +108,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
   // Each target's open connections and waiting requests; changed inside compute() only.
   private final Map<HostPort, Budget> budgets = new ConcurrentHashMap<>();
   private final LongAdder waits = new LongAdder();
+  private final LongAdder retries = new LongAdder();
   private final Set<ClientConnection> open = ConcurrentHashMap.newKeySet();
   private volatile @Nullable BiConsumer<SocketAddress, SocketAddress> closeListener;
 
@@ -117,6 +126,13 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
   /** Requests so far that found {@code upstream.max-connections} open and waited for one. */
   public long connectionWaits() {
     return waits.sum();
+  }
+
+  /**
+   * Requests sent again on a new connection after their pooled one failed (see the class comment).
+   */
+  public long retries() {
+    return retries.sum();
   }
 
   /** Requests waiting for a connection now. */
@@ -444,6 +460,8 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     XnioExecutor.@Nullable Key timer;
     boolean waiting; // for a place among upstream.max-connections
     boolean connected;
+    boolean reused; // the connection came from the pool (or was handed over)
+    boolean retried;
     boolean headersCopied;
     boolean requestSent;
     boolean closeDelimited;
@@ -542,7 +560,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
       if (!hasBody) keepClientReadInterest(exchange);
       Upstream idle = pool(ioThread).take(target);
       if (idle != null) {
-        send(idle);
+        send(idle, true);
       } else if (openOrWait(this)) {
         connect();
       } else {
@@ -572,7 +590,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
         return;
       }
       waiting = false;
-      send(connection);
+      send(connection, true);
     }
 
     private String hostHeader() {
@@ -600,7 +618,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
                 pool(ioThread).offer(target, opened);
                 return;
               }
-              send(opened);
+              send(opened, false);
             }
 
             @Override
@@ -618,18 +636,61 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
           OPTIONS);
     }
 
-    private void send(Upstream chosen) {
+    private void send(Upstream chosen, boolean pooled) {
       upstream = chosen;
       connected = true;
+      reused = pooled;
       chosen.connection.sendRequest(request, this);
+    }
+
+    /**
+     * The connection failed before any byte of the response: sent again on a new connection if that
+     * is safe (see the class comment), else 502.
+     */
+    private void failedBeforeResponse(IOException e) {
+      if (ended || failing) return;
+      if (reused
+          && !retried
+          && !hasBody
+          && !headersCopied
+          && !exchange.isResponseStarted()
+          && idempotent(exchange.getRequestMethod())) {
+        retry();
+        return;
+      }
+      fail(UpstreamError.RESET, UpstreamFailure.rootMessage(e));
+    }
+
+    /** Drops the stale connection and sends the request again on a new one, within the timeout. */
+    private void retry() {
+      retried = true;
+      retries.increment();
+      Upstream stale = upstream;
+      upstream = null;
+      upstreamExchange = null;
+      connected = false;
+      reused = false;
+      // Closing it may call back (its exchange's listeners): ignored, that exchange is abandoned.
+      // Nothing else of it calls back later: its response listener failed (the call that got
+      // here), or it never had one (its sendRequest failed).
+      failing = true;
+      if (stale != null) abort(stale);
+      failing = false;
+      if (ended) return;
+      if (openOrWait(this)) {
+        connect();
+      } else {
+        waiting = true;
+        waits.increment();
+      }
     }
 
     /** The request is about to be written on the connection (its headers first). */
     @Override
     public void completed(ClientExchange result) {
-      upstreamExchange = result;
       Upstream u = upstream;
-      if (ended || u == null) return;
+      if (ended || u == null || result.getConnection() != u.connection) return;
+      upstreamExchange = result;
       // Undertow's client sets X-Forwarded-Proto: put back what the client sent, or nothing.
       HeaderMap headers = result.getRequest().getRequestHeaders();
       headers.remove(Headers.X_FORWARDED_PROTO);
@@ -645,7 +706,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
 
             @Override
             public void failed(IOException e) {
-              fail(UpstreamError.RESET, UpstreamFailure.rootMessage(e));
+              failedBeforeResponse(e);
             }
           });
       if (hasBody) {
@@ -671,7 +732,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     /** The request could not be sent on the connection. */
     @Override
     public void failed(IOException e) {
-      fail(UpstreamError.RESET, UpstreamFailure.rootMessage(e));
+      failedBeforeResponse(e);
     }
 
     /** Moves the client's body upstream until one side has to wait. */
@@ -1109,6 +1170,16 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
       responsePending = false;
       if (b != null) b.close();
     }
+  }
+
+  /** Methods whose request may be sent twice (RFC 9110 §9.2.2). */
+  static boolean idempotent(HttpString method) {
+    return method.equals(Methods.GET)
+        || method.equals(Methods.HEAD)
+        || method.equals(Methods.OPTIONS)
+        || method.equals(Methods.TRACE)
+        || method.equals(Methods.PUT)
+        || method.equals(Methods.DELETE);
   }
 
   /**
