@@ -63,8 +63,13 @@ class StaleConnectionRetryTest extends GuardHarness {
                 + "hello");
     assertThat(second.status()).as(second.toString()).isEqualTo(502);
     assertThat(app.heads).as("sent once").hasSize(2);
-    assertThat(app.connections.get()).isEqualTo(1);
-    if (upstreamClient == null) assertThat(gauge("retries")).isZero();
+    if (upstreamClient == null) {
+      // Same-loop reuses the pooled connection within the IO thread, deterministically. Jetty
+      // returns a connection to its pool on its own thread after the response, so the POST may
+      // find it not yet back and open a second one (seen once in a full run): not asserted there.
+      assertThat(app.connections.get()).isEqualTo(1);
+      assertThat(gauge("retries")).isZero();
+    }
   }
 
   @Test
