@@ -116,14 +116,14 @@ class ForwardingFidelityTest extends GuardHarness {
       for (int i = 0; i < 3; i++) more.add(clients.submit(() -> send(get("/next"))));
       Thread.sleep(500);
       assertThat(app.heads).as("requests the app got while its one connection is busy").hasSize(1);
-      if (upstreamClient == null) assertThat(gauge("connection_waiting")).isEqualTo(3);
+      if (upstreamClient == null) assertThat(upstreamGauge("connection_waiting")).isEqualTo(3);
       release.countDown();
       assertThat(first.get().status()).isEqualTo(200);
       for (Future<Raw> f : more) assertThat(f.get().status()).as(f.get().toString()).isEqualTo(200);
       assertThat(app.requests).hasSize(4);
       if (upstreamClient == null) {
-        assertThat(gauge("connection_waits")).isEqualTo(3);
-        assertThat(gauge("connection_waiting")).isZero();
+        assertThat(upstreamGauge("connection_waits")).isEqualTo(3);
+        assertThat(upstreamGauge("connection_waiting")).isZero();
       }
     } finally {
       release.countDown();
@@ -166,8 +166,8 @@ class ForwardingFidelityTest extends GuardHarness {
         assertThat(span)
             .contains("\"error\":\"timeout: no upstream connection free in 700ms")
             .contains("upstream.max-connections = 1");
-        assertThat(gauge("connection_waits")).isEqualTo(1);
-        assertThat(gauge("connection_waiting")).isZero();
+        assertThat(upstreamGauge("connection_waits")).isEqualTo(1);
+        assertThat(upstreamGauge("connection_waiting")).isZero();
       } else {
         // Jetty cannot tell its queue from a slow connect: 502, the message names both.
         assertThat(waited.status()).as(waited.toString()).isEqualTo(502);
@@ -199,17 +199,6 @@ class ForwardingFidelityTest extends GuardHarness {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT / 1000);
     while (app.heads.size() < count && System.nanoTime() < deadline) Thread.sleep(10);
     assertThat(app.heads).hasSize(count);
-  }
-
-  private long gauge(String name) throws IOException {
-    ByteArrayOutputStream text = new ByteArrayOutputStream();
-    hoptrace.metrics().writePrometheusText(text);
-    for (String line : text.toString(StandardCharsets.UTF_8).split("\n", -1)) {
-      if (line.startsWith("hoptrace_upstream_" + name + " ")) {
-        return (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1));
-      }
-    }
-    throw new AssertionError("no gauge hoptrace_upstream_" + name + " in\n" + text);
   }
 
   /** Reads one response with a chunked body, up to the end of its trailer section. */

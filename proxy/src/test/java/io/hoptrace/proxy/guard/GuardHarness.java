@@ -74,6 +74,18 @@ abstract class GuardHarness {
     return hoptrace.metrics().counter(reason.metricName()).getCount();
   }
 
+  /** The gauge {@code hoptrace_upstream_<name>} as /metrics shows it; fails when there is none. */
+  long upstreamGauge(String name) throws IOException {
+    ByteArrayOutputStream text = new ByteArrayOutputStream();
+    hoptrace.metrics().writePrometheusText(text);
+    for (String line : text.toString(StandardCharsets.UTF_8).split("\n", -1)) {
+      if (line.startsWith("hoptrace_upstream_" + name + " ")) {
+        return (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1));
+      }
+    }
+    throw new AssertionError("no gauge hoptrace_upstream_" + name + " in\n" + text);
+  }
+
   List<String> spanLines() throws IOException {
     return Files.exists(spanLog) ? Files.readAllLines(spanLog) : List.of();
   }

@@ -2,12 +2,9 @@ package io.hoptrace.proxy.guard;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
@@ -45,7 +42,7 @@ class StaleConnectionRetryTest extends GuardHarness {
       assertThat(second.status()).as(second.toString()).isEqualTo(200);
       assertThat(app.heads).as("the app saw the request twice").hasSize(3);
       assertThat(app.connections.get()).as("the retry's own connection").isEqualTo(2);
-      assertThat(gauge("retries")).isEqualTo(1);
+      assertThat(upstreamGauge("retries")).isEqualTo(1);
       String span = awaitSpans(2).get(1);
       assertThat(span).as("one span, the retry's answer").contains("\"http.status_code\":\"200\"");
       assertThat(span).doesNotContain("\"error\"");
@@ -68,7 +65,7 @@ class StaleConnectionRetryTest extends GuardHarness {
       // returns a connection to its pool on its own thread after the response, so the POST may
       // find it not yet back and open a second one (seen once in a full run): not asserted there.
       assertThat(app.connections.get()).isEqualTo(1);
-      assertThat(gauge("retries")).isZero();
+      assertThat(upstreamGauge("retries")).isZero();
     }
   }
 
@@ -80,7 +77,7 @@ class StaleConnectionRetryTest extends GuardHarness {
             "POST /stale HTTP/1.1\r\nHost: app\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     assertThat(second.status()).as(second.toString()).isEqualTo(502);
     assertThat(app.heads).as("sent once").hasSize(2);
-    if (upstreamClient == null) assertThat(gauge("retries")).isZero();
+    if (upstreamClient == null) assertThat(upstreamGauge("retries")).isZero();
   }
 
   @Test
@@ -89,7 +86,7 @@ class StaleConnectionRetryTest extends GuardHarness {
     Raw answer = send("GET /stale HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n");
     assertThat(answer.status()).as(answer.toString()).isEqualTo(502);
     assertThat(app.heads).hasSize(1);
-    if (upstreamClient == null) assertThat(gauge("retries")).isZero();
+    if (upstreamClient == null) assertThat(upstreamGauge("retries")).isZero();
   }
 
   /** What the Jetty transport does with it (see {@link StaleConnectionRetryJettyTest}). */
@@ -108,36 +105,11 @@ class StaleConnectionRetryTest extends GuardHarness {
       socket
           .getOutputStream()
           .write("GET /first HTTP/1.1\r\nHost: app\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-      String first = readOne(socket.getInputStream());
+      String first = DrainProbe.readOne(socket.getInputStream());
       assertThat(first).startsWith("HTTP/1.1 200 ");
       long start = System.nanoTime();
       socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
       return Raw.read(socket, start);
     }
-  }
-
-  /** One response framed by its Content-Length. */
-  private static String readOne(InputStream in) throws IOException {
-    ByteArrayOutputStream seen = new ByteArrayOutputStream();
-    String head = RecordingApp.readHead(in);
-    seen.writeBytes(head.getBytes(StandardCharsets.ISO_8859_1));
-    String lower = head.toLowerCase(Locale.ROOT);
-    int cl = lower.indexOf("\r\ncontent-length:");
-    if (cl >= 0) {
-      int end = lower.indexOf("\r\n", cl + 2);
-      seen.writeBytes(in.readNBytes(Integer.parseInt(lower.substring(cl + 17, end).strip())));
-    }
-    return seen.toString(StandardCharsets.ISO_8859_1);
-  }
-
-  long gauge(String name) throws IOException {
-    ByteArrayOutputStream text = new ByteArrayOutputStream();
-    hoptrace.metrics().writePrometheusText(text);
-    for (String line : text.toString(StandardCharsets.UTF_8).split("\n", -1)) {
-      if (line.startsWith("hoptrace_upstream_" + name + " ")) {
-        return (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1));
-      }
-    }
-    throw new AssertionError("no gauge hoptrace_upstream_" + name + " in\n" + text);
   }
 }
