@@ -1,5 +1,6 @@
 package io.hoptrace.proxy.inbound;
 
+import io.hoptrace.proxy.CallerAddress;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderMap;

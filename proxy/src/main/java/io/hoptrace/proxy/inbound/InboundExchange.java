@@ -2,6 +2,7 @@ package io.hoptrace.proxy.inbound;
 
 import io.hoptrace.context.TraceContext;
 import io.hoptrace.correlation.InboundRequest;
+import io.hoptrace.proxy.CallerAddress;
 import io.undertow.util.AttachmentKey;
 import org.jspecify.annotations.Nullable;
 

@@ -2,6 +2,7 @@ package io.hoptrace.proxy.inbound;
 
 import io.hoptrace.context.TraceContext;
 import io.hoptrace.correlation.InboundRegistry;
+import io.hoptrace.proxy.CallerAddress;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.spanlog.SpanLogWriter;
 import io.hoptrace.proxy.spanlog.ThreadSpanBuilder;

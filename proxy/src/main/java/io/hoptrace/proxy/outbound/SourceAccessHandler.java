@@ -2,11 +2,10 @@ package io.hoptrace.proxy.outbound;
 
 import static java.util.Objects.requireNonNull;
 
+import io.hoptrace.proxy.CallerAddress;
 import io.hoptrace.proxy.guard.Refusals;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
-import io.undertow.server.ServerConnection;
-import io.undertow.util.AttachmentKey;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.function.Predicate;
@@ -16,14 +15,6 @@ import java.util.function.Predicate;
  * forward proxy on a pod's network would let anyone reach whatever the pod can reach.
  */
 final class SourceAccessHandler implements HttpHandler {
-  /**
-   * The connection's peer, kept on it: {@link HttpServerExchange#getSourceAddress()} builds a new
-   * address on every call, and a connection's peer never changes (bench/README.md, "Request path
-   * allocation (s16b)").
-   */
-  private static final AttachmentKey<InetSocketAddress> SOURCE =
-      AttachmentKey.create(InetSocketAddress.class);
-
   private final Predicate<InetAddress> allowedSources;
   private final Refusals refusals;
   private final HttpHandler next;
@@ -36,12 +27,8 @@ final class SourceAccessHandler implements HttpHandler {
 
   @Override
   public void handleRequest(HttpServerExchange exchange) throws Exception {
-    ServerConnection connection = exchange.getConnection();
-    InetSocketAddress source = connection.getAttachment(SOURCE);
-    if (source == null) {
-      source = exchange.getSourceAddress();
-      if (source != null) connection.putAttachment(SOURCE, source);
-    }
+    // The connection's peer, kept on it (CallerAddress): a connection's peer never changes.
+    InetSocketAddress source = CallerAddress.of(exchange).address;
     InetAddress address = source == null ? null : source.getAddress();
     if (address == null || !allowedSources.test(address)) {
       refusals.refuse(

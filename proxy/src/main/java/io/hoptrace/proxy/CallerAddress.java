@@ -1,4 +1,4 @@
-package io.hoptrace.proxy.inbound;
+package io.hoptrace.proxy;
 
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.ServerConnection;
@@ -13,17 +13,18 @@ import org.jspecify.annotations.Nullable;
  * InetSocketAddress} on every call (bench/README.md, "Request path allocation (s16b)"). Nothing of
  * ours sets an exchange's own source address ({@code setSourceAddress}), so the connection's peer
  * is every exchange's. The inbound hop's first stage looks it up, on the thread that handles the
- * request, and keeps it in {@link InboundExchange#caller} for the stages after it.
+ * request, and keeps it in its exchange state for the stages after it; the outbound listeners'
+ * source check reads it too.
  */
-final class CallerAddress {
+public final class CallerAddress {
   private static final AttachmentKey<CallerAddress> KEY = AttachmentKey.create(CallerAddress.class);
   private static final CallerAddress UNKNOWN = new CallerAddress(null, null);
 
   /** The peer, or null when the connection does not know it. */
-  final @Nullable InetSocketAddress address;
+  public final @Nullable InetSocketAddress address;
 
   /** The peer's IP address as text ({@code InetAddress#getHostAddress}), or null. */
-  final @Nullable String ip;
+  public final @Nullable String ip;
 
   private CallerAddress(@Nullable InetSocketAddress address, @Nullable String ip) {
     this.address = address;
@@ -31,7 +32,7 @@ final class CallerAddress {
   }
 
   /** The caller of {@code exchange}'s connection: built on its first request, then reused. */
-  static CallerAddress of(HttpServerExchange exchange) {
+  public static CallerAddress of(HttpServerExchange exchange) {
     ServerConnection connection = exchange.getConnection();
     CallerAddress caller = connection.getAttachment(KEY);
     if (caller == null) {
@@ -41,7 +42,7 @@ final class CallerAddress {
     return caller;
   }
 
-  static CallerAddress of(@Nullable InetSocketAddress peer) {
+  public static CallerAddress of(@Nullable InetSocketAddress peer) {
     if (peer == null) return UNKNOWN;
     return new CallerAddress(
         peer, peer.getAddress() == null ? null : peer.getAddress().getHostAddress());
