@@ -2,7 +2,6 @@ package io.hoptrace.proxy.outbound;
 
 import static java.util.Objects.requireNonNull;
 
-import io.hoptrace.config.HostPort;
 import io.hoptrace.propagation.Injector;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.spanlog.SpanSink;
@@ -65,7 +64,7 @@ final class ForwardHandler implements HttpHandler, ForwardHooks {
             nextListener.proceed();
           }
         });
-    forwarder.forward(exchange, new HostPort(target.host(), target.port()), this);
+    forwarder.forward(exchange, target.hostPort(), this);
   }
 
   @Override
@@ -87,7 +86,7 @@ final class ForwardHandler implements HttpHandler, ForwardHooks {
         hop.spanBuilder(
                 ThreadSpanBuilder.get(),
                 serviceName,
-                address == null ? null : address.getHostAddress())
+                address == null ? null : hop.target.addressText(address))
             .tag("http.status_code", IntTexts.of(exchange.getStatusCode()));
     UpstreamFailure failure = exchange.getAttachment(UpstreamFailure.KEY);
     if (failure != null) {
