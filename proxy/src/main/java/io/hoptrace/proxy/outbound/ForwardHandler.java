@@ -56,10 +56,11 @@ final class ForwardHandler implements HttpHandler, ForwardHooks {
         (ex, nextListener) -> {
           try {
             metrics.requestEnded(ProxyMetrics.Hop.OUTBOUND);
-            metrics.requestDone(ProxyMetrics.Hop.OUTBOUND, System.nanoTime() - hop.startNanos);
+            long endNanos = System.nanoTime();
+            metrics.requestDone(ProxyMetrics.Hop.OUTBOUND, endNanos - hop.startNanos);
             UpstreamFailure failure = ex.getAttachment(UpstreamFailure.KEY);
             if (failure != null) metrics.upstreamError(failure.kind());
-            spans.acceptBuilder(span(ex, hop.refined()));
+            spans.acceptBuilder(span(ex, hop.refined(), endNanos));
           } finally {
             nextListener.proceed();
           }
@@ -80,13 +81,14 @@ final class ForwardHandler implements HttpHandler, ForwardHooks {
   }
 
   /** The CLIENT span, in this thread's builder: the sink encodes it before the next one. */
-  private Span.Builder span(HttpServerExchange exchange, ClientHop hop) {
+  private Span.Builder span(HttpServerExchange exchange, ClientHop hop, long endNanos) {
     InetAddress address = exchange.getAttachment(OutboundAttachments.TARGET_ADDRESS);
     Span.Builder b =
         hop.spanBuilder(
                 ThreadSpanBuilder.get(),
                 serviceName,
-                address == null ? null : hop.target.addressText(address))
+                address == null ? null : hop.target.addressText(address),
+                endNanos)
             .tag("http.status_code", IntTexts.of(exchange.getStatusCode()));
     UpstreamFailure failure = exchange.getAttachment(UpstreamFailure.KEY);
     if (failure != null) {
