@@ -156,17 +156,29 @@ final class ClientHop {
 
   /** As {@link #spanBuilder(String, String)}, filling {@code empty} (a reused builder). */
   Span.Builder spanBuilder(Span.Builder empty, String serviceName, @Nullable String remoteIp) {
-    return spanBuilder(empty, serviceName, remoteIp, System.nanoTime());
+    return spanBuilder(empty, serviceName, remoteIp, System.nanoTime(), spanName());
   }
 
-  /** As above, the call having ended at {@code endNanos} ({@link System#nanoTime}). */
+  /** {@code method path}, the method lower-cased. */
+  String spanName() {
+    return method.toLowerCase(Locale.ROOT) + " " + path;
+  }
+
+  /**
+   * As above, the call having ended at {@code endNanos} ({@link System#nanoTime}), named {@code
+   * name} ({@link #spanName}, or the same from a {@link SpanNames}).
+   */
   Span.Builder spanBuilder(
-      Span.Builder empty, String serviceName, @Nullable String remoteIp, long endNanos) {
+      Span.Builder empty,
+      String serviceName,
+      @Nullable String remoteIp,
+      long endNanos,
+      String name) {
     Span.Builder b =
         empty
             .context(context)
             .kind(Kind.CLIENT)
-            .name(method.toLowerCase(Locale.ROOT) + " " + path)
+            .name(name)
             .timestampMicros(startMicros)
             .durationMicros(Math.max(1, (endNanos - startNanos) / 1000))
             .serviceName(serviceName)

@@ -12,6 +12,7 @@ import io.hoptrace.proxy.upstream.Forwarder;
 import io.hoptrace.proxy.upstream.UpstreamFailure;
 import io.hoptrace.span.IntTexts;
 import io.hoptrace.span.Span;
+import io.undertow.server.ExchangeCompletionListener;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderMap;
@@ -28,6 +29,8 @@ final class ForwardHandler implements HttpHandler, ForwardHooks {
   private final String serviceName;
   private final SpanSink spans;
   private final ProxyMetrics metrics;
+  private final SpanNames names = new SpanNames();
+  private final ExchangeCompletionListener completed = this::completed;
 
   ForwardHandler(
       Forwarder forwarder,
@@ -50,22 +53,25 @@ final class ForwardHandler implements HttpHandler, ForwardHooks {
       return;
     }
     OutboundTarget target = requireNonNull(exchange.getAttachment(OutboundAttachments.TARGET));
-    ClientHop hop = requireNonNull(exchange.getAttachment(OutboundAttachments.HOP));
+    requireNonNull(exchange.getAttachment(OutboundAttachments.HOP));
     metrics.requestStarted(ProxyMetrics.Hop.OUTBOUND);
-    exchange.addExchangeCompleteListener(
-        (ex, nextListener) -> {
-          try {
-            metrics.requestEnded(ProxyMetrics.Hop.OUTBOUND);
-            long endNanos = System.nanoTime();
-            metrics.requestDone(ProxyMetrics.Hop.OUTBOUND, endNanos - hop.startNanos);
-            UpstreamFailure failure = ex.getAttachment(UpstreamFailure.KEY);
-            if (failure != null) metrics.upstreamError(failure.kind());
-            spans.acceptBuilder(span(ex, hop.refined(), endNanos));
-          } finally {
-            nextListener.proceed();
-          }
-        });
+    exchange.addExchangeCompleteListener(completed);
     forwarder.forward(exchange, target.hostPort(), this);
+  }
+
+  /** One listener for every exchange (it finds the hop on the exchange), not one made per call. */
+  private void completed(HttpServerExchange ex, ExchangeCompletionListener.NextListener next) {
+    try {
+      ClientHop hop = requireNonNull(ex.getAttachment(OutboundAttachments.HOP));
+      metrics.requestEnded(ProxyMetrics.Hop.OUTBOUND);
+      long endNanos = System.nanoTime();
+      metrics.requestDone(ProxyMetrics.Hop.OUTBOUND, endNanos - hop.startNanos);
+      UpstreamFailure failure = ex.getAttachment(UpstreamFailure.KEY);
+      if (failure != null) metrics.upstreamError(failure.kind());
+      spans.acceptBuilder(span(ex, hop.refined(), endNanos));
+    } finally {
+      next.proceed();
+    }
   }
 
   @Override
@@ -88,7 +94,8 @@ final class ForwardHandler implements HttpHandler, ForwardHooks {
                 ThreadSpanBuilder.get(),
                 serviceName,
                 address == null ? null : hop.target.addressText(address),
-                endNanos)
+                endNanos,
+                names.of(hop.method, hop.path))
             .tag("http.status_code", IntTexts.of(exchange.getStatusCode()));
     UpstreamFailure failure = exchange.getAttachment(UpstreamFailure.KEY);
     if (failure != null) {
