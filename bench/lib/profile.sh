@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Where the Undertow I/O thread's CPU goes per request (bench/README.md, "Request path CPU (s16)"):
+# Where the Undertow I/O threads' CPU goes per request (bench/README.md, "Request path CPU (s16)"):
 # a backend nginx and one sidecar (the launcher's flags plus -XX:+PreserveFramePointer and a perf map),
 # a warm-up at 16 connections, then `perf record -e cpu-clock -g` of the sidecar during a
 # 16-connection run. Prints the I/O thread's samples per request, its user/kernel split, and the
@@ -12,7 +12,10 @@
 #   bench/lib/profile.sh [JAR] [inbound|outbound]     (wrap it in the shared bench lock)
 #
 # Environment: PROFILE_DURATION (8 s), PROFILE_WARMUP (15 s), PROFILE_TOP (40 lines),
-# HOPTRACE_RUN_ARGS (more `run` arguments), JAVA_OPTS (after the launcher's flags).
+# PROFILE_RATE (a fixed rate, e.g. 2000 over 20 connections, instead of the 16-connection closed
+# loop; a discarded run at that rate first, PROFILE_RATE_WARMUP s (10), so the JIT has compiled the
+# one-request-per-wake-up paths), HOPTRACE_RUN_ARGS (more `run` arguments), JAVA_OPTS (after the
+# launcher's flags).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 jar=${1:-$here/../../proxy/target/hoptrace.jar}
@@ -28,14 +31,24 @@ start_launched_sidecar "$mode" profile "$jar" "-XX:+PreserveFramePointer ${JAVA_
 
 echo "proxy $jar, $mode; warm-up ${warmup}s at 16 connections" >&2
 taskset -c 0 wrk -t1 -c16 -d"${warmup}s" -s "$here/closed.lua" "$url" >/dev/null 2>&1
+load() { # seconds output
+  if [[ -n ${PROFILE_RATE:-} ]]; then
+    BENCH_RATE=$PROFILE_RATE taskset -c 0 wrk -t1 -c20 -d"$1s" -s "$here/paced.lua" "$url" >"$2" 2>&1
+  else
+    taskset -c 0 wrk -t1 -c16 -d"$1s" -s "$here/closed.lua" "$url" >"$2" 2>&1
+  fi
+}
+[[ -z ${PROFILE_RATE:-} ]] || load "${PROFILE_RATE_WARMUP:-10}" /dev/null
 perf record -e cpu-clock -c 100000 -g -p "$pid" -o "$work/perf.data" -- sleep "$((duration + 1))" 2>"$work/perf-record.log" &
 perf_pid=$!
 sleep 0.5
-taskset -c 0 wrk -t1 -c16 -d"${duration}s" -s "$here/closed.lua" "$url" >"$work/wrk.txt" 2>&1
+load "$duration" "$work/wrk.txt"
 wait "$perf_pid" || true
 requests=$(awk '/requests in/ { print $1 }' "$work/wrk.txt")
 jcmd "$pid" Compiler.perfmap >/dev/null # /tmp/perf-PID.map, read by perf report
-echo "== $requests requests at 16 connections in ${duration}s; load $(cut -d' ' -f1-3 /proc/loadavg)"
+shape="at 16 connections"
+[[ -z ${PROFILE_RATE:-} ]] || shape="at $PROFILE_RATE req/s"
+echo "== $requests requests $shape in ${duration}s; load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # one sample per 100 us of cpu-clock (-c 100000 ns)
 perf report -i "$work/perf.data" --stdio --no-children --sort comm -g none 2>/dev/null |
@@ -54,7 +67,8 @@ for line in open(path, errors="replace"):
         continue
     if not line.startswith((" ", "\t")):
         comm = line.strip()
-        cur = [] if comm.startswith("XNIO-1 I/O") else None
+        # every listener's I/O threads: the outbound listeners run an Undertow (XNIO-2) of their own
+        cur = [] if comm.startswith("XNIO-") and " I/O" in comm else None
         continue
     if cur is None:
         continue

@@ -11,6 +11,10 @@
 # HOPTRACE_RUN_ARGS). Waits until the inbound port answers, then sets pid (the sidecar's),
 # backend_pid, url (the inbound port, or the forward-proxy port when MODE is outbound: an app with
 # HTTP_PROXY sending absolute-form requests to /r/PATH) and exports BENCH_TARGET for the wrk scripts.
+# Both hops' are kept too, for scripts that drive both in one sidecar: inbound_url, outbound_url and
+# outbound_target (BENCH_TARGET for outbound_url). SIDECAR_INBOUND_FIRST=N (seconds) sends N s of
+# 16-connection inbound traffic before anything else, as the bench's sidecar A has served the
+# inbound row before its outbound row (the correlator then holds ended inbound requests).
 #
 #   start_launched_sidecar MODE PATH JAR [JAVA_OPTS]
 #
@@ -39,12 +43,20 @@ start_sidecar() { # mode path command...
   trap 'kill "$pid" "$backend_pid" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
   for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$inbound/" && break; sleep 0.2; done
 
+  inbound_url=http://127.0.0.1:$inbound/r/$path
+  # an app with HTTP_PROXY: absolute-form requests to the forward-proxy port
+  outbound_url=http://127.0.0.1:$outbound/r/$path
+  outbound_target=http://127.0.0.1:$backend/r/$path
+  if [[ ${SIDECAR_INBOUND_FIRST:-0} != 0 ]]; then
+    BENCH_TARGET="" taskset -c 0 wrk -t1 -c16 -d"${SIDECAR_INBOUND_FIRST}s" \
+      -s "$(dirname "${BASH_SOURCE[0]}")/closed.lua" "$inbound_url" >/dev/null 2>&1
+  fi
   if [[ $mode == inbound ]]; then
-    url=http://127.0.0.1:$inbound/r/$path
+    url=$inbound_url
     export BENCH_TARGET=""
-  else # an app with HTTP_PROXY: absolute-form requests to the forward-proxy port
-    url=http://127.0.0.1:$outbound/r/$path
-    export BENCH_TARGET=http://127.0.0.1:$backend/r/$path
+  else
+    url=$outbound_url
+    export BENCH_TARGET=$outbound_target
   fi
 }
 

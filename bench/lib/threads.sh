@@ -12,10 +12,12 @@
 #
 # Environment: THREADS_DURATION (10 s per run), THREADS_WARMUP (15 s), THREADS_RUNS (the runs, in
 # order: "rate c16"; each word is rate[:REQ/S] (paced, 20 connections, default 2,000 req/s),
-# cNN (closed loop, NN connections) or idle (nothing sent: what the sidecar costs per second
-# with no load), e.g. "rate rate rate c16 rate"), JAVA_OPTS (added after the launcher's flags),
-# HOPTRACE_JAVA_OPTS (replaces them), HOPTRACE_RUN_ARGS (more `run` arguments, e.g. "--set
-# ring.period=3s"), THREADS_HISTO=1 (a heap histogram at the end), THREADS_JFR=1 (a JFR
+# cNN (closed loop, NN connections) or idle[:S] (nothing sent for THREADS_DURATION or S seconds:
+# what the sidecar costs per second with no load), e.g. "rate rate rate c16 rate"; a word
+# prefixed in/ or out/ sends to that hop instead of the one given on the command line, so both
+# hops are measured in one sidecar, interleaved: "in/rate idle:3 out/rate idle:3"), JAVA_OPTS
+# (added after the launcher's flags), HOPTRACE_JAVA_OPTS (replaces them), HOPTRACE_RUN_ARGS
+# (more `run` arguments, e.g. "--set ring.period=3s"), THREADS_HISTO=1 (a heap histogram at the end), THREADS_JFR=1 (a JFR
 # recording of the runs, settings=profile; its path is printed), THREADS_GCLOG=1 (-Xlog:gc into
 # the work directory, printed per run), THREADS_JIT=1 (-XX:+PrintCompilation into the sidecar's
 # stdout: compilations and deoptimisations per run, the code cache at the end).
@@ -60,10 +62,20 @@ report() { # before after requests seconds
 }
 
 run() { # label
-  local label=$1 kind=${1%%:*} rate out requests=0 t0 t1 g0 g1 s0 s1 gclines jitlines
-  out=$work/$label.$RANDOM.txt
+  local label=$1 kind rate secs out requests=0 t0 t1 g0 g1 s0 s1 gclines jitlines url=$url
+  local BENCH_TARGET=$BENCH_TARGET
+  case $label in
+    in/*) url=$inbound_url BENCH_TARGET="" ;;
+    out/*) url=$outbound_url BENCH_TARGET=$outbound_target ;;
+  esac
+  export BENCH_TARGET
+  label=${label#*/}
+  kind=${label%%:*}
+  out=$work/${label//\//_}.$RANDOM.txt
   rate=2000
   [[ $label != rate:* ]] || rate=${label#rate:}
+  secs=$duration
+  [[ $label != idle:* ]] || secs=${label#idle:}
   snapshot >"$work/before"
   g0=$(gcs) t0=$(ticks) s0=$(date +%s.%N)
   [[ -z ${THREADS_GCLOG:-} ]] || gclines=$(wc -l <"$work/gc.log")
@@ -71,20 +83,20 @@ run() { # label
   case $kind in
     rate) BENCH_RATE=$rate taskset -c 0 wrk -t1 -c20 -d"${duration}s" -s "$here/paced.lua" "$url" >"$out" 2>&1 ;;
     c*) taskset -c 0 wrk -t1 -c"${kind#c}" -d"${duration}s" -s "$here/closed.lua" "$url" >"$out" 2>&1 ;;
-    idle) sleep "$duration"; : >"$out" ;;
+    idle) sleep "$secs"; : >"$out" ;;
     *) echo "threads.sh: unknown run $label" >&2; exit 2 ;;
   esac
   snapshot >"$work/after"
   g1=$(gcs) t1=$(ticks) s1=$(date +%s.%N)
   requests=$(awk '/requests in/ { print $1 }' "$out")
   requests=${requests:-0}
-  echo "== $label: $requests requests in $(awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.1f", b - a }') s, $(grep -o 'p50=[0-9]* p90=[0-9]* p99=[0-9]*' "$out" || true) us; load $(cut -d' ' -f1-3 /proc/loadavg)"
-  awk -v a="$g0" -v b="$g1" -v r="$requests" -v tk=$((t1 - t0)) -v clk="$(getconf CLK_TCK)" -v s="$duration" 'BEGIN {
+  echo "== $1: $requests requests in $(awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.1f", b - a }') s, $(grep -o 'p50=[0-9]* p90=[0-9]* p99=[0-9]*' "$out" || true) us; load $(cut -d' ' -f1-3 /proc/loadavg)"
+  awk -v a="$g0" -v b="$g1" -v r="$requests" -v tk=$((t1 - t0)) -v clk="$(getconf CLK_TCK)" -v s="$secs" 'BEGIN {
     split(a, x, " "); split(b, y, " ")
     printf "  GC: %d young, %d full, %.1f ms in pauses (%.2f us/req); process ticks %.2f us/%s\n",
       y[1] - x[1], y[2] - x[2], (y[3] - x[3]) * 1000, (r > 0 ? (y[3] - x[3]) * 1e6 / r : 0),
       tk * 1e6 / clk / (r > 0 ? r : s), (r > 0 ? "req" : "s") }'
-  report "$work/before" "$work/after" "$requests" "$duration"
+  report "$work/before" "$work/after" "$requests" "$secs"
   if [[ -n ${THREADS_JIT:-} ]]; then
     tail -n +"$((jitlines + 1))" "$work/stdout.log" | awk '/^ *[0-9]+ +[0-9]+ / {
         if (/made not entrant/) d++; else if (/made zombie/) z++; else { c++; if ($3 ~ /%/ || $4 ~ /%/) o++ } }

@@ -34,12 +34,17 @@ import org.jspecify.annotations.Nullable;
  * <p>Thread-safe. Times are {@link Ticker} readings from the same ticker as the rings.
  */
 public final class InboundRegistry {
+  private static final long NO_END = Long.MIN_VALUE;
+
   private final GenerationRing<Long, InboundRequest> bySpanId;
   private final GenerationRing<String, InboundRequest> byRequestId;
   private final GenerationRing<Long, InboundRequest> inFlight;
   private final EndedRequests ended;
   private final AtomicReferenceArray<InboundRequest> recent;
   private final AtomicLong recentCursor = new AtomicLong();
+  // The latest end (in the ticker's order) of any request put in recent, NO_END before the first:
+  // when even that is older than the grace window, a call finds nothing there without walking it.
+  private final AtomicLong latestEnd = new AtomicLong(NO_END);
   private final long graceNanos;
   private final Ticker ticker;
   private final Listener listener;
@@ -145,6 +150,7 @@ public final class InboundRegistry {
     compact(r, now);
     if (!r.isDelivered()) return; // the app never saw it: it caused nothing
     inFlight.removeAt(r.context.spanId(), now);
+    latestEnd.accumulateAndGet(r.endNanos, InboundRegistry::later); // before it can be found
     int slot = (int) (recentCursor.getAndIncrement() % recent.length());
     recent.set(slot, r);
     listener.ended(r, r.endNanos);
@@ -225,11 +231,15 @@ public final class InboundRegistry {
 
   /**
    * Up to {@code max} delivered requests that ended within the grace window before {@code
-   * nowNanos}, most recently ended first. O(recentCapacity).
+   * nowNanos}, most recently ended first. O(recentCapacity), or O(1) when the latest end is already
+   * older than the window (a call with nothing in flight long after the last request:
+   * bench/README.md, "Outbound path (s17)").
    */
   public List<InboundRequest> recentlyFinished(long nowNanos, int max) {
     long cursor = recentCursor.get();
     if (cursor == 0) return List.of(); // nothing ever ended: the idle and the all-in-flight case
+    long latest = latestEnd.get(); // set before the cursor moved: covers every entry there
+    if (latest != NO_END && nowNanos - latest > graceNanos) return List.of();
     List<InboundRequest> result = new ArrayList<>();
     int n = recent.length();
     for (long i = cursor - 1; i >= 0 && i >= cursor - n && result.size() < max; i--) {
@@ -239,6 +249,11 @@ public final class InboundRegistry {
       if (sinceEnd >= 0 && sinceEnd <= graceNanos) result.add(r);
     }
     return result;
+  }
+
+  /** The later of two ticker readings (by difference: the ticker may wrap), NO_END as none. */
+  private static long later(long a, long b) {
+    return a == NO_END || b - a > 0 ? b : a;
   }
 
   /** How long after it ended a request may still be linked to a fire-and-forget call. */

@@ -328,6 +328,36 @@ class CorrelatorTest {
   }
 
   @Test
+  void recentlyFinished_findsWhatEndedWithinGrace_byTheLatestEnd_notTheLastRecorded() {
+    InboundRequest a = arriveAndDeliver();
+    InboundRequest b = arriveAndDeliver();
+    long t = ticker.read();
+    registry.end(a, t + Duration.ofMillis(100).toNanos()); // recorded first, ends later
+    registry.end(b, t);
+    long aEnd = t + Duration.ofMillis(100).toNanos();
+    ticker.advance(Duration.ofMillis(100).plus(GRACE).minusNanos(1)); // b out, a still in
+    assertThat(registry.recentlyFinished(ticker.read(), 10)).containsExactly(a);
+    assertThat(registry.recentlyFinished(aEnd + GRACE.toNanos(), 10)).containsExactly(a);
+    assertThat(registry.recentlyFinished(aEnd + GRACE.toNanos() + 1, 10)).isEmpty();
+    // a later end within the window is found again among the old ones
+    InboundRequest c = arriveAndDeliver();
+    end(c);
+    assertThat(registry.recentlyFinished(ticker.read(), 10)).containsExactly(c);
+  }
+
+  @Test
+  void recentlyFinished_withATickerBelowZero() {
+    ManualTicker negative = new ManualTicker(-Duration.ofSeconds(30).toNanos());
+    InboundRegistry r = InboundRegistry.newBuilder().grace(GRACE).ticker(negative).build();
+    InboundRequest a =
+        r.begin(TraceContext.newRoot("n-1"), "GET /orders", "n-1", null, negative.read());
+    r.delivered(a, negative.advance(Duration.ofMillis(1)));
+    r.end(a, negative.advance(Duration.ofMillis(1)));
+    assertThat(r.recentlyFinished(negative.advance(GRACE), 10)).containsExactly(a);
+    assertThat(r.recentlyFinished(negative.advance(1), 10)).isEmpty();
+  }
+
+  @Test
   void findBySpanIdAndRequestId_findRegisteredRequests() {
     InboundRequest a = arrive();
 

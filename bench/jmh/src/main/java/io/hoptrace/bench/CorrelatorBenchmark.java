@@ -23,6 +23,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * One correlator decision for an outbound call with no header, with 0 (root), 1 (sole) and 8
  * (inferred) inbound requests in flight at the app; and one decided by a forwarded traceparent.
+ * {@code endedLongAgo}: that many inbound requests (64 fill the recently-ended array) ended long
+ * before the call, past the grace window, as in the bench's outbound row after its inbound row
+ * (bench/README.md, "Outbound path (s17)"): with none in flight, a call looks there first.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -34,6 +37,9 @@ public class CorrelatorBenchmark {
   @Param({"0", "1", "8"})
   int inFlight;
 
+  @Param({"0", "64"})
+  int endedLongAgo;
+
   InboundRegistry registry =
       InboundRegistry.newBuilder().period(Duration.ofHours(1)).build(); // no aging in a run
   Correlator correlator = new Correlator(registry);
@@ -42,6 +48,14 @@ public class CorrelatorBenchmark {
 
   @Setup
   public void setup() {
+    long longAgo = registry.ticker().read() - Duration.ofSeconds(30).toNanos();
+    for (int i = 0; i < endedLongAgo; i++) {
+      InboundRequest r =
+          registry.begin(
+              TraceContext.newRoot("old-" + i), "GET /orders", "old-" + i, null, longAgo);
+      registry.delivered(r, longAgo);
+      registry.end(r, longAgo + i);
+    }
     TraceContext first = null;
     for (int i = 0; i < inFlight; i++) {
       TraceContext server = TraceContext.newRoot("req-" + i);

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.hoptrace.context.TraceContext;
 import io.hoptrace.correlation.Correlator;
 import io.hoptrace.correlation.Decision;
+import io.hoptrace.correlation.Link;
 import io.hoptrace.span.IntTexts;
 import io.hoptrace.span.Kind;
 import io.hoptrace.span.Span;
@@ -98,9 +99,17 @@ final class ClientHop {
   private volatile long respondedNanos;
 
   void responded() {
-    if (correlator != null && respondedNanos == 0) {
+    if (correlator != null && looksAtTheEnd() && respondedNanos == 0) {
       respondedNanos = correlator.registry().ticker().read();
     }
+  }
+
+  /**
+   * Whether {@link Correlator#refine} reads the call's end: for an inferred decision only (the
+   * others are final), so the other calls (header, sole, root: most) read no clock for it.
+   */
+  private boolean looksAtTheEnd() {
+    return decision != null && decision.link() == Link.INFERRED;
   }
 
   /**
@@ -110,8 +119,11 @@ final class ClientHop {
    */
   ClientHop refined() {
     if (decision == null || correlator == null) return this;
-    long responded = respondedNanos;
-    long end = responded != 0 ? responded : correlator.registry().ticker().read();
+    long end = 0; // not read unless inferred
+    if (looksAtTheEnd()) {
+      long responded = respondedNanos;
+      end = responded != 0 ? responded : correlator.registry().ticker().read();
+    }
     Decision now = correlator.refine(decision, end);
     TraceContext parent = now.parent();
     if (now == decision || parent == null) return this;
@@ -144,13 +156,31 @@ final class ClientHop {
 
   /** As {@link #spanBuilder(String, String)}, filling {@code empty} (a reused builder). */
   Span.Builder spanBuilder(Span.Builder empty, String serviceName, @Nullable String remoteIp) {
+    return spanBuilder(empty, serviceName, remoteIp, System.nanoTime(), spanName());
+  }
+
+  /** {@code method path}, the method lower-cased. */
+  String spanName() {
+    return method.toLowerCase(Locale.ROOT) + " " + path;
+  }
+
+  /**
+   * As above, the call having ended at {@code endNanos} ({@link System#nanoTime}), named {@code
+   * name} ({@link #spanName}, or the same from a {@link SpanNames}).
+   */
+  Span.Builder spanBuilder(
+      Span.Builder empty,
+      String serviceName,
+      @Nullable String remoteIp,
+      long endNanos,
+      String name) {
     Span.Builder b =
         empty
             .context(context)
             .kind(Kind.CLIENT)
-            .name(method.toLowerCase(Locale.ROOT) + " " + path)
+            .name(name)
             .timestampMicros(startMicros)
-            .durationMicros(Math.max(1, (System.nanoTime() - startNanos) / 1000))
+            .durationMicros(Math.max(1, (endNanos - startNanos) / 1000))
             .serviceName(serviceName)
             .remoteEndpoint(remoteIp, target.port())
             .tag("http.method", method)

@@ -15,6 +15,7 @@ import io.hoptrace.propagation.requestid.RequestIdCodec;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.upstream.Carriers;
 import io.hoptrace.span.EpochMicros;
+import io.hoptrace.store.Ticker;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Methods;
@@ -57,6 +58,7 @@ final class CorrelateHandler implements HttpHandler {
     long startNanos = System.nanoTime();
     OutboundTarget target = requireNonNull(exchange.getAttachment(OutboundAttachments.TARGET));
     String method = exchange.getRequestMethod().toString();
+    Ticker ticker = correlator.registry().ticker(); // System.nanoTime in the proxy: read once
     String path =
         exchange.getRequestMethod().equals(Methods.CONNECT)
             ? target.authority()
@@ -74,7 +76,7 @@ final class CorrelateHandler implements HttpHandler {
             .method(method)
             .path(path)
             .query(exchange.getQueryString())
-            .startNanos(correlator.registry().ticker().read())
+            .startNanos(ticker == Ticker.system() ? startNanos : ticker.read())
             .connectionKey(exchange.getAttachment(OutboundAttachments.APP_SOCKET))
             .build();
     Decision decision;

@@ -2,7 +2,6 @@ package io.hoptrace.proxy.outbound;
 
 import static java.util.Objects.requireNonNull;
 
-import io.hoptrace.config.HostPort;
 import io.hoptrace.propagation.Injector;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.spanlog.SpanSink;
@@ -13,6 +12,7 @@ import io.hoptrace.proxy.upstream.Forwarder;
 import io.hoptrace.proxy.upstream.UpstreamFailure;
 import io.hoptrace.span.IntTexts;
 import io.hoptrace.span.Span;
+import io.undertow.server.ExchangeCompletionListener;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderMap;
@@ -29,6 +29,8 @@ final class ForwardHandler implements HttpHandler, ForwardHooks {
   private final String serviceName;
   private final SpanSink spans;
   private final ProxyMetrics metrics;
+  private final SpanNames names = new SpanNames();
+  private final ExchangeCompletionListener completed = this::completed;
 
   ForwardHandler(
       Forwarder forwarder,
@@ -51,21 +53,25 @@ final class ForwardHandler implements HttpHandler, ForwardHooks {
       return;
     }
     OutboundTarget target = requireNonNull(exchange.getAttachment(OutboundAttachments.TARGET));
-    ClientHop hop = requireNonNull(exchange.getAttachment(OutboundAttachments.HOP));
+    requireNonNull(exchange.getAttachment(OutboundAttachments.HOP));
     metrics.requestStarted(ProxyMetrics.Hop.OUTBOUND);
-    exchange.addExchangeCompleteListener(
-        (ex, nextListener) -> {
-          try {
-            metrics.requestEnded(ProxyMetrics.Hop.OUTBOUND);
-            metrics.requestDone(ProxyMetrics.Hop.OUTBOUND, System.nanoTime() - hop.startNanos);
-            UpstreamFailure failure = ex.getAttachment(UpstreamFailure.KEY);
-            if (failure != null) metrics.upstreamError(failure.kind());
-            spans.acceptBuilder(span(ex, hop.refined()));
-          } finally {
-            nextListener.proceed();
-          }
-        });
-    forwarder.forward(exchange, new HostPort(target.host(), target.port()), this);
+    exchange.addExchangeCompleteListener(completed);
+    forwarder.forward(exchange, target.hostPort(), this);
+  }
+
+  /** One listener for every exchange (it finds the hop on the exchange), not one made per call. */
+  private void completed(HttpServerExchange ex, ExchangeCompletionListener.NextListener next) {
+    try {
+      ClientHop hop = requireNonNull(ex.getAttachment(OutboundAttachments.HOP));
+      metrics.requestEnded(ProxyMetrics.Hop.OUTBOUND);
+      long endNanos = System.nanoTime();
+      metrics.requestDone(ProxyMetrics.Hop.OUTBOUND, endNanos - hop.startNanos);
+      UpstreamFailure failure = ex.getAttachment(UpstreamFailure.KEY);
+      if (failure != null) metrics.upstreamError(failure.kind());
+      spans.acceptBuilder(span(ex, hop.refined(), endNanos));
+    } finally {
+      next.proceed();
+    }
   }
 
   @Override
@@ -81,13 +87,15 @@ final class ForwardHandler implements HttpHandler, ForwardHooks {
   }
 
   /** The CLIENT span, in this thread's builder: the sink encodes it before the next one. */
-  private Span.Builder span(HttpServerExchange exchange, ClientHop hop) {
+  private Span.Builder span(HttpServerExchange exchange, ClientHop hop, long endNanos) {
     InetAddress address = exchange.getAttachment(OutboundAttachments.TARGET_ADDRESS);
     Span.Builder b =
         hop.spanBuilder(
                 ThreadSpanBuilder.get(),
                 serviceName,
-                address == null ? null : address.getHostAddress())
+                address == null ? null : hop.target.addressText(address),
+                endNanos,
+                names.of(hop.method, hop.path))
             .tag("http.status_code", IntTexts.of(exchange.getStatusCode()));
     UpstreamFailure failure = exchange.getAttachment(UpstreamFailure.KEY);
     if (failure != null) {

@@ -7,6 +7,8 @@ import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * Stage 3: refuses a target that is one of this hoptrace's own listeners. An app whose proxy
@@ -32,14 +34,11 @@ final class LoopGuardHandler implements HttpHandler {
   public void handleRequest(HttpServerExchange exchange) throws Exception {
     OutboundTarget target = exchange.getAttachment(OutboundAttachments.TARGET);
     if (target == null) throw new IllegalStateException("no target: composition error");
-    InetAddress[] addresses;
-    try {
-      addresses = InetAddress.getAllByName(target.host());
-    } catch (UnknownHostException e) {
-      addresses = new InetAddress[0];
-    }
-    if (addresses.length > 0) {
-      exchange.putAttachment(OutboundAttachments.TARGET_ADDRESS, addresses[0]);
+    // An address literal's were parsed once, with the target; a name is resolved each time.
+    List<InetAddress> addresses = target.literalAddresses();
+    if (addresses == null) addresses = resolve(target.host());
+    if (!addresses.isEmpty()) {
+      exchange.putAttachment(OutboundAttachments.TARGET_ADDRESS, addresses.get(0));
     }
     if (ownPorts.contains(target.port())) {
       for (InetAddress address : addresses) {
@@ -50,5 +49,13 @@ final class LoopGuardHandler implements HttpHandler {
       }
     }
     next.handleRequest(exchange);
+  }
+
+  private static List<InetAddress> resolve(String host) {
+    try {
+      return Arrays.asList(InetAddress.getAllByName(host));
+    } catch (UnknownHostException e) {
+      return List.of();
+    }
   }
 }

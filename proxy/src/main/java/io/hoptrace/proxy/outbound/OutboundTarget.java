@@ -2,20 +2,33 @@ package io.hoptrace.proxy.outbound;
 
 import static java.util.Objects.requireNonNull;
 
+import io.hoptrace.config.HostPort;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.List;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Where one outbound request goes: the callee's host and port, and the named route it came through
  * (null on the forward-proxy port). A value with a record's accessors, equality and text; a class
- * only so that it keeps its {@link #authority()}, which every outbound request reads two to three
- * times (bench/README.md, "Allocation per request (s14)").
+ * only so that it keeps what every outbound request to it derives from it: its {@link
+ * #authority()}, read two to three times (bench/README.md, "Allocation per request (s14)"), its
+ * {@link #hostPort()} for the forwarder, and for an address literal its {@link #literalAddresses()}
+ * and their first one's text (what the loop guard and the span line took per request: "Outbound
+ * path (s17)"). A forward-proxy target is kept per authority ({@code AbsoluteFormHandler}) and a
+ * route's for the listener's life, so these are made once per callee, not per request.
  */
 public final class OutboundTarget {
   private final String host;
   private final int port;
   private final @Nullable String route;
   private final String authority;
+  private final HostPort hostPort;
+  private final boolean addressLiteral;
+  // For an address literal: what InetAddress.getAllByName gives for it (no name lookup), else null.
+  private final @Nullable List<InetAddress> literalAddresses;
+  private final @Nullable String firstLiteralText;
 
   /**
    * @param host a host name or an address literal (an IPv6 literal without brackets)
@@ -32,6 +45,34 @@ public final class OutboundTarget {
     this.port = port;
     this.route = route;
     this.authority = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    this.hostPort = new HostPort(host, port);
+    this.addressLiteral = isAddressLiteral(host);
+    this.literalAddresses = addressLiteral && parsedWithoutLookup(host) ? literal(host) : null;
+    this.firstLiteralText =
+        literalAddresses == null || literalAddresses.isEmpty()
+            ? null
+            : literalAddresses.get(0).getHostAddress();
+  }
+
+  /**
+   * Whether {@link InetAddress#getAllByName} takes {@code host} (an {@link #isAddressLiteral}) as a
+   * literal, never as a name to look up: a dotted quad, or text with a colon that starts as an IPv6
+   * literal can (a hex digit or a colon), which it parses or rejects. Other text with a colon is
+   * left to the resolver, each time, as before.
+   */
+  private static boolean parsedWithoutLookup(String host) {
+    return host.indexOf(':') < 0
+        || host.charAt(0) == ':'
+        || Character.digit(host.charAt(0), 16) >= 0;
+  }
+
+  /** {@code getAllByName} of a literal parses it: no lookup; one it rejects has no address. */
+  private static List<InetAddress> literal(String host) {
+    try {
+      return List.of(InetAddress.getAllByName(host));
+    } catch (UnknownHostException e) {
+      return List.of();
+    }
   }
 
   /** A host name or an address literal (an IPv6 literal without brackets). */
@@ -52,6 +93,35 @@ public final class OutboundTarget {
   /** {@code host:port}, with an IPv6 literal in brackets: the Host header and CONNECT authority. */
   public String authority() {
     return authority;
+  }
+
+  /** The host and port as the {@link io.hoptrace.proxy.upstream.Forwarder} takes them. */
+  public HostPort hostPort() {
+    return hostPort;
+  }
+
+  /** Whether the host is an address literal: nothing to resolve ({@link #isAddressLiteral}). */
+  public boolean addressLiteral() {
+    return addressLiteral;
+  }
+
+  /**
+   * For an address literal, its addresses as {@link InetAddress#getAllByName} gives them (one, or
+   * none if it rejects the text); null for a host name, which must be resolved when it is used.
+   */
+  public @Nullable List<InetAddress> literalAddresses() {
+    return literalAddresses;
+  }
+
+  /**
+   * The text ({@link InetAddress#getHostAddress}) of {@code address} when it is this literal's
+   * first address (the one the loop guard attaches), else {@code address.getHostAddress()}.
+   */
+  public String addressText(InetAddress address) {
+    List<InetAddress> literal = literalAddresses;
+    String text = firstLiteralText;
+    if (text != null && literal != null && literal.get(0).equals(address)) return text;
+    return address.getHostAddress();
   }
 
   @Override
@@ -98,6 +168,31 @@ public final class OutboundTarget {
     if (portText != null) port = parsePort(portText);
     if (port < 1) return null;
     return new OutboundTarget(host, port, null);
+  }
+
+  /**
+   * True for a host that {@link java.net.InetAddress#getAllByName} parses without a name lookup: a
+   * dotted-quad IPv4 address (each part 0-255) or an IPv6 literal (a colon; brackets are already
+   * stripped). Anything else counts as a name.
+   */
+  static boolean isAddressLiteral(String host) {
+    if (host.indexOf(':') >= 0) return true;
+    int parts = 0;
+    int value = -1;
+    for (int i = 0; i < host.length(); i++) {
+      char c = host.charAt(i);
+      if (c == '.') {
+        if (value < 0) return false;
+        parts++;
+        value = -1;
+      } else if (c >= '0' && c <= '9') {
+        value = (value < 0 ? 0 : value * 10) + (c - '0');
+        if (value > 255) return false;
+      } else {
+        return false;
+      }
+    }
+    return value >= 0 && parts == 3;
   }
 
   /** Letters, digits, '.', '-', '_' and ':' (for IPv6): nothing that could smuggle a request. */

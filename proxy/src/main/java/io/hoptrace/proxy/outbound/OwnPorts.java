@@ -3,8 +3,7 @@ package io.hoptrace.proxy.outbound;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Arrays;
 
 /**
  * The ports this hoptrace listens on (inbound, outbound, routes, admin), filled in as listeners
@@ -12,15 +11,22 @@ import java.util.concurrent.ConcurrentHashMap;
  * that is one of them on an address of this host.
  */
 public final class OwnPorts {
-  private final Set<Integer> ports = ConcurrentHashMap.newKeySet();
+  // Copied on add (a few, at start-up); read by the loop guard per request without boxing the port.
+  private volatile int[] ports = new int[0];
 
   /** Records a bound port. */
-  public void add(int port) {
-    ports.add(port);
+  public synchronized void add(int port) {
+    if (contains(port)) return;
+    int[] more = Arrays.copyOf(ports, ports.length + 1);
+    more[more.length - 1] = port;
+    ports = more;
   }
 
   public boolean contains(int port) {
-    return ports.contains(port);
+    for (int p : ports) {
+      if (p == port) return true;
+    }
+    return false;
   }
 
   /** Whether {@code address} reaches this host: loopback, the wildcard, or an interface's. */
@@ -35,6 +41,9 @@ public final class OwnPorts {
 
   @Override
   public String toString() {
-    return ports.toString();
+    int[] p = ports;
+    StringBuilder b = new StringBuilder("[");
+    for (int i = 0; i < p.length; i++) b.append(i == 0 ? "" : ", ").append(p[i]);
+    return b.append(']').toString();
   }
 }

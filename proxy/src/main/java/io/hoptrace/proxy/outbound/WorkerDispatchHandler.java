@@ -30,31 +30,11 @@ final class WorkerDispatchHandler implements HttpHandler {
 
   private static boolean hasLiteralTarget(HttpServerExchange exchange) {
     OutboundTarget target = exchange.getAttachment(OutboundAttachments.TARGET);
-    return target != null && isAddressLiteral(target.host());
+    return target != null && target.addressLiteral();
   }
 
-  /**
-   * True for a host that {@link java.net.InetAddress#getAllByName} parses without a name lookup: a
-   * dotted-quad IPv4 address (each part 0-255) or an IPv6 literal (a colon; brackets are already
-   * stripped). Anything else counts as a name.
-   */
+  /** See {@link OutboundTarget#isAddressLiteral}. */
   static boolean isAddressLiteral(String host) {
-    if (host.indexOf(':') >= 0) return true;
-    int parts = 0;
-    int value = -1;
-    for (int i = 0; i < host.length(); i++) {
-      char c = host.charAt(i);
-      if (c == '.') {
-        if (value < 0) return false;
-        parts++;
-        value = -1;
-      } else if (c >= '0' && c <= '9') {
-        value = (value < 0 ? 0 : value * 10) + (c - '0');
-        if (value > 255) return false;
-      } else {
-        return false;
-      }
-    }
-    return value >= 0 && parts == 3;
+    return OutboundTarget.isAddressLiteral(host);
   }
 }

@@ -12,6 +12,7 @@ import io.undertow.conduits.FixedLengthStreamSourceConduit;
 import io.undertow.connector.ByteBufferPool;
 import io.undertow.connector.PooledByteBuffer;
 import io.undertow.server.AbstractServerConnection;
+import io.undertow.server.ExchangeCompletionListener;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.protocol.http.HttpAttachments;
 import io.undertow.util.Attachable;
@@ -441,7 +442,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
   }
 
   /** One forwarded exchange. IO thread only. */
-  private final class Relay implements ClientCallback<ClientExchange> {
+  private final class Relay implements ClientCallback<ClientExchange>, ExchangeCompletionListener {
     final HttpServerExchange exchange;
     final XnioIoThread ioThread;
     final HostPort target;
@@ -521,21 +522,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
 
       // If the exchange ends first (the client went away), stop the upstream side too. Added
       // after the hop's own listeners, so it runs before them and they see the failure.
-      exchange.addExchangeCompleteListener(
-          (ex, next) -> {
-            try {
-              if (!ended) {
-                if (ex.getAttachment(UpstreamFailure.KEY) == null) {
-                  ex.putAttachment(
-                      UpstreamFailure.KEY,
-                      new UpstreamFailure(UpstreamError.CLIENT_ABORT, "connection closed"));
-                }
-                finishWithoutResponse();
-              }
-            } finally {
-              next.proceed();
-            }
-          });
+      exchange.addExchangeCompleteListener(this);
       // Time to the response headers, connecting included (as the Jetty transport counts it).
       timer =
           ioThread.executeAfter(
@@ -570,6 +557,26 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
         for (Pool p : pools.values()) {
           if (p.thread != ioThread) p.thread.execute(() -> p.shed(target));
         }
+      }
+    }
+
+    /**
+     * The exchange completed: if it ended first (the client went away), the upstream side stops
+     * too. The relay is the listener itself, not a lambda made per request.
+     */
+    @Override
+    public void exchangeEvent(HttpServerExchange ex, ExchangeCompletionListener.NextListener next) {
+      try {
+        if (!ended) {
+          if (ex.getAttachment(UpstreamFailure.KEY) == null) {
+            ex.putAttachment(
+                UpstreamFailure.KEY,
+                new UpstreamFailure(UpstreamError.CLIENT_ABORT, "connection closed"));
+          }
+          finishWithoutResponse();
+        }
+      } finally {
+        next.proceed();
       }
     }
 

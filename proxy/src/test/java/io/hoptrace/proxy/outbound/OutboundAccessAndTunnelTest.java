@@ -23,10 +23,14 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -231,6 +235,53 @@ class OutboundAccessAndTunnelTest {
   }
 
   @Test
+  void source_isJudgedOncePerConnection_andHoldsForEachKeepAliveRequest() throws Exception {
+    AtomicInteger asked = new AtomicInteger();
+    OutboundHandlers counting =
+        new OutboundHandlers(
+            metrics,
+            new Refusals("app", Kind.CLIENT, spans::add, metrics),
+            address -> {
+              asked.incrementAndGet();
+              return address.getAddress()[3] == 1;
+            },
+            Set.of(),
+            new OwnPorts(),
+            OutboundAccessAndTunnelTest::rootHop,
+            exchange -> exchange.setStatusCode(501),
+            exchange -> exchange.setStatusCode(501));
+    Undertow other =
+        Undertow.builder()
+            .addHttpListener(0, "127.0.0.1")
+            .setHandler(counting.forwardProxy())
+            .build();
+    other.start();
+    try {
+      int port = ((InetSocketAddress) other.getListenerInfo().get(0).getAddress()).getPort();
+      String request = "GET http://127.0.0.1:9/x HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\r\n";
+      String allowed = RawHttp.exchange(LOOPBACK, port, request + request + request, 1000);
+      assertThat(statuses(allowed)).containsExactly(501, 501, 501);
+      assertThat(asked).hasValue(1);
+
+      String refused =
+          RawHttp.exchange(InetAddress.getByName("127.0.0.2"), port, request + request, 1000);
+      assertThat(statuses(refused)).isNotEmpty().containsOnly(403);
+      assertThat(refused).contains("source address not allowed: 127.0.0.2");
+      assertThat(asked).hasValue(2);
+    } finally {
+      other.stop();
+    }
+  }
+
+  /** The status codes of the responses in {@code text}, in order. */
+  private static List<Integer> statuses(String text) {
+    List<Integer> codes = new ArrayList<>();
+    Matcher m = Pattern.compile("HTTP/1\\.1 (\\d{3}) ").matcher(text);
+    while (m.find()) codes.add(Integer.parseInt(m.group(1)));
+    return codes;
+  }
+
+  @Test
   void connect_fromDisallowedSource_is403() throws Exception {
     String response =
         RawHttp.exchange(
@@ -266,6 +317,26 @@ class OutboundAccessAndTunnelTest {
     assertThat(RawHttp.status(response)).isEqualTo(403);
     assertThat(response).contains("own port");
     assertThat(metrics.counter(Refusal.LOOP.metricName()).getCount()).isEqualTo(before + 1);
+  }
+
+  @Test
+  void target_isOwnPortByAddressLiteral_is403Loop_everyTime() throws Exception {
+    long before = metrics.counter(Refusal.LOOP.metricName()).getCount();
+    for (int i = 0; i < 2; i++) { // the second finds the target (and its address) kept
+      String response =
+          RawHttp.exchange(
+              LOOPBACK,
+              proxyPort,
+              "GET http://127.0.0.1:"
+                  + proxyPort
+                  + "/x HTTP/1.1\r\nHost: 127.0.0.1:"
+                  + proxyPort
+                  + "\r\n\r\n",
+              2000);
+      assertThat(RawHttp.status(response)).isEqualTo(403);
+      assertThat(response).contains("own port");
+    }
+    assertThat(metrics.counter(Refusal.LOOP.metricName()).getCount()).isEqualTo(before + 2);
   }
 
   @Test
