@@ -195,6 +195,27 @@ class StaleConnectionRetryTest extends GuardHarness {
   }
 
   @Test
+  void retryWithoutAnAnswer_is504() throws Exception {
+    // The first /stale is lost; the app holds the retry past the response timeout.
+    app.answer =
+        request -> {
+          if (!request.contains(" /stale")) return RecordingApp.OK;
+          if (staleSeen.getAndIncrement() == 0) return null;
+          try {
+            Thread.sleep(1500);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return RecordingApp.OK;
+        };
+    start("upstream.response-timeout", "500ms");
+    Raw second = afterFirst("GET /stale HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n");
+    assertThat(second.status()).as(second.toString()).isEqualTo(504);
+    assertThat(app.heads).as("sent twice").hasSize(3);
+    assertThat(upstreamGauge("retries")).isEqualTo(1);
+  }
+
+  @Test
   void retryThatCannotConnect_is502_once() throws Exception {
     // The app goes away with the request: the retry finds nobody listening.
     onFirstStale(
