@@ -147,15 +147,17 @@ public final class Hoptrace implements AutoCloseable {
     }
     // One for every hop (HTTP, TCP, app spans): they share the candidates' call counts.
     this.correlator = new Correlator(registry, rule, processLinks.filter());
-    Forwarder jetty = new UpstreamForwarder(upstream, settings.upstream().responseTimeout());
+    UpstreamForwarder jetty =
+        new UpstreamForwarder(upstream, settings.upstream().responseTimeout());
     Forwarder forwarder = jetty;
     if (upstreamClient(settings) == Settings.UpstreamClient.SAME_LOOP) {
       SameLoopForwarder same = new SameLoopForwarder(settings.upstream(), jetty);
       // Requests that found upstream.max-connections open: so far, and waiting now.
       metrics.gauge("hoptrace.upstream.connection_waits", same::connectionWaits);
       metrics.gauge("hoptrace.upstream.connection_waiting", same::waitingForConnection);
-      // Requests sent again on a new connection after their pooled one went stale.
-      metrics.gauge("hoptrace.upstream.retries", same::retries);
+      // Requests sent again on a new connection after their pooled one went stale, by either
+      // transport (same-loop hands some requests to Jetty).
+      metrics.gauge("hoptrace.upstream.retries", () -> same.retries() + jetty.retries());
       if (links.evidence() != null) {
         int appPort = settings.app().port();
         same.onConnectionClosed(
@@ -167,6 +169,9 @@ public final class Hoptrace implements AutoCloseable {
             });
       }
       forwarder = same;
+    } else {
+      // Requests sent again on a new connection after their pooled one went stale.
+      metrics.gauge("hoptrace.upstream.retries", jetty::retries);
     }
     this.sameLoop = forwarder instanceof SameLoopForwarder same ? same : null;
     CompositeExtractor extractor = Propagators.extractor(settings.propagation());

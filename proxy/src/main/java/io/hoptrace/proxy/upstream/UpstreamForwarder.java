@@ -12,12 +12,15 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
+import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.client.Result;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.util.Promise;
 import org.jspecify.annotations.Nullable;
 import org.xnio.IoUtils;
 import org.xnio.XnioExecutor;
@@ -29,6 +32,17 @@ import org.xnio.channels.StreamSinkChannel;
  * back. Direction-neutral: the inbound hop forwards to the app, the outbound hop to callees; what
  * differs is given as {@link ForwardHooks}.
  *
+ * <p>A stale pooled connection is retried as on {@link SameLoopForwarder}: a bodiless request with
+ * an idempotent method (GET, HEAD, OPTIONS, TRACE, PUT, DELETE) whose connection had carried a
+ * request before and failed before any byte of the response came (reset, closed: the app closed it
+ * as idle just as the request went out) is sent again, once, on a new connection, within the first
+ * attempt's response timeout; counted ({@link #retries()}). Jetty's HttpClient does not do this
+ * itself (it fails the request). The retry's connection is opened for it alone and closed after it:
+ * Jetty's pool cannot be asked for a new connection, only for any idle one, which may be as old as
+ * the one that failed. It is not counted against {@code upstream.max-connections} (the failed one
+ * has just left the pool). A new connection's failure, a timeout, a connect failure, a request with
+ * a body or another method is answered 502/504 as before.
+ *
  * <p>Threading: everything that touches the Undertow exchange runs on its IO thread; Jetty's
  * callbacks hop there with {@code ioThread.execute}. Ending the exchange from a foreign thread made
  * Undertow's IO thread spin, so it is never done.
@@ -37,10 +51,18 @@ public final class UpstreamForwarder implements Forwarder {
 
   private final UpstreamClient client;
   private final long responseTimeoutMillis;
+  private final LongAdder retries = new LongAdder();
 
   public UpstreamForwarder(UpstreamClient client, Duration responseTimeout) {
     this.client = client;
     this.responseTimeoutMillis = responseTimeout.toMillis();
+  }
+
+  /**
+   * Requests sent again on a new connection after their pooled one failed (see the class comment).
+   */
+  public long retries() {
+    return retries.sum();
   }
 
   @Override
@@ -57,15 +79,6 @@ public final class UpstreamForwarder implements Forwarder {
     }
     String query = exchange.getQueryString();
     String pathAndQuery = query.isEmpty() ? uri : uri + "?" + query;
-    Request proxyToServerRequest =
-        client
-            .jetty()
-            .newRequest(target.host(), target.port())
-            .scheme("http")
-            .method(exchange.getRequestMethod().toString())
-            .path(pathAndQuery)
-            .version(HttpVersion.HTTP_1_1)
-            .timeout(0, TimeUnit.MILLISECONDS); // the response timeout below covers time to headers
 
     HeaderMap clientHeaders = exchange.getRequestHeaders();
     Set<String> tokens = HopByHop.connectionTokens(joined(clientHeaders, Headers.CONNECTION));
@@ -73,72 +86,36 @@ public final class UpstreamForwarder implements Forwarder {
     if (tokens.contains("close")) exchange.setPersistent(false);
     HeaderMap proxyToServerHeaders = new HeaderMap();
     HopByHop.copyEndToEnd(clientHeaders, tokens, proxyToServerHeaders);
+    // Once per exchange: a retry sends these very headers (the same injected trace context).
     hooks.proxyToServerHeaders(exchange, proxyToServerHeaders);
-    proxyToServerRequest.headers(
-        headers -> {
-          for (HeaderValues values : proxyToServerHeaders) {
-            String name = values.getHeaderName().toString();
-            for (String value : values) headers.add(name, value);
-          }
-        });
 
-    ClientToProxyContent content = null;
-    if (hasBody(exchange)) {
-      content = new ClientToProxyContent(exchange);
+    ClientToProxyContent content = hasBody(exchange) ? new ClientToProxyContent(exchange) : null;
+    ServerToProxyResponse listener =
+        new ServerToProxyResponse(
+            exchange, target, hooks, content, pathAndQuery, proxyToServerHeaders);
+    Request proxyToServerRequest = listener.newProxyToServerRequest();
+    if (content != null) {
       proxyToServerRequest.body(content);
       if (content.getLength() < 0) {
         ClientToProxyContent chunked = content;
         proxyToServerRequest.trailersSupplier(() -> jettyTrailers(chunked.trailers(), tokens));
       }
     }
-    ServerToProxyResponse listener = new ServerToProxyResponse(exchange, hooks, content);
+    listener.current = proxyToServerRequest;
     // If the exchange ends first (the client went away), stop the upstream side too. Added after
     // the hop's own listeners, so it runs before them and they see the failure.
     exchange.addExchangeCompleteListener(
         (ex, next) -> {
           try {
-            if (!listener.ended) {
-              listener.ended = true;
-              if (ex.getAttachment(UpstreamFailure.KEY) == null) {
-                ex.putAttachment(
-                    UpstreamFailure.KEY,
-                    new UpstreamFailure(UpstreamError.CLIENT_ABORT, "connection closed"));
-              }
-              listener.releasePending();
-              var unused = proxyToServerRequest.abort(new java.io.EOFException("client gone"));
-            }
+            listener.clientGone();
           } finally {
             next.proceed();
           }
         });
-    proxyToServerRequest.onRequestBegin(
-        r -> {
-          listener.connected = true;
-          org.eclipse.jetty.client.Connection connection = r.getConnection();
-          hooks.proxyToServerConnection(
-              exchange,
-              connection == null ? null : connection.getLocalSocketAddress(),
-              connection == null ? null : connection.getRemoteSocketAddress());
-        });
-    proxyToServerRequest.onRequestCommit(r -> hooks.proxyToServerCommitted(exchange));
     listener.timeout =
         exchange
             .getIoThread()
-            .executeAfter(
-                () -> {
-                  // Not yet on a connection: connecting, or queued behind max-connections busy.
-                  String why =
-                      listener.connected
-                          ? "no response in " + responseTimeoutMillis + "ms"
-                          : "no connection in "
-                              + responseTimeoutMillis
-                              + "ms (connecting, or waiting for one of upstream.max-connections = "
-                              + client.jetty().getMaxConnectionsPerDestination()
-                              + ")";
-                  var unused = proxyToServerRequest.abort(new TimeoutException(why));
-                },
-                responseTimeoutMillis,
-                TimeUnit.MILLISECONDS);
+            .executeAfter(listener::timedOut, responseTimeoutMillis, TimeUnit.MILLISECONDS);
     proxyToServerRequest.send(listener);
   }
 
@@ -172,15 +149,36 @@ public final class UpstreamForwarder implements Forwarder {
    * The serverToProxyResponse, copied to the proxyToClientResponse: headers, then the body chunk by
    * chunk, demanding the next chunk from Jetty only once Undertow has written the last one.
    */
-  private static final class ServerToProxyResponse implements Response.Listener {
+  private final class ServerToProxyResponse implements Response.Listener {
     final HttpServerExchange exchange;
     final XnioIoThread ioThread;
+    final HostPort target;
     final ForwardHooks hooks;
     final @Nullable ClientToProxyContent requestContent;
+    final String pathAndQuery;
+    final HeaderMap proxyToServerHeaders;
+    // Bodiless with an idempotent method: may be sent twice (see retry()).
+    final boolean repeatable;
     volatile boolean connected;
     volatile XnioExecutor.@Nullable Key timeout;
 
+    /** The request now being sent: the first, or its retry. */
+    volatile @Nullable Request current;
+
+    /** The current request's connection had carried a request before (it came from the pool). */
+    volatile boolean reused;
+
+    /** What the current request's connection had read before the request: see failed(). */
+    volatile long bytesInBefore;
+
+    /** The response timeout ran out (set on the IO thread; read by the retry's connect too). */
+    volatile boolean timedOut;
+
+    /** The retry's own connection, once connected: used for it alone, closed after it. */
+    volatile org.eclipse.jetty.client.@Nullable Connection retryConnection;
+
     // Touched only on the IO thread.
+    boolean retried;
     Content.@Nullable Source source;
     Content.@Nullable Chunk pending;
     @Nullable StreamSinkChannel sink;
@@ -191,12 +189,63 @@ public final class UpstreamForwarder implements Forwarder {
 
     ServerToProxyResponse(
         HttpServerExchange exchange,
+        HostPort target,
         ForwardHooks hooks,
-        @Nullable ClientToProxyContent requestContent) {
+        @Nullable ClientToProxyContent requestContent,
+        String pathAndQuery,
+        HeaderMap proxyToServerHeaders) {
       this.exchange = exchange;
       this.ioThread = exchange.getIoThread();
+      this.target = target;
       this.hooks = hooks;
       this.requestContent = requestContent;
+      this.pathAndQuery = pathAndQuery;
+      this.proxyToServerHeaders = proxyToServerHeaders;
+      this.repeatable =
+          requestContent == null && SameLoopForwarder.idempotent(exchange.getRequestMethod());
+    }
+
+    /**
+     * A new proxyToServerRequest for this exchange, without a body: the first one (the caller adds
+     * the body) or a retry. A Jetty request is sent once only, hence a new one for each attempt.
+     */
+    Request newProxyToServerRequest() {
+      return client
+          .jetty()
+          .newRequest(target.host(), target.port())
+          .scheme("http")
+          .method(exchange.getRequestMethod().toString())
+          .path(pathAndQuery)
+          .version(HttpVersion.HTTP_1_1)
+          .timeout(0, TimeUnit.MILLISECONDS) // the response timeout covers time to headers
+          .headers(this::copyProxyToServerHeaders)
+          .onRequestBegin(this::requestBegun)
+          .onRequestCommit(r -> hooks.proxyToServerCommitted(exchange));
+    }
+
+    private void copyProxyToServerHeaders(HttpFields.Mutable headers) {
+      for (HeaderValues values : proxyToServerHeaders) {
+        String name = values.getHeaderName().toString();
+        for (String value : values) headers.add(name, value);
+      }
+    }
+
+    /** The request has a connection and is about to be written on it. A Jetty thread. */
+    private void requestBegun(Request r) {
+      connected = true;
+      org.eclipse.jetty.client.Connection connection = r.getConnection();
+      // Jetty counts the requests sent on a connection, this one included: more than one, and the
+      // connection came from the pool, where the app may have closed it as idle meanwhile.
+      if (connection instanceof org.eclipse.jetty.io.Connection counted) {
+        reused = counted.getMessagesOut() > 1;
+        bytesInBefore = counted.getBytesIn();
+      } else {
+        reused = false;
+      }
+      hooks.proxyToServerConnection(
+          exchange,
+          connection == null ? null : connection.getLocalSocketAddress(),
+          connection == null ? null : connection.getRemoteSocketAddress());
     }
 
     @Override
@@ -216,16 +265,133 @@ public final class UpstreamForwarder implements Forwarder {
 
     @Override
     public void onComplete(Result result) {
-      cancelTimeout();
+      // The retry's connection served this exchange alone (it is not in Jetty's pool).
+      org.eclipse.jetty.client.Connection own = retryConnection;
+      if (own != null) own.close();
       Throwable failure = result.getFailure();
+      // A failure may be retried within the same response timeout: decided on the IO thread.
+      if (failure == null) cancelTimeout();
+      boolean responseBytes = failure != null && responseBytesRead(result.getRequest());
       ioThread.execute(
           () -> {
             if (failure != null) {
-              fail(failure);
+              failed(failure, responseBytes);
             } else if (source == null) {
               end(); // no body (HEAD, 204, 304) or Jetty delivered none
             }
           });
+    }
+
+    /**
+     * Whether any byte came in on the request's connection since the request began: the app had
+     * started to answer (Jetty counts bytes as it reads them, before it parses them). True when
+     * Jetty cannot tell.
+     */
+    private boolean responseBytesRead(Request failed) {
+      return !(failed.getConnection() instanceof org.eclipse.jetty.io.Connection counted)
+          || counted.getBytesIn() > bytesInBefore;
+    }
+
+    /**
+     * The request failed: sent again on a new connection if that is safe, else answered. IO thread.
+     */
+    private void failed(Throwable failure, boolean responseBytes) {
+      if (!ended
+          && repeatable
+          && reused
+          && !retried
+          && !timedOut
+          && !responseBytes
+          && !headersCopied
+          && !exchange.isResponseStarted()
+          && classify(failure) == UpstreamError.RESET) {
+        retry();
+        return;
+      }
+      cancelTimeout();
+      fail(failure);
+    }
+
+    /**
+     * Sends the request again, once, on a connection of its own, within the first attempt's
+     * response timeout: the pooled connection it went on had been closed by the app (it failed
+     * before any byte of the response), and other pooled ones may be as old. The same headers go
+     * (the headers hook is not called again); the connection hook is called for the new connection.
+     * IO thread.
+     */
+    private void retry() {
+      retried = true;
+      retries.increment();
+      connected = false;
+      reused = false;
+      Request again = newProxyToServerRequest();
+      current = again;
+      HttpClient jetty = client.jetty();
+      jetty
+          .resolveDestination(again)
+          .newConnection(
+              Promise.from(
+                  connection -> sendAgain(again, connection),
+                  x -> ioThread.execute(() -> failed(x, false)))); // not connected: CONNECT
+    }
+
+    /** The retry's connection is open: the request goes on it, unless the exchange is over. */
+    private void sendAgain(Request again, org.eclipse.jetty.client.Connection connection) {
+      retryConnection = connection;
+      // Written before read here, read after written in clientGone() and timedOut(): one of the
+      // two sees the other and closes the connection.
+      if (ended || timedOut) {
+        connection.close();
+        return;
+      }
+      connection.send(again, this);
+    }
+
+    /** The response timeout ran out before the response headers. IO thread. */
+    void timedOut() {
+      timedOut = true;
+      // Not yet on a connection: connecting, or queued behind max-connections busy.
+      String why =
+          connected
+              ? "no response in " + responseTimeoutMillis + "ms"
+              : "no connection in "
+                  + responseTimeoutMillis
+                  + "ms (connecting, or waiting for one of upstream.max-connections = "
+                  + client.jetty().getMaxConnectionsPerDestination()
+                  + ")";
+      TimeoutException timeout = new TimeoutException(why);
+      Request r = current;
+      if (r != null) {
+        var unused = r.abort(timeout);
+      }
+      if (retried) {
+        // The retry may not have reached Jetty yet (its connection still opening), so Jetty may
+        // never report the abort: answered here; whatever Jetty reports later finds it ended.
+        fail(timeout);
+        closeRetryConnection();
+      }
+    }
+
+    /** The exchange ended before the upstream's answer did (the client went away). IO thread. */
+    void clientGone() {
+      if (ended) return;
+      ended = true;
+      if (exchange.getAttachment(UpstreamFailure.KEY) == null) {
+        exchange.putAttachment(
+            UpstreamFailure.KEY,
+            new UpstreamFailure(UpstreamError.CLIENT_ABORT, "connection closed"));
+      }
+      releasePending();
+      Request r = current;
+      if (r != null) {
+        var unused = r.abort(new java.io.EOFException("client gone"));
+      }
+      closeRetryConnection();
+    }
+
+    private void closeRetryConnection() {
+      org.eclipse.jetty.client.Connection own = retryConnection;
+      if (own != null) own.close();
     }
 
     private void cancelTimeout() {

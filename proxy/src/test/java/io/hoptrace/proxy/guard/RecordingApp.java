@@ -25,6 +25,13 @@ import java.util.function.Function;
 final class RecordingApp implements AutoCloseable {
   static final String OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 
+  /**
+   * Ends an answer that is written as far as this mark, after which the app closes the connection
+   * (an app that dies mid-response). A close, not a reset: a reset could discard what was written
+   * before the other side read it.
+   */
+  static final String CLOSE = "\u0000close";
+
   final ServerSocket server;
   final ExecutorService threads = Executors.newCachedThreadPool();
 
@@ -102,6 +109,14 @@ final class RecordingApp implements AutoCloseable {
         String response = answer.apply(request);
         if (response == null) {
           socket.setSoLinger(true, 0); // reset
+          return;
+        }
+        if (response.endsWith(CLOSE)) {
+          out.write(
+              response
+                  .substring(0, response.length() - CLOSE.length())
+                  .getBytes(StandardCharsets.ISO_8859_1));
+          out.flush();
           return;
         }
         out.write(response.getBytes(StandardCharsets.ISO_8859_1));

@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -18,6 +21,9 @@ import org.junit.jupiter.api.Timeout;
  * request on that connection and resets it without answering, as an app does whose idle close
  * crossed the request on the wire. The retry goes on a new connection, where the app answers. Both
  * client requests go on one client connection, so on one IO thread and its pool.
+ *
+ * <p>Runs on the default transport; {@link StaleConnectionRetryJettyTest} runs every case again on
+ * the Jetty one, which retries by the same rules.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 @SuppressWarnings("StringConcatToTextBlock") // raw CRLF requests read better as lines
@@ -27,71 +33,225 @@ class StaleConnectionRetryTest extends GuardHarness {
   @BeforeEach
   void appDropsItsFirstStaleRequest() {
     // Only the first /stale request is lost; the retry (on a new connection) gets its 200.
+    onFirstStale(request -> null);
+  }
+
+  /** The app answers the first {@code /stale} request with what {@code first} gives. */
+  private void onFirstStale(Function<String, String> first) {
     app.answer =
         request ->
-            request.contains(" /stale ") && staleSeen.getAndIncrement() == 0
-                ? null
+            request.contains(" /stale") && staleSeen.getAndIncrement() == 0
+                ? first.apply(request)
                 : RecordingApp.OK;
   }
 
   @Test
   void getOnAStalePooledConnection_isSentAgainOnANewOne_200() throws Exception {
-    start();
+    startOneConnection();
     Raw second = afterFirst("GET /stale HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n");
-    if (upstreamClient == null) {
-      assertThat(second.status()).as(second.toString()).isEqualTo(200);
-      assertThat(app.heads).as("the app saw the request twice").hasSize(3);
-      assertThat(app.connections.get()).as("the retry's own connection").isEqualTo(2);
-      assertThat(upstreamGauge("retries")).isEqualTo(1);
-      String span = awaitSpans(2).get(1);
-      assertThat(span).as("one span, the retry's answer").contains("\"http.status_code\":\"200\"");
-      assertThat(span).doesNotContain("\"error\"");
-    } else {
-      jettyAnswer(second);
-    }
+    assertThat(second.status()).as(second.toString()).isEqualTo(200);
+    assertThat(app.heads).as("the app saw the request twice").hasSize(3);
+    assertThat(app.connections.get()).as("the retry's own connection").isEqualTo(2);
+    assertThat(upstreamGauge("retries")).isEqualTo(1);
+  }
+
+  @Test
+  void retry_carriesTheSameHeaders_andMakesOneSpan() throws Exception {
+    startOneConnection();
+    Raw second =
+        afterFirst(
+            "GET /stale?q=1 HTTP/1.1\r\nHost: app\r\nX-Mine: a\r\nConnection: close\r\n\r\n");
+    assertThat(second.status()).as(second.toString()).isEqualTo(200);
+    String lost = app.heads.get(1);
+    String retried = app.heads.get(2);
+    assertThat(lost).startsWith("GET /stale?q=1 HTTP/1.1\r\n");
+    assertThat(traceparent(lost)).as(lost).isNotNull();
+    // The very same head: the trace context injected once, not a second span's.
+    assertThat(retried).isEqualTo(lost);
+
+    assertStillServes();
+    List<String> spans = awaitSpans(3);
+    assertThat(spans).as("one span line per request, the retry's included").hasSize(3);
+    String span = spans.get(1);
+    assertThat(span).contains("\"http.path\":\"/stale");
+    assertThat(span).as("the retry's answer").contains("\"http.status_code\":\"200\"");
+    assertThat(span).doesNotContain("\"error\"");
+    // The span whose id went to the app (the SERVER span of this hop).
+    assertThat(span).contains(traceparent(lost).split("-", -1)[2]);
+  }
+
+  @Test
+  void headOnAStalePooledConnection_isSentAgain_200() throws Exception {
+    startOneConnection();
+    Raw second = afterFirst("HEAD /stale HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n");
+    assertThat(second.status()).as(second.toString()).isEqualTo(200);
+    assertThat(app.heads).hasSize(3);
+    assertThat(upstreamGauge("retries")).isEqualTo(1);
   }
 
   @Test
   void postWithABody_isNotSentAgain_502() throws Exception {
-    start();
+    startOneConnection();
     Raw second =
         afterFirst(
             "POST /stale HTTP/1.1\r\nHost: app\r\nContent-Length: 5\r\nConnection: close\r\n\r\n"
                 + "hello");
     assertThat(second.status()).as(second.toString()).isEqualTo(502);
     assertThat(app.heads).as("sent once").hasSize(2);
+    assertThat(upstreamGauge("retries")).isZero();
+    assertThat(app.connections.get()).as("the pooled one only").isEqualTo(1);
+  }
+
+  @Test
+  void putWithABody_isNotSentAgain_502() throws Exception {
+    startOneConnection();
+    Raw second =
+        afterFirst(
+            "PUT /stale HTTP/1.1\r\nHost: app\r\nContent-Length: 5\r\nConnection: close\r\n\r\n"
+                + "hello");
+    assertThat(second.status()).as(second.toString()).isEqualTo(502);
+    assertThat(app.heads).as("sent once").hasSize(2);
+    assertThat(upstreamGauge("retries")).isZero();
+  }
+
+  @Test
+  void bodilessPost_isNotSentAgain_502() throws Exception {
+    startOneConnection();
+    Raw second =
+        afterFirst(
+            "POST /stale HTTP/1.1\r\nHost: app\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    assertThat(second.status()).as(second.toString()).isEqualTo(502);
+    assertThat(second.header("Proxy-Status")).startsWith("hoptrace; error=connection_terminated");
+    assertThat(app.heads).as("sent once").hasSize(2);
+    assertThat(upstreamGauge("retries")).isZero();
+  }
+
+  @Test
+  void getLostOnANewConnection_isNotSentAgain_502() throws Exception {
+    startOneConnection();
+    Raw answer = send("GET /stale HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n");
+    assertThat(answer.status()).as(answer.toString()).isEqualTo(502);
+    assertThat(app.heads).hasSize(1);
+    assertThat(upstreamGauge("retries")).isZero();
+  }
+
+  @Test
+  void getWhoseResponseBroke_isNotSentAgain() throws Exception {
+    // The app answers the head and 2 of 10 body bytes, then closes: the response had begun.
+    onFirstStale(request -> "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab" + RecordingApp.CLOSE);
+    startOneConnection();
+    Raw second = afterFirst("GET /stale HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n");
+    assertThat(second.status()).as("the app's status went on: " + second).isEqualTo(200);
+    assertThat(second.text()).as("then the cut").endsWith("\r\n\r\nab");
+    assertThat(second.closed()).isTrue();
+    assertThat(app.heads).as("sent once").hasSize(2);
+    assertThat(upstreamGauge("retries")).isZero();
+  }
+
+  @Test
+  void getWhoseHeadBroke_isNotSentAgainByJetty() throws Exception {
+    // The app sends its status line and part of a header, then closes: bytes of a response came,
+    // none reached the caller.
+    onFirstStale(request -> "HTTP/1.1 200 OK\r\nContent-Le" + RecordingApp.CLOSE);
+    startOneConnection();
+    Raw second = afterFirst("GET /stale HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n");
     if (upstreamClient == null) {
-      // Same-loop reuses the pooled connection within the IO thread, deterministically. Jetty
-      // returns a connection to its pool on its own thread after the response, so the POST may
-      // find it not yet back and open a second one (seen once in a full run): not asserted there.
-      assertThat(app.connections.get()).isEqualTo(1);
+      // Same-loop sends it again: Undertow's client reports a head cut short as it reports a
+      // reset before the response, and it tells nothing of the bytes read. Pinned as it is.
+      assertThat(second.status()).as(second.toString()).isEqualTo(200);
+      assertThat(app.heads).hasSize(3);
+      assertThat(upstreamGauge("retries")).isEqualTo(1);
+    } else {
+      // Jetty counts the bytes it reads on a connection: a response had begun, not retried.
+      assertThat(second.status()).as(second.toString()).isEqualTo(502);
+      assertThat(app.heads).as("sent once").hasSize(2);
       assertThat(upstreamGauge("retries")).isZero();
     }
   }
 
   @Test
-  void bodilessPost_isNotSentAgain_502() throws Exception {
-    start();
-    Raw second =
-        afterFirst(
-            "POST /stale HTTP/1.1\r\nHost: app\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-    assertThat(second.status()).as(second.toString()).isEqualTo(502);
+  void getTimingOutOnAPooledConnection_isNotSentAgain_504() throws Exception {
+    // The app holds the request past the response timeout, then resets the connection.
+    onFirstStale(
+        request -> {
+          try {
+            Thread.sleep(1500);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return null;
+        });
+    startOneConnection("upstream.response-timeout", "300ms");
+    Raw second = afterFirst("GET /stale HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n");
+    assertThat(second.status()).as(second.toString()).isEqualTo(504);
+    Thread.sleep(1500); // past the app's reset: it must not bring a retry either
     assertThat(app.heads).as("sent once").hasSize(2);
-    if (upstreamClient == null) assertThat(upstreamGauge("retries")).isZero();
+    assertThat(upstreamGauge("retries")).isZero();
   }
 
   @Test
-  void getLostOnANewConnection_isNotSentAgain_502() throws Exception {
-    start();
-    Raw answer = send("GET /stale HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n");
-    assertThat(answer.status()).as(answer.toString()).isEqualTo(502);
-    assertThat(app.heads).hasSize(1);
-    if (upstreamClient == null) assertThat(upstreamGauge("retries")).isZero();
+  void retryWithoutAnAnswer_is504() throws Exception {
+    // The first /stale is lost; the app holds the retry past the response timeout.
+    app.answer =
+        request -> {
+          if (!request.contains(" /stale")) return RecordingApp.OK;
+          if (staleSeen.getAndIncrement() == 0) return null;
+          try {
+            Thread.sleep(1500);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return RecordingApp.OK;
+        };
+    startOneConnection("upstream.response-timeout", "500ms");
+    Raw second = afterFirst("GET /stale HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n");
+    assertThat(second.status()).as(second.toString()).isEqualTo(504);
+    assertThat(app.heads).as("sent twice").hasSize(3);
+    assertThat(upstreamGauge("retries")).isEqualTo(1);
   }
 
-  /** What the Jetty transport does with it (see {@link StaleConnectionRetryJettyTest}). */
-  void jettyAnswer(Raw second) throws Exception {
-    throw new AssertionError("default transport only: " + second);
+  @Test
+  void retryThatCannotConnect_is502_once() throws Exception {
+    // The app goes away with the request: the retry finds nobody listening.
+    onFirstStale(
+        request -> {
+          try {
+            app.server.close();
+          } catch (IOException e) {
+            throw new IllegalStateException(e);
+          }
+          return null;
+        });
+    startOneConnection();
+    Raw second = afterFirst("GET /stale HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n");
+    assertThat(second.status()).as(second.toString()).isEqualTo(502);
+    assertThat(app.heads).as("the app saw it once").hasSize(2);
+    assertThat(upstreamGauge("retries")).as("tried once").isEqualTo(1);
+  }
+
+  /**
+   * Starts hoptrace with one pooled upstream connection at most. Jetty gives a connection back to
+   * its pool on its own thread just after the response; with room for more it may open another for
+   * the next request meanwhile (seen in a full run: a spare connection, and the stale request could
+   * as well go on the new one). With one, the next request waits for the first's connection. The
+   * retry's own connection is outside the cap on Jetty, and takes the stale one's place on
+   * same-loop.
+   */
+  private void startOneConnection(String... more) throws Exception {
+    String[] keyValues = new String[more.length + 2];
+    keyValues[0] = "upstream.max-connections";
+    keyValues[1] = "1";
+    System.arraycopy(more, 0, keyValues, 2, more.length);
+    start(keyValues);
+  }
+
+  private static String traceparent(String head) {
+    for (String line : head.split("\r\n", -1)) {
+      if (line.toLowerCase(Locale.ROOT).startsWith("traceparent:")) {
+        return line.substring(line.indexOf(':') + 1).strip();
+      }
+    }
+    return null;
   }
 
   /**
@@ -104,7 +264,7 @@ class StaleConnectionRetryTest extends GuardHarness {
       socket.setSoTimeout(TIMEOUT);
       socket
           .getOutputStream()
-          .write("GET /first HTTP/1.1\r\nHost: app\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+          .write("GET /first HTTP/1.1\r\nHost: app\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
       String first = DrainProbe.readOne(socket.getInputStream());
       assertThat(first).startsWith("HTTP/1.1 200 ");
       long start = System.nanoTime();
