@@ -25,6 +25,8 @@ class HostHeaderCheckTest extends GuardHarness {
         "GET /p HTTP/1.1\\r\\nHost: [1.2.3]\\r\\n\\r\\n | Host Header Malformed IP-Literal",
         "GET /p HTTP/1.1\\r\\nHost: [12345::1]:80\\r\\n\\r\\n | Host Header Malformed IP-Literal",
         "GET /p HTTP/1.1\\r\\nHost: [::ffff:1.2.3.999]\\r\\n\\r\\n | Host Header Malformed IP-Literal",
+        "GET http://app/p HTTP/1.1\\r\\nHost: other\\r\\n\\r\\n | URI Host Header NO MATCH",
+        "GET http://app/p HTTP/1.1\\r\\nHost: [::1]:8080\\r\\n\\r\\n | URI Host Header NO MATCH",
       })
   void badHost_400WithTheCheckReason_closed_nothingForwarded(String request, String reason)
       throws Exception {
@@ -57,6 +59,16 @@ class HostHeaderCheckTest extends GuardHarness {
     assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
     assertThat(app.requests).hasSize(1);
     assertThat(app.requests.get(0)).contains("\r\nHost: " + forwardedHost + "\r\n");
+  }
+
+  @Test
+  void absoluteFormWithItsHost_forwarded() throws Exception {
+    start();
+    Raw answer =
+        send("GET http://app:8080/p HTTP/1.1\r\nHost: app:8080\r\nConnection: close\r\n\r\n");
+
+    assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
+    assertThat(app.requests).hasSize(1);
   }
 
   @Test
