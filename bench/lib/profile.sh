@@ -54,7 +54,7 @@ for line in open(path, errors="replace"):
         continue
     if not line.startswith((" ", "\t")):
         comm = line.strip()
-        cur = [] if comm.startswith("XNIO-1 I/O") else None
+        cur = [] if comm.startswith("XNIO-") and " I/O" in comm else None  # XNIO-1 inbound, XNIO-2 outbound
         continue
     if cur is None:
         continue
