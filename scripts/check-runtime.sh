@@ -53,7 +53,7 @@ grep -q '"name":"get /index.html"' "$work/spans.log" \
 
 # The launcher's flags and environment reached the JVM (it execs java: same PID).
 cmdline=$(tr '\0' ' ' < "/proc/$hoptrace_pid/cmdline")
-for flag in -XX:+UseSerialGC -Xmx96m -Xmn8m -Xss256k -XX:-UsePerfData "-XX:SharedArchiveFile=$work/hoptrace.jsa"; do
+for flag in -XX:+UseSerialGC -Xmx96m -Xmn8m -Xss256k -XX:-UsePerfData -XX:MinHeapFreeRatio=20 "-XX:SharedArchiveFile=$work/hoptrace.jsa"; do
   [[ " $cmdline " == *" $flag "* ]] || { echo "check-runtime: $flag not on the command line: $cmdline" >&2; exit 1; }
 done
 tr '\0' '\n' < "/proc/$hoptrace_pid/environ" | grep -qx 'MALLOC_ARENA_MAX=2' \
