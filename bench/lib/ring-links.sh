@@ -121,8 +121,6 @@ for line in open(path):
     parts = p.split("/")  # /r/<run>/<thread>-<n>
     if len(parts) < 4: continue
     (server if s["kind"] == "SERVER" else client)[(parts[2], parts[3])] = s
-bulk = sum(1 for k in server if k[0] == "bulk")
-print(f"-- bulk (no call): {bulk} SERVER spans over all runs")
 for run in runs:
     n = sum(1 for k in server if k[0] == run)
     kinds, right = {}, {}
