@@ -20,9 +20,11 @@ RUN groupadd --system --gid 10001 hoptrace \
 COPY --from=build /opt/jre /opt/jre
 COPY --from=build /src/proxy/target/hoptrace.jar /opt/hoptrace/hoptrace.jar
 COPY --from=build /src/bin/hoptrace /src/scripts/cds-archive.sh /opt/hoptrace/bin/
-# The launcher's JVM flags (Serial GC, 96 MB heap, small stacks, MALLOC_ARENA_MAX=2; measured in
-# bench/README.md "JVM flags"); JAVA_OPTS adds to them, e.g. JAVA_OPTS=-Xmx128m with a larger
-# ring.cap. The class-data archive of hoptrace's own classes is made here, in the runtime stage,
+# The launcher's JVM flags (Serial GC, 96 MB heap, small stacks, MALLOC_ARENA_MAX=2, perf data off;
+# measured in bench/README.md "JVM flags"); JAVA_OPTS adds to them, e.g. JAVA_OPTS=-Xmx128m with a
+# larger ring.cap. With perf data off (-XX:-UsePerfData: no hsperfdata file in /tmp, no sampler
+# thread) jps and jstat do not see hoptrace; the runtime's bin/jcmd does, by PID (the launcher
+# execs java, so it is the container's PID 1): jcmd 1 GC.heap_info, Thread.print, JFR.start. The class-data archive of hoptrace's own classes is made here, in the runtime stage,
 # because it only holds for this java and this jar path: a training run through the listeners.
 ENV JAVA=/opt/jre/bin/java
 RUN /opt/hoptrace/bin/cds-archive.sh /opt/jre/bin/java /opt/hoptrace/hoptrace.jar /opt/hoptrace/hoptrace.jsa

@@ -53,11 +53,17 @@ grep -q '"name":"get /index.html"' "$work/spans.log" \
 
 # The launcher's flags and environment reached the JVM (it execs java: same PID).
 cmdline=$(tr '\0' ' ' < "/proc/$hoptrace_pid/cmdline")
-for flag in -XX:+UseSerialGC -Xmx96m -Xmn8m -Xss256k "-XX:SharedArchiveFile=$work/hoptrace.jsa"; do
+for flag in -XX:+UseSerialGC -Xmx96m -Xmn8m -Xss256k -XX:-UsePerfData -XX:MinHeapFreeRatio=20 "-XX:SharedArchiveFile=$work/hoptrace.jsa"; do
   [[ " $cmdline " == *" $flag "* ]] || { echo "check-runtime: $flag not on the command line: $cmdline" >&2; exit 1; }
 done
 tr '\0' '\n' < "/proc/$hoptrace_pid/environ" | grep -qx 'MALLOC_ARENA_MAX=2' \
   || { echo "check-runtime: MALLOC_ARENA_MAX=2 not in hoptrace's environment" >&2; exit 1; }
+# Perf data off (no hsperfdata file: jps/jstat do not see it), and jcmd still attaches by PID, as
+# the launcher's comment tells operators.
+perfdata=/tmp/hsperfdata_$(id -un)/$hoptrace_pid
+[[ ! -e $perfdata ]] || { echo "check-runtime: $perfdata exists: perf data is on" >&2; exit 1; }
+"$jre/bin/jcmd" "$hoptrace_pid" VM.version 2>&1 | grep -q 'JDK [0-9]' \
+  || { echo "check-runtime: jcmd $hoptrace_pid VM.version failed" >&2; "$jre/bin/jcmd" "$hoptrace_pid" VM.version >&2 || true; exit 1; }
 # hoptrace's own classes came from the archive, not from the jar.
 shared=$(grep -c 'io\.hoptrace\..* source: shared objects file (top)' "$work/classes.log" || true)
 from_jar=$(grep -c 'io\.hoptrace\..* source: jar:' "$work/classes.log" || true)

@@ -35,7 +35,8 @@ page=true
 [[ ${MEMORY_TRACES_PAGE:-1} != 0 ]] || page=false
 HOPTRACE_RUN_ARGS="--admin 127.0.0.1:$admin --set admin.traces-page=$page ${HOPTRACE_RUN_ARGS:-}"
 start_sidecar "$mode" memory env HOPTRACE_JAR="$jar" HOPTRACE_CDS_ARCHIVE="${jar%.jar}.jsa" \
-  JAVA_OPTS="-XX:NativeMemoryTracking=summary ${JAVA_OPTS:-}" "$here/../../bin/hoptrace"
+  JAVA_OPTS="-XX:NativeMemoryTracking=summary -Xlog:gc:file=$work/gc.log ${JAVA_OPTS:-}" \
+  "$here/../../bin/hoptrace"
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 
@@ -51,9 +52,8 @@ snapshot() { # label
   heap+=$(jcmd "$pid" GC.heap_info 2>/dev/null | awk '
     /def new generation|tenured generation/ { t = $4; u = $6; sub(/K,?/, "", t); sub(/K,?/, "", u); tc += t; tu += u }
     END { printf "heap_used=%.1f heap_committed=%.1f", tu / 1024, tc / 1024 }')
-  heap+=$(jcmd "$pid" PerfCounter.print 2>/dev/null | awk -F= '
-    /^sun.gc.collector.0.invocations/ { y = $2 } /^sun.gc.collector.1.invocations/ { f = $2 }
-    END { printf " young_gcs=%d full_gcs=%d", y, f }')
+  # from the GC log: the launcher turns the perf data (jcmd PerfCounter.print, jstat) off
+  heap+=$(awk '/Pause Young/ { y++ } /Pause Full/ { f++ } END { printf " young_gcs=%d full_gcs=%d", y, f }' "$work/gc.log")
   # hoptrace's own: idle collections (heap.idle-gc) and whether the Jetty client has started
   heap+=$(curl -s "http://127.0.0.1:$admin/metrics" | awk '
     /^hoptrace_heap_idle_gc_total / { g = $2 } /^hoptrace_upstream_jetty_started / { j = $2 }

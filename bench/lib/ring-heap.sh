@@ -40,7 +40,7 @@ write_backend_conf "$work/backend" "$backend"
 taskset -c 1 nginx -p "$work/backend" -c "$work/backend/nginx.conf" &
 backend_pid=$!
 # shellcheck disable=SC2086 # HOPTRACE_RUN_ARGS is a list
-HOPTRACE_JAR=$jar HOPTRACE_CDS_ARCHIVE=${jar%.jar}.jsa \
+HOPTRACE_JAR=$jar HOPTRACE_CDS_ARCHIVE=${jar%.jar}.jsa JAVA_OPTS="-Xlog:gc:file=$work/gc.log ${JAVA_OPTS:-}" \
   taskset -c 1 "$here/../../bin/hoptrace" run --service bench-a --inbound "127.0.0.1:$inbound" \
   --app "127.0.0.1:$backend" --outbound "127.0.0.1:$outbound" --span-log "$work/spans.log" \
   --set span-log.rotate-size=0 --set admin.port="$admin" ${HOPTRACE_RUN_ARGS:-} >"$work/stdout.log" 2>"$work/stderr.log" &
@@ -60,9 +60,8 @@ heap() {
   jcmd "$pid" GC.heap_info | awk '
     /def new generation|tenured generation/ { t = $4; u = $6; sub(/K,?/, "", t); sub(/K,?/, "", u); tc += t; tu += u }
     END { printf "heap used %.1f MB, committed %.1f MB", tu / 1024, tc / 1024 }'
-  jcmd "$pid" PerfCounter.print | awk -F= '
-    /^sun.gc.collector.0.invocations/ { y = $2 } /^sun.gc.collector.1.invocations/ { f = $2 }
-    END { printf ", young GCs %d, full GCs %d", y, f }'
+  # from the GC log: the launcher turns the perf data (jcmd PerfCounter.print) off
+  awk '/Pause Young/ { y++ } /Pause Full/ { f++ } END { printf ", young GCs %d, full GCs %d", y, f }' "$work/gc.log"
   echo ", RSS $(awk '/^Rss:/ { print int($2 / 1024) }' "/proc/$pid/smaps_rollup") MB"
 }
 echo "-- after the soak: $(heap)"

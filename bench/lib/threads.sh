@@ -4,7 +4,8 @@
 # through the launcher (bin/hoptrace: the JVM flags users run), warms it up at 16 connections,
 # then reads every thread's CPU time and voluntary+involuntary context switches from
 # /proc/PID/task/*/ around each run and prints them per request, with the young/full collections
-# of the run (jstat). CPU time comes from schedstat (nanoseconds; the scheduler's own account),
+# of the run (from a -Xlog:gc file: the launcher turns the JVM's perf data off, so jstat cannot
+# see the sidecar). CPU time comes from schedstat (nanoseconds; the scheduler's own account),
 # ticks (utime+stime, 10 ms) beside it for the whole process. wrk on CPU 0, backend and sidecar on
 # CPU 1.
 #
@@ -29,8 +30,9 @@ duration=${THREADS_DURATION:-10}
 warmup=${THREADS_WARMUP:-15}
 runs=${THREADS_RUNS:-rate c16}
 work=$(mktemp -d /tmp/hoptrace-threads.XXXXXX)
-opts=${JAVA_OPTS:-}
-[[ -z ${THREADS_GCLOG:-} ]] || opts="$opts -Xlog:gc:file=$work/gc.log:uptime"
+# Always a GC log: the collections of each run are counted from it (-XX:-UsePerfData in the
+# launcher: no jstat); THREADS_GCLOG=1 also prints its lines per run.
+opts="${JAVA_OPTS:-} -Xlog:gc:file=$work/gc.log:uptime"
 [[ -z ${THREADS_JIT:-} ]] || opts="$opts -XX:+PrintCompilation"
 # shellcheck source=bench/lib/sidecar.sh
 source "$here/sidecar.sh"
@@ -46,8 +48,10 @@ snapshot() {
   done | sort
 }
 
-# "YGC FGC GCT(s)" from jstat (the JVM's perf data: no attach, nothing runs in the sidecar)
-gcs() { jstat -gc "$pid" | awk 'NR == 2 { for (i = 1; i <= NF; i++) if (h[i] == "YGC") y = $i; else if (h[i] == "FGC") f = $i; else if (h[i] == "GCT") t = $i; print y, f, t } NR == 1 { for (i = 1; i <= NF; i++) h[i] = $i }'; }
+# "young full pause-seconds" so far, from the GC log ("[1.2s] GC(7) Pause Young (Allocation
+# Failure) 9M->3M(31M) 0.512ms"): nothing runs in the sidecar, and it needs no perf data
+gcs() { awk '/Pause Young/ { y++ } /Pause Full/ { f++ } / [0-9.]+ms$/ { t += $NF }
+  END { printf "%d %d %.6f\n", y, f, t / 1000 }' "$work/gc.log"; }
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 
@@ -78,7 +82,7 @@ run() { # label
   [[ $label != idle:* ]] || secs=${label#idle:}
   snapshot >"$work/before"
   g0=$(gcs) t0=$(ticks) s0=$(date +%s.%N)
-  [[ -z ${THREADS_GCLOG:-} ]] || gclines=$(wc -l <"$work/gc.log")
+  gclines=$(wc -l <"$work/gc.log")
   jitlines=$(wc -l <"$work/stdout.log")
   case $kind in
     rate) BENCH_RATE=$rate taskset -c 0 wrk -t1 -c20 -d"${duration}s" -s "$here/paced.lua" "$url" >"$out" 2>&1 ;;
