@@ -25,6 +25,8 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code hoptrace.procfs.lookups}, {@code _found}, {@code _not_found}, {@code _timed_out},
  *       {@code _unavailable}, {@code _cache_hits} (connections looked up, by outcome)
  *   <li>{@code hoptrace.procfs.asked}, {@code _process}, {@code _narrowed} (outbound calls)
+ *   <li>{@code hoptrace.procfs.refreshes}: re-reads of the app's process list (startup, probes, and
+ *       every {@code procfs.refresh-interval} while lookups use it; none while idle)
  * </ul>
  *
  * When off (by setting, or /proc unusable) the correlator gets {@link CandidateFilter#NONE}, or an
@@ -87,6 +89,7 @@ public final class ProcessLinks implements AutoCloseable {
     metrics.gauge("hoptrace.procfs.asked", evidence::asked);
     metrics.gauge("hoptrace.procfs.process", evidence::processLinks);
     metrics.gauge("hoptrace.procfs.narrowed", evidence::narrowedLinks);
+    metrics.gauge("hoptrace.procfs.refreshes", () -> ownership.counters().refreshes());
     String status = ownership.availability().reason();
     log.printf(LINE, status);
     ScheduledExecutorService maintainer =
