@@ -394,35 +394,54 @@ public final class SocketOwnership {
   }
 
   /**
-   * Keeps discovery off request threads: call from a background scheduler about once a second.
-   * Probes again when unavailable and {@link Options#reprobeInterval()} has passed, and re-reads
-   * the app's processes when older than {@link Options#refreshInterval()} if a lookup has needed
-   * them since they were last read. Idle (no such lookup), it only checks every refresh interval
-   * that a process holding the app's listening socket still exists, and probes if none does (the
-   * app exited: {@link #availability()} says so). Takes as long as /proc takes; never throws on
-   * what it reads.
+   * Keeps discovery off request threads: call from a background thread, again after the delay it
+   * returns. Probes again when unavailable and {@link Options#reprobeInterval()} has passed, and
+   * re-reads the app's processes when older than {@link Options#refreshInterval()} if a lookup has
+   * needed them since they were last read. Idle (no such lookup), it only checks every refresh
+   * interval that a process holding the app's listening socket still exists, and probes if none
+   * does (the app exited: {@link #availability()} says so). Takes as long as /proc takes; never
+   * throws on what it reads.
+   *
+   * @return nanoseconds until the next call has something to do: the next re-probe, or the next
+   *     refresh or idle check (computed now: a lookup that starts using the list meanwhile gets its
+   *     refresh up to one interval later, or makes it itself once the list is stale)
    */
-  public void maintain() {
+  public long maintain() {
     Availability a = availability;
     long now = System.nanoTime();
     if (!a.isAvailable()) {
       if (a.discovery() != ProcessTree.Discovery.NO_PROC && now - probedAtNanos >= reprobeNanos) {
         probe();
       }
-      return;
-    }
-    long taken = tree.snapshot().takenAtNanos();
-    if (now - taken <= refreshNanos) {
-      return;
-    }
-    if (inUse) {
-      probe();
-    } else if (now - watchedAtNanos > refreshNanos) {
-      watchedAtNanos = now;
-      if (!tree.listenersAlive()) {
+    } else if (now - tree.snapshot().takenAtNanos() > refreshNanos) {
+      if (inUse) {
         probe();
+      } else if (now - watchedAtNanos > refreshNanos) {
+        watchedAtNanos = now;
+        if (!tree.listenersAlive()) {
+          probe();
+        }
       }
     }
+    return untilNextMaintain();
+  }
+
+  private long untilNextMaintain() {
+    long now = System.nanoTime();
+    Availability a = availability;
+    long due;
+    if (a.discovery() == ProcessTree.Discovery.NO_PROC) {
+      return refreshNanos; // never probed again: nothing is due
+    } else if (!a.isAvailable()) {
+      due = probedAtNanos + reprobeNanos;
+    } else {
+      // Stale (the comparisons above are strict) once older than the interval; idle, the listener
+      // check is due an interval after the last one.
+      long taken = tree.snapshot().takenAtNanos();
+      long watched = watchedAtNanos;
+      due = (inUse || taken - watched > 0 ? taken : watched) + refreshNanos + 1;
+    }
+    return Math.max(0, due - now);
   }
 
   /**

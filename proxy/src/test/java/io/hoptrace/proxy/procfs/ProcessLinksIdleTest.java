@@ -67,7 +67,8 @@ class ProcessLinksIdleTest {
         assertThat(links.available()).as(links.status()).isTrue();
         assertThat(refreshes(metrics)).isEqualTo(1);
 
-        // The thread runs once a second; the list is stale after 100 ms, but nobody looks up.
+        // The thread runs every 100 ms (the refresh interval) and the list is stale, but nobody
+        // looks up.
         Thread.sleep(2_500);
         assertThat(refreshes(metrics)).isEqualTo(1);
 

@@ -192,6 +192,26 @@ class SocketOwnershipFakeProcTest {
   }
 
   @Test
+  void maintain_saysWhenItIsNextDue() throws InterruptedException {
+    preforkApp();
+    Duration interval = Duration.ofMillis(300);
+    SocketOwnership o = ownership(options().refreshInterval(interval));
+
+    // Fresh: due when the list goes stale.
+    assertThat(o.maintain()).isPositive().isLessThanOrEqualTo(interval.toNanos() + 1);
+    Thread.sleep(350);
+    // Idle and stale: the listener checked, the next check an interval later (not at once).
+    assertThat(o.maintain()).isGreaterThan(interval.toNanos() / 2);
+    assertThat(o.counters().refreshes()).isEqualTo(1);
+
+    proc.exit(103).exit(102).exit(101).exit(100);
+    SocketOwnership down = ownership(options().reprobeInterval(Duration.ofMillis(200)));
+    assertThat(down.availability().isAvailable()).isFalse();
+    // Unavailable: due at the next re-probe.
+    assertThat(down.maintain()).isPositive().isLessThanOrEqualTo(Duration.ofMillis(200).toNanos());
+  }
+
+  @Test
   void maintain_idleAndTheListenersExit_probesAndTurnsAvailabilityOff()
       throws InterruptedException {
     preforkApp();
