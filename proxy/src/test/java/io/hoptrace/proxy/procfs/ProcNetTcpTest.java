@@ -313,6 +313,24 @@ class ProcNetTcpTest {
   }
 
   @Test
+  void listenInodes_portListeningInTcp_doesNotReadTcp6() throws IOException {
+    String v6Listener =
+        "   0: 00000000000000000000000000000000:07E8 00000000000000000000000000000000:0000 0A"
+            + " 00000000:00000000 00:00000000 00000000  1000        0 88009 1 0000000000000000 100"
+            + " 0 0 10 0\n";
+    int header = TCP6_SAMPLE.indexOf('\n') + 1;
+    write(
+        TCP_HEADER + TCP_ROWS,
+        TCP6_SAMPLE.substring(0, header) + v6Listener + TCP6_SAMPLE.substring(header));
+    ProcNetTcp net = new ProcNetTcp(proc);
+
+    // Both families listen on 2024 (in the same processes, as apps do): tcp's socket is enough.
+    assertThat(net.listenInodes(2024)).containsExactly(1150);
+    // Only tcp6 listens on 8080: read when tcp has nothing.
+    assertThat(net.listenInodes(8080)).containsExactly(88001);
+  }
+
+  @Test
   void listenInodes_stopsAtTheFirstRowNotListening() throws IOException {
     // The kernel lists every listening socket first: a LISTEN row after an established one is
     // never written, so reading it would mean the rest of the table was read (and walked) too.
