@@ -39,6 +39,11 @@ class ProcFs {
     return Arrays.copyOf(pids, n);
   }
 
+  /** Whether {@code /proc/<pid>} exists: the process has not exited (or not been reaped yet). */
+  boolean exists(long pid) {
+    return Files.isDirectory(root.resolve(Long.toString(pid)));
+  }
+
   /** The entries of {@code /proc/<pid>/fd}; the caller closes the stream. */
   @SuppressWarnings("StreamResourceLeak") // returned open on purpose: FdScanner closes it
   DirectoryStream<Path> fds(long pid) throws IOException {

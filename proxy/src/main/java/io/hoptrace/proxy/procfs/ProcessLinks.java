@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.file.Paths;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
@@ -17,7 +18,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * The {@code process} link feature as the proxy runs it: the {@link SocketOwnership} built from
  * {@code procfs.*}, its {@link ProcessEvidence} for the correlator, a background thread calling
- * {@link SocketOwnership#maintain()} once a second, the availability line ({@code hoptrace: process
+ * {@link SocketOwnership#maintain()} whenever it says something is due (a re-probe, a refresh of
+ * the process list in use, the idle check of the listener: once per {@code procfs.refresh-interval}
+ * on an idle sidecar, and at least every 10 s), the availability line ({@code hoptrace: process
  * links: ...}, at startup and whenever it changes) and the metrics:
  *
  * <ul>
@@ -25,6 +28,8 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code hoptrace.procfs.lookups}, {@code _found}, {@code _not_found}, {@code _timed_out},
  *       {@code _unavailable}, {@code _cache_hits} (connections looked up, by outcome)
  *   <li>{@code hoptrace.procfs.asked}, {@code _process}, {@code _narrowed} (outbound calls)
+ *   <li>{@code hoptrace.procfs.refreshes}: re-reads of the app's process list (startup, probes, and
+ *       every {@code procfs.refresh-interval} while lookups use it; none while idle)
  * </ul>
  *
  * When off (by setting, or /proc unusable) the correlator gets {@link CandidateFilter#NONE}, or an
@@ -32,6 +37,14 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ProcessLinks implements AutoCloseable {
   static final String LINE = "hoptrace: process links: %s%n";
+
+  /**
+   * Bounds of the wait between two background runs: no tighter than this, whatever the settings.
+   */
+  private static final long MIN_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+  /** ...and no longer than this, so the availability line follows what lookups find. */
+  private static final long MAX_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   private final @Nullable ProcessEvidence evidence;
   private final @Nullable ScheduledExecutorService maintainer;
@@ -87,6 +100,7 @@ public final class ProcessLinks implements AutoCloseable {
     metrics.gauge("hoptrace.procfs.asked", evidence::asked);
     metrics.gauge("hoptrace.procfs.process", evidence::processLinks);
     metrics.gauge("hoptrace.procfs.narrowed", evidence::narrowedLinks);
+    metrics.gauge("hoptrace.procfs.refreshes", () -> ownership.counters().refreshes());
     String status = ownership.availability().reason();
     log.printf(LINE, status);
     ScheduledExecutorService maintainer =
@@ -97,16 +111,21 @@ public final class ProcessLinks implements AutoCloseable {
               return t;
             });
     ProcessLinks links = new ProcessLinks(evidence, maintainer, log, status);
-    var unused = maintainer.scheduleWithFixedDelay(links::maintain, 1, 1, TimeUnit.SECONDS);
+    links.scheduleMaintain(MIN_WAIT_NANOS);
     return links;
   }
 
-  /** Discovery off the request path; logs the availability line again when it changed. */
+  /**
+   * Discovery off the request path, then again when {@link SocketOwnership#maintain()} says
+   * something is due (an idle sidecar: once per {@code procfs.refresh-interval}); logs the
+   * availability line again when it changed.
+   */
   private void maintain() {
     ProcessEvidence e = evidence;
     if (e == null) return;
+    long next = TimeUnit.SECONDS.toNanos(1);
     try {
-      e.ownership().maintain();
+      next = e.ownership().maintain();
       String now = e.ownership().availability().reason();
       if (!now.equals(status)) {
         status = now;
@@ -114,6 +133,22 @@ public final class ProcessLinks implements AutoCloseable {
       }
     } catch (RuntimeException ex) {
       // maintain() does not throw on what /proc says; keep the timer alive whatever happens.
+    } finally {
+      scheduleMaintain(next);
+    }
+  }
+
+  private void scheduleMaintain(long delayNanos) {
+    ScheduledExecutorService m = maintainer;
+    if (m == null || m.isShutdown()) return;
+    try {
+      var unused =
+          m.schedule(
+              this::maintain,
+              Math.min(Math.max(delayNanos, MIN_WAIT_NANOS), MAX_WAIT_NANOS),
+              TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException closed) {
+      // close() ran meanwhile
     }
   }
 

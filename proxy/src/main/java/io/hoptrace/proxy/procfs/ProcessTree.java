@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 
@@ -14,9 +15,13 @@ import org.jspecify.annotations.Nullable;
  * The app's processes: the owners of the socket listening on the app port (a prefork master and,
  * since they inherit it, its workers) and their descendants by {@code /proc/<pid>/stat} ppid.
  *
- * <p>A refresh first re-checks the listeners it found last time and scans every visible process's
- * fds only when none still holds the listening socket, so the periodic refresh that picks up
- * recycled workers costs one {@code stat} read per visible process.
+ * <p>A refresh first re-checks the listeners it found last time: while one still holds a listening
+ * socket found then, the app has not moved, and neither {@code /proc/net/tcp} nor any other
+ * process's fds are read. Only when none does are the listening sockets read again from the tables,
+ * and every visible process's fds scanned for them. So the refresh that picks up recycled workers
+ * costs the listeners' fds and one {@code stat} read per visible process: producing the tables
+ * costs the kernel a walk of its whole TCP hash (~8 ms on a large host, see {@link
+ * ProcNetTcp#listenInodes}).
  */
 public final class ProcessTree {
   /** What the last refresh found. */
@@ -38,12 +43,23 @@ public final class ProcessTree {
     private final Discovery discovery;
     private final long[] pids;
     private final long[] listenerPids;
+    private final long[] listenInodes;
     private final long takenAtNanos;
 
     Snapshot(Discovery discovery, long[] pids, long[] listenerPids, long takenAtNanos) {
+      this(discovery, pids, listenerPids, NONE, takenAtNanos);
+    }
+
+    Snapshot(
+        Discovery discovery,
+        long[] pids,
+        long[] listenerPids,
+        long[] listenInodes,
+        long takenAtNanos) {
       this.discovery = discovery;
       this.pids = pids;
       this.listenerPids = listenerPids;
+      this.listenInodes = listenInodes;
       this.takenAtNanos = takenAtNanos;
     }
 
@@ -91,6 +107,7 @@ public final class ProcessTree {
   private final int appPort;
   private final long selfPid = ProcessHandle.current().pid();
   private final ReentrantLock refreshing = new ReentrantLock();
+  private final LongAdder tableReads = new LongAdder();
   private volatile Snapshot snapshot;
 
   /** The processes of the app listening on {@code appPort}, read from {@code procRoot}. */
@@ -111,6 +128,28 @@ public final class ProcessTree {
 
   public int appPort() {
     return appPort;
+  }
+
+  /**
+   * Refreshes that read the listening sockets from {@code /proc/net/tcp} and {@code tcp6}: the
+   * first, and those that found no known listener still holding its socket.
+   */
+  public long tableReads() {
+    return tableReads.sum();
+  }
+
+  /**
+   * Whether a process that held the app's listening socket at the last refresh still exists (one
+   * {@code stat} of its {@code /proc} directory each, no read): false once the app has exited, or
+   * when none was found.
+   */
+  boolean listenersAlive() {
+    for (long pid : snapshot.listenerPids) {
+      if (fs.exists(pid)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The last refresh's view (never refreshed: empty, APP_NOT_LISTENING). */
@@ -156,40 +195,63 @@ public final class ProcessTree {
     if (!Files.isReadable(net.tcpPath())) {
       return new Snapshot(Discovery.NO_PROC, NONE, NONE, now);
     }
-    long[] listenInodes = net.listenInodes(appPort);
-    if (listenInodes.length == 0) {
-      return new Snapshot(Discovery.APP_NOT_LISTENING, NONE, NONE, now);
-    }
-    if (late(deadline)) {
-      return null;
-    }
-    long[] visible = fs.pids();
     Set<Long> listeners = new HashSet<>();
-    long[] owners = new long[listenInodes.length];
-    int[] counts = new int[listenInodes.length];
-    for (long pid : previous.listenerPids) {
-      FdScanner.Result r = scanner.scan(pid, listenInodes, deadline, owners, counts);
-      if (r == FdScanner.Result.TIMED_OUT) {
-        return null;
-      }
-      if (r == FdScanner.Result.MATCH) {
-        listeners.add(pid);
-      }
-    }
-    boolean denied = false;
-    if (listeners.isEmpty()) {
-      // The listeners we knew are gone (or this is the first look): scan every visible process.
-      for (long pid : visible) {
-        if (pid == selfPid) {
-          continue;
-        }
+    long[] listenInodes = previous.listenInodes;
+    if (listenInodes.length > 0) {
+      // A listener still holding a socket it held: the app has not moved, the tables are not read.
+      long[] owners = new long[listenInodes.length];
+      int[] counts = new int[listenInodes.length];
+      for (long pid : previous.listenerPids) {
         FdScanner.Result r = scanner.scan(pid, listenInodes, deadline, owners, counts);
         if (r == FdScanner.Result.TIMED_OUT) {
           return null;
-        } else if (r == FdScanner.Result.MATCH) {
+        }
+        if (r == FdScanner.Result.MATCH) {
           listeners.add(pid);
-        } else if (r == FdScanner.Result.DENIED) {
-          denied = true;
+        }
+      }
+      listenInodes = held(listenInodes, counts);
+    }
+    boolean denied = false;
+    long[] visible = null;
+    if (listeners.isEmpty()) {
+      tableReads.increment();
+      listenInodes = net.listenInodes(appPort);
+      if (listenInodes.length == 0) {
+        return new Snapshot(Discovery.APP_NOT_LISTENING, NONE, NONE, now);
+      }
+      if (late(deadline)) {
+        return null;
+      }
+      long[] owners = new long[listenInodes.length];
+      int[] counts = new int[listenInodes.length];
+      if (!Arrays.equals(previous.listenInodes, listenInodes)) {
+        // New sockets: maybe the same processes listening again (checked above for the old ones).
+        for (long pid : previous.listenerPids) {
+          FdScanner.Result r = scanner.scan(pid, listenInodes, deadline, owners, counts);
+          if (r == FdScanner.Result.TIMED_OUT) {
+            return null;
+          }
+          if (r == FdScanner.Result.MATCH) {
+            listeners.add(pid);
+          }
+        }
+      }
+      if (listeners.isEmpty()) {
+        // The listeners we knew are gone (or this is the first look): scan every visible process.
+        visible = fs.pids();
+        for (long pid : visible) {
+          if (pid == selfPid) {
+            continue;
+          }
+          FdScanner.Result r = scanner.scan(pid, listenInodes, deadline, owners, counts);
+          if (r == FdScanner.Result.TIMED_OUT) {
+            return null;
+          } else if (r == FdScanner.Result.MATCH) {
+            listeners.add(pid);
+          } else if (r == FdScanner.Result.DENIED) {
+            denied = true;
+          }
         }
       }
     }
@@ -197,10 +259,22 @@ public final class ProcessTree {
       return new Snapshot(
           denied ? Discovery.ACCESS_DENIED : Discovery.OWNER_NOT_VISIBLE, NONE, NONE, now);
     }
-    long[] app = withDescendants(listeners, visible, deadline);
+    long[] app = withDescendants(listeners, visible != null ? visible : fs.pids(), deadline);
     return app == null
         ? null
-        : new Snapshot(Discovery.FOUND, app, sorted(listeners), System.nanoTime());
+        : new Snapshot(Discovery.FOUND, app, sorted(listeners), listenInodes, System.nanoTime());
+  }
+
+  /** The inodes at least one process was found holding. */
+  private static long[] held(long[] inodes, int[] counts) {
+    int n = 0;
+    long[] held = new long[inodes.length];
+    for (int i = 0; i < inodes.length; i++) {
+      if (counts[i] > 0) {
+        held[n++] = inodes[i];
+      }
+    }
+    return n == inodes.length ? inodes : Arrays.copyOf(held, n);
   }
 
   private static boolean late(long deadline) {

@@ -30,6 +30,11 @@ import org.jspecify.annotations.Nullable;
  * the probe is repeated at most every {@link Options#reprobeInterval()}: by {@link #maintain()},
  * which the proxy calls from a background thread, or within a lookup's budget. A request thread
  * never waits for another thread's refresh of the process list.
+ *
+ * <p>The process list is re-read only while lookups use it: an idle proxy (no lookup since the last
+ * refresh) reads nothing but whether the app's listening process still exists, so that availability
+ * still turns off when the app exits. The first lookup after an idle spell re-reads the list itself
+ * (within its budget), as a lookup past {@link Options#refreshInterval()} always has.
  */
 public final class SocketOwnership {
   /** Settings; every one has a default, see {@link Builder}. */
@@ -203,6 +208,12 @@ public final class SocketOwnership {
   private volatile Availability availability;
   private volatile long probedAtNanos;
 
+  /** A lookup needed the process list since it was last re-read. */
+  private volatile boolean inUse;
+
+  /** When an idle {@link #maintain()} last checked that the app's listener is still there. */
+  private volatile long watchedAtNanos;
+
   private final LongAdder lookups = new LongAdder();
   private final LongAdder cacheHits = new LongAdder();
   private final LongAdder found = new LongAdder();
@@ -230,6 +241,7 @@ public final class SocketOwnership {
     this.missRefreshNanos = options.missRefreshInterval().toNanos();
     this.reprobeNanos = options.reprobeInterval().toNanos();
     this.cache = new Cache(options.cacheSize());
+    this.watchedAtNanos = System.nanoTime();
     this.availability = probe();
   }
 
@@ -249,6 +261,7 @@ public final class SocketOwnership {
 
   /** Probes now: re-reads the app's processes and returns (and keeps) the answer. */
   public Availability probe() {
+    inUse = false;
     refreshes.increment();
     ProcessTree.Snapshot s = tree.refresh();
     Availability a = Availability.of(s, fs.root, options.appPort());
@@ -305,6 +318,7 @@ public final class SocketOwnership {
       }
     }
     if (pending > 0) {
+      inUse = true;
       OwnerLookup[] found = lookup(Arrays.copyOf(pendingKeys, pending), deadline);
       scanNanos.add(System.nanoTime() - start);
       for (int j = 0; j < pending; j++) {
@@ -380,12 +394,19 @@ public final class SocketOwnership {
   }
 
   /**
-   * Keeps discovery off request threads: call from a background scheduler about once a second.
-   * Probes again when unavailable and {@link Options#reprobeInterval()} has passed, and re-reads
-   * the app's processes when older than {@link Options#refreshInterval()}. Takes as long as /proc
-   * takes; never throws on what it reads.
+   * Keeps discovery off request threads: call from a background thread, again after the delay it
+   * returns. Probes again when unavailable and {@link Options#reprobeInterval()} has passed, and
+   * re-reads the app's processes when older than {@link Options#refreshInterval()} if a lookup has
+   * needed them since they were last read. Idle (no such lookup), it only checks every refresh
+   * interval that a process holding the app's listening socket still exists, and probes if none
+   * does (the app exited: {@link #availability()} says so). Takes as long as /proc takes; never
+   * throws on what it reads.
+   *
+   * @return nanoseconds until the next call has something to do: the next re-probe, or the next
+   *     refresh or idle check (computed now: a lookup that starts using the list meanwhile gets its
+   *     refresh up to one interval later, or makes it itself once the list is stale)
    */
-  public void maintain() {
+  public long maintain() {
     Availability a = availability;
     long now = System.nanoTime();
     if (!a.isAvailable()) {
@@ -393,8 +414,34 @@ public final class SocketOwnership {
         probe();
       }
     } else if (now - tree.snapshot().takenAtNanos() > refreshNanos) {
-      probe();
+      if (inUse) {
+        probe();
+      } else if (now - watchedAtNanos > refreshNanos) {
+        watchedAtNanos = now;
+        if (!tree.listenersAlive()) {
+          probe();
+        }
+      }
     }
+    return untilNextMaintain();
+  }
+
+  private long untilNextMaintain() {
+    long now = System.nanoTime();
+    Availability a = availability;
+    long due;
+    if (a.discovery() == ProcessTree.Discovery.NO_PROC) {
+      return refreshNanos; // never probed again: nothing is due
+    } else if (!a.isAvailable()) {
+      due = probedAtNanos + reprobeNanos;
+    } else {
+      // Stale (the comparisons above are strict) once older than the interval; idle, the listener
+      // check is due an interval after the last one.
+      long taken = tree.snapshot().takenAtNanos();
+      long watched = watchedAtNanos;
+      due = (inUse || taken - watched > 0 ? taken : watched) + refreshNanos + 1;
+    }
+    return Math.max(0, due - now);
   }
 
   /**
@@ -502,6 +549,7 @@ public final class SocketOwnership {
     if (s == null) {
       return null;
     }
+    inUse = false;
     refreshes.increment();
     if (s.discovery() != availability.discovery()) {
       // The app went away or came back between probes: keep availability() truthful.

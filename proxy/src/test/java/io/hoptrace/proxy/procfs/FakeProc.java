@@ -37,8 +37,21 @@ final class FakeProc {
             "%4d: %s:%04X %s:%04X %02X 00000000:00000000 00:00000000 00000000     0        0 %d 1"
                 + " 0000000000000000 20 4 30 10 -1\n",
             tcp.size(), hex(localIp), localPort, hex(remoteIp), remotePort, state, inode));
-    write(root.resolve("net/tcp"), HEADER + String.join("", tcp));
+    writeTcp();
     return this;
+  }
+
+  /** As the kernel writes it: every listening socket first, then the others. */
+  private void writeTcp() {
+    StringBuilder text = new StringBuilder(HEADER);
+    String listen = String.format(" %02X ", ProcNetTcp.STATE_LISTEN);
+    for (String row : tcp) {
+      if (row.contains(listen)) text.append(row);
+    }
+    for (String row : tcp) {
+      if (!row.contains(listen)) text.append(row);
+    }
+    write(root.resolve("net/tcp"), text.toString());
   }
 
   FakeProc listen(int port, long inode) {
@@ -64,7 +77,7 @@ final class FakeProc {
                 .replaceFirst("        0 \\d+ 1 ", "        0 0 1 "));
       }
     }
-    write(root.resolve("net/tcp"), HEADER + String.join("", tcp));
+    writeTcp();
     try {
       Files.delete(root.resolve(pid + "/fd/" + fd));
     } catch (IOException e) {

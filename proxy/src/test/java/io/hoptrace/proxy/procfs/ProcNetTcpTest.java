@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -309,6 +310,62 @@ class ProcNetTcpTest {
     assertThat(net.listenInodes(2024)).containsExactly(1150);
     assertThat(net.listenInodes(8080)).containsExactly(88001); // established ::1 rows excluded
     assertThat(net.listenInodes(9)).isEmpty();
+  }
+
+  @Test
+  void listenInodes_portListeningInTcp_doesNotReadTcp6() throws IOException {
+    String v6Listener =
+        "   0: 00000000000000000000000000000000:07E8 00000000000000000000000000000000:0000 0A"
+            + " 00000000:00000000 00:00000000 00000000  1000        0 88009 1 0000000000000000 100"
+            + " 0 0 10 0\n";
+    int header = TCP6_SAMPLE.indexOf('\n') + 1;
+    write(
+        TCP_HEADER + TCP_ROWS,
+        TCP6_SAMPLE.substring(0, header) + v6Listener + TCP6_SAMPLE.substring(header));
+    ProcNetTcp net = new ProcNetTcp(proc);
+
+    // Both families listen on 2024 (in the same processes, as apps do): tcp's socket is enough.
+    assertThat(net.listenInodes(2024)).containsExactly(1150);
+    // Only tcp6 listens on 8080: read when tcp has nothing.
+    assertThat(net.listenInodes(8080)).containsExactly(88001);
+  }
+
+  @Test
+  void listenInodes_stopsAtTheFirstRowNotListening() throws IOException {
+    // The kernel lists every listening socket first: a LISTEN row after an established one is
+    // never written, so reading it would mean the rest of the table was read (and walked) too.
+    String lateListener =
+        "   4: 00000000:270F 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0"
+            + " 4242 1 000000008eb90606 100 0 0 10 0                      \n";
+    write(TCP_HEADER + TCP_ROWS + lateListener, null);
+
+    ProcNetTcp net = new ProcNetTcp(proc);
+
+    assertThat(net.listenInodes(2024)).containsExactly(1150);
+    assertThat(net.listenInodes(9999)).isEmpty();
+  }
+
+  @Test
+  void lineReader_withReadSize_asksForNoMoreThanThatAtATime() throws IOException {
+    byte[] text = (TCP_HEADER + TCP_ROWS).getBytes(US_ASCII);
+    int[] largest = {0};
+    InputStream recording =
+        new ByteArrayInputStream(text) {
+          @Override
+          public synchronized int read(byte[] b, int off, int len) {
+            largest[0] = Math.max(largest[0], len);
+            return super.read(b, off, len);
+          }
+        };
+    ProcNetTcp.LineReader r =
+        new ProcNetTcp.LineReader(recording, new byte[16 * 1024], ProcNetTcp.LISTEN_READ);
+    int lines = 0;
+    while (r.next()) {
+      lines++;
+    }
+
+    assertThat(lines).isEqualTo(5);
+    assertThat(largest[0]).isEqualTo(ProcNetTcp.LISTEN_READ);
   }
 
   @Test

@@ -9,9 +9,11 @@ import java.io.IOException;
 import java.nio.ByteOrder;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -156,15 +158,71 @@ class SocketOwnershipFakeProcTest {
   }
 
   @Test
-  void maintain_staleProcessList_isRefreshed() throws InterruptedException {
+  void maintain_staleProcessListInUse_isRefreshed() throws InterruptedException {
     preforkApp();
-    SocketOwnership o = ownership(options().refreshInterval(Duration.ofMillis(10)));
+    SocketOwnership o = ownership(options().refreshInterval(Duration.ofMillis(200)));
+    inboundOwner(o, 40999); // a lookup used the list (a fresh one: not re-read by the lookup)
     proc.process(106, 100, "gunicorn: worker [app:app]", 500);
-    Thread.sleep(20);
+    Thread.sleep(250);
 
     o.maintain();
 
     assertThat(o.processTree().snapshot().pids()).contains(106);
+    assertThat(o.counters().refreshes()).isEqualTo(2);
+  }
+
+  @Test
+  void maintain_idle_rereadsNothing_andTheNextLookupRereadsTheList() throws InterruptedException {
+    preforkApp();
+    SocketOwnership o = ownership(options().refreshInterval(Duration.ofMillis(10)));
+    proc.process(106, 100, "gunicorn: worker [app:app]", 500)
+        .connection("127.0.0.1", APP_PORT, "127.0.0.1", 40020, 620)
+        .addSocket(106, 9, 620);
+    Thread.sleep(20);
+
+    for (int i = 0; i < 3; i++) {
+      o.maintain();
+      Thread.sleep(15);
+    }
+
+    assertThat(o.counters().refreshes()).isEqualTo(1);
+    assertThat(o.processTree().snapshot().pids()).doesNotContain(106);
+    assertThat(inboundOwner(o, 40020).pid()).isEqualTo(106);
+    assertThat(o.counters().refreshes()).isEqualTo(2);
+  }
+
+  @Test
+  void maintain_saysWhenItIsNextDue() throws InterruptedException {
+    preforkApp();
+    Duration interval = Duration.ofMillis(300);
+    SocketOwnership o = ownership(options().refreshInterval(interval));
+
+    // Fresh: due when the list goes stale.
+    assertThat(o.maintain()).isPositive().isLessThanOrEqualTo(interval.toNanos() + 1);
+    Thread.sleep(350);
+    // Idle and stale: the listener checked, the next check an interval later (not at once).
+    assertThat(o.maintain()).isGreaterThan(interval.toNanos() / 2);
+    assertThat(o.counters().refreshes()).isEqualTo(1);
+
+    proc.exit(103).exit(102).exit(101).exit(100);
+    SocketOwnership down = ownership(options().reprobeInterval(Duration.ofMillis(200)));
+    assertThat(down.availability().isAvailable()).isFalse();
+    // Unavailable: due at the next re-probe.
+    assertThat(down.maintain()).isPositive().isLessThanOrEqualTo(Duration.ofMillis(200).toNanos());
+  }
+
+  @Test
+  void maintain_idleAndTheListenersExit_probesAndTurnsAvailabilityOff()
+      throws InterruptedException {
+    preforkApp();
+    SocketOwnership o = ownership(options().refreshInterval(Duration.ofMillis(10)));
+    proc.exit(103).exit(102).exit(101).exit(100);
+    Thread.sleep(20);
+
+    o.maintain();
+
+    assertThat(o.availability().discovery()).isEqualTo(ProcessTree.Discovery.OWNER_NOT_VISIBLE);
+    assertThat(o.counters().refreshes()).isEqualTo(2);
   }
 
   @Test
@@ -209,6 +267,54 @@ class SocketOwnershipFakeProcTest {
     proc.exit(103).exit(102).exit(101).exit(100).process(300, 1, "app restarted", 500);
 
     assertThat(tree.refresh().pids()).containsExactly(300);
+    assertThat(tree.tableReads()).isEqualTo(2);
+  }
+
+  @Test
+  void processTree_listenerStillHoldsItsSocket_refreshReadsNoTable() {
+    preforkApp();
+    ProcessTree tree = new ProcessTree(dir, APP_PORT);
+    tree.refresh();
+    proc.exit(102).process(104, 100, "gunicorn: worker [app:app]", 500);
+    // A row the tables would show only if the app listened again: not read while 100 holds 500.
+    proc.listen(APP_PORT, 501);
+
+    ProcessTree.Snapshot s = tree.refresh();
+
+    assertThat(s.pids()).containsExactly(100, 101, 103, 104);
+    assertThat(s.listenerPids()).containsExactly(100, 101);
+    assertThat(tree.tableReads()).isEqualTo(1);
+  }
+
+  @Test
+  void processTree_listenerOnANewSocket_isFoundAgain_withoutScanningOtherProcesses()
+      throws IOException {
+    preforkApp();
+    List<Long> scanned = new ArrayList<>();
+    ProcFs recording =
+        new ProcFs(dir) {
+          @Override
+          DirectoryStream<Path> fds(long pid) throws IOException {
+            scanned.add(pid);
+            return super.fds(pid);
+          }
+        };
+    ProcessTree tree = new ProcessTree(recording, APP_PORT);
+    tree.refresh();
+    // The app closes its listening socket (fd 3 in each) and the master listens on a new one.
+    for (long pid : new long[] {100, 101, 102}) {
+      Files.delete(dir.resolve(pid + "/fd/3"));
+    }
+    proc.listen(APP_PORT, 501).addSocket(100, 3, 501);
+    scanned.clear();
+
+    ProcessTree.Snapshot s = tree.refresh();
+
+    assertThat(s.discovery()).isEqualTo(ProcessTree.Discovery.FOUND);
+    assertThat(s.listenerPids()).containsExactly(100);
+    assertThat(s.pids()).containsExactly(100, 101, 102, 103);
+    assertThat(scanned).containsOnly(100L, 101L, 102L).doesNotContain(200L);
+    assertThat(tree.tableReads()).isEqualTo(2);
   }
 
   @Test

@@ -79,6 +79,25 @@ class SocketOwnershipRealProcTest {
           threading.Event().wait()""";
 
   /**
+   * A prefork app whose master forks a worker on SIGUSR1 (as gunicorn replaces one): the worker
+   * accepts one inbound connection and answers its pid.
+   */
+  static final String FORKING_APP =
+      """
+          ls = socket.socket()
+          ls.bind(('127.0.0.1', 0)); ls.listen(16)
+          def worker(*_):
+              if os.fork() == 0:
+                  guard()
+                  c, _ = ls.accept()
+                  c.sendall(b'%d\\n' % os.getpid())
+                  threading.Event().wait()
+          signal.signal(signal.SIGUSR1, worker)
+          print(ls.getsockname()[1], os.getpid(), flush=True)
+          while True:
+              signal.pause()""";
+
+  /**
    * Correctness tests must not depend on how loaded the machine is; the budget has its own test.
    */
   static final Duration GENEROUS = Duration.ofSeconds(2);
@@ -362,6 +381,73 @@ class SocketOwnershipRealProcTest {
       assertThat(outboundOwner(o, accepted)).isSameAs(OwnerLookup.TIMED_OUT);
       assertThat(o.counters().timedOut()).isEqualTo(1);
     }
+  }
+
+  @Test
+  void maintain_idle_rereadsNothing_andTheNextLookupFindsAWorkerForkedMeanwhile() throws Exception {
+    PythonChild app = start(FORKING_APP);
+    String[] printed = app.nextFields();
+    int appPort = Integer.parseInt(printed[0]);
+    SocketOwnership o =
+        SocketOwnership.create(
+            SocketOwnership.Options.newBuilder()
+                .appPort(appPort)
+                .lookupBudget(GENEROUS)
+                .cacheSize(0)
+                .refreshInterval(Duration.ofMillis(50))
+                .build());
+    assertThat(o.processTree().snapshot().pids()).containsExactly(app.pid());
+    signal("USR1", app.pid());
+    try (Socket toApp = new Socket()) {
+      toApp.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), appPort), 5000);
+      long worker = readPid(toApp);
+      Thread.sleep(100); // the list is stale now
+
+      for (int i = 0; i < 3; i++) {
+        o.maintain();
+      }
+      // Idle: the list was not re-read, so the new worker is not in it yet...
+      assertThat(o.counters().refreshes()).isEqualTo(1);
+      assertThat(o.processTree().snapshot().pids()).containsExactly(app.pid());
+
+      // ...and the first lookup re-reads it, without reading the listeners from the TCP tables
+      // (the master still holds its socket).
+      assertThat(inboundOwner(o, toApp)).hasToString("FOUND(" + worker + ")");
+      assertThat(o.processTree().snapshot().pids()).containsExactly(app.pid(), worker);
+      assertThat(o.counters().refreshes()).isEqualTo(2);
+
+      // In use: the next stale list is re-read by maintain(), still without a table read.
+      assertThat(inboundOwner(o, toApp)).hasToString("FOUND(" + worker + ")");
+      Thread.sleep(100);
+      o.maintain();
+      assertThat(o.counters().refreshes()).isEqualTo(3);
+      assertThat(o.processTree().tableReads()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void maintain_idleAndTheAppExits_turnsAvailabilityOff() throws Exception {
+    PythonChild app = start(SERVING_APP);
+    int appPort = Integer.parseInt(app.nextFields()[0]);
+    SocketOwnership o =
+        SocketOwnership.create(
+            SocketOwnership.Options.newBuilder()
+                .appPort(appPort)
+                .refreshInterval(Duration.ofMillis(50))
+                .build());
+    assertThat(o.availability().isAvailable()).as(o.availability().reason()).isTrue();
+
+    app.kill();
+    Thread.sleep(100);
+    o.maintain();
+
+    assertThat(o.availability().discovery()).isEqualTo(ProcessTree.Discovery.APP_NOT_LISTENING);
+  }
+
+  private static void signal(String name, long pid) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).start();
+    assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(kill.exitValue()).isZero();
   }
 
   @Test
