@@ -1,5 +1,6 @@
 package io.hoptrace.proxy.guard;
 
+import io.undertow.server.handlers.HostHeaderHandler;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
@@ -92,6 +93,7 @@ final class HeadScanner {
 
   static final int METHOD_CAPTURE = 16;
   static final int TARGET_CAPTURE = 256;
+  static final int HOST_CAPTURE = 256;
 
   private final int maxRequestLine;
   private final int maxHeaderBytes;
@@ -129,6 +131,9 @@ final class HeadScanner {
   private int methodLength;
   private final byte[] target = new byte[TARGET_CAPTURE];
   private int targetLength;
+  private boolean absoluteForm;
+  private final byte[] host = new byte[HOST_CAPTURE]; // the Host's uri-host (no port, no OWS)
+  private int hostLength; // may run over HOST_CAPTURE: then only the first bytes are kept
   // The refusal.
   private RefusalReason reason = RefusalReason.BAD_REQUEST_LINE;
   private String detail = "";
@@ -268,6 +273,8 @@ final class HeadScanner {
     teOther = false;
     methodLength = 0;
     targetLength = 0;
+    absoluteForm = false;
+    hostLength = 0;
   }
 
   private int refuse(int at, RefusalReason why, String text) {
@@ -350,6 +357,7 @@ final class HeadScanner {
             form = 2;
           } else if (form >= 2) {
             if (b != '/') return bad(at, RefusalReason.BAD_REQUEST_LINE, NOT_A_TARGET);
+            if (form == 3) absoluteForm = true;
             form = form == 2 ? 3 : 0;
           } else if (!isSchemeChar(b)) {
             return bad(at, RefusalReason.BAD_REQUEST_LINE, NOT_A_TARGET);
@@ -557,6 +565,17 @@ final class HeadScanner {
   // 6 and 7 the two hex digits after a '%' in the reg-name (RFC 3986 pct-encoded; Undertow refuses
   // a '%' without them with its own bare 400).
   private boolean hostByte(int b, boolean ows, int at) {
+    int before = sub;
+    if (!hostByteState(b, ows, at)) return false;
+    // The uri-host's bytes (reg-name with its pct-encoded, or the IP literal with its brackets).
+    if (!ows && before != 3 && before != 4 && sub != 4) {
+      if (hostLength < HOST_CAPTURE) host[hostLength] = (byte) b;
+      hostLength++;
+    }
+    return true;
+  }
+
+  private boolean hostByteState(int b, boolean ows, int at) {
     if (ows) {
       if (sub == 2) return bad(at, RefusalReason.BAD_HOST, "malformed Host");
       if (sub == 6 || sub == 7) return badPercent(at);
@@ -658,6 +677,7 @@ final class HeadScanner {
         if (sub == 4 && digits == 0)
           return bad(at, RefusalReason.BAD_HOST, "Host with an empty port");
         if (sub == 4 && port == 0) return bad(at, RefusalReason.BAD_HOST, "Host port out of range");
+        if (host[0] == '[' && !ipLiteral(at)) return false;
       }
       case CONTENT_LENGTH -> {
         if (sub == 0) return bad(at, RefusalReason.BAD_CONTENT_LENGTH, "empty Content-Length");
@@ -675,6 +695,9 @@ final class HeadScanner {
   private boolean endOfHead(int at) {
     boolean http11 = minor == 1;
     if (http11 && hosts == 0) return bad(at, RefusalReason.BAD_HOST, "no Host");
+    if (absoluteForm && hosts > 0 && !hostInTarget()) {
+      return bad(at, RefusalReason.BAD_HOST, "Host does not match the absolute-form target");
+    }
     if (transferEncodings > 0) {
       if (contentLengths > 0) {
         return bad(
@@ -766,6 +789,44 @@ final class HeadScanner {
       default -> throw new IllegalStateException("state " + state);
     }
     return true;
+  }
+
+  /**
+   * An IP-literal Host ({@code [...]}, which got past the byte checks: hex digits, ':' and '.'
+   * only) as Undertow's Host check ({@link HostHeaderHandler#valueCheck}, which runs before any
+   * handler of ours and answers with a bare 400) would refuse it: an IPv6 address that is not one
+   * ({@code [1.2.3]}, {@code [12345::1]}). Rare, so a String here is fine.
+   */
+  private boolean ipLiteral(int at) {
+    // An IPv6 address is at most 45 characters (47 with the brackets): a longer one is none.
+    int result =
+        hostLength > HOST_CAPTURE
+            ? -1
+            : HostHeaderHandler.valueCheck(
+                new String(host, 0, hostLength, StandardCharsets.ISO_8859_1));
+    if (result >= 0) return true;
+    return bad(at, RefusalReason.BAD_HOST, "malformed IP literal in Host");
+  }
+
+  /**
+   * With an absolute-form target, Undertow's Host check refuses (bare 400) a Host whose uri-host is
+   * not in the target up to its query ({@code getRequestURI().contains(host)}). The same test over
+   * the captured target, allocation-free (the forward proxy gets absolute-form on every request).
+   * Exact for targets of up to {@link #TARGET_CAPTURE} bytes; beyond, only their first bytes are
+   * searched, so a Host found only further on (never in the authority) is refused here though
+   * Undertow would let it through — as is a uri-host over {@link #HOST_CAPTURE} bytes.
+   */
+  private boolean hostInTarget() {
+    if (hostLength > HOST_CAPTURE) return false;
+    int end = 0;
+    while (end < targetLength && target[end] != '?') end++;
+    int n = hostLength;
+    for (int i = 0, last = end - n; i <= last; i++) {
+      int k = 0;
+      while (k < n && target[i + k] == host[k]) k++;
+      if (k == n) return true;
+    }
+    return false;
   }
 
   private boolean pass() {
