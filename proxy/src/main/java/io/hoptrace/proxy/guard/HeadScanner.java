@@ -7,15 +7,17 @@ import java.nio.charset.StandardCharsets;
 /**
  * Checks the request heads of one HTTP/1.1 connection byte by byte, strictly (RFC 9112, RFC 9110),
  * and follows each message's body framing so it knows where the next head starts. It allocates
- * nothing per request: a state machine over the bytes as they are read, in the reader's buffer.
+ * nothing per request (but a String for a rare IP-literal Host): a state machine over the bytes as
+ * they are read, in the reader's buffer.
  *
  * <p>Refused: a request line that is not {@code method SP target SP HTTP/d.d} (400), a version
  * other than 1.0 and 1.1 (505), controls in the target, header names that are not tokens,
  * whitespace before the colon, obs-fold, bare CR or LF, NUL and other controls in values, a line
  * without a colon, sizes over the limits (414, 431), a missing (HTTP/1.1), repeated or malformed
- * Host, a Content-Length that is not plain digits or is repeated, Transfer-Encoding repeated, with
- * Content-Length, on HTTP/1.0, or not a list ending in one {@code chunked} (400; 501 for another
- * coding before it).
+ * Host (also an IP literal that is no IPv6 address, and a Host not in an absolute-form target: what
+ * Undertow's Host check, which runs before any handler, would refuse silently), a Content-Length
+ * that is not plain digits or is repeated, Transfer-Encoding repeated, with Content-Length, on
+ * HTTP/1.0, or not a list ending in one {@code chunked} (400; 501 for another coding before it).
  *
  * <p>Body framing follows Content-Length or chunked framing (with the grammar {@link
  * StrictChunkedConduit} enforces); a chunked body that breaks it, and everything after a CONNECT
@@ -695,8 +697,8 @@ final class HeadScanner {
   private boolean endOfHead(int at) {
     boolean http11 = minor == 1;
     if (http11 && hosts == 0) return bad(at, RefusalReason.BAD_HOST, "no Host");
-    if (absoluteForm && hosts > 0 && !hostInTarget()) {
-      return bad(at, RefusalReason.BAD_HOST, "Host does not match the absolute-form target");
+    if ((absoluteForm || connect) && hosts > 0 && !hostInTarget()) {
+      return bad(at, RefusalReason.BAD_HOST, "Host does not match the request target");
     }
     if (transferEncodings > 0) {
       if (contentLengths > 0) {
@@ -809,12 +811,13 @@ final class HeadScanner {
   }
 
   /**
-   * With an absolute-form target, Undertow's Host check refuses (bare 400) a Host whose uri-host is
-   * not in the target up to its query ({@code getRequestURI().contains(host)}). The same test over
-   * the captured target, allocation-free (the forward proxy gets absolute-form on every request).
-   * Exact for targets of up to {@link #TARGET_CAPTURE} bytes; beyond, only their first bytes are
-   * searched, so a Host found only further on (never in the authority) is refused here though
-   * Undertow would let it through — as is a uri-host over {@link #HOST_CAPTURE} bytes.
+   * With an absolute-form target, or CONNECT's authority-form, Undertow's Host check refuses (bare
+   * 400) a Host whose uri-host is not in the target up to its query ({@code
+   * getRequestURI().contains(host)}). The same test over the captured target, allocation-free (the
+   * forward proxy gets absolute-form on every request). Exact for targets of up to {@link
+   * #TARGET_CAPTURE} bytes; beyond, only their first bytes are searched, so a Host found only
+   * further on (never in the authority) is refused here though Undertow would let it through — as
+   * is a uri-host over {@link #HOST_CAPTURE} bytes.
    */
   private boolean hostInTarget() {
     if (hostLength > HOST_CAPTURE) return false;

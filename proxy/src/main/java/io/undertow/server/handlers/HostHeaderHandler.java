@@ -53,7 +53,11 @@ import java.util.regex.Pattern;
  *       {@code NetworkUtils.IP4_EXACT} accepts, instead of a {@code Matcher} per request;
  *   <li>the host part is {@code headerValue[0, hostEnd)} instead of a {@code substring}, except in
  *       the rare IP-literal ({@code [...]}) branch, kept as it was (with the IPv6 regex);
- *   <li>the absolute-form check ({@code getRequestURI().contains(host)}) compares regions in place.
+ *   <li>the absolute-form check ({@code getRequestURI().contains(host)}) compares regions in place;
+ *   <li>the value's checks are a public static method, {@link #valueCheck}, returning what
+ *       handleRequest answers: hoptrace's head guard (io.hoptrace.proxy.guard.HeadScanner) asks it
+ *       for an IP-literal Host, so that a Host this class would refuse with a bare 400 (no span
+ *       line, no counter) is refused visibly first, as {@code bad_host}.
  * </ul>
  *
  * <p>Written from 2.4.4.Final's own bytecode ({@code javap -c -p} of the undertow-core jar; no

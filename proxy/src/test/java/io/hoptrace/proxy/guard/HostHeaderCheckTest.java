@@ -14,10 +14,10 @@ import org.junit.jupiter.params.provider.CsvSource;
  * Undertow's Host check as hoptrace runs it (its patched copy of {@code HostHeaderHandler}, which
  * wraps every request's root handler) answers a bad Host with a bare 400: no span line, no counter.
  * The Hosts it would refuse that pass the head guard's byte checks (an IP literal that is no IPv6
- * address; an absolute-form target without the Host's host) are refused by the head guard itself,
- * which asks the same check ({@code HostHeaderHandler.valueCheck}): {@code bad_host} with its
- * answer, span line and counter, on the inbound listener and on the forward proxy. Through real
- * listeners, from a raw socket. The good ones reach the app.
+ * address; an absolute-form or CONNECT target without the Host's host) are refused by the head
+ * guard itself, which asks the same check ({@code HostHeaderHandler.valueCheck}): {@code bad_host}
+ * with its answer, span line and counter, on the inbound listener and on the forward proxy. Through
+ * real listeners, from a raw socket. The good ones reach the app.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class HostHeaderCheckTest extends GuardHarness {
@@ -33,9 +33,10 @@ class HostHeaderCheckTest extends GuardHarness {
       GET /p HTTP/1.1\\r\\nHost: [12345::1]:80\\r\\n\\r\\n | malformed IP literal in Host
       GET /p HTTP/1.1\\r\\nHost: [::ffff:1.2.3.999]\\r\\n\\r\\n | malformed IP literal in Host
       GET /p HTTP/1.1\\r\\nHost:  [1:2:3:4:5:6:7:8:9]\\r\\n\\r\\n | malformed IP literal in Host
-      GET http://%s/p HTTP/1.1\\r\\nHost: other\\r\\n\\r\\n | Host does not match the absolute-form target
-      GET http://%s/p HTTP/1.1\\r\\nHost: [::1]:8080\\r\\n\\r\\n | Host does not match the absolute-form target
-      GET http://%s/p?other HTTP/1.1\\r\\nHost: other\\r\\n\\r\\n | Host does not match the absolute-form target
+      GET http://%s/p HTTP/1.1\\r\\nHost: other\\r\\n\\r\\n | Host does not match the request target
+      GET http://%s/p HTTP/1.1\\r\\nHost: [::1]:8080\\r\\n\\r\\n | Host does not match the request target
+      GET http://%s/p?other HTTP/1.1\\r\\nHost: other\\r\\n\\r\\n | Host does not match the request target
+      CONNECT %s HTTP/1.1\\r\\nHost: other\\r\\n\\r\\n | Host does not match the request target
       """;
 
   static String request(String template, String authority) {
