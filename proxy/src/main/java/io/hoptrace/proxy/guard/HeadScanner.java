@@ -1,20 +1,23 @@
 package io.hoptrace.proxy.guard;
 
+import io.undertow.server.handlers.HostHeaderHandler;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
  * Checks the request heads of one HTTP/1.1 connection byte by byte, strictly (RFC 9112, RFC 9110),
  * and follows each message's body framing so it knows where the next head starts. It allocates
- * nothing per request: a state machine over the bytes as they are read, in the reader's buffer.
+ * nothing per request (but a String for a rare IP-literal Host): a state machine over the bytes as
+ * they are read, in the reader's buffer.
  *
  * <p>Refused: a request line that is not {@code method SP target SP HTTP/d.d} (400), a version
  * other than 1.0 and 1.1 (505), controls in the target, header names that are not tokens,
  * whitespace before the colon, obs-fold, bare CR or LF, NUL and other controls in values, a line
  * without a colon, sizes over the limits (414, 431), a missing (HTTP/1.1), repeated or malformed
- * Host, a Content-Length that is not plain digits or is repeated, Transfer-Encoding repeated, with
- * Content-Length, on HTTP/1.0, or not a list ending in one {@code chunked} (400; 501 for another
- * coding before it).
+ * Host (also an IP literal that is no IPv6 address, and a Host not in an absolute-form target: what
+ * Undertow's Host check, which runs before any handler, would refuse silently), a Content-Length
+ * that is not plain digits or is repeated, Transfer-Encoding repeated, with Content-Length, on
+ * HTTP/1.0, or not a list ending in one {@code chunked} (400; 501 for another coding before it).
  *
  * <p>Body framing follows Content-Length or chunked framing (with the grammar {@link
  * StrictChunkedConduit} enforces); a chunked body that breaks it, and everything after a CONNECT
@@ -92,6 +95,7 @@ final class HeadScanner {
 
   static final int METHOD_CAPTURE = 16;
   static final int TARGET_CAPTURE = 256;
+  static final int HOST_CAPTURE = 256;
 
   private final int maxRequestLine;
   private final int maxHeaderBytes;
@@ -129,6 +133,9 @@ final class HeadScanner {
   private int methodLength;
   private final byte[] target = new byte[TARGET_CAPTURE];
   private int targetLength;
+  private boolean absoluteForm;
+  private final byte[] host = new byte[HOST_CAPTURE]; // the Host's uri-host (no port, no OWS)
+  private int hostLength; // may run over HOST_CAPTURE: then only the first bytes are kept
   // The refusal.
   private RefusalReason reason = RefusalReason.BAD_REQUEST_LINE;
   private String detail = "";
@@ -268,6 +275,8 @@ final class HeadScanner {
     teOther = false;
     methodLength = 0;
     targetLength = 0;
+    absoluteForm = false;
+    hostLength = 0;
   }
 
   private int refuse(int at, RefusalReason why, String text) {
@@ -350,6 +359,7 @@ final class HeadScanner {
             form = 2;
           } else if (form >= 2) {
             if (b != '/') return bad(at, RefusalReason.BAD_REQUEST_LINE, NOT_A_TARGET);
+            if (form == 3) absoluteForm = true;
             form = form == 2 ? 3 : 0;
           } else if (!isSchemeChar(b)) {
             return bad(at, RefusalReason.BAD_REQUEST_LINE, NOT_A_TARGET);
@@ -557,6 +567,17 @@ final class HeadScanner {
   // 6 and 7 the two hex digits after a '%' in the reg-name (RFC 3986 pct-encoded; Undertow refuses
   // a '%' without them with its own bare 400).
   private boolean hostByte(int b, boolean ows, int at) {
+    int before = sub;
+    if (!hostByteState(b, ows, at)) return false;
+    // The uri-host's bytes (reg-name with its pct-encoded, or the IP literal with its brackets).
+    if (!ows && before != 3 && before != 4 && sub != 4) {
+      if (hostLength < HOST_CAPTURE) host[hostLength] = (byte) b;
+      hostLength++;
+    }
+    return true;
+  }
+
+  private boolean hostByteState(int b, boolean ows, int at) {
     if (ows) {
       if (sub == 2) return bad(at, RefusalReason.BAD_HOST, "malformed Host");
       if (sub == 6 || sub == 7) return badPercent(at);
@@ -658,6 +679,7 @@ final class HeadScanner {
         if (sub == 4 && digits == 0)
           return bad(at, RefusalReason.BAD_HOST, "Host with an empty port");
         if (sub == 4 && port == 0) return bad(at, RefusalReason.BAD_HOST, "Host port out of range");
+        if (host[0] == '[' && !ipLiteral(at)) return false;
       }
       case CONTENT_LENGTH -> {
         if (sub == 0) return bad(at, RefusalReason.BAD_CONTENT_LENGTH, "empty Content-Length");
@@ -675,6 +697,9 @@ final class HeadScanner {
   private boolean endOfHead(int at) {
     boolean http11 = minor == 1;
     if (http11 && hosts == 0) return bad(at, RefusalReason.BAD_HOST, "no Host");
+    if ((absoluteForm || connect) && hosts > 0 && !hostInTarget()) {
+      return bad(at, RefusalReason.BAD_HOST, "Host does not match the request target");
+    }
     if (transferEncodings > 0) {
       if (contentLengths > 0) {
         return bad(
@@ -766,6 +791,45 @@ final class HeadScanner {
       default -> throw new IllegalStateException("state " + state);
     }
     return true;
+  }
+
+  /**
+   * An IP-literal Host ({@code [...]}, which got past the byte checks: hex digits, ':' and '.'
+   * only) as Undertow's Host check ({@link HostHeaderHandler#valueCheck}, which runs before any
+   * handler of ours and answers with a bare 400) would refuse it: an IPv6 address that is not one
+   * ({@code [1.2.3]}, {@code [12345::1]}). Rare, so a String here is fine.
+   */
+  private boolean ipLiteral(int at) {
+    // An IPv6 address is at most 45 characters (47 with the brackets): a longer one is none.
+    int result =
+        hostLength > HOST_CAPTURE
+            ? -1
+            : HostHeaderHandler.valueCheck(
+                new String(host, 0, hostLength, StandardCharsets.ISO_8859_1));
+    if (result >= 0) return true;
+    return bad(at, RefusalReason.BAD_HOST, "malformed IP literal in Host");
+  }
+
+  /**
+   * With an absolute-form target, or CONNECT's authority-form, Undertow's Host check refuses (bare
+   * 400) a Host whose uri-host is not in the target up to its query ({@code
+   * getRequestURI().contains(host)}). The same test over the captured target, allocation-free (the
+   * forward proxy gets absolute-form on every request). Exact for targets of up to {@link
+   * #TARGET_CAPTURE} bytes; beyond, only their first bytes are searched, so a Host found only
+   * further on (never in the authority) is refused here though Undertow would let it through — as
+   * is a uri-host over {@link #HOST_CAPTURE} bytes.
+   */
+  private boolean hostInTarget() {
+    if (hostLength > HOST_CAPTURE) return false;
+    int end = 0;
+    while (end < targetLength && target[end] != '?') end++;
+    int n = hostLength;
+    for (int i = 0, last = end - n; i <= last; i++) {
+      int k = 0;
+      while (k < n && target[i + k] == host[k]) k++;
+      if (k == n) return true;
+    }
+    return false;
   }
 
   private boolean pass() {

@@ -27,6 +27,7 @@ import io.undertow.util.HttpString;
 import io.undertow.util.NetworkUtils;
 import io.undertow.util.Protocols;
 import io.undertow.util.StatusCodes;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
@@ -52,7 +53,11 @@ import java.util.regex.Pattern;
  *       {@code NetworkUtils.IP4_EXACT} accepts, instead of a {@code Matcher} per request;
  *   <li>the host part is {@code headerValue[0, hostEnd)} instead of a {@code substring}, except in
  *       the rare IP-literal ({@code [...]}) branch, kept as it was (with the IPv6 regex);
- *   <li>the absolute-form check ({@code getRequestURI().contains(host)}) compares regions in place.
+ *   <li>the absolute-form check ({@code getRequestURI().contains(host)}) compares regions in place;
+ *   <li>the value's checks are a public static method, {@link #valueCheck}, returning what
+ *       handleRequest answers: hoptrace's head guard (io.hoptrace.proxy.guard.HeadScanner) asks it
+ *       for an IP-literal Host, so that a Host this class would refuse with a bare 400 (no span
+ *       line, no counter) is refused visibly first, as {@code bad_host}.
  * </ul>
  *
  * <p>Written from 2.4.4.Final's own bytecode ({@code javap -c -p} of the undertow-core jar; no
@@ -78,6 +83,18 @@ public class HostHeaderHandler implements HttpHandler {
   public static final String STATUS_MALFORMED_IP_LITERAL = "Host Header Malformed IP-Literal";
   public static final String STATUS_MALFORMED_IP_LITERAL_BAD_CHARS = "Host Header Bad Characters";
   public static final String STATUS_HOST_NO_MATCH = "URI Host Header NO MATCH";
+  // hoptrace: valueCheck's refusals (~index), in VALUE_REFUSALS' order.
+  private static final int MALFORMED_IP_LITERAL = 0;
+  private static final int MALFORMED_PORT = 1;
+  private static final int BAD_CHARS = 2;
+
+  /** The reason phrases of {@link #valueCheck}'s refusals, by {@code ~result}. */
+  public static final List<String> VALUE_REFUSALS =
+      List.of(
+          STATUS_MALFORMED_IP_LITERAL,
+          STATUS_MALFORMED_PORT,
+          STATUS_MALFORMED_IP_LITERAL_BAD_CHARS);
+
   private static final Pattern IP6_EXACT = Pattern.compile(NetworkUtils.IP6_EXACT);
   private static final boolean[] ALLOWED_REGNAME_CHARACTERS = new boolean[256];
   private static final boolean[] HEX_CHARACTERS = new boolean[256];
@@ -143,6 +160,37 @@ public class HostHeaderHandler implements HttpHandler {
     }
 
     final String headerValue = headerValues.element();
+    // hoptrace: the value's checks are valueCheck (hoptrace's head guard calls it too)
+    final int hostEnd = valueCheck(headerValue);
+    if (hostEnd < 0) {
+      terminate(exchange, VALUE_REFUSALS.get(~hostEnd));
+      return;
+    }
+    // NOTE: at this point if userinfo("@") was present in host, it would have failed
+    // we need only to check if Host header value is contained within URI if its absolute or
+    // authority
+    if (exchange.isHostIncludedInRequestURI()) {
+      if (!contains(exchange.getRequestURI(), headerValue, hostEnd)) {
+        terminate(exchange, STATUS_HOST_NO_MATCH);
+        return;
+      }
+      if (hostEnd == 0) {
+        terminate(exchange, STATUS_HOST_NO_MATCH);
+        return;
+      }
+    }
+
+    next.handleRequest(exchange);
+  }
+
+  /**
+   * hoptrace: the checks of a Host value, {@code uri-host [ ":" port ]}, as 2.4.4's {@code
+   * handleRequest} ran them inline (moved here unchanged but for the return): the end of the host
+   * part ({@code value[0, hostEnd)}, 0 or more) when the value passes, else {@code ~i} with {@code
+   * i} the index of the refusal's reason phrase in {@link #VALUE_REFUSALS}. hoptrace's head guard
+   * calls it for an IP-literal Host, so that those it would refuse are refused visibly first.
+   */
+  public static int valueCheck(String headerValue) {
     // uri-host [ ":" port ]: an IP-literal contains ':' too, so the port is the part after the
     // last ':' only when that ':' follows the last ']'.
     final int rightBracketIndex = headerValue.lastIndexOf(']');
@@ -153,12 +201,10 @@ public class HostHeaderHandler implements HttpHandler {
     if (rightBracketIndex < lastColonIndex) {
       // IP-literal = "[" ( IPv6address / IPvFuture ) "]" - without right bracket
       if (rightBracketIndex == -1 && headerValue.startsWith("[")) {
-        terminate(exchange, STATUS_MALFORMED_IP_LITERAL);
-        return;
+        return ~MALFORMED_IP_LITERAL;
       }
       if (!validPort(headerValue, lastColonIndex + 1)) {
-        terminate(exchange, STATUS_MALFORMED_PORT);
-        return;
+        return ~MALFORMED_PORT;
       }
       hostEnd = lastColonIndex;
     } else {
@@ -169,8 +215,7 @@ public class HostHeaderHandler implements HttpHandler {
     final boolean hostStartsWithBracket = hostEnd > 0 && headerValue.charAt(0) == '[';
     if (rightBracketIndex > 0 && !hostStartsWithBracket) {
       // 1:2:4]*
-      terminate(exchange, STATUS_MALFORMED_IP_LITERAL);
-      return;
+      return ~MALFORMED_IP_LITERAL;
     } else if (rightBracketIndex > 0) {
       // IPv6 or IPFuture, as in 2.4.4 (rare: substrings and the IPv6 regex kept)
       // IP-literal = "[" ( IPv6address / IPvFuture ) "]"
@@ -181,34 +226,29 @@ public class HostHeaderHandler implements HttpHandler {
         final int dotIndex = debracked.indexOf(".");
         if (dotIndex < 2) {
           // we need at least one HEX
-          terminate(exchange, STATUS_MALFORMED_IP_LITERAL);
-          return;
+          return ~MALFORMED_IP_LITERAL;
         }
         final String hex = debracked.substring(1, dotIndex);
         for (int i = 0; i < hex.length(); i++) {
           final char c1 = hex.charAt(i);
           if (!HEX_CHARACTERS[c1]) {
-            terminate(exchange, STATUS_MALFORMED_IP_LITERAL_BAD_CHARS);
-            return;
+            return ~BAD_CHARS;
           }
         }
         if (dotIndex + 1 >= debracked.length()) {
           // we need some character behind dot.
-          terminate(exchange, STATUS_MALFORMED_IP_LITERAL);
-          return;
+          return ~MALFORMED_IP_LITERAL;
         }
         for (int i = dotIndex + 1; i < debracked.length(); i++) {
           final char c = debracked.charAt(i);
           if (!ALLOWED_IPv_FUTURE_CHARACTERS[c]) {
-            terminate(exchange, STATUS_MALFORMED_IP_LITERAL_BAD_CHARS);
-            return;
+            return ~BAD_CHARS;
           }
         }
       } else {
         // This will match IPv6 and IPv6 with embedded IPv4
         if (!IP6_EXACT.matcher(debracked).matches()) {
-          terminate(exchange, STATUS_MALFORMED_IP_LITERAL);
-          return;
+          return ~MALFORMED_IP_LITERAL;
         }
       }
     } else if (isIp4Exact(headerValue, hostEnd)) {
@@ -226,35 +266,18 @@ public class HostHeaderHandler implements HttpHandler {
             char c1 = headerValue.charAt(++index);
             char c2 = headerValue.charAt(++index);
             if (!(HEX_CHARACTERS[c1] && HEX_CHARACTERS[c2])) {
-              terminate(exchange, STATUS_MALFORMED_IP_LITERAL_BAD_CHARS);
-              return;
+              return ~BAD_CHARS;
             }
           } else {
             // we dont have at least two chars(hex), so its not proper percent escape
-            terminate(exchange, STATUS_MALFORMED_IP_LITERAL);
-            return;
+            return ~MALFORMED_IP_LITERAL;
           }
         } else if (!ALLOWED_REGNAME_CHARACTERS[c]) {
-          terminate(exchange, STATUS_MALFORMED_IP_LITERAL_BAD_CHARS);
-          return;
+          return ~BAD_CHARS;
         }
       }
     }
-    // NOTE: at this point if userinfo("@") was present in host, it would have failed
-    // we need only to check if Host header value is contained within URI if its absolute or
-    // authority
-    if (exchange.isHostIncludedInRequestURI()) {
-      if (!contains(exchange.getRequestURI(), headerValue, hostEnd)) {
-        terminate(exchange, STATUS_HOST_NO_MATCH);
-        return;
-      }
-      if (hostEnd == 0) {
-        terminate(exchange, STATUS_HOST_NO_MATCH);
-        return;
-      }
-    }
-
-    next.handleRequest(exchange);
+    return hostEnd;
   }
 
   /**
