@@ -41,9 +41,6 @@ public final class OwnPorts {
 
   @Override
   public String toString() {
-    int[] p = ports;
-    StringBuilder b = new StringBuilder("[");
-    for (int i = 0; i < p.length; i++) b.append(i == 0 ? "" : ", ").append(p[i]);
-    return b.append(']').toString();
+    return Arrays.toString(ports);
   }
 }
