@@ -201,14 +201,9 @@ public final class ProcessTree {
       // A listener still holding a socket it held: the app has not moved, the tables are not read.
       long[] owners = new long[listenInodes.length];
       int[] counts = new int[listenInodes.length];
-      for (long pid : previous.listenerPids) {
-        FdScanner.Result r = scanner.scan(pid, listenInodes, deadline, owners, counts);
-        if (r == FdScanner.Result.TIMED_OUT) {
-          return null;
-        }
-        if (r == FdScanner.Result.MATCH) {
-          listeners.add(pid);
-        }
+      if (!scanListeners(
+          previous.listenerPids, listenInodes, deadline, owners, counts, listeners)) {
+        return null;
       }
       listenInodes = held(listenInodes, counts);
     }
@@ -227,14 +222,9 @@ public final class ProcessTree {
       int[] counts = new int[listenInodes.length];
       if (!Arrays.equals(previous.listenInodes, listenInodes)) {
         // New sockets: maybe the same processes listening again (checked above for the old ones).
-        for (long pid : previous.listenerPids) {
-          FdScanner.Result r = scanner.scan(pid, listenInodes, deadline, owners, counts);
-          if (r == FdScanner.Result.TIMED_OUT) {
-            return null;
-          }
-          if (r == FdScanner.Result.MATCH) {
-            listeners.add(pid);
-          }
+        if (!scanListeners(
+            previous.listenerPids, listenInodes, deadline, owners, counts, listeners)) {
+          return null;
         }
       }
       if (listeners.isEmpty()) {
@@ -315,5 +305,23 @@ public final class ProcessTree {
     }
     Arrays.sort(a);
     return a;
+  }
+
+  /**
+   * Adds to {@code listeners} each of {@code pids} holding one of {@code inodes} (counted in {@code
+   * counts}); false when the scan ran past {@code deadline}.
+   */
+  private boolean scanListeners(
+      long[] pids, long[] inodes, long deadline, long[] owners, int[] counts, Set<Long> listeners) {
+    for (long pid : pids) {
+      FdScanner.Result r = scanner.scan(pid, inodes, deadline, owners, counts);
+      if (r == FdScanner.Result.TIMED_OUT) {
+        return false;
+      }
+      if (r == FdScanner.Result.MATCH) {
+        listeners.add(pid);
+      }
+    }
+    return true;
   }
 }
