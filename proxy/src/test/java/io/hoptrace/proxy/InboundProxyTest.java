@@ -235,9 +235,9 @@ class InboundProxyTest extends InboundHarness {
   @Test
   void manySequentialRequests_shareOneUpstreamConnection() throws Exception {
     start();
-    for (int i = 0; i < 20; i++) assertThat(get("/r" + i).statusCode()).isEqualTo(200);
+    for (int i = 0; i < 200; i++) assertThat(get("/r" + i).statusCode()).isEqualTo(200);
     Set<Integer> ports = new HashSet<>();
-    for (int i = 0; i < 20; i++) ports.add(app.take().remotePort());
+    for (int i = 0; i < 200; i++) ports.add(app.take().remotePort());
     assertThat(ports).hasSize(1);
   }
 

@@ -185,6 +185,10 @@ public final class UpstreamForwarder implements Forwarder {
     @Nullable Response response;
     Set<String> responseTokens = Set.of();
     boolean headersCopied;
+    // Jetty's exchange is over (its connection back in the pool) / the body's last chunk is
+    // written.
+    boolean upstreamDone;
+    boolean bodyWritten;
     volatile boolean ended;
 
     ServerToProxyResponse(
@@ -276,8 +280,10 @@ public final class UpstreamForwarder implements Forwarder {
           () -> {
             if (failure != null) {
               failed(failure, responseBytes);
-            } else if (source == null) {
-              end(); // no body (HEAD, 204, 304) or Jetty delivered none
+            } else {
+              upstreamDone = true;
+              // No body (HEAD, 204, 304), Jetty delivered none, or its last chunk is written.
+              if (source == null || bodyWritten) end();
             }
           });
     }
@@ -459,7 +465,10 @@ public final class UpstreamForwarder implements Forwarder {
         pending = null;
         if (last) {
           passTrailers();
-          end();
+          // Ends once Jetty has put the connection back too (it does so before onComplete): else
+          // the caller's next request on this connection could find the pool empty and open one.
+          bodyWritten = true;
+          if (upstreamDone) end();
           return;
         }
       }
