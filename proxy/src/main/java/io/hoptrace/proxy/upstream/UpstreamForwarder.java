@@ -465,10 +465,12 @@ public final class UpstreamForwarder implements Forwarder {
         pending = null;
         if (last) {
           passTrailers();
-          // Ends once Jetty has put the connection back too (it does so before onComplete): else
-          // the caller's next request on this connection could find the pool empty and open one.
+          // A bodiless request ends once Jetty has put the connection back too (it does so just
+          // before onComplete): else the caller's next request on this connection could find the
+          // pool empty and open another. A request with a body ends now: Jetty's onComplete also
+          // waits for the body, which may never come (an app that refused it, a 100-continue).
           bodyWritten = true;
-          if (upstreamDone) end();
+          if (upstreamDone || requestContent != null) end();
           return;
         }
       }
