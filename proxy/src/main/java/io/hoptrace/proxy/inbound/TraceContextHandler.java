@@ -7,6 +7,7 @@ import io.hoptrace.propagation.CompositeExtractor;
 import io.hoptrace.propagation.Extraction;
 import io.hoptrace.propagation.requestid.RequestIdCodec;
 import io.hoptrace.proxy.upstream.Carriers;
+import io.hoptrace.store.Ticker;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import java.net.InetSocketAddress;
@@ -56,7 +57,8 @@ final class TraceContextHandler implements HttpHandler {
             route.key(),
             server.requestId(),
             null,
-            registry.ticker().read(),
+            // The request's start, when it is a reading of the registry's clock: one read less.
+            registry.ticker() == Ticker.system() ? state.startNanos : registry.ticker().read(),
             exchange.getQueryString());
     next.handleRequest(exchange);
   }
