@@ -346,7 +346,7 @@ final class EndedRequests {
         if (hasUuidShape(rid)) {
           hi = canonicalHexHalf(rid, 0, 18);
           lo = canonicalHexHalf(rid, 19, RequestIdCodec.UUID_LENGTH);
-          if ((hi | lo) == -1L && !isCanonicalUuid(rid)) { // a digit failed (rare: see below)
+          if ((hi | lo) == -1L && !isCanonicalUuid(rid)) { // a digit failed, or a half of all ones
             hi = 0L;
             lo = 0L;
           }
