@@ -2,6 +2,7 @@ package io.hoptrace.correlation;
 
 import static java.util.Objects.requireNonNull;
 
+import io.hoptrace.context.HexCodec;
 import io.hoptrace.context.TraceContext;
 import io.hoptrace.propagation.requestid.RequestIdCodec;
 import io.hoptrace.store.Ticker;
@@ -199,6 +200,34 @@ final class EndedRequests {
     return true;
   }
 
+  /** 36 chars with dashes where a UUID has them; the digits are checked as they are read. */
+  static boolean hasUuidShape(String s) {
+    return s.length() == RequestIdCodec.UUID_LENGTH
+        && s.charAt(8) == '-'
+        && s.charAt(13) == '-'
+        && s.charAt(18) == '-'
+        && s.charAt(23) == '-';
+  }
+
+  /**
+   * The bits of the lowercase hex digits of {@code s[begin, end)}, dashes skipped; -1 (all ones)
+   * when a char there is anything else, so that a caller sees a failure in {@code hi | lo == -1}
+   * and only then checks the whole text (a real UUID half of all ones is possible, so -1 alone does
+   * not mean invalid).
+   */
+  static long canonicalHexHalf(String s, int begin, int end) {
+    long result = 0;
+    int bad = 0;
+    for (int i = begin; i < end; i++) {
+      char c = s.charAt(i);
+      if (c == '-') continue;
+      int d = HexCodec.lowerHexDigit(c);
+      bad |= d;
+      result = (result << 4) | (d & 0xf);
+    }
+    return bad < 0 ? -1L : result;
+  }
+
   private static int mix(long x) {
     x *= 0x9E3779B97F4A7C15L;
     return (int) (x ^ (x >>> 32));
@@ -310,12 +339,17 @@ final class EndedRequests {
       ridLo[i] = 0L;
       if (text != null) text[i] = null;
       if (rid != null) {
-        // As RequestIdKey, without one per request.
+        // As RequestIdKey, without one per request, and in one pass over the text: the request
+        // ids hoptrace generates are canonical UUIDs, checked and read back on every end.
         long hi = 0L;
         long lo = 0L;
-        if (isCanonicalUuid(rid)) {
-          hi = RequestIdCodec.uuidToTraceIdHigh(rid);
-          lo = RequestIdCodec.uuidToTraceIdLow(rid);
+        if (hasUuidShape(rid)) {
+          hi = canonicalHexHalf(rid, 0, 18);
+          lo = canonicalHexHalf(rid, 19, RequestIdCodec.UUID_LENGTH);
+          if ((hi | lo) == -1L && !isCanonicalUuid(rid)) { // a digit failed, or a half of all ones
+            hi = 0L;
+            lo = 0L;
+          }
         }
         if ((hi | lo) != 0L) { // all zero stays text: zero means "none" here
           ridHi[i] = hi;

@@ -71,14 +71,18 @@ public final class Injector {
    * Replaces the trace headers of {@code carrier} with {@code context}'s. The request id header is
    * set to {@code context.requestId()}, or removed when it has none (an invalid incoming one must
    * not reach the app; callers generate one with {@link RequestIdCodec#newRequestId()}).
+   *
+   * <p>Returns the {@code traceparent} value written: the inbound hop answers its caller with the
+   * same text as {@code traceresponse} (both name its SERVER span), without formatting it again.
    */
-  public <C> void inject(TraceContext context, C carrier, HeaderSetter<C> setter) {
+  public <C> String inject(TraceContext context, C carrier, HeaderSetter<C> setter) {
     requireNonNull(context, "context");
     requireNonNull(carrier, "carrier");
     requireNonNull(setter, "setter");
     for (int i = 0; i < managedHeaders.size(); i++) setter.remove(carrier, managedHeaders.get(i));
 
-    setter.set(carrier, TraceparentCodec.NAME, TraceparentCodec.toString(context));
+    String traceparent = TraceparentCodec.toString(context);
+    setter.set(carrier, TraceparentCodec.NAME, traceparent);
     String tracestate = context.tracestate();
     if (tracestate != null) setter.set(carrier, TracestateCodec.NAME, tracestate);
     switch (b3Style) {
@@ -90,6 +94,7 @@ public final class Injector {
     if (legacy != null) legacy.inject(context, carrier, setter);
     String requestId = context.requestId();
     if (requestId != null) setter.set(carrier, requestIdHeader, requestId);
+    return traceparent;
   }
 
   @Override

@@ -249,6 +249,42 @@ class EndedRequestsTest {
   }
 
   @Test
+  void requestIdsOfEveryShape_areFoundAfterTheyEnded() {
+    List<String> ids =
+        List.of(
+            RequestIdCodec.newRequestId(),
+            "ffffffff-ffff-ffff-ffff-ffffffffffff", // halves of all ones: a real UUID
+            "ffffffff-ffff-ffff-0000-000000000000",
+            "00000000-0000-0000-0000-000000000000", // all zero: kept as text
+            "0AF76519-16CD-43DD-8448-EB211C80319C", // not canonical (upper case): text
+            "0af7651g-16cd-43dd-8448-eb211c80319c", // a bad digit in the first half
+            "0af76519-16cd-43dd-8448-eb211c80319G", // and in the second
+            "0af76519x16cd-43dd-8448-eb211c80319c", // no dash where one belongs
+            "req-123");
+    for (String rid : ids) {
+      InboundRequest r = served(registry, ticker, rid);
+      InboundRequest found = registry.findByRequestId(rid);
+      assertThat(found).as(rid).isNotNull();
+      assertThat(found.requestId).as(rid).isEqualTo(rid);
+      assertThat(found.context.spanId()).as(rid).isEqualTo(r.context.spanId());
+    }
+  }
+
+  @Test
+  void canonicalHexHalf_readsLowercaseDigits_orAllOnesForAnythingElse() {
+    String uuid = "0af76519-16cd-43dd-8448-eb211c80319c";
+    assertThat(EndedRequests.hasUuidShape(uuid)).isTrue();
+    assertThat(EndedRequests.canonicalHexHalf(uuid, 0, 18))
+        .isEqualTo(RequestIdCodec.uuidToTraceIdHigh(uuid));
+    assertThat(EndedRequests.canonicalHexHalf(uuid, 19, 36))
+        .isEqualTo(RequestIdCodec.uuidToTraceIdLow(uuid));
+    assertThat(EndedRequests.canonicalHexHalf(uuid.toUpperCase(java.util.Locale.ROOT), 0, 18))
+        .isEqualTo(-1L);
+    assertThat(EndedRequests.canonicalHexHalf("0af7651\u00e9-16cd-43dd", 0, 18)).isEqualTo(-1L);
+    assertThat(EndedRequests.hasUuidShape("0af76519-16cd-43dd-8448-eb211c80319")).isFalse();
+  }
+
+  @Test
   void rareFields_takeColumnsOnlyOnceARecordHasThem() {
     for (int i = 0; i < 10; i++) {
       TraceContext ctx = TraceContext.newRoot(null);

@@ -34,6 +34,20 @@ class InjectorTest {
   }
 
   @Test
+  void inject_returnsTheTraceparentItWrote() {
+    Map<String, String> carrier = MapCarrier.of();
+    String written =
+        Injector.newBuilder()
+            .b3(Injector.B3Style.SINGLE)
+            .build()
+            .inject(CONTEXT, carrier, MapCarrier.SETTER);
+
+    assertThat(written)
+        .isEqualTo("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+        .isEqualTo(carrier.get("traceparent"));
+  }
+
+  @Test
   void inject_defaults_writesW3cAndRequestIdOnly() {
     Map<String, String> carrier = MapCarrier.of();
     Injector.newBuilder().build().inject(CONTEXT, carrier, MapCarrier.SETTER);

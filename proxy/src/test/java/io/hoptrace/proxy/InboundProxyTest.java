@@ -171,6 +171,46 @@ class InboundProxyTest extends InboundHarness {
     }
   }
 
+  @Test
+  void trust_isEachConnectionsOwn_acrossInterleavedKeepAliveRequests() throws Exception {
+    start("trust.sources", "127.0.0.1/32");
+    String[] binds = {"127.0.0.1", "127.0.0.2", "127.0.0.1", "127.0.0.2"};
+    String traceId = "0af7651916cd43dd8448eb211c80319c";
+    List<Socket> sockets = new java.util.ArrayList<>();
+    try {
+      for (String bind : binds) {
+        Socket socket = new Socket();
+        socket.bind(new InetSocketAddress(bind, 0));
+        socket.connect(hoptrace.inboundAddress(), 2000);
+        socket.setSoTimeout(10_000);
+        sockets.add(socket);
+      }
+      for (int round = 0; round < 3; round++) {
+        for (int c = 0; c < sockets.size(); c++) {
+          sockets
+              .get(c)
+              .getOutputStream()
+              .write(
+                  ("POST /t HTTP/1.1\r\nHost: orders.local\r\n"
+                          + "traceparent: 00-"
+                          + traceId
+                          + "-b7ad6b7169203331-01\r\n"
+                          + "Content-Length: 1\r\n\r\nx")
+                      .getBytes(StandardCharsets.ISO_8859_1));
+          assertThat(readResponseHead(sockets.get(c))).startsWith("HTTP/1.1 200");
+          String sent = app.take().header("traceparent");
+          if (binds[c].equals("127.0.0.1")) {
+            assertThat(sent).as("round %d, %s", round, binds[c]).contains(traceId);
+          } else {
+            assertThat(sent).as("round %d, %s", round, binds[c]).doesNotContain(traceId);
+          }
+        }
+      }
+    } finally {
+      for (Socket socket : sockets) socket.close();
+    }
+  }
+
   /** Reads one response with a 1-byte body (the app echoes "x"), returning its head. */
   private static String readResponseHead(Socket socket) throws IOException {
     java.io.InputStream in = socket.getInputStream();

@@ -56,7 +56,8 @@ final class AppForwardHandler implements HttpHandler, ForwardHooks {
     InboundExchange state = exchange.getAttachment(InboundExchange.KEY);
     TraceContext server = state.server;
     // Replaces every trace header the caller sent: nothing invalid or stale reaches the app.
-    if (server != null) injector.inject(server, headers, Carriers.UNDERTOW_SETTER);
+    if (server != null)
+      state.traceparent = injector.inject(server, headers, Carriers.UNDERTOW_SETTER);
     // In flight at the app from now, just before the request is sent: marked on commit (after the
     // send) a fast app's outbound call could be correlated before the mark, and a sole call
     // become a root. The app cannot call out on this request's behalf before it has it.
@@ -93,8 +94,12 @@ final class AppForwardHandler implements HttpHandler, ForwardHooks {
     InboundRequest registered = state.registered;
     if (registered != null) registry.end(registered, registry.ticker().read());
     if (traceresponse) {
+      // The traceparent the app was given names the same span: the same text, not formatted again.
+      String text = state.traceparent;
       Carriers.UNDERTOW_SETTER.set(
-          headers, TraceresponseCodec.NAME, TraceresponseCodec.toString(state.server));
+          headers,
+          TraceresponseCodec.NAME,
+          text != null ? text : TraceresponseCodec.toString(state.server));
     }
     if (respondRequestId && state.requestId != null) {
       Carriers.UNDERTOW_SETTER.set(headers, requestIdHeader, state.requestId);

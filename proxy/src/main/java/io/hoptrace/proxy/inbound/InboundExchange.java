@@ -22,6 +22,12 @@ final class InboundExchange {
   /** The request id the app sees; set by {@link TraceContextHandler}. */
   @Nullable String requestId;
 
+  /**
+   * The {@code traceparent} value sent to the app (naming {@link #server}); set when the request is
+   * forwarded, and answered to the caller as {@code traceresponse}.
+   */
+  @Nullable String traceparent;
+
   /** {@code hoptrace.context}: extracted, started or restarted. */
   String contextTag = "started";
 

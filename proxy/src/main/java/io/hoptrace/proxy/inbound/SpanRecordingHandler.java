@@ -2,6 +2,7 @@ package io.hoptrace.proxy.inbound;
 
 import io.hoptrace.context.TraceContext;
 import io.hoptrace.correlation.InboundRegistry;
+import io.hoptrace.correlation.InboundRequest;
 import io.hoptrace.proxy.CallerAddress;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.spanlog.SpanLogWriter;
@@ -11,6 +12,7 @@ import io.hoptrace.span.EpochMicros;
 import io.hoptrace.span.IntTexts;
 import io.hoptrace.span.Kind;
 import io.hoptrace.span.Span;
+import io.hoptrace.store.Ticker;
 import io.undertow.server.ExchangeCompletionListener;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -71,8 +73,13 @@ final class SpanRecordingHandler implements HttpHandler {
   }
 
   private void record(HttpServerExchange exchange, InboundExchange state) {
-    long durationNanos = System.nanoTime() - state.startNanos;
-    if (state.registered != null) registry.end(state.registered, registry.ticker().read());
+    long endNanos = System.nanoTime();
+    long durationNanos = endNanos - state.startNanos;
+    InboundRequest registered = state.registered;
+    if (registered != null) { // nearly always ended already at the app's response: then a no-op
+      registry.end(
+          registered, registry.ticker() == Ticker.system() ? endNanos : registry.ticker().read());
+    }
     metrics.requestEnded(HOP);
     metrics.requestDone(HOP, durationNanos);
     UpstreamFailure failure = exchange.getAttachment(UpstreamFailure.KEY);

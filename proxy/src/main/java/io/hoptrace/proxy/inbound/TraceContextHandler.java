@@ -7,9 +7,13 @@ import io.hoptrace.propagation.CompositeExtractor;
 import io.hoptrace.propagation.Extraction;
 import io.hoptrace.propagation.requestid.RequestIdCodec;
 import io.hoptrace.proxy.upstream.Carriers;
+import io.hoptrace.store.Ticker;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.server.ServerConnection;
+import io.undertow.util.AttachmentKey;
 import java.net.InetSocketAddress;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Stage 2: decides this hop's SERVER span. The caller's context is continued when it is valid and
@@ -23,6 +27,8 @@ final class TraceContextHandler implements HttpHandler {
   private final CompositeExtractor extractor;
   private final InboundRegistry registry;
   private final RouteKeys routeKeys = new RouteKeys();
+  // Per handler, so a handler built with other settings decides again.
+  private final AttachmentKey<Boolean> trustedKey = AttachmentKey.create(Boolean.class);
 
   TraceContextHandler(
       Settings settings, CompositeExtractor extractor, InboundRegistry registry, HttpHandler next) {
@@ -35,9 +41,7 @@ final class TraceContextHandler implements HttpHandler {
   @Override
   public void handleRequest(HttpServerExchange exchange) throws Exception {
     InboundExchange state = exchange.getAttachment(InboundExchange.KEY);
-    InetSocketAddress peer = state.caller.address;
-    boolean trusted =
-        peer != null && peer.getAddress() != null && settings.trusted(peer.getAddress());
+    boolean trusted = trusted(exchange.getConnection(), state.caller.address);
     Extraction extraction =
         extractor.extract(exchange.getRequestHeaders(), Carriers.UNDERTOW_GETTER, trusted);
 
@@ -56,8 +60,23 @@ final class TraceContextHandler implements HttpHandler {
             route.key(),
             server.requestId(),
             null,
-            registry.ticker().read(),
+            // The request's start, when it is a reading of the registry's clock: one read less.
+            registry.ticker() == Ticker.system() ? state.startNanos : registry.ticker().read(),
             exchange.getQueryString());
     next.handleRequest(exchange);
+  }
+
+  /**
+   * Whether the connection's peer is in {@code trust.sources}: decided on its first request and
+   * kept on the connection (its peer and this handler's ranges never change). Each range's test
+   * copied and masked the address bytes (two arrays per range) on every request.
+   */
+  private boolean trusted(ServerConnection connection, @Nullable InetSocketAddress peer) {
+    Boolean kept = connection.getAttachment(trustedKey);
+    if (kept != null) return kept;
+    boolean trusted =
+        peer != null && peer.getAddress() != null && settings.trusted(peer.getAddress());
+    connection.putAttachment(trustedKey, trusted);
+    return trusted;
   }
 }

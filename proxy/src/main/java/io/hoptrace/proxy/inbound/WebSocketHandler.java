@@ -241,7 +241,8 @@ final class WebSocketHandler implements HttpHandler {
       }
       TraceContext server = state.server;
       // Replaces every trace header the caller sent, as on a forwarded request.
-      if (server != null) injector.inject(server, toApp, Carriers.UNDERTOW_SETTER);
+      if (server != null)
+        state.traceparent = injector.inject(server, toApp, Carriers.UNDERTOW_SETTER);
       String query = exchange.getQueryString();
       StringBuilder b =
           new StringBuilder(512)

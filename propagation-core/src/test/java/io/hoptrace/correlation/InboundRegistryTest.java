@@ -1,0 +1,48 @@
+package io.hoptrace.correlation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.hoptrace.context.TraceContext;
+import io.hoptrace.store.Ticker;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class InboundRegistryTest {
+  /**
+   * With the system ticker the rings take the caller's stamps as their clock (one read per
+   * operation): requests stamped with fresh System.nanoTime readings still age out of the rings,
+   * the ended store and the in-flight set as the generations pass.
+   */
+  @Test
+  void systemTicker_callersStamps_driveTheGenerations() throws InterruptedException {
+    InboundRegistry registry =
+        InboundRegistry.newBuilder()
+            .generations(3)
+            .period(Duration.ofMillis(40))
+            .grace(Duration.ofMillis(1))
+            .ticker(Ticker.system())
+            .build();
+    InboundRequest old =
+        registry.begin(TraceContext.newRoot("old-1"), "GET /a", "old-1", null, System.nanoTime());
+    registry.delivered(old, System.nanoTime());
+    InboundRequest live =
+        registry.begin(TraceContext.newRoot("live-1"), "GET /b", "live-1", null, System.nanoTime());
+    registry.delivered(live, System.nanoTime());
+    registry.end(old, System.nanoTime());
+    assertThat(registry.findBySpanId(old.context.spanId())).isNotNull(); // its compact record
+    assertThat(registry.findByRequestId("live-1")).isSameAs(live);
+    assertThat(registry.inFlightCount()).isEqualTo(1);
+
+    Thread.sleep(4 * 40 + 20); // past M·T: every generation replaced
+
+    // The next operations' stamps are what the rings see: they advance before working.
+    InboundRequest next =
+        registry.begin(TraceContext.newRoot("next-1"), "GET /c", "next-1", null, System.nanoTime());
+    registry.delivered(next, System.nanoTime());
+    registry.end(next, System.nanoTime());
+    assertThat(registry.findBySpanId(old.context.spanId())).isNull();
+    assertThat(registry.findByRequestId("live-1")).isNull();
+    assertThat(registry.findBySpanId(next.context.spanId())).isNotNull();
+    assertThat(registry.inFlightCount()).isZero(); // the live one aged out of the in-flight set
+  }
+}
