@@ -7,7 +7,7 @@ import io.undertow.client.ClientConnection;
 import io.undertow.client.ClientExchange;
 import io.undertow.client.ClientRequest;
 import io.undertow.client.ClientResponse;
-import io.undertow.client.UndertowClient;
+import io.undertow.client.http.CachedPeerHttpClient;
 import io.undertow.conduits.FixedLengthStreamSourceConduit;
 import io.undertow.connector.ByteBufferPool;
 import io.undertow.connector.PooledByteBuffer;
@@ -103,7 +103,6 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
   private final long responseTimeoutMillis;
   private final long idleTimeoutMillis;
   private final int maxConnections;
-  private final UndertowClient client = UndertowClient.getInstance();
   // Each IO thread's idle connections.
   private final Map<XnioIoThread, Pool> pools = new ConcurrentHashMap<>();
   // Each target's open connections and waiting requests; changed inside compute() only.
@@ -614,7 +613,8 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
               },
               connectTimeoutMillis,
               TimeUnit.MILLISECONDS);
-      client.connect(
+      // Undertow's client, with each connection's peer address read once (CachedPeerHttpClient).
+      CachedPeerHttpClient.connect(
           new ClientCallback<ClientConnection>() {
             @Override
             public void completed(ClientConnection connection) {
@@ -635,10 +635,8 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
               fail(UpstreamError.CONNECT, UpstreamFailure.rootMessage(e));
             }
           },
-          null,
           uri(target),
           ioThread,
-          null,
           buffers,
           OPTIONS);
     }
