@@ -575,6 +575,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     boolean requestPending; // requestBuffer holds bytes not yet written upstream
 
     @Nullable StreamSourceChannel responseSource;
+    boolean responseListening; // a read listener of ours is set on responseSource
     @Nullable StreamSinkChannel sink;
     @Nullable PooledByteBuffer responseBuffer;
     boolean responsePending;
@@ -1112,13 +1113,16 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
         }
         if (n == 0) {
           in.getReadSetter().set(ch -> pumpResponse());
+          responseListening = true;
           in.resumeReads();
           armIdle();
           return;
         }
         if (n < 0) {
           in.suspendReads();
-          in.getReadSetter().set(null);
+          // Only a listener set here needs clearing (or on a close-delimited body's socket, the
+          // client's own): the client's response channel makes a new setter when first asked.
+          if (responseListening || closeDelimited) in.getReadSetter().set(null);
           ClientExchange x = upstreamExchange;
           if (x != null && !closeDelimited) passTrailers(x, responseTokens, exchange);
           finish();
