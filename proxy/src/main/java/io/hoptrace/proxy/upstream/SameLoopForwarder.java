@@ -7,7 +7,7 @@ import io.undertow.client.ClientConnection;
 import io.undertow.client.ClientExchange;
 import io.undertow.client.ClientRequest;
 import io.undertow.client.ClientResponse;
-import io.undertow.client.UndertowClient;
+import io.undertow.client.http.CachedPeerHttpClient;
 import io.undertow.conduits.FixedLengthStreamSourceConduit;
 import io.undertow.connector.ByteBufferPool;
 import io.undertow.connector.PooledByteBuffer;
@@ -103,7 +103,6 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
   private final long responseTimeoutMillis;
   private final long idleTimeoutMillis;
   private final int maxConnections;
-  private final UndertowClient client = UndertowClient.getInstance();
   // Each IO thread's idle connections.
   private final Map<XnioIoThread, Pool> pools = new ConcurrentHashMap<>();
   // Each target's open connections and waiting requests; changed inside compute() only.
@@ -157,8 +156,8 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
       fallback.forward(exchange, target, hooks);
       return;
     }
-    exchange.dispatch(
-        SameThreadExecutor.INSTANCE, () -> new Relay(exchange, target, hooks).start());
+    // The relay is the dispatched task itself: no lambda per request.
+    exchange.dispatch(SameThreadExecutor.INSTANCE, new Relay(exchange, target, hooks));
   }
 
   /** Whether this transport carries the exchange (see the class comment), else Jetty does. */
@@ -263,9 +262,14 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     final Map<HostPort, ArrayDeque<Upstream>> idle = new HashMap<>();
     final long idleNanos = TimeUnit.MILLISECONDS.toNanos(idleTimeoutMillis);
     boolean sweeping;
+    // The relays' timers on this thread: to the response headers, and idle while relaying a body.
+    final Deadlines responseDeadlines;
+    final Deadlines idleDeadlines;
 
     Pool(XnioIoThread thread) {
       this.thread = thread;
+      this.responseDeadlines = new Deadlines(thread, responseTimeoutMillis, false);
+      this.idleDeadlines = new Deadlines(thread, idleTimeoutMillis, true);
     }
 
     @Nullable Upstream take(HostPort target) {
@@ -334,6 +338,92 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
         if (connections.isEmpty()) it.remove();
       }
       if (!idle.isEmpty()) scheduleSweep();
+    }
+  }
+
+  /**
+   * The relays of one IO thread waiting for one kind of timeout, all of the same length: so they
+   * time out in the order they were added, a list in that order does (oldest first), and one XNIO
+   * timer at a time, set for the oldest one's deadline, serves them all. A relay joins at the tail
+   * and leaves from anywhere (its fields link it). Instead of an XNIO timer per request (its key, a
+   * TreeMap entry, a lambda, and a locked TreeMap insert and removal: bench/README.md, "Same-loop
+   * allocation (s18)"); the deadlines are the same. Touched on its thread only.
+   */
+  private static final class Deadlines implements Runnable {
+    final XnioIoThread thread;
+    final long millis;
+    final long nanos;
+    final boolean idle;
+    @Nullable Relay head;
+    @Nullable Relay tail;
+    boolean scheduled; // an XNIO timer is set (for the head's deadline or earlier)
+    boolean running; // in run(), which sets the next timer itself
+
+    Deadlines(XnioIoThread thread, long millis, boolean idle) {
+      this.thread = thread;
+      this.millis = millis;
+      this.nanos = TimeUnit.MILLISECONDS.toNanos(millis);
+      this.idle = idle;
+    }
+
+    /** Starts {@code relay}'s timer: it times out {@link #millis} from now unless removed. */
+    void add(Relay relay) {
+      relay.deadline = System.nanoTime() + nanos;
+      relay.deadlines = this;
+      relay.prevDeadline = tail;
+      relay.nextDeadline = null;
+      if (tail == null) {
+        head = relay;
+      } else {
+        tail.nextDeadline = relay;
+      }
+      tail = relay;
+      if (!scheduled && !running) schedule(millis);
+    }
+
+    /** Stops {@code relay}'s timer (it is in this list). */
+    void remove(Relay relay) {
+      Relay prev = relay.prevDeadline;
+      Relay next = relay.nextDeadline;
+      if (prev == null) {
+        head = next;
+      } else {
+        prev.nextDeadline = next;
+      }
+      if (next == null) {
+        tail = prev;
+      } else {
+        next.prevDeadline = prev;
+      }
+      relay.prevDeadline = null;
+      relay.nextDeadline = null;
+      relay.deadlines = null;
+    }
+
+    /** The timer: times out every relay past its deadline, then waits for the next oldest. */
+    @Override
+    public void run() {
+      scheduled = false;
+      running = true;
+      long now = System.nanoTime();
+      try {
+        for (Relay r; (r = head) != null && r.deadline - now <= 0; ) {
+          remove(r);
+          r.timedOut(idle); // may add relays (at the tail: later deadlines) or remove any
+        }
+      } finally {
+        running = false;
+        Relay next = head;
+        if (next != null) {
+          // XNIO counts whole milliseconds: rounded up, so not early (and if it is, run again).
+          schedule(Math.max(1, TimeUnit.NANOSECONDS.toMillis(next.deadline - now + 999_999)));
+        }
+      }
+    }
+
+    private void schedule(long delayMillis) {
+      scheduled = true;
+      var unused = thread.executeAfter(this, delayMillis, TimeUnit.MILLISECONDS);
     }
   }
 
@@ -442,9 +532,11 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
   }
 
   /** One forwarded exchange. IO thread only. */
-  private final class Relay implements ClientCallback<ClientExchange>, ExchangeCompletionListener {
+  private final class Relay
+      implements ClientCallback<ClientExchange>, ExchangeCompletionListener, Runnable {
     final HttpServerExchange exchange;
     final XnioIoThread ioThread;
+    final Pool pool; // ioThread's
     final HostPort target;
     final ForwardHooks hooks;
     final ByteBufferPool buffers;
@@ -458,7 +550,12 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
 
     @Nullable Upstream upstream;
     @Nullable ClientExchange upstreamExchange;
-    XnioExecutor.@Nullable Key timer;
+    // The timer running, if any (the response's or the idle one): a place in one of the pool's
+    // deadline lists.
+    @Nullable Deadlines deadlines;
+    @Nullable Relay prevDeadline;
+    @Nullable Relay nextDeadline;
+    long deadline;
     boolean waiting; // for a place among upstream.max-connections
     boolean connected;
     boolean reused; // the connection came from the pool (or was handed over)
@@ -478,6 +575,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     boolean requestPending; // requestBuffer holds bytes not yet written upstream
 
     @Nullable StreamSourceChannel responseSource;
+    boolean responseListening; // a read listener of ours is set on responseSource
     @Nullable StreamSinkChannel sink;
     @Nullable PooledByteBuffer responseBuffer;
     boolean responsePending;
@@ -485,6 +583,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     Relay(HttpServerExchange exchange, HostPort target, ForwardHooks hooks) {
       this.exchange = exchange;
       this.ioThread = exchange.getIoThread();
+      this.pool = pool(ioThread);
       this.target = target;
       this.hooks = hooks;
       this.buffers = exchange.getConnection().getByteBufferPool();
@@ -493,6 +592,12 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
               || exchange.getRequestHeaders().contains(Headers.TRANSFER_ENCODING);
       this.check = hasBody ? exchange.getAttachment(RequestBodyCheck.KEY) : null;
       this.clientForwardedProto = exchange.getRequestHeaders().get(Headers.X_FORWARDED_PROTO);
+    }
+
+    /** Dispatched after the handler returned: starts the relay. */
+    @Override
+    public void run() {
+      start();
     }
 
     void start() {
@@ -524,28 +629,9 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
       // after the hop's own listeners, so it runs before them and they see the failure.
       exchange.addExchangeCompleteListener(this);
       // Time to the response headers, connecting included (as the Jetty transport counts it).
-      timer =
-          ioThread.executeAfter(
-              () -> {
-                timer = null;
-                if (waiting) {
-                  fail(
-                      UpstreamError.TIMEOUT,
-                      "no upstream connection free in "
-                          + responseTimeoutMillis
-                          + "ms (upstream.max-connections = "
-                          + maxConnections
-                          + " open)");
-                } else if (connected) {
-                  fail(UpstreamError.TIMEOUT, "no response in " + responseTimeoutMillis + "ms");
-                } else {
-                  fail(UpstreamError.CONNECT, "connect timed out");
-                }
-              },
-              responseTimeoutMillis,
-              TimeUnit.MILLISECONDS);
+      pool.responseDeadlines.add(this);
       if (!hasBody) keepClientReadInterest(exchange);
-      Upstream idle = pool(ioThread).take(target);
+      Upstream idle = pool.take(target);
       if (idle != null) {
         send(idle, true);
       } else if (openOrWait(this)) {
@@ -557,6 +643,30 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
         for (Pool p : pools.values()) {
           if (p.thread != ioThread) p.thread.execute(() -> p.shed(target));
         }
+      }
+    }
+
+    /** Its timer ran out: the response's (see start) or the idle one (see armIdle). */
+    void timedOut(boolean idle) {
+      if (idle) {
+        if (ended) return;
+        if (progress == progressAtTick) {
+          fail(UpstreamError.TIMEOUT, "idle for " + idleTimeoutMillis + "ms");
+        } else {
+          armIdle();
+        }
+      } else if (waiting) {
+        fail(
+            UpstreamError.TIMEOUT,
+            "no upstream connection free in "
+                + responseTimeoutMillis
+                + "ms (upstream.max-connections = "
+                + maxConnections
+                + " open)");
+      } else if (connected) {
+        fail(UpstreamError.TIMEOUT, "no response in " + responseTimeoutMillis + "ms");
+      } else {
+        fail(UpstreamError.CONNECT, "connect timed out");
       }
     }
 
@@ -593,7 +703,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     /** A connection handed back on this thread goes to this waiting request. */
     void handOver(Upstream connection) {
       if (ended || !waiting) {
-        pool(ioThread).offer(target, connection);
+        pool.offer(target, connection);
         return;
       }
       waiting = false;
@@ -614,7 +724,8 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
               },
               connectTimeoutMillis,
               TimeUnit.MILLISECONDS);
-      client.connect(
+      // Undertow's client, with each connection's peer address read once (CachedPeerHttpClient).
+      CachedPeerHttpClient.connect(
           new ClientCallback<ClientConnection>() {
             @Override
             public void completed(ClientConnection connection) {
@@ -622,7 +733,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
               Upstream opened = opened(connection, target);
               if (ended) {
                 // Connected after all: keep it for the next request.
-                pool(ioThread).offer(target, opened);
+                pool.offer(target, opened);
                 return;
               }
               send(opened, false);
@@ -635,10 +746,8 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
               fail(UpstreamError.CONNECT, UpstreamFailure.rootMessage(e));
             }
           },
-          null,
           uri(target),
           ioThread,
-          null,
           buffers,
           OPTIONS);
     }
@@ -692,9 +801,16 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
       }
     }
 
-    /** The request is about to be written on the connection (its headers first). */
+    /**
+     * The request is about to be written on the connection (its headers first); or, called again
+     * with the same exchange, its response has come (the relay is its own response listener).
+     */
     @Override
     public void completed(ClientExchange result) {
+      if (result == upstreamExchange) {
+        onResponse(result);
+        return;
+      }
       Upstream u = upstream;
       if (ended || u == null || result.getConnection() != u.connection) return;
       upstreamExchange = result;
@@ -704,18 +820,8 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
       HeaderValues proto = clientForwardedProto;
       if (proto != null) headers.addAll(Headers.X_FORWARDED_PROTO, proto);
       hooks.proxyToServerConnection(exchange, u.local, u.remote);
-      result.setResponseListener(
-          new ClientCallback<>() {
-            @Override
-            public void completed(ClientExchange exchangeWithResponse) {
-              onResponse(exchangeWithResponse);
-            }
+      result.setResponseListener(this); // completed(result) again, or failed
 
-            @Override
-            public void failed(IOException e) {
-              failedBeforeResponse(e);
-            }
-          });
       if (hasBody) {
         clientBody = exchange.getRequestChannel();
         StreamSinkChannel out = result.getRequestChannel();
@@ -736,7 +842,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
       hooks.proxyToServerCommitted(exchange);
     }
 
-    /** The request could not be sent on the connection. */
+    /** The request could not be sent on the connection, or its response not read. */
     @Override
     public void failed(IOException e) {
       failedBeforeResponse(e);
@@ -1007,13 +1113,16 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
         }
         if (n == 0) {
           in.getReadSetter().set(ch -> pumpResponse());
+          responseListening = true;
           in.resumeReads();
           armIdle();
           return;
         }
         if (n < 0) {
           in.suspendReads();
-          in.getReadSetter().set(null);
+          // Only a listener set here needs clearing (or on a close-delimited body's socket, the
+          // client's own): the client's response channel makes a new setter when first asked.
+          if (responseListening || closeDelimited) in.getReadSetter().set(null);
           ClientExchange x = upstreamExchange;
           if (x != null && !closeDelimited) passTrailers(x, responseTokens, exchange);
           finish();
@@ -1027,21 +1136,9 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
 
     /** Waiting on either side: fail the exchange if no byte moves for upstream.idle-timeout. */
     private void armIdle() {
-      if (timer != null) return;
+      if (deadlines != null) return;
       progressAtTick = progress;
-      timer =
-          ioThread.executeAfter(
-              () -> {
-                timer = null;
-                if (ended) return;
-                if (progress == progressAtTick) {
-                  fail(UpstreamError.TIMEOUT, "idle for " + idleTimeoutMillis + "ms");
-                } else {
-                  armIdle();
-                }
-              },
-              idleTimeoutMillis,
-              TimeUnit.MILLISECONDS);
+      pool.idleDeadlines.add(this);
     }
 
     /** The response is complete: hand the connection back (if it can carry another) and end. */
@@ -1058,7 +1155,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
         if (!requestSent || closeDelimited) {
           abort(u);
         } else {
-          pool(ioThread).offer(target, u);
+          pool.offer(target, u);
         }
       }
       exchange.endExchange();
@@ -1158,9 +1255,8 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     }
 
     private void cancelTimer() {
-      XnioExecutor.Key key = timer;
-      timer = null;
-      if (key != null) key.remove();
+      Deadlines d = deadlines;
+      if (d != null) d.remove(this);
     }
 
     private void releaseRequestBuffer() {

@@ -27,6 +27,8 @@ import io.undertow.util.HttpString;
 import io.undertow.util.NetworkUtils;
 import io.undertow.util.Protocols;
 import io.undertow.util.StatusCodes;
+import java.lang.ref.WeakReference;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -58,6 +60,8 @@ import java.util.regex.Pattern;
  *       handleRequest answers: hoptrace's head guard (io.hoptrace.proxy.guard.HeadScanner) asks it
  *       for an IP-literal Host, so that a Host this class would refuse with a bare 400 (no span
  *       line, no counter) is refused visibly first, as {@code bad_host}.
+ *   <li>{@link #WRAPPER} hands out the same handler again for the same root handler (held weakly)
+ *       instead of a new one per request (s18: bench/README.md, "Same-loop allocation (s18)").
  * </ul>
  *
  * <p>Written from 2.4.4.Final's own bytecode ({@code javap -c -p} of the undertow-core jar; no
@@ -76,6 +80,8 @@ public class HostHeaderHandler implements HttpHandler {
   static final String PATCHED_FOR_UNDERTOW = "2.4.4.Final";
 
   public static final HandlerWrapper WRAPPER = new Wrapper();
+  // hoptrace: how many root handlers' wrappers WRAPPER keeps (see Wrapper).
+  static final int WRAPPERS_KEPT = 4;
 
   public static final String STATUS_NO_HOST_HEADER = "No Host Header";
   public static final String STATUS_TOO_MANY_HOST_HEADERS = "Only One Host Header Allowed";
@@ -357,11 +363,42 @@ public class HostHeaderHandler implements HttpHandler {
     exchange.endExchange();
   }
 
-  private static class Wrapper implements HandlerWrapper {
+  /**
+   * hoptrace: {@code HttpReadListener} wraps the connection's root handler on every request, and a
+   * listener's root handler does not change; the handler is stateless but for {@code next}, so the
+   * wrappers of the last {@value #KEPT} root handlers are handed out again instead of a new one per
+   * request (16 bytes). Held weakly, so that no stopped server's handlers stay reachable from here:
+   * a collected one is made again on its listener's next request.
+   */
+  private static final class Wrapper implements HandlerWrapper {
+    static final int KEPT = WRAPPERS_KEPT;
+
+    private static final class Kept extends WeakReference<HostHeaderHandler> {
+      Kept(HostHeaderHandler handler) {
+        super(handler);
+      }
+    }
+
+    // Most recent first; replaced, never changed (read without a lock on any IO thread).
+    private volatile Kept[] kept = new Kept[0];
 
     @Override
     public HttpHandler wrap(HttpHandler handler) {
-      return new HostHeaderHandler(handler);
+      Kept[] k = kept;
+      for (Kept ref : k) {
+        HostHeaderHandler h = ref.get();
+        if (h != null && h.next == handler) return h;
+      }
+      HostHeaderHandler made = new HostHeaderHandler(handler);
+      Kept[] more = new Kept[KEPT];
+      int n = 0;
+      more[n++] = new Kept(made);
+      for (Kept ref : k) {
+        if (n == KEPT) break;
+        if (ref.get() != null) more[n++] = ref;
+      }
+      kept = Arrays.copyOf(more, n);
+      return made;
     }
   }
 }

@@ -96,6 +96,50 @@ class UpstreamFaultTest extends GuardHarness {
     assertThat(answer.header("Proxy-Status")).startsWith("hoptrace; error=http_response_timeout");
   }
 
+  /**
+   * Slow requests started apart, with quick ones in between (some on the same IO thread: more
+   * connections than IO threads): each slow one gets its 504 at its own deadline — never before it,
+   * and not one timeout later (the same-loop transport keeps one timer per thread, set for the
+   * oldest request's deadline, and each quick one leaves its list before its deadline).
+   */
+  @Test
+  void slowRequestsStartedApart_eachTimesOutAtItsOwnDeadline() throws Exception {
+    app.answer =
+        request -> {
+          if (request.startsWith("GET /slow")) {
+            try {
+              Thread.sleep(2500);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          return RecordingApp.OK;
+        };
+    start("upstream.response-timeout", "1s");
+    String slow = "GET /slow HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n";
+    java.util.concurrent.ExecutorService clients =
+        java.util.concurrent.Executors.newCachedThreadPool();
+    try {
+      List<java.util.concurrent.Future<Raw>> slowAnswers = new java.util.ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        slowAnswers.add(clients.submit(() -> send(slow)));
+        Raw quick = send(GET);
+        assertThat(quick.status()).as(quick.toString()).isEqualTo(200);
+        Thread.sleep(100);
+      }
+      for (java.util.concurrent.Future<Raw> f : slowAnswers) {
+        Raw answer = f.get(10, TimeUnit.SECONDS);
+        assertThat(answer.status()).as(answer.toString()).isEqualTo(504);
+        assertThat(answer.header("Proxy-Status"))
+            .startsWith("hoptrace; error=http_response_timeout");
+        // its own deadline: one timeout after it arrived, give or take the machine's load
+        assertThat(answer.millis()).as(answer.toString()).isBetween(990L, 1700L);
+      }
+    } finally {
+      clients.shutdownNow();
+    }
+  }
+
   @Test
   void appKilledAndBack_502WhileDown_servesWithinASecondOfItsReturn() throws Exception {
     start();

@@ -4,7 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.undertow.Undertow;
 import io.undertow.Version;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
 import io.undertow.util.NetworkUtils;
+import io.undertow.util.Protocols;
 import java.net.URL;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,6 +49,34 @@ class HostHeaderHandlerPatchTest {
                 + " proxy/pom.xml.",
             HostHeaderHandler.PATCHED_FOR_UNDERTOW)
         .isEqualTo(HostHeaderHandler.PATCHED_FOR_UNDERTOW);
+  }
+
+  @Test
+  void wrapper_handsOutOneHandlerPerRootHandler_eachCallingItsOwn() throws Exception {
+    // more root handlers than the wrapper keeps, taking turns: each wrap must still call the
+    // handler it was given (a kept one when there is one, else a new one)
+    List<String> called = new ArrayList<>();
+    HttpHandler[] roots = new HttpHandler[HostHeaderHandler.WRAPPERS_KEPT + 2];
+    for (int i = 0; i < roots.length; i++) {
+      String name = "root" + i;
+      roots[i] = exchange -> called.add(name);
+    }
+    for (int round = 0; round < 3; round++) {
+      for (int i = 0; i < roots.length; i++) {
+        HttpServerExchange exchange = new HttpServerExchange(null);
+        exchange.setProtocol(Protocols.HTTP_1_1);
+        exchange.getRequestHeaders().put(Headers.HOST, "127.0.0.1:8080");
+        HostHeaderHandler.WRAPPER.wrap(roots[i]).handleRequest(exchange);
+        assertThat(called).last().isEqualTo("root" + i);
+      }
+    }
+    assertThat(called).hasSize(3 * roots.length);
+    // one listener's root handler, request after request: the same handler (strongly held here)
+    HttpHandler first = HostHeaderHandler.WRAPPER.wrap(roots[0]);
+    HttpHandler second = HostHeaderHandler.WRAPPER.wrap(roots[1]);
+    assertThat(HostHeaderHandler.WRAPPER.wrap(roots[0])).isSameAs(first);
+    assertThat(HostHeaderHandler.WRAPPER.wrap(roots[1])).isSameAs(second).isNotSameAs(first);
+    assertThat(HostHeaderHandler.WRAPPER.wrap(roots[0])).isSameAs(first);
   }
 
   @Test

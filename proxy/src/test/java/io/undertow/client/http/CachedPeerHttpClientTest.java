@@ -1,0 +1,286 @@
+package io.undertow.client.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.undertow.Version;
+import io.undertow.client.ClientCallback;
+import io.undertow.client.ClientConnection;
+import io.undertow.client.ClientExchange;
+import io.undertow.client.ClientRequest;
+import io.undertow.client.UndertowClient;
+import io.undertow.connector.ByteBufferPool;
+import io.undertow.server.DefaultByteBufferPool;
+import io.undertow.util.Headers;
+import io.undertow.util.Methods;
+import io.undertow.util.StringReadChannelListener;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.xnio.OptionMap;
+import org.xnio.Options;
+import org.xnio.Xnio;
+import org.xnio.XnioIoThread;
+import org.xnio.XnioWorker;
+
+/**
+ * {@link CachedPeerHttpClient} against Undertow's own {@code UndertowClient.connect}, side by side
+ * over real sockets: the same connection class underneath, the same peer, the same request bytes on
+ * the wire and the same response read, the same failure for a port nobody listens on — and the peer
+ * read once instead of a new {@code InetSocketAddress} per call (what it is for).
+ */
+class CachedPeerHttpClientTest {
+  private static final OptionMap OPTIONS = OptionMap.create(Options.TCP_NODELAY, true);
+
+  private XnioWorker worker;
+  private XnioIoThread ioThread;
+  private ByteBufferPool buffers;
+  private ServerSocket server;
+
+  @BeforeEach
+  void start() throws IOException {
+    worker = Xnio.getInstance().createWorker(OptionMap.create(Options.WORKER_IO_THREADS, 1));
+    ioThread = worker.getIoThread();
+    buffers = new DefaultByteBufferPool(false, 8192);
+    server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+  }
+
+  @AfterEach
+  void stop() throws IOException {
+    server.close();
+    worker.shutdownNow();
+    buffers.close();
+  }
+
+  @Test
+  void undertowVersion_isTheOneReviewed() {
+    assertThat(Version.getVersionString())
+        .as(
+            "io.undertow.client.http.CachedPeerHttpClient opens connections as Undertow %s's"
+                + " HttpClientProvider.connect does for http://. For another Undertow version:"
+                + " check that its HttpClientProvider still does the same and that"
+                + " HttpClientConnection's constructor is unchanged, then update"
+                + " REVIEWED_FOR_UNDERTOW and the enforcer rule in proxy/pom.xml.",
+            CachedPeerHttpClient.REVIEWED_FOR_UNDERTOW)
+        .isEqualTo(CachedPeerHttpClient.REVIEWED_FOR_UNDERTOW);
+  }
+
+  @Test
+  void connection_isUndertows_withThePeerReadOnce_asTheOriginalReportsIt() throws Exception {
+    ClientConnection original = connectOriginal(uri(server.getLocalPort()));
+    try (Socket originalAccepted = server.accept()) {
+      ClientConnection ours = connectOurs(uri(server.getLocalPort()));
+      try (Socket accepted = server.accept()) {
+        assertThat(ours).isInstanceOf(HttpClientConnection.class);
+        assertThat(ours.getClass()).isEqualTo(CachedPeerHttpClient.CachedPeerConnection.class);
+        assertThat(original.getClass()).isEqualTo(HttpClientConnection.class);
+
+        SocketAddress peer = ours.getPeerAddress();
+        assertThat(peer).isEqualTo(accepted.getLocalSocketAddress());
+        assertThat(original.getPeerAddress()).isEqualTo(originalAccepted.getLocalSocketAddress());
+        assertThat(peer).isEqualTo(original.getPeerAddress()); // same server address and port
+        // read once: the same object every time; Undertow's makes a new one per call
+        assertThat(ours.getPeerAddress()).isSameAs(peer);
+        assertThat(original.getPeerAddress()).isNotSameAs(original.getPeerAddress());
+        // the typed overload is Undertow's own, unchanged
+        assertThat(ours.getPeerAddress(InetSocketAddress.class)).isEqualTo(peer);
+        assertThat(ours.getLocalAddress()).isEqualTo(accepted.getRemoteSocketAddress());
+
+        ours.close();
+        original.close();
+        waitClosed(ours);
+        waitClosed(original);
+        // after a close the JDK still reports the peer; so does the cached one
+        assertThat(original.getPeerAddress()).isEqualTo(peer);
+        assertThat(ours.getPeerAddress()).isSameAs(peer);
+      }
+    }
+  }
+
+  @Test
+  void exchange_sameRequestOnTheWire_sameResponseRead_asUndertowsConnection() throws Exception {
+    String theirs = roundTrip(connectOriginal(uri(server.getLocalPort())));
+    String ours = roundTrip(connectOurs(uri(server.getLocalPort())));
+
+    assertThat(ours).isEqualTo(theirs);
+    assertThat(ours)
+        .startsWith("GET /a/b?c=d HTTP/1.1\r\n")
+        .contains("Host: app:1\r\n", "X-Test: 1\r\n")
+        .endsWith("\r\n\r\n| 200 hello");
+  }
+
+  @Test
+  void nobodyListening_failsAsUndertowsConnectFails() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    CompletableFuture<ClientConnection> theirs = new CompletableFuture<>();
+    CompletableFuture<ClientConnection> ours = new CompletableFuture<>();
+    ioThread.execute(
+        () -> {
+          UndertowClient.getInstance()
+              .connect(callback(theirs), null, uri(port), ioThread, null, buffers, OPTIONS);
+          CachedPeerHttpClient.connect(callback(ours), uri(port), ioThread, buffers, OPTIONS);
+        });
+    Throwable theirFailure = failureOf(theirs);
+    Throwable ourFailure = failureOf(ours);
+    assertThat(theirFailure).isInstanceOf(IOException.class);
+    assertThat(ourFailure).isExactlyInstanceOf(theirFailure.getClass());
+    assertThat(ourFailure.getMessage()).isEqualTo(theirFailure.getMessage());
+  }
+
+  @Test
+  void onlyHttp() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                CachedPeerHttpClient.connect(
+                    callback(new CompletableFuture<>()),
+                    URI.create("https://127.0.0.1:1"),
+                    ioThread,
+                    buffers,
+                    OPTIONS))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  /**
+   * Sends one request on {@code connection} to the test's server socket, answers it, and gives what
+   * the server received, then "| ", the status and the body the connection read.
+   */
+  private String roundTrip(ClientConnection connection) throws Exception {
+    CompletableFuture<String> read = new CompletableFuture<>();
+    try (Socket accepted = server.accept()) {
+      ioThread.execute(
+          () -> {
+            ClientRequest request = new ClientRequest();
+            request.setMethod(Methods.GET);
+            request.setPath("/a/b?c=d");
+            request.getRequestHeaders().put(Headers.HOST, "app:1");
+            request.getRequestHeaders().put(Headers.X_FORWARDED_PROTO, "http");
+            request
+                .getRequestHeaders()
+                .put(io.undertow.util.HttpString.tryFromString("X-Test"), "1");
+            connection.sendRequest(
+                request,
+                new ClientCallback<>() {
+                  @Override
+                  public void completed(ClientExchange exchange) {
+                    exchange.setResponseListener(
+                        new ClientCallback<>() {
+                          @Override
+                          public void completed(ClientExchange answered) {
+                            int status = answered.getResponse().getResponseCode();
+                            new StringReadChannelListener(buffers) {
+                              @Override
+                              protected void stringDone(String body) {
+                                read.complete(status + " " + body);
+                              }
+
+                              @Override
+                              protected void error(IOException e) {
+                                read.completeExceptionally(e);
+                              }
+                            }.setup(answered.getResponseChannel());
+                          }
+
+                          @Override
+                          public void failed(IOException e) {
+                            read.completeExceptionally(e);
+                          }
+                        });
+                  }
+
+                  @Override
+                  public void failed(IOException e) {
+                    read.completeExceptionally(e);
+                  }
+                });
+          });
+      accepted.setSoTimeout(5000);
+      String head = readHead(accepted.getInputStream());
+      OutputStream out = accepted.getOutputStream();
+      out.write(
+          "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      String answer = read.get(5, TimeUnit.SECONDS);
+      connection.close();
+      return head + "| " + answer;
+    }
+  }
+
+  private static String readHead(InputStream in) throws IOException {
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    int ends = 0;
+    while (ends < 4) {
+      int b = in.read();
+      if (b < 0) break;
+      head.write(b);
+      ends =
+          (b == '\r' && (ends == 0 || ends == 2)) || (b == '\n' && (ends == 1 || ends == 3))
+              ? ends + 1
+              : 0;
+    }
+    return head.toString(StandardCharsets.US_ASCII);
+  }
+
+  private ClientConnection connectOurs(URI uri) throws Exception {
+    CompletableFuture<ClientConnection> f = new CompletableFuture<>();
+    ioThread.execute(
+        () -> CachedPeerHttpClient.connect(callback(f), uri, ioThread, buffers, OPTIONS));
+    return f.get(5, TimeUnit.SECONDS);
+  }
+
+  private ClientConnection connectOriginal(URI uri) throws Exception {
+    CompletableFuture<ClientConnection> f = new CompletableFuture<>();
+    ioThread.execute(
+        () ->
+            UndertowClient.getInstance()
+                .connect(callback(f), null, uri, ioThread, null, buffers, OPTIONS));
+    return f.get(5, TimeUnit.SECONDS);
+  }
+
+  private static Throwable failureOf(CompletableFuture<ClientConnection> f) throws Exception {
+    try {
+      ClientConnection c = f.get(5, TimeUnit.SECONDS);
+      c.close();
+      throw new AssertionError("connected to a port nobody listens on: " + c);
+    } catch (java.util.concurrent.ExecutionException e) {
+      return e.getCause();
+    }
+  }
+
+  private static void waitClosed(ClientConnection c) throws InterruptedException {
+    for (int i = 0; i < 500 && c.isOpen(); i++) Thread.sleep(10);
+    assertThat(c.isOpen()).isFalse();
+  }
+
+  private static ClientCallback<ClientConnection> callback(CompletableFuture<ClientConnection> f) {
+    return new ClientCallback<>() {
+      @Override
+      public void completed(ClientConnection result) {
+        f.complete(result);
+      }
+
+      @Override
+      public void failed(IOException e) {
+        f.completeExceptionally(e);
+      }
+    };
+  }
+
+  private static URI uri(int port) {
+    return URI.create("http://127.0.0.1:" + port);
+  }
+}
