@@ -585,10 +585,12 @@ RATE_AWK='
     if ($1 == "nginx" && partner != "") {
       ncpu[partner, rd] = slot_cpu(); np50[partner, rd] = $7; np99[partner, rd] = $9; nline[partner, rd] = NR
       nnoise[partner, rd] = $14 "/" $15; nsteal[partner, rd] = $23; nirq[partner, rd] = $24
+      nback[partner, rd] = $4 > 0 ? $22 / 1000 / $4 : 0
     } else {
       scpu[$1, rd] = slot_cpu(); sp50[$1, rd] = $7; sp99[$1, rd] = $9; sline[$1, rd] = NR
       sjit[$1, rd] = $4 > 0 ? $20 * 1e6 / clk / $4 : ""
       snoise[$1, rd] = $14 "/" $15; ssteal[$1, rd] = $23; sirq[$1, rd] = $24
+      sback[$1, rd] = $4 > 0 ? $22 / 1000 / $4 : 0
       if (rd > rounds) rounds = rd
     }
     lc[$1] = lc[$1] " " slot_cpu(); l50[$1] = l50[$1] " " $7; l90[$1] = l90[$1] " " $8
@@ -744,17 +746,18 @@ render_pairs() {
       any = 0
       for (i = 1; i <= n; i++) for (k = 1; k <= rounds; k++) if (paired(rows[i], k)) any = 1
       if (!any) exit
-      print "| round | row | first | nginx µs/req | row µs/req | ×nginx | nginx p50 / p99 µs | row p50 / p99 µs | Δp50 µs | Δp99 µs | row JIT µs/req | noise server / client %: nginx; row | steal % | irq+softirq % |"
-      print "|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|"
+      print "| round | row | first | nginx µs/req | row µs/req | ×nginx | nginx p50 / p99 µs | row p50 / p99 µs | Δp50 µs | Δp99 µs | row JIT µs/req | backend µs/req: nginx / row | noise server / client %: nginx; row | steal % | irq+softirq % |"
+      print "|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|"
       for (k = 1; k <= rounds; k++) for (i = 1; i <= n; i++) {
         r = rows[i]
         if (!paired(r, k)) continue
         d = r == "direct"
-        printf "| %d | %s | %s | %.1f | %s | %s | %d / %d | %d / %d | %+d | %+d | %s | %s; %s | %s / %s | %s / %s |\n", k, r,
+        printf "| %d | %s | %s | %.1f | %s | %s | %d / %d | %d / %d | %+d | %+d | %s | %.1f / %.1f | %s; %s | %s / %s | %s / %s |\n", k, r,
           nline[r, k] < sline[r, k] ? "nginx" : "row", ncpu[r, k], d ? "—" : fmt(scpu[r, k], 1),
           (d || ncpu[r, k] == 0) ? "—" : sprintf("%.2f", scpu[r, k] / ncpu[r, k]),
           np50[r, k], np99[r, k], sp50[r, k], sp99[r, k], sp50[r, k] - np50[r, k], sp99[r, k] - np99[r, k],
-          d ? "—" : fmt(sjit[r, k], 1), nnoise[r, k], snoise[r, k], nsteal[r, k], ssteal[r, k], nirq[r, k], sirq[r, k]
+          d ? "—" : fmt(sjit[r, k], 1), nback[r, k], sback[r, k], nnoise[r, k], snoise[r, k],
+          nsteal[r, k], ssteal[r, k], nirq[r, k], sirq[r, k]
       }
       print ""
       print "| row | pairs | ×nginx CPU/req: median (min–max) | Δp50 µs vs nginx: median (min–max) | Δp99 µs: median (min–max) | nginx µs/req in these pairs (min–max) |"
@@ -880,7 +883,8 @@ stop_all_started
     echo
     echo "Each line: nginx and the row at ${RATE} req/s, ${RATE_DURATION} s each, one right after the other (*first*"
     echo "says which ran first). CPU from each thread's schedstat (ns). Δ = row minus nginx in the pair."
-    echo "Noise, steal and irq+softirq are the server CPU's (noise: client CPU too) in each of the two runs."
+    echo "Noise, steal and irq+softirq are the server CPU's (noise: client CPU too) in each of the two runs;"
+    echo "backend µs/req is the backend nginx's CPU per request in each, a gauge of the server CPU's speed."
     echo
     echo "$pairs"
   fi
