@@ -45,12 +45,12 @@ environment (defaults in brackets):
   BENCH_DURATION [10]      seconds per closed-loop run        BENCH_CONNS ["1 16 64"]
   BENCH_WARMUP [5]         discarded warm-up, nginx/HAProxy   BENCH_JVM_WARMUP [20] for hoptrace
   BENCH_RATE [2000]        fixed rate for latency (req/s)     BENCH_RATE_CONNS [20]
-  BENCH_RATE_PAIRS [3]     rounds of rate pairs: each round runs nginx and each other row at the
-                           rate back to back, nginx first in odd rounds, second in even ones; the
-                           rate cells are medians over the rounds (0 = one run per row, in its row,
-                           the method before s18)
+  BENCH_RATE_PAIRS [3]     pairs at the rate per row: nginx and the row back to back, nginx
+                           first in odd pairs, second in even ones, at the end of each row; the
+                           rate cells are medians over the pairs (0 = one run per row, the method
+                           before s18)
   BENCH_RATE_DURATION [5]  seconds of each fixed-rate run      BENCH_NOISE_LIMIT [10] % flag
-  BENCH_RATE_WARMUP [5]    discarded seconds at the fixed rate at the end of every row
+  BENCH_RATE_WARMUP [5]    discarded seconds at the fixed rate before a row's rate runs
   BENCH_CLIENT_CPU [0]     wrk's CPU                          BENCH_SERVER_CPU [1] backend+proxy
   BENCH_NICE [0]           nice for wrk, backend and proxies (e.g. -10 on a busy shared machine)
   HOPTRACE_JAR [proxy/target/hoptrace.jar]
@@ -278,7 +278,7 @@ prime_request() { # url target
 }
 
 # Warm-up (discarded), closed loop at each concurrency, then the fixed rate: a discarded run, then
-# the measured one, or with rate pairs only the discarded run here (rate_pairs measures the rest).
+# the measured one, or with rate pairs the pairs with nginx (nothing more for nginx's own row).
 declare -A RATE_URL=() RATE_TARGET=() RATE_PIDS=()
 measure_row() { # row warmup url target "pids"
   local row=$1 warmup=$2 url=$3 target=$4 pids c
@@ -294,41 +294,43 @@ measure_row() { # row warmup url target "pids"
   if ((RATE_DURATION > 0 && RATE_WARMUP > 0)); then
     run_wrk "$row" warmup-rate "$RATE_CONNS" "$RATE_WARMUP" paced.lua "$url" "$target" "${pids[@]}"
   fi
-  if ((RATE_DURATION > 0 && RATE_PAIRS == 0)); then
-    run_wrk "$row" rate "$RATE_CONNS" "$RATE_DURATION" paced.lua "$url" "$target" "${pids[@]}"
+  if ((RATE_DURATION > 0)); then
+    if pairs_on; then
+      [[ "$row" == nginx ]] || rate_pairs "$row"
+    else
+      run_wrk "$row" rate "$RATE_CONNS" "$RATE_DURATION" paced.lua "$url" "$target" "${pids[@]}"
+    fi
   fi
 }
+# True when the rate runs go in pairs: asked for, and the nginx sidecar is up (started before the
+# first row, main flow below).
+pairs_on() { ((RATE_DURATION > 0 && RATE_PAIRS > 0)) && [[ -n "${RATE_URL[nginx]:-}" ]]; }
 
-# A row's last steps (stopping its proxy, counting its span lines) run now, or, when rate pairs
-# will run, after them: the row's proxy serves its pairs first.
+# nginx's last steps (stopping it, counting its span lines) run now, or, with rate pairs, after the
+# last row: it serves every row's pairs.
 DEFERRED=()
 after_pairs() { # command args...
   if ((RATE_DURATION > 0 && RATE_PAIRS > 0)); then DEFERRED+=("$(printf '%q ' "$@")"); else "$@"; fi
 }
 
-# The fixed-rate runs, in pairs: for each round, nginx and each other row that ran, one right after
-# the other (nginx first in odd rounds, second in even ones, so a drift over the pair cancels over
-# the rounds). Phases are named rate.<round> for the row and rate.<round>.<row> for nginx's run
-# beside it; render compares each pair and takes medians over the rounds.
-rate_pairs() {
-  local others=() r r2 i first second
-  for r in $ROWS; do [[ "$r" == nginx || -z "${RATE_URL[$r]:-}" ]] || others+=("$r"); done
-  local per=1 slots
-  [[ -z "${RATE_URL[nginx]:-}" ]] || per=2
-  slots=$((${#others[@]} * per * RATE_PAIRS))
-  log "rate pairs: $RATE_PAIRS rounds of nginx beside ${others[*]}: $slots runs of ${RATE_DURATION}s at $RATE req/s (about $((slots * (RATE_DURATION + 1))) s)"
+# The fixed-rate runs of a row, in pairs with nginx, right after the row's discarded run at the
+# rate: nginx then the row in odd rounds, the row then nginx in even ones (n X X n n X), so a drift
+# across a pair cancels over the rounds. The row's rounds run back to back: a JVM serving several
+# rows recompiles when the load pattern changes (s18: 15-22 us/req of C2 in runs of the inbound row
+# when the rows' pairs were interleaved). Phases: rate.<round> for the row, rate.<round>.<row> for
+# nginx's run beside it; render compares each pair and takes medians over the rounds.
+rate_pairs() { # row
+  local row=$1 i
+  log "$row: $RATE_PAIRS pairs with nginx at $RATE req/s, ${RATE_DURATION}s each run"
   for ((i = 1; i <= RATE_PAIRS; i++)); do
-    for r in "${others[@]}"; do
-      if [[ -z "${RATE_URL[nginx]:-}" ]]; then
-        rate_run "$r" "rate.$i"
-        continue
-      fi
-      if ((i % 2)); then first=nginx second=$r; else first=$r second=nginx; fi
-      for r2 in "$first" "$second"; do
-        if [[ "$r2" == nginx ]]; then rate_run nginx "rate.$i.$r"; else rate_run "$r" "rate.$i"; fi
-      done
-      log "pair $i/$RATE_PAIRS $(pair_summary "$r" "$i")"
-    done
+    if ((i % 2)); then
+      rate_run nginx "rate.$i.$row"
+      rate_run "$row" "rate.$i"
+    else
+      rate_run "$row" "rate.$i"
+      rate_run nginx "rate.$i.$row"
+    fi
+    log "pair $i/$RATE_PAIRS $(pair_summary "$row" "$i")"
   done
 }
 rate_run() { # row phase
@@ -390,19 +392,32 @@ url_for() { echo "http://127.0.0.1:$1/r/$2"; }
 row_direct() {
   log "direct: wrk -> backend :$BACKEND_PORT"
   measure_row direct "$WARMUP" "$(url_for "$BACKEND_PORT" direct)" "" ""
-  after_pairs record_row direct 0 "- -"
+  record_row direct 0 "- -"
+}
+
+# The nginx sidecar, started once: by its row, or before the first row when the rate runs go in
+# pairs (every row's pairs need it). Returns 1 if it did not start (NGINX_WHY says why).
+NGINX_PID="" NGINX_PORT="" NGINX_WHY=""
+start_nginx_sidecar() {
+  [[ -z "$NGINX_PID" ]] || return 0
+  [[ -z "$NGINX_WHY" ]] || return 1
+  local dir=$WORK/nginx
+  NGINX_PORT=$(free_port)
+  write_nginx_sidecar_conf "$dir" "$NGINX_PORT" "$BACKEND_PORT" "$WORK/nginx.spans"
+  start_nginx "$dir"
+  if ! wait_port "$NGINX_PORT"; then
+    NGINX_WHY="nginx did not start: $(tail -2 "$dir/error.log")"
+    return 1
+  fi
+  NGINX_PID=$STARTED_PID
+  RATE_URL[nginx]=$(url_for "$NGINX_PORT" nginx) RATE_TARGET[nginx]="" RATE_PIDS[nginx]=$NGINX_PID
 }
 
 row_nginx() {
-  local port dir=$WORK/nginx pid
-  port=$(free_port)
-  write_nginx_sidecar_conf "$dir" "$port" "$BACKEND_PORT" "$WORK/nginx.spans"
-  start_nginx "$dir"
-  pid=$STARTED_PID
-  wait_port "$port" || { fail_row nginx "nginx did not start: $(tail -2 "$dir/error.log")"; return; }
-  log "nginx: wrk -> nginx sidecar :$port -> backend (pid $pid)"
-  measure_row nginx "$WARMUP" "$(url_for "$port" nginx)" "" "$pid"
-  after_pairs end_proxy_row nginx "$pid" "$WORK/nginx.spans"
+  start_nginx_sidecar || { fail_row nginx "$NGINX_WHY"; return; }
+  log "nginx: wrk -> nginx sidecar :$NGINX_PORT -> backend (pid $NGINX_PID)"
+  measure_row nginx "$WARMUP" "$(url_for "$NGINX_PORT" nginx)" "" "$NGINX_PID"
+  after_pairs end_proxy_row nginx "$NGINX_PID" "$WORK/nginx.spans"
 }
 
 end_proxy_row() { # row pid span_file
@@ -420,7 +435,7 @@ row_haproxy() {
   wait_port "$port" || { fail_row haproxy "haproxy did not start: $(tail -2 "$dir/stderr.log")"; return; }
   log "haproxy: wrk -> HAProxy sidecar :$port -> backend (pid $pid)"
   measure_row haproxy "$WARMUP" "$(url_for "$port" haproxy)" "" "$pid"
-  after_pairs end_proxy_row haproxy "$pid" "$WORK/haproxy.spans"
+  end_proxy_row haproxy "$pid" "$WORK/haproxy.spans"
 }
 
 # Sidecar A serves the inbound and outbound rows and is hop 1 of the chain; B is hop 2. They start
@@ -494,7 +509,7 @@ row_hoptrace-inbound() {
   d0=$(hoptrace_drops "$A_ADMIN")
   measure_row hoptrace-inbound "$JVM_WARMUP" "$(url_for "$A_IN" hoptrace-inbound)" "" \
     "$HOPTRACE_A_PID"
-  after_pairs record_row hoptrace-inbound 1 "$(drops_delta "$d0" "$(hoptrace_drops "$A_ADMIN")")" \
+  record_row hoptrace-inbound 1 "$(drops_delta "$d0" "$(hoptrace_drops "$A_ADMIN")")" \
     "$WORK/hoptrace-a.spans"
 }
 
@@ -505,7 +520,7 @@ row_hoptrace-outbound() {
   d0=$(hoptrace_drops "$A_ADMIN")
   measure_row hoptrace-outbound "$JVM_WARMUP" "http://127.0.0.1:$A_OUT/" \
     "$(url_for "$BACKEND_PORT" hoptrace-outbound)" "$HOPTRACE_A_PID"
-  after_pairs record_row hoptrace-outbound 1 "$(drops_delta "$d0" "$(hoptrace_drops "$A_ADMIN")")" \
+  record_row hoptrace-outbound 1 "$(drops_delta "$d0" "$(hoptrace_drops "$A_ADMIN")")" \
     "$WORK/hoptrace-a.spans"
 }
 
@@ -517,7 +532,7 @@ row_hoptrace-chain() {
   measure_row hoptrace-chain "$JVM_WARMUP" "http://127.0.0.1:$A_OUT/" \
     "$(url_for "$B_IN" hoptrace-chain)" "$HOPTRACE_A_PID $HOPTRACE_B_PID"
   a1=$(hoptrace_drops "$A_ADMIN") b1=$(hoptrace_drops "$B_ADMIN")
-  after_pairs record_row hoptrace-chain 2 "$(drops_delta "$(sum_pairs "$a0" "$b0")" "$(sum_pairs "$a1" "$b1")")" \
+  record_row hoptrace-chain 2 "$(drops_delta "$(sum_pairs "$a0" "$b0")" "$(sum_pairs "$a1" "$b1")")" \
     "$WORK/hoptrace-a.spans" "$WORK/hoptrace-b.spans"
 }
 
@@ -546,7 +561,7 @@ row_hoptrace-inbound-sameloop() {
   log "$row: wrk -> hoptrace :$S_IN (inbound, same-loop upstream) -> backend (pid $HOPTRACE_S_PID)"
   d0=$(hoptrace_drops "$S_ADMIN")
   measure_row $row "$JVM_WARMUP" "$(url_for "$S_IN" $row)" "" "$HOPTRACE_S_PID"
-  after_pairs record_row $row 1 "$(drops_delta "$d0" "$(hoptrace_drops "$S_ADMIN")")" "$WORK/hoptrace-s.spans"
+  record_row $row 1 "$(drops_delta "$d0" "$(hoptrace_drops "$S_ADMIN")")" "$WORK/hoptrace-s.spans"
 }
 
 row_hoptrace-outbound-sameloop() {
@@ -556,7 +571,7 @@ row_hoptrace-outbound-sameloop() {
   d0=$(hoptrace_drops "$S_ADMIN")
   measure_row $row "$JVM_WARMUP" "http://127.0.0.1:$S_OUT/" "$(url_for "$BACKEND_PORT" $row)" \
     "$HOPTRACE_S_PID"
-  after_pairs record_row $row 1 "$(drops_delta "$d0" "$(hoptrace_drops "$S_ADMIN")")" "$WORK/hoptrace-s.spans"
+  record_row $row 1 "$(drops_delta "$d0" "$(hoptrace_drops "$S_ADMIN")")" "$WORK/hoptrace-s.spans"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -841,11 +856,11 @@ if $SMOKE; then
   exit $rc
 fi
 
-for row in $ROWS; do "row_$row"; done
-if ((RATE_DURATION > 0 && RATE_PAIRS > 0)); then
-  rate_pairs
-  for step in "${DEFERRED[@]}"; do eval "$step"; done
+if ((RATE_DURATION > 0 && RATE_PAIRS > 0)) && [[ " $ROWS " == *" nginx "* ]]; then
+  start_nginx_sidecar || log "$NGINX_WHY: no rate pairs, one run at the rate per row"
 fi
+for row in $ROWS; do "row_$row"; done
+for step in "${DEFERRED[@]}"; do eval "$step"; done
 stop_all_started
 
 {
@@ -854,8 +869,8 @@ stop_all_started
   echo "Produced by \`bench/run.sh\` (see bench/README.md for the method). Rows: wrk → proxy → nginx"
   echo "backend returning 12 bytes. Closed loop ${DURATION} s per concurrency after a discarded warm-up;"
   if ((RATE_PAIRS > 0)); then
-    echo "latency and proxy CPU at a fixed ${RATE} req/s over ${RATE_CONNS} connections, in ${RATE_PAIRS} rounds of"
-    echo "pairs after all rows: nginx and each other row for ${RATE_DURATION} s each, back to back ("Rate pairs""
+    echo "latency and proxy CPU at a fixed ${RATE} req/s over ${RATE_CONNS} connections, in ${RATE_PAIRS} pairs per"
+    echo "row: nginx and the row for ${RATE_DURATION} s each, back to back, at the end of the row (\"Rate pairs\""
     echo "below). The rate cells are medians over a row's runs; ×nginx at the rate is the median of the"
     echo "pairs' ratios (min–max in brackets), added latency is the row's p50/p99 minus nginx's beside it"
     echo "plus nginx's added latency beside direct. ×nginx and ×direct at 16 connections are ratios within"
