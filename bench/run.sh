@@ -761,31 +761,34 @@ render_pairs() {
       any = 0
       for (i = 1; i <= n; i++) for (k = 1; k <= rounds; k++) if (paired(rows[i], k)) any = 1
       if (!any) exit
-      print "| round | row | first | nginx µs/req | row µs/req | ×nginx | nginx p50 / p99 µs | row p50 / p99 µs | Δp50 µs | Δp99 µs | row JIT µs/req | backend µs/req: nginx / row | noise server / client %: nginx; row | steal % | irq+softirq % |"
-      print "|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|"
+      print "| round | row | first | nginx µs/req | row µs/req | ×nginx | ×nginx ÷ backend ratio | nginx p50 / p99 µs | row p50 / p99 µs | Δp50 µs | Δp99 µs | row JIT µs/req | backend µs/req: nginx / row | noise server / client %: nginx; row | steal % | irq+softirq % |"
+      print "|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|"
       for (k = 1; k <= rounds; k++) for (i = 1; i <= n; i++) {
         r = rows[i]
         if (!paired(r, k)) continue
         d = r == "direct"
-        printf "| %d | %s | %s | %.1f | %s | %s | %d / %d | %d / %d | %+d | %+d | %s | %.1f / %.1f | %s; %s | %s / %s | %s / %s |\n", k, r,
+        printf "| %d | %s | %s | %.1f | %s | %s | %s | %d / %d | %d / %d | %+d | %+d | %s | %.1f / %.1f | %s; %s | %s / %s | %s / %s |\n", k, r,
           nline[r, k] < sline[r, k] ? "nginx" : "row", ncpu[r, k], d ? "—" : fmt(scpu[r, k], 1),
           (d || ncpu[r, k] == 0) ? "—" : sprintf("%.2f", scpu[r, k] / ncpu[r, k]),
+          (d || ncpu[r, k] == 0 || sback[r, k] == 0 || nback[r, k] == 0) ? "—" : sprintf("%.2f", (scpu[r, k] / sback[r, k]) / (ncpu[r, k] / nback[r, k])),
           np50[r, k], np99[r, k], sp50[r, k], sp99[r, k], sp50[r, k] - np50[r, k], sp99[r, k] - np99[r, k],
           d ? "—" : fmt(sjit[r, k], 1), nback[r, k], sback[r, k], nnoise[r, k], snoise[r, k],
           nsteal[r, k], ssteal[r, k], nirq[r, k], sirq[r, k]
       }
       print ""
-      print "| row | pairs | ×nginx CPU/req: median (min–max) | Δp50 µs vs nginx: median (min–max) | Δp99 µs: median (min–max) | nginx µs/req in these pairs (min–max) |"
-      print "|---|--:|--:|--:|--:|--:|"
+      print "| row | pairs | ×nginx CPU/req: median (min–max) | ÷ backend ratio: median (min–max) | Δp50 µs vs nginx: median (min–max) | Δp99 µs: median (min–max) | nginx µs/req in these pairs (min–max) |"
+      print "|---|--:|--:|--:|--:|--:|--:|"
       for (i = 1; i <= n; i++) {
         r = rows[i]
         pairs_of(r)
         if (NPAIRS == 0 && r != "direct") continue
         l = ""; for (k = 1; k <= rounds; k++) if (paired(r, k)) l = l " " ncpu[r, k]
         cnt = stats(l); nmin = MIN; nmax = MAX
+        l = ""; for (k = 1; k <= rounds; k++) if (paired(r, k) && sback[r, k] > 0 && nback[r, k] > 0 && ncpu[r, k] > 0) l = l " " (scpu[r, k] / sback[r, k]) / (ncpu[r, k] / nback[r, k])
+        stats(l); bn = (r == "direct" || MED == "") ? "—" : sprintf("%.2f (%.2f–%.2f)", MED, MIN, MAX)
         pairs_of(r)
-        printf "| %s | %d | %s | %+d (%+d – %+d) | %+d (%+d – %+d) | %.1f–%.1f |\n", r, cnt,
-          r == "direct" ? "—" : sprintf("%.2f (%.2f–%.2f)", XN, XNMIN, XNMAX),
+        printf "| %s | %d | %s | %s | %+d (%+d – %+d) | %+d (%+d – %+d) | %.1f–%.1f |\n", r, cnt,
+          r == "direct" ? "—" : sprintf("%.2f (%.2f–%.2f)", XN, XNMIN, XNMAX), bn,
           D50, D50MIN, D50MAX, D99, D99MIN, D99MAX, nmin, nmax
       }
     }' "$RUNS"
@@ -899,7 +902,9 @@ stop_all_started
     echo "Each line: nginx and the row at ${RATE} req/s, ${RATE_DURATION} s each, one right after the other (*first*"
     echo "says which ran first). CPU from each thread's schedstat (ns). Δ = row minus nginx in the pair."
     echo "Noise, steal and irq+softirq are the server CPU's (noise: client CPU too) in each of the two runs;"
-    echo "backend µs/req is the backend nginx's CPU per request in each, a gauge of the server CPU's speed."
+    echo "backend µs/req is the backend nginx's CPU per request in each, a gauge of the server CPU's speed;"
+    echo "×nginx ÷ backend ratio divides each side by its backend's CPU per request (a cross-check, not the headline:"
+    echo "it assumes each proxy costs the backend the same per request)."
     echo
     echo "$pairs"
   fi
