@@ -2,7 +2,7 @@
 # hoptrace versus nginx and HAProxy as tracing sidecars, measured side by side in one run.
 # See bench/README.md for what each row and column means.
 #
-#   bench/run.sh              the full run (about 6 minutes), table on stdout and in bench/results/
+#   bench/run.sh              the full run (about 8 minutes), table on stdout and in bench/results/
 #   bench/run.sh --smoke      a 5-second check that every available row produces a row (CI)
 #   bench/run.sh --help
 set -euo pipefail
@@ -45,8 +45,12 @@ environment (defaults in brackets):
   BENCH_DURATION [10]      seconds per closed-loop run        BENCH_CONNS ["1 16 64"]
   BENCH_WARMUP [5]         discarded warm-up, nginx/HAProxy   BENCH_JVM_WARMUP [20] for hoptrace
   BENCH_RATE [2000]        fixed rate for latency (req/s)     BENCH_RATE_CONNS [20]
-  BENCH_RATE_DURATION [15] seconds of the fixed-rate run      BENCH_NOISE_LIMIT [10] % flag
-  BENCH_RATE_WARMUP [5]    discarded seconds at the fixed rate just before it (every row)
+  BENCH_RATE_PAIRS [3]     pairs at the rate per row: nginx and the row back to back, nginx
+                           first in odd pairs, second in even ones, at the end of each row; the
+                           rate cells are medians over the pairs (0 = one run per row, the method
+                           before s18)
+  BENCH_RATE_DURATION [5]  seconds of each fixed-rate run      BENCH_NOISE_LIMIT [10] % flag
+  BENCH_RATE_WARMUP [5]    discarded seconds at the fixed rate before a row's rate runs
   BENCH_CLIENT_CPU [0]     wrk's CPU                          BENCH_SERVER_CPU [1] backend+proxy
   BENCH_NICE [0]           nice for wrk, backend and proxies (e.g. -10 on a busy shared machine)
   HOPTRACE_JAR [proxy/target/hoptrace.jar]
@@ -88,7 +92,11 @@ JVM_WARMUP=${BENCH_JVM_WARMUP:-20}
 CONNS=${BENCH_CONNS:-1 16 64}
 RATE=${BENCH_RATE:-2000}
 RATE_CONNS=${BENCH_RATE_CONNS:-20}
-RATE_DURATION=${BENCH_RATE_DURATION:-15}
+RATE_DURATION=${BENCH_RATE_DURATION:-5}
+# The fixed-rate cells come from pairs run after every row's closed-loop phases ("Rate pairs" in
+# bench/README.md): nginx's own cost at the rate moves by up to 1.7x between quiet runs minutes
+# apart, so each row is compared with nginx measured right beside it.
+RATE_PAIRS=${BENCH_RATE_PAIRS:-3}
 # The JIT recompiles for one request per wake-up in the first ~5 s at the rate (README, "CPU at a
 # fixed rate (s16)"): discarded, as the closed-loop warm-up is.
 RATE_WARMUP=${BENCH_RATE_WARMUP:-5}
@@ -107,7 +115,7 @@ HOPTRACE_START_TIMEOUT=${HOPTRACE_START_TIMEOUT:-20}
 NICE=""
 if [[ "${BENCH_NICE:-0}" != 0 ]]; then NICE="nice -n $BENCH_NICE"; fi
 if $SMOKE; then
-  DURATION=1 WARMUP=0 JVM_WARMUP=0 CONNS=2 RATE_DURATION=0 RATE_WARMUP=0 BUILD=false
+  DURATION=1 WARMUP=0 JVM_WARMUP=0 CONNS=2 RATE_DURATION=0 RATE_WARMUP=0 RATE_PAIRS=0 BUILD=false
   HOPTRACE_START_TIMEOUT=${HOPTRACE_START_TIMEOUT_SMOKE:-10} SETTLE_READS=1
   [[ -n "$OUT" ]] || OUT=-
 fi
@@ -187,14 +195,17 @@ trap 'exit 130' INT TERM
 # One wrk run, with /proc accounting around it. Appends one line to $RUNS:
 # row phase conns requests duration_us errors p50 p90 p99 p999 proxy_ticks backend_ticks
 # wrk_ticks noise_server% noise_client% rss_kb pss_kb threads context_switches jit_ticks
+# proxy_ns backend_ns steal_server% irq_server% (ns: CPU time from schedstat, to the nanosecond)
 run_wrk() { # row phase conns duration script url target pid...
   local row=$1 phase=$2 conns=$3 duration=$4 script=$5 url=$6 target=$7
   shift 7
   local pids=("$@") out="$WORK/wrk-$row-$phase.txt"
   local p0 b0 p1 b1 c0 ct0 s0 st0 c1 ct1 s1 st1 wrk_ticks mem
-  local x0 x1 j0 j1
+  local x0 x1 j0 j1 n0 n1 bn0 bn1 sl0 ir0 tt0 sl1 ir1 tt1
   p0=$(cpu_ticks "${pids[@]}") b0=$(cpu_ticks "$BACKEND_PID") x0=$(ctx_switches "${pids[@]}")
   j0=$(jit_ticks "${pids[@]}")
+  n0=$(if ((${#pids[@]})); then thread_ns "${pids[@]}"; fi) bn0=$(thread_ns "$BACKEND_PID")
+  read -r sl0 ir0 tt0 < <(server_cpu_detail)
   read -r c0 ct0 s0 st0 < <(cpu_stat)
   # wrk's own CPU: the wrapper shell's cutime+cstime once wrk has been reaped.
   BENCH_TARGET=$target BENCH_RATE=$RATE BENCH_THREADS=1 NICE=$NICE bash -c '
@@ -205,31 +216,36 @@ run_wrk() { # row phase conns duration script url target pid...
     exit $rc' "$CLIENT_CPU" "$out" -t1 -c"$conns" -d"${duration}s" --timeout 2s \
     -s "$BENCH_DIR/lib/$script" "$url" || log "$row $phase: wrk failed: $(head -3 "$out" | tr '\n' ' ')"
   read -r c1 ct1 s1 st1 < <(cpu_stat)
+  read -r sl1 ir1 tt1 < <(server_cpu_detail)
+  n1=$(if ((${#pids[@]})); then thread_ns "${pids[@]}"; fi) bn1=$(thread_ns "$BACKEND_PID")
   p1=$(cpu_ticks "${pids[@]}") b1=$(cpu_ticks "$BACKEND_PID") x1=$(ctx_switches "${pids[@]}")
   j1=$(jit_ticks "${pids[@]}")
   mem=$(if ((${#pids[@]})); then echo "$(mem_kb "${pids[@]}") $(thread_count "${pids[@]}")"; else echo "0 0 0"; fi)
   wrk_ticks=$(awk '$1 == "WRKSTAT" { print $15 + $16 }' "$out")
   awk -v row="$row" -v phase="$phase" -v conns="$conns" -v pt=$((p1 - p0)) -v bt=$((b1 - b0)) \
     -v wt="${wrk_ticks:-0}" -v dc=$((c1 - c0)) -v tc=$((ct1 - ct0)) -v ds=$((s1 - s0)) \
-    -v ts=$((st1 - st0)) -v mem="$mem" -v cs=$((x1 - x0)) -v jt=$((j1 > j0 ? j1 - j0 : 0)) '
+    -v ts=$((st1 - st0)) -v mem="$mem" -v cs=$((x1 - x0)) -v jt=$((j1 > j0 ? j1 - j0 : 0)) \
+    -v pns="$(ns_delta "$n0" "$n1")" -v bns="$(ns_delta "$bn0" "$bn1")" -v dsl=$((sl1 - sl0)) \
+    -v dir=$((ir1 - ir0)) -v dtt=$((tt1 - tt0)) '
     $1 == "HOPBENCH" {
       for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
       errors = v["err_connect"] + v["err_read"] + v["err_write"] + v["err_status"] + v["err_timeout"]
       ns = ts > 0 ? 100 * (ds - pt - bt) / ts : 0; if (ns < 0) ns = 0
       nc = tc > 0 ? 100 * (dc - wt) / tc : 0; if (nc < 0) nc = 0
       split(mem, m, " ")
-      printf "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%d\t%d\t%d\t%d\t%d\n",
+      printf "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%d\t%d\t%d\t%d\t%d\t%.0f\t%.0f\t%.1f\t%.1f\n",
         row, phase, conns, v["requests"], v["duration_us"], errors, v["p50"], v["p90"], v["p99"],
-        v["p999"], pt, bt, wt, ns, nc, m[1], m[2], m[3], cs, jt
+        v["p999"], pt, bt, wt, ns, nc, m[1], m[2], m[3], cs, jt, pns, bns,
+        (dtt > 0 ? 100 * dsl / dtt : 0), (dtt > 0 ? 100 * dir / dtt : 0)
       found = 1
     }
-    END { if (!found) printf "%s\t%s\t%d\t0\t0\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\n", row, phase, conns }
+    END { if (!found) printf "%s\t%s\t%d\t0\t0\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\n", row, phase, conns }
   ' "$out" | tee -a "$RUNS" | awk -F'\t' -v clk="$CLK_TCK" '{
       rps = $5 > 0 ? $4 * 1e6 / $5 : 0
-      cpu = $4 > 0 ? $11 * 1e6 / clk / $4 : 0
+      cpu = $4 > 0 ? $21 / 1000 / $4 : 0
       jit = $4 > 0 ? $20 * 1e6 / clk / $4 : 0
-      printf "[bench] %-18s %-8s c=%-3d %8.0f req/s  p50 %5d us  p99 %6d us  proxy %5.1f us/req (JIT %.1f)  errors %d  noise %s%%/%s%%\n",
-        $1, $2, $3, rps, $7, $9, cpu, jit, $6, $14, $15 }' >&2
+      printf "[bench] %-18s %-12s c=%-3d %8.0f req/s  p50 %5d us  p99 %6d us  proxy %5.1f us/req (JIT %.1f)  errors %d  noise %s%%/%s%%  steal %s%%\n",
+        $1, $2, $3, rps, $7, $9, cpu, jit, $6, $14, $15, $23 }' >&2
 }
 
 # Waits until the span lines for this row stop growing (hoptrace's writer flushes asynchronously):
@@ -261,10 +277,13 @@ prime_request() { # url target
     head -c 12 <&3' "$port" "$req" >/dev/null 2>&1 || true
 }
 
-# Warm-up (discarded), closed loop at each concurrency, then the fixed rate.
+# Warm-up (discarded), closed loop at each concurrency, then the fixed rate: a discarded run, then
+# the measured one, or with rate pairs the pairs with nginx (nothing more for nginx's own row).
+declare -A RATE_URL=() RATE_TARGET=() RATE_PIDS=()
 measure_row() { # row warmup url target "pids"
   local row=$1 warmup=$2 url=$3 target=$4 pids c
   read -r -a pids <<<"$5"
+  RATE_URL[$row]=$url RATE_TARGET[$row]=$target RATE_PIDS[$row]=$5
   prime_request "$url" "$target"
   if ((warmup > 0)); then
     run_wrk "$row" warmup 16 "$warmup" closed.lua "$url" "$target" "${pids[@]}"
@@ -276,8 +295,58 @@ measure_row() { # row warmup url target "pids"
     run_wrk "$row" warmup-rate "$RATE_CONNS" "$RATE_WARMUP" paced.lua "$url" "$target" "${pids[@]}"
   fi
   if ((RATE_DURATION > 0)); then
-    run_wrk "$row" rate "$RATE_CONNS" "$RATE_DURATION" paced.lua "$url" "$target" "${pids[@]}"
+    if pairs_on; then
+      [[ "$row" == nginx ]] || rate_pairs "$row"
+    else
+      run_wrk "$row" rate "$RATE_CONNS" "$RATE_DURATION" paced.lua "$url" "$target" "${pids[@]}"
+    fi
   fi
+}
+# True when the rate runs go in pairs: asked for, and the nginx sidecar is up (started before the
+# first row, main flow below).
+pairs_on() { ((RATE_DURATION > 0 && RATE_PAIRS > 0)) && [[ -n "${RATE_URL[nginx]:-}" ]]; }
+
+# nginx's last steps (stopping it, counting its span lines) run now, or, with rate pairs, after the
+# last row: it serves every row's pairs.
+DEFERRED=()
+after_pairs() { # command args...
+  if ((RATE_DURATION > 0 && RATE_PAIRS > 0)); then DEFERRED+=("$(printf '%q ' "$@")"); else "$@"; fi
+}
+
+# The fixed-rate runs of a row, in pairs with nginx, right after the row's discarded run at the
+# rate: nginx then the row in odd rounds, the row then nginx in even ones (n X X n n X), so a drift
+# across a pair cancels over the rounds. The row's rounds run back to back: a JVM serving several
+# rows recompiles when the load pattern changes (s18: 15-22 us/req of C2 in runs of the inbound row
+# when the rows' pairs were interleaved). Phases: rate.<round> for the row, rate.<round>.<row> for
+# nginx's run beside it; render compares each pair and takes medians over the rounds.
+rate_pairs() { # row
+  local row=$1 i
+  log "$row: $RATE_PAIRS pairs with nginx at $RATE req/s, ${RATE_DURATION}s each run"
+  for ((i = 1; i <= RATE_PAIRS; i++)); do
+    if ((i % 2)); then
+      rate_run nginx "rate.$i.$row"
+      rate_run "$row" "rate.$i"
+    else
+      rate_run "$row" "rate.$i"
+      rate_run nginx "rate.$i.$row"
+    fi
+    log "pair $i/$RATE_PAIRS $(pair_summary "$row" "$i")"
+  done
+}
+rate_run() { # row phase
+  local pids
+  read -r -a pids <<<"${RATE_PIDS[$1]}"
+  run_wrk "$1" "$2" "$RATE_CONNS" "$RATE_DURATION" paced.lua "${RATE_URL[$1]}" "${RATE_TARGET[$1]}" "${pids[@]}"
+}
+# One line on a pair just run, for the progress log.
+pair_summary() { # row round
+  awk -F'\t' -v r="$1" -v i="$2" '
+    $1 == r && $2 == "rate." i { c = $4 > 0 ? $21 / 1000 / $4 : 0; p = $7; n1 = $14; n2 = $15; s = $23 }
+    $1 == "nginx" && $2 == "rate." i "." r { nc = $4 > 0 ? $21 / 1000 / $4 : 0; np = $7; if ($14 > n1) n1 = $14; if ($15 > n2) n2 = $15; if ($23 > s) s = $23 }
+    END {
+      printf "%s: %.1f vs nginx %.1f us/req (%s), p50 %d vs %d us; noise %s%%/%s%%, steal %s%%", r, c, nc,
+        (r == "direct" || nc == 0) ? "-" : sprintf("%.2fx", c / nc), p, np, n1, n2, s
+    }' "$RUNS"
 }
 
 record_row() { # row hops "dropped refused" span_file...
@@ -326,18 +395,35 @@ row_direct() {
   record_row direct 0 "- -"
 }
 
-row_nginx() {
-  local port dir=$WORK/nginx pid
-  port=$(free_port)
-  write_nginx_sidecar_conf "$dir" "$port" "$BACKEND_PORT" "$WORK/nginx.spans"
+# The nginx sidecar, started once: by its row, or before the first row when the rate runs go in
+# pairs (every row's pairs need it). Returns 1 if it did not start (NGINX_WHY says why).
+NGINX_PID="" NGINX_PORT="" NGINX_WHY=""
+start_nginx_sidecar() {
+  [[ -z "$NGINX_PID" ]] || return 0
+  [[ -z "$NGINX_WHY" ]] || return 1
+  local dir=$WORK/nginx
+  NGINX_PORT=$(free_port)
+  write_nginx_sidecar_conf "$dir" "$NGINX_PORT" "$BACKEND_PORT" "$WORK/nginx.spans"
   start_nginx "$dir"
-  pid=$STARTED_PID
-  wait_port "$port" || { fail_row nginx "nginx did not start: $(tail -2 "$dir/error.log")"; return; }
-  log "nginx: wrk -> nginx sidecar :$port -> backend (pid $pid)"
-  measure_row nginx "$WARMUP" "$(url_for "$port" nginx)" "" "$pid"
-  stop_pid "$pid" # nginx flushes its log buffer on exit
-  record_row nginx 1 "- -" "$WORK/nginx.spans"
-  rm -f "$WORK/nginx.spans"
+  if ! wait_port "$NGINX_PORT"; then
+    NGINX_WHY="nginx did not start: $(tail -2 "$dir/error.log")"
+    return 1
+  fi
+  NGINX_PID=$STARTED_PID
+  RATE_URL[nginx]=$(url_for "$NGINX_PORT" nginx) RATE_TARGET[nginx]="" RATE_PIDS[nginx]=$NGINX_PID
+}
+
+row_nginx() {
+  start_nginx_sidecar || { fail_row nginx "$NGINX_WHY"; return; }
+  log "nginx: wrk -> nginx sidecar :$NGINX_PORT -> backend (pid $NGINX_PID)"
+  measure_row nginx "$WARMUP" "$(url_for "$NGINX_PORT" nginx)" "" "$NGINX_PID"
+  after_pairs end_proxy_row nginx "$NGINX_PID" "$WORK/nginx.spans"
+}
+
+end_proxy_row() { # row pid span_file
+  stop_pid "$2" # nginx flushes its log buffer on exit
+  record_row "$1" 1 "- -" "$3"
+  rm -f "$3"
 }
 
 row_haproxy() {
@@ -349,9 +435,7 @@ row_haproxy() {
   wait_port "$port" || { fail_row haproxy "haproxy did not start: $(tail -2 "$dir/stderr.log")"; return; }
   log "haproxy: wrk -> HAProxy sidecar :$port -> backend (pid $pid)"
   measure_row haproxy "$WARMUP" "$(url_for "$port" haproxy)" "" "$pid"
-  stop_pid "$pid"
-  record_row haproxy 1 "- -" "$WORK/haproxy.spans"
-  rm -f "$WORK/haproxy.spans"
+  end_proxy_row haproxy "$pid" "$WORK/haproxy.spans"
 }
 
 # Sidecar A serves the inbound and outbound rows and is hop 1 of the chain; B is hop 2. They start
@@ -492,23 +576,70 @@ row_hoptrace-outbound-sameloop() {
 
 # ---------------------------------------------------------------------------------------------
 # The tables, from $RUNS and $ROWS_TSV.
+
+# awk functions both renderers use: the fixed-rate runs ("slots": phase rate, or rate.<round> and
+# nginx's rate.<round>.<row> with rate pairs) and medians over them.
+RATE_AWK='
+  function fmt(x, d) { return x == "" ? "—" : sprintf("%." d "f", x) }
+  function signed(x) { return x == "" ? "—" : sprintf("%+d", x) }
+  # Sets MED, MIN, MAX (or "" for an empty list) over a list of numbers separated by spaces.
+  function stats(list,    n, i, j, t) {
+    delete SV
+    n = split(list, SV, " ")
+    if (n == 0) { MED = MIN = MAX = ""; return 0 }
+    for (i = 2; i <= n; i++) { t = SV[i] + 0; for (j = i - 1; j >= 1 && SV[j] + 0 > t; j--) SV[j + 1] = SV[j]; SV[j + 1] = t }
+    MED = (n % 2) ? SV[(n + 1) / 2] : (SV[n / 2] + SV[n / 2 + 1]) / 2
+    MIN = SV[1]; MAX = SV[n]
+    return n
+  }
+  function slot_cpu() { return $4 > 0 ? ($21 > 0 ? $21 / 1000 / $4 : $11 * 1e6 / clk / $4) : "" }
+  # Reads one line of $RUNS that is a measured run at the rate into the slot arrays.
+  function read_slot(    n, a, rd, partner) {
+    n = split($2, a, ".")
+    rd = n >= 2 ? a[2] + 0 : 1; partner = n >= 3 ? a[3] : ""
+    if ($1 == "nginx" && partner != "") {
+      ncpu[partner, rd] = slot_cpu(); np50[partner, rd] = $7; np99[partner, rd] = $9; nline[partner, rd] = NR
+      nnoise[partner, rd] = $14 "/" $15; nsteal[partner, rd] = $23; nirq[partner, rd] = $24
+      nback[partner, rd] = $4 > 0 ? $22 / 1000 / $4 : 0
+    } else {
+      scpu[$1, rd] = slot_cpu(); sp50[$1, rd] = $7; sp99[$1, rd] = $9; sline[$1, rd] = NR
+      sjit[$1, rd] = $4 > 0 ? $20 * 1e6 / clk / $4 : ""
+      snoise[$1, rd] = $14 "/" $15; ssteal[$1, rd] = $23; sirq[$1, rd] = $24
+      sback[$1, rd] = $4 > 0 ? $22 / 1000 / $4 : 0
+      if (rd > rounds) rounds = rd
+    }
+    lc[$1] = lc[$1] " " slot_cpu(); l50[$1] = l50[$1] " " $7; l90[$1] = l90[$1] " " $8
+    l99[$1] = l99[$1] " " $9; l999[$1] = l999[$1] " " $10
+    rreq[$1] += $4; rdur[$1] += $5; rcs[$1] += $19; rjit[$1] += $20
+  }
+  function paired(r, i) { return ((r, i) in scpu) && ((r, i) in ncpu) }
+  # Per row, over its pairs: XN/XNMIN/XNMAX (CPU ÷ nginx beside it), D50, D99 (p50, p99 minus
+  # nginx beside it) and NPAIRS; "" without pairs.
+  function pairs_of(r,    i, lx, l5, l9) {
+    lx = l5 = l9 = ""
+    for (i = 1; i <= rounds; i++) if (paired(r, i)) {
+      if (ncpu[r, i] > 0) lx = lx " " scpu[r, i] / ncpu[r, i]
+      l5 = l5 " " (sp50[r, i] - np50[r, i]); l9 = l9 " " (sp99[r, i] - np99[r, i])
+    }
+    NPAIRS = stats(lx); XN = MED; XNMIN = MIN; XNMAX = MAX
+    stats(l5); D50 = MED; D50MIN = MIN; D50MAX = MAX
+    stats(l9); D99 = MED; D99MIN = MIN; D99MAX = MAX
+  }
+'
+
 render() {
   awk -F'\t' -v clk="$CLK_TCK" -v noise_limit="$NOISE_LIMIT" -v order="$ROWS" -v rate="$RATE" \
-    -v conns_list="$CONNS" -v smoke="$SMOKE" '
-    function fmt(x, d) { return x == "" ? "—" : sprintf("%." d "f", x) }
+    -v conns_list="$CONNS" -v smoke="$SMOKE" "$RATE_AWK"'
     function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "—" : sprintf("%.2f", a / b) }
-    function signed(x) { return x == "" ? "—" : sprintf("%+d", x) }
     FNR == NR {  # runs
       r = $1; ph = $2
       if (ph ~ /^warmup/) next
       if ($5 > 0) rps[r, ph] = $4 * 1e6 / $5
-      if (ph == "rate" || ph == "c16" || (smoke == "true" && ph == "c2")) {
-        key = (ph == "rate") ? "rate" : "c16"
-        if ($4 > 0) { cpu[r, key] = $11 * 1e6 / clk / $4; bcpu[r, key] = $12 * 1e6 / clk / $4; csw[r, key] = $19 / $4; jit[r, key] = $20 * 1e6 / clk / $4 }
+      if (ph == "c16" || (smoke == "true" && ph == "c2")) {
+        if ($4 > 0) { cpu[r, "c16"] = $11 * 1e6 / clk / $4; bcpu[r, "c16"] = $12 * 1e6 / clk / $4; csw[r, "c16"] = $19 / $4 }
       }
-      if (ph == "rate" || (smoke == "true" && ph == "c2")) {
-        p50[r] = $7; p90[r] = $8; p99[r] = $9; p999[r] = $10; achieved[r] = rps[r, ph]
-      }
+      if (ph == "rate" || ph ~ /^rate\./) read_slot()
+      if (smoke == "true" && ph == "c2") { p50[r] = $7; p90[r] = $8; p99[r] = $9; p999[r] = $10; achieved[r] = rps[r, ph] }
       if ($16 > rss[r]) rss[r] = $16
       if ($17 > pss[r]) pss[r] = $17
       if ($18 > thr[r]) thr[r] = $18
@@ -523,6 +654,33 @@ render() {
     }
     END {
       n = split(order, rows, " ")
+      # The rate cells: medians over each row'"'"'s runs at the rate; ×nginx and the latency
+      # differences from the pairs (nginx measured right beside the row) when there are pairs.
+      for (i = 1; i <= n; i++) {
+        r = rows[i]
+        if (rreq[r] == 0) continue
+        stats(lc[r]); cpu[r, "rate"] = MED
+        stats(l50[r]); p50[r] = MED; stats(l90[r]); p90[r] = MED
+        stats(l99[r]); p99[r] = MED; stats(l999[r]); p999[r] = MED
+        achieved[r] = rdur[r] > 0 ? rreq[r] * 1e6 / rdur[r] : ""
+        csw[r, "rate"] = rcs[r] / rreq[r]; jit[r, "rate"] = rjit[r] * 1e6 / clk / rreq[r]
+      }
+      # nginx added latency: beside direct when paired, else from the medians.
+      pairs_of("direct")
+      if (NPAIRS > 0) { n50 = -D50; n99 = -D99 } else { n50 = p50["nginx"] - p50["direct"]; n99 = p99["nginx"] - p99["direct"] }
+      for (i = 1; i <= n; i++) {
+        r = rows[i]
+        if (r == "direct" || rreq[r] == 0) continue
+        if (r == "nginx") { xn[r] = 1; xnr[r] = ""; a50[r] = n50; a99[r] = n99; continue }
+        pairs_of(r)
+        if (NPAIRS > 0) {
+          xn[r] = XN; xnr[r] = NPAIRS > 1 ? sprintf(" (%.2f–%.2f)", XNMIN, XNMAX) : ""
+          a50[r] = D50 + n50; a99[r] = D99 + n99
+        } else {
+          xn[r] = (cpu["nginx", "rate"] > 0) ? cpu[r, "rate"] / cpu["nginx", "rate"] : ""; xnr[r] = ""
+          a50[r] = p50[r] - p50["direct"]; a99[r] = p99[r] - p99["direct"]
+        }
+      }
       split(conns_list, cl, " ")
       mid = (smoke == "true") ? "c2" : "c16"
       at = (smoke == "true") ? "@2 conns, smoke: all rows at once" : "@" rate "/s"
@@ -532,15 +690,20 @@ render() {
         r = rows[i]
         if (status[r] != "ok") { printf "| %s | %s: %s |||||||||\n", r, status[r] == "" ? "failed" : status[r], why[r]; continue }
         c = (smoke == "true") ? cpu[r, "c16"] : cpu[r, "rate"]
-        cn = (smoke == "true") ? cpu["nginx", "c16"] : cpu["nginx", "rate"]
-        added50 = (r == "direct" || p50[r] == "") ? "" : p50[r] - p50["direct"]
-        added99 = (r == "direct" || p99[r] == "") ? "" : p99[r] - p99["direct"]
+        if (smoke == "true") {
+          x = ratio(cpu[r, "c16"], cpu["nginx", "c16"])
+          added50 = (r == "direct" || p50[r] == "") ? "" : p50[r] - p50["direct"]
+          added99 = (r == "direct" || p99[r] == "") ? "" : p99[r] - p99["direct"]
+        } else {
+          x = xn[r] == "" ? "—" : sprintf("%.2f", xn[r]) xnr[r]
+          added50 = r == "direct" ? "" : a50[r]; added99 = r == "direct" ? "" : a99[r]
+        }
         flag = (ns[r] > noise_limit || nc[r] > noise_limit) ? "**NOISY** " : ""
         sl = hops[r] > 0 ? sprintf("%.3f", spans[r] / (reqs[r] > 0 ? reqs[r] : 1)) : "—"
         printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s%s%% / %s%% |\n", r,
           fmt(rps[r, mid], 0), ratio(rps[r, mid], rps["nginx", mid]), ratio(rps[r, mid], rps["direct", mid]),
           signed(added50), signed(added99), r == "direct" ? "—" : fmt(c, 1),
-          r == "direct" ? "—" : ratio(c, cn), r == "direct" ? "—" : fmt(rss[r] / 1024, 1), sl,
+          r == "direct" ? "—" : x, r == "direct" ? "—" : fmt(rss[r] / 1024, 1), sl,
           flag, fmt(ns[r], 0), fmt(nc[r], 0)
       }
       print ""
@@ -554,7 +717,7 @@ render() {
         printf "| %s |", r
         for (j = 1; j <= length(cl); j++) printf " %s |", fmt(rps[r, "c" cl[j]], 0)
         printf " %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s / %s |\n",
-          fmt(achieved[r], 0), p50[r], p90[r], p99[r], p999[r],
+          fmt(achieved[r], 0), fmt(p50[r], 0), fmt(p90[r], 0), fmt(p99[r], 0), fmt(p999[r], 0),
           r == "direct" ? "—" : fmt(cpu[r, "rate"], 1), r == "direct" ? "—" : fmt(jit[r, "rate"], 1),
           r == "direct" ? "—" : fmt(cpu[r, "c16"], 1),
           fmt(bcpu[r, "c16"], 1), r == "direct" ? "—" : fmt(smoke == "true" ? csw[r, "c16"] : csw[r, "rate"], 1),
@@ -575,19 +738,60 @@ render() {
           print "|---|---|---|---|---|---|"
           header = 1
         }
-        a50 = p50[r] - p50["direct"]; n50 = p50["nginx"] - p50["direct"]; a99 = p99[r] - p99["direct"]
         # Latency and req/s depend on the CPU the others left; CPU per request and RSS do not.
         # Noisy when any of the three runs compared was.
         noisy = ns["direct"] > noise_limit || nc["direct"] > noise_limit ||
           ns["nginx"] > noise_limit || nc["nginx"] > noise_limit ||
           ns[r] > noise_limit || nc[r] > noise_limit
-        printf "| %s | %s %.1f vs %.1f µs | %s %+d vs %+d µs | %s %.0f vs %.0f | %s %+d µs | %s %.1f MB |\n", r,
-          mark(cpu[r, "rate"] <= cpu["nginx", "rate"], 0), cpu[r, "rate"], cpu["nginx", "rate"],
-          mark(a50 <= n50, noisy), a50, n50, mark(rps[r, "c16"] >= rps["nginx", "c16"], noisy), rps[r, "c16"], rps["nginx", "c16"],
-          mark(a99 < 1000, noisy), a99, mark(rss[r] < 96 * 1024, 0), rss[r] / 1024
+        printf "| %s | %s %.2f× (%.1f vs %.1f µs) | %s %+d vs %+d µs | %s %.0f vs %.0f | %s %+d µs | %s %.1f MB |\n", r,
+          mark(xn[r] <= 1, 0), xn[r], cpu[r, "rate"], cpu["nginx", "rate"],
+          mark(a50[r] <= n50, noisy), a50[r], n50, mark(rps[r, "c16"] >= rps["nginx", "c16"], noisy), rps[r, "c16"], rps["nginx", "c16"],
+          mark(a99[r] < 1000, noisy), a99[r], mark(rss[r] < 96 * 1024, 0), rss[r] / 1024
       }
     }
     function mark(ok, noisy) { return noisy ? "❔ noisy:" : ok ? "✅" : "❌" }' "$RUNS" "$ROWS_TSV"
+}
+
+# The rate pairs, one line each, then per row the spread over its pairs (nothing without pairs).
+render_pairs() {
+  awk -F'\t' -v clk="$CLK_TCK" -v order="$ROWS" "$RATE_AWK"'
+    $2 ~ /^rate\./ { read_slot() }
+    END {
+      n = split(order, rows, " ")
+      any = 0
+      for (i = 1; i <= n; i++) for (k = 1; k <= rounds; k++) if (paired(rows[i], k)) any = 1
+      if (!any) exit
+      print "| round | row | first | nginx µs/req | row µs/req | ×nginx | ×nginx ÷ backend ratio | nginx p50 / p99 µs | row p50 / p99 µs | Δp50 µs | Δp99 µs | row JIT µs/req | backend µs/req: nginx / row | noise server / client %: nginx; row | steal % | irq+softirq % |"
+      print "|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|"
+      for (k = 1; k <= rounds; k++) for (i = 1; i <= n; i++) {
+        r = rows[i]
+        if (!paired(r, k)) continue
+        d = r == "direct"
+        printf "| %d | %s | %s | %.1f | %s | %s | %s | %d / %d | %d / %d | %+d | %+d | %s | %.1f / %.1f | %s; %s | %s / %s | %s / %s |\n", k, r,
+          nline[r, k] < sline[r, k] ? "nginx" : "row", ncpu[r, k], d ? "—" : fmt(scpu[r, k], 1),
+          (d || ncpu[r, k] == 0) ? "—" : sprintf("%.2f", scpu[r, k] / ncpu[r, k]),
+          (d || ncpu[r, k] == 0 || sback[r, k] == 0 || nback[r, k] == 0) ? "—" : sprintf("%.2f", (scpu[r, k] / sback[r, k]) / (ncpu[r, k] / nback[r, k])),
+          np50[r, k], np99[r, k], sp50[r, k], sp99[r, k], sp50[r, k] - np50[r, k], sp99[r, k] - np99[r, k],
+          d ? "—" : fmt(sjit[r, k], 1), nback[r, k], sback[r, k], nnoise[r, k], snoise[r, k],
+          nsteal[r, k], ssteal[r, k], nirq[r, k], sirq[r, k]
+      }
+      print ""
+      print "| row | pairs | ×nginx CPU/req: median (min–max) | ÷ backend ratio: median (min–max) | Δp50 µs vs nginx: median (min–max) | Δp99 µs: median (min–max) | nginx µs/req in these pairs (min–max) |"
+      print "|---|--:|--:|--:|--:|--:|--:|"
+      for (i = 1; i <= n; i++) {
+        r = rows[i]
+        pairs_of(r)
+        if (NPAIRS == 0 && r != "direct") continue
+        l = ""; for (k = 1; k <= rounds; k++) if (paired(r, k)) l = l " " ncpu[r, k]
+        cnt = stats(l); nmin = MIN; nmax = MAX
+        l = ""; for (k = 1; k <= rounds; k++) if (paired(r, k) && sback[r, k] > 0 && nback[r, k] > 0 && ncpu[r, k] > 0) l = l " " (scpu[r, k] / sback[r, k]) / (ncpu[r, k] / nback[r, k])
+        stats(l); bn = (r == "direct" || MED == "") ? "—" : sprintf("%.2f (%.2f–%.2f)", MED, MIN, MAX)
+        pairs_of(r)
+        printf "| %s | %d | %s | %s | %+d (%+d – %+d) | %+d (%+d – %+d) | %.1f–%.1f |\n", r, cnt,
+          r == "direct" ? "—" : sprintf("%.2f (%.2f–%.2f)", XN, XNMIN, XNMAX), bn,
+          D50, D50MIN, D50MAX, D99, D99MIN, D99MAX, nmin, nmax
+      }
+    }' "$RUNS"
 }
 
 # The smoke test passes when every row that could run served requests without errors and wrote at
@@ -655,7 +859,11 @@ if $SMOKE; then
   exit $rc
 fi
 
+if ((RATE_DURATION > 0 && RATE_PAIRS > 0)) && [[ " $ROWS " == *" nginx "* ]]; then
+  start_nginx_sidecar || log "$NGINX_WHY: no rate pairs, one run at the rate per row"
+fi
 for row in $ROWS; do "row_$row"; done
+for step in "${DEFERRED[@]}"; do eval "$step"; done
 stop_all_started
 
 {
@@ -663,10 +871,20 @@ stop_all_started
   echo
   echo "Produced by \`bench/run.sh\` (see bench/README.md for the method). Rows: wrk → proxy → nginx"
   echo "backend returning 12 bytes. Closed loop ${DURATION} s per concurrency after a discarded warm-up;"
-  echo "latency at a fixed ${RATE} req/s over ${RATE_CONNS} connections for ${RATE_DURATION} s. Added latency"
-  echo "is relative to the direct row of this same run; ×nginx and ×direct are ratios in this same run."
-  echo "Proxy CPU µs/req is measured in the fixed-rate run. **NOISY**: other processes took more than"
-  echo "${NOISE_LIMIT}% of the server or client CPU during one of the row's runs."
+  if ((RATE_PAIRS > 0)); then
+    echo "latency and proxy CPU at a fixed ${RATE} req/s over ${RATE_CONNS} connections, in ${RATE_PAIRS} pairs per"
+    echo "row: nginx and the row for ${RATE_DURATION} s each, back to back, at the end of the row (\"Rate pairs\""
+    echo "below). The rate cells are medians over a row's runs; ×nginx at the rate is the median of the"
+    echo "pairs' ratios (min–max in brackets), added latency is the row's p50/p99 minus nginx's beside it"
+    echo "plus nginx's added latency beside direct. ×nginx and ×direct at 16 connections are ratios within"
+    echo "this run. **NOISY**: other processes took more than ${NOISE_LIMIT}% of the server or client CPU"
+    echo "during one of the row's runs."
+  else
+    echo "latency at a fixed ${RATE} req/s over ${RATE_CONNS} connections for ${RATE_DURATION} s. Added latency"
+    echo "is relative to the direct row of this same run; ×nginx and ×direct are ratios in this same run."
+    echo "Proxy CPU µs/req is measured in the fixed-rate run. **NOISY**: other processes took more than"
+    echo "${NOISE_LIMIT}% of the server or client CPU during one of the row's runs."
+  fi
   echo
   echo "## Machine"
   echo
@@ -676,11 +894,25 @@ stop_all_started
   echo "## Results"
   echo
   render
+  pairs=$(render_pairs)
+  if [[ -n "$pairs" ]]; then
+    echo
+    echo "## Rate pairs"
+    echo
+    echo "Each line: nginx and the row at ${RATE} req/s, ${RATE_DURATION} s each, one right after the other (*first*"
+    echo "says which ran first). CPU from each thread's schedstat (ns). Δ = row minus nginx in the pair."
+    echo "Noise, steal and irq+softirq are the server CPU's (noise: client CPU too) in each of the two runs;"
+    echo "backend µs/req is the backend nginx's CPU per request in each, a gauge of the server CPU's speed;"
+    echo "×nginx ÷ backend ratio divides each side by its backend's CPU per request (a cross-check, not the headline:"
+    echo "it assumes each proxy costs the backend the same per request)."
+    echo
+    echo "$pairs"
+  fi
   echo
   echo "## Every run"
   echo
-  echo "| row | phase | conns | requests | seconds | errors | p50 | p90 | p99 | p99.9 | proxy ticks | backend ticks | wrk ticks | noise server % | noise client % | RSS kB | PSS kB | threads | context switches |"
-  echo "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+  echo "| row | phase | conns | requests | seconds | errors | p50 | p90 | p99 | p99.9 | proxy ticks | backend ticks | wrk ticks | noise server % | noise client % | RSS kB | PSS kB | threads | context switches | JIT ticks | proxy ns | backend ns | steal server % | irq server % |"
+  echo "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
   awk -F'\t' -v OFS=' | ' '{ $5 = sprintf("%.2f", $5 / 1e6); print "| " $0 " |" }' "$RUNS"
   if grep -q skipped "$ROWS_TSV"; then
     echo
