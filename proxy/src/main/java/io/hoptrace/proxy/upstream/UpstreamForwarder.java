@@ -43,6 +43,11 @@ import org.xnio.channels.StreamSinkChannel;
  * has just left the pool). A new connection's failure, a timeout, a connect failure, a request with
  * a body or another method is answered 502/504 as before.
  *
+ * <p>The Jetty client starts on the first request that needs it, on a worker thread: that request
+ * (and any arriving meanwhile) goes on once it has, or is answered 502 ({@code connect: the
+ * upstream client did not start: ...}) if the start failed; the IO thread serves its other
+ * connections meanwhile.
+ *
  * <p>Threading: everything that touches the Undertow exchange runs on its IO thread; Jetty's
  * callbacks hop there with {@code ioThread.execute}. Ending the exchange from a foreign thread made
  * Undertow's IO thread spin, so it is never done.
@@ -67,8 +72,49 @@ public final class UpstreamForwarder implements Forwarder {
 
   @Override
   public void forward(HttpServerExchange exchange, HostPort target, ForwardHooks hooks) {
-    exchange.dispatch(
-        io.undertow.util.SameThreadExecutor.INSTANCE, () -> start(exchange, target, hooks));
+    if (client.started()) {
+      exchange.dispatch(
+          io.undertow.util.SameThreadExecutor.INSTANCE, () -> start(exchange, target, hooks));
+    } else {
+      exchange.dispatch(
+          io.undertow.util.SameThreadExecutor.INSTANCE,
+          () -> startAfterClient(exchange, target, hooks));
+    }
+  }
+
+  /**
+   * The Jetty client has not started yet (it starts on the first request that needs it: see {@link
+   * UpstreamClient}): it starts on a worker thread, not on this IO thread, whose other connections
+   * would otherwise all wait the ~300 ms a first start takes; this exchange goes on, on its IO
+   * thread, once it has. Requests arriving meanwhile wait for the same start. IO thread.
+   */
+  private void startAfterClient(HttpServerExchange exchange, HostPort target, ForwardHooks hooks) {
+    XnioIoThread ioThread = exchange.getIoThread();
+    var unused =
+        client
+            .whenStarted(ioThread.getWorker())
+            .whenComplete(
+                (jetty, failure) ->
+                    ioThread.execute(() -> clientStarted(exchange, target, hooks, failure)));
+  }
+
+  /** The start {@link #startAfterClient} waited for has ended. IO thread. */
+  private void clientStarted(
+      HttpServerExchange exchange,
+      HostPort target,
+      ForwardHooks hooks,
+      @Nullable Throwable failure) {
+    if (exchange.isComplete()) return; // the client went away meanwhile
+    if (failure == null) {
+      start(exchange, target, hooks);
+      return;
+    }
+    // Nothing went upstream (the headers hook was not called: the app never saw the request).
+    // Counted in UpstreamClient.startFailures() and with the connect errors; the span says why.
+    new UpstreamFailure(
+            UpstreamError.CONNECT,
+            "the upstream client did not start: " + UpstreamFailure.rootMessage(failure))
+        .answer(exchange, hooks);
   }
 
   private void start(HttpServerExchange exchange, HostPort target, ForwardHooks hooks) {
