@@ -195,7 +195,7 @@ public final class UpstreamForwarder implements Forwarder {
    * The serverToProxyResponse, copied to the proxyToClientResponse: headers, then the body chunk by
    * chunk, demanding the next chunk from Jetty only once Undertow has written the last one.
    */
-  private final class ServerToProxyResponse implements Response.Listener {
+  private final class ServerToProxyResponse implements Response.Listener, Request.SuccessListener {
     final HttpServerExchange exchange;
     final XnioIoThread ioThread;
     final HostPort target;
@@ -219,6 +219,9 @@ public final class UpstreamForwarder implements Forwarder {
 
     /** The response timeout ran out (set on the IO thread; read by the retry's connect too). */
     volatile boolean timedOut;
+
+    /** The current request has been sent in full (Jetty's onRequestSuccess). */
+    volatile boolean requestSent;
 
     /** The retry's own connection, once connected: used for it alone, closed after it. */
     volatile org.eclipse.jetty.client.@Nullable Connection retryConnection;
@@ -270,6 +273,7 @@ public final class UpstreamForwarder implements Forwarder {
           .timeout(0, TimeUnit.MILLISECONDS) // the response timeout covers time to headers
           .headers(this::copyProxyToServerHeaders)
           .onRequestBegin(this::requestBegun)
+          .onRequestSuccess(this)
           .onRequestCommit(r -> hooks.proxyToServerCommitted(exchange));
     }
 
@@ -278,6 +282,12 @@ public final class UpstreamForwarder implements Forwarder {
         String name = values.getHeaderName().toString();
         for (String value : values) headers.add(name, value);
       }
+    }
+
+    /** The proxyToServerRequest has been sent in full. A Jetty thread. */
+    @Override
+    public void onSuccess(Request sent) {
+      requestSent = true;
     }
 
     /** The request has a connection and is about to be written on it. A Jetty thread. */
@@ -375,6 +385,7 @@ public final class UpstreamForwarder implements Forwarder {
       retried = true;
       retries.increment();
       connected = false;
+      requestSent = false;
       reused = false;
       Request again = newProxyToServerRequest();
       current = again;
@@ -513,8 +524,12 @@ public final class UpstreamForwarder implements Forwarder {
           passTrailers();
           // Ends once Jetty has put the connection back too (it does so before onComplete): else
           // the caller's next request on this connection could find the pool empty and open one.
+          // Unless the request is still being sent (the app answered before the whole body, or
+          // refused an Expect: 100-continue): then Jetty's exchange is not over, the connection
+          // not reusable, and the exchange ends now, as before e83ba93 (waiting, the rest of the
+          // body would still reach the app, or the request's abort would cut the relayed answer).
           bodyWritten = true;
-          if (upstreamDone) end();
+          if (upstreamDone || !requestSent) end();
           return;
         }
       }
