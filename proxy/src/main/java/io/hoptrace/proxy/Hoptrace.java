@@ -126,6 +126,7 @@ public final class Hoptrace implements AutoCloseable {
     this.upstream = new UpstreamClient(settings.upstream());
     UpstreamClient jettyClient = upstream;
     metrics.gauge("hoptrace.upstream.jetty_started", () -> jettyClient.started() ? 1 : 0);
+    metrics.gauge("hoptrace.upstream.jetty_start_failures", jettyClient::startFailures);
     // Probes /proc (or says why not) before any request: the answer is logged once, to stderr.
     this.processLinks =
         ProcessLinks.start(settings.procfs(), settings.app().port(), metrics, System.err);

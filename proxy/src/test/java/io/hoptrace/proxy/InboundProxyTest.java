@@ -477,7 +477,9 @@ class InboundProxyTest extends InboundHarness {
     String status = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(curl.waitFor()).isZero();
     assertThat(status).isEqualTo("200");
-    assertThat(adminGet(metrics).body()).contains("hoptrace_upstream_jetty_started 1.0");
+    assertThat(adminGet(metrics).body())
+        .contains("hoptrace_upstream_jetty_started 1.0")
+        .contains("hoptrace_upstream_jetty_start_failures 0.0");
     assertThat(get("/after").statusCode()).isEqualTo(200);
   }
 

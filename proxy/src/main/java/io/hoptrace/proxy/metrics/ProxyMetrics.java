@@ -41,6 +41,9 @@ import java.util.function.LongSupplier;
  *       burst ({@code heap.idle-gc})
  *   <li>{@code hoptrace_upstream_jetty_started}: 1 once the Jetty upstream client has started (at
  *       start with {@code upstream.client = jetty}; with same-loop, on its first fallback request)
+ *   <li>{@code hoptrace_upstream_jetty_start_failures}: starts of the Jetty client that failed (the
+ *       requests waiting for one are answered 502, {@code connect: the upstream client did not
+ *       start: ...}; the next request that needs Jetty starts it again)
  * </ul>
  */
 public final class ProxyMetrics {

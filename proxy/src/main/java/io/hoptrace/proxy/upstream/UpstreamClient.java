@@ -2,7 +2,12 @@ package io.hoptrace.proxy.upstream;
 
 import io.hoptrace.config.Settings;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.LongAdder;
 import org.eclipse.jetty.client.ContinueProtocolHandler;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
@@ -21,7 +26,9 @@ import org.jspecify.annotations.Nullable;
  * <p>Created on first use: with {@code upstream.client = same-loop}, the default, Jetty only takes
  * the requests the same-loop path hands it (Expect: 100-continue, targets by host name, heads past
  * its buffer), which most sidecars never see; until then there is no Jetty client, thread, selector
- * or buffer pool (bench/README.md, "Runtime memory (s15)").
+ * or buffer pool (bench/README.md, "Runtime memory (s15)"). The forwarder has it started off the IO
+ * threads ({@link #whenStarted}): a start takes ~300 ms on a fresh sidecar, and on an IO thread
+ * every other connection of that thread would wait for it.
  */
 public final class UpstreamClient implements AutoCloseable {
   /** The buffer a request head is written into; one that does not fit gets {@link #MAX_HEAD}. */
@@ -59,6 +66,15 @@ public final class UpstreamClient implements AutoCloseable {
 
   /** Set by {@link #close()}, under {@code lock}: a client created after it is not started. */
   private boolean closed;
+
+  /**
+   * The start under way for {@link #whenStarted}, if any: requests arriving meanwhile wait for it
+   * rather than starting another. Under {@code lock}; cleared once it has succeeded or failed (a
+   * failed start is tried again by the next request).
+   */
+  private @Nullable CompletableFuture<HttpClient> starting;
+
+  private final LongAdder startFailures = new LongAdder();
 
   /** Creates nothing yet: see the class comment. */
   public UpstreamClient(Settings.Upstream settings) {
@@ -133,23 +149,63 @@ public final class UpstreamClient implements AutoCloseable {
     return client != null;
   }
 
+  /** Starts of the Jetty client that failed (each answered its waiting requests with a 502). */
+  public long startFailures() {
+    return startFailures.sum();
+  }
+
   /**
-   * The Jetty client, created and started on the first call: one client, started once, whichever
-   * thread comes first (it waits the few milliseconds a start takes; later callers do not wait).
-   * After {@link #close()}, a client that was never started, so that a request arriving while the
-   * sidecar stops fails as it did on the stopped client before, rather than starting threads.
+   * The Jetty client once started: at once if it is, else when the start under way ends, beginning
+   * one on {@code starter} if none is (the first request that needs Jetty starts it; the ones
+   * arriving meanwhile wait for the same start, none holds a thread or a lock while it waits).
+   * Completes on the thread that ran the start; exceptionally if it failed, and a later call tries
+   * again.
    */
-  HttpClient jetty() {
+  CompletableFuture<HttpClient> whenStarted(Executor starter) {
     HttpClient c = client;
-    if (c != null) return c;
+    if (c != null) return CompletableFuture.completedFuture(c);
+    CompletableFuture<HttpClient> start;
     synchronized (lock) {
       c = client;
-      if (c != null) return c;
+      if (c != null) return CompletableFuture.completedFuture(c);
+      if (starting != null) return starting;
+      start = new CompletableFuture<>();
+      starting = start;
+    }
+    try {
+      starter.execute(() -> runStart(start));
+    } catch (RejectedExecutionException e) { // the worker pool is shutting down
+      startFailed(start, e);
+    }
+    return start;
+  }
+
+  /** Requests waiting for the start under way (an estimate, for tests and monitoring). */
+  int waitingForStart() {
+    synchronized (lock) {
+      CompletableFuture<HttpClient> start = starting;
+      return start == null ? 0 : start.getNumberOfDependents();
+    }
+  }
+
+  /**
+   * Creates and starts the client for {@link #whenStarted}, then tells its waiters. Not under
+   * {@code lock}: the start takes ~300 ms on a fresh sidecar, and {@link #whenStarted} (on IO
+   * threads) must not wait for it.
+   */
+  private void runStart(CompletableFuture<HttpClient> start) {
+    HttpClient c;
+    boolean stopping;
+    try {
       c = create(settings, connectionListeners);
-      if (!closed) {
+      synchronized (lock) {
+        stopping = closed;
+      }
+      if (!stopping) {
         try {
           c.start();
         } catch (Exception e) {
+          stopQuietly(c, e); // whatever did start (thread pool, selector) goes again
           throw new IllegalStateException("starting the upstream client: " + e.getMessage(), e);
         }
         // Bytes pass through as the upstream sent them. Jetty 12.1's doStart() registers every
@@ -158,8 +214,58 @@ public final class UpstreamClient implements AutoCloseable {
         // without it, then decoded the answer and dropped its Content-Encoding.
         c.getContentDecoderFactories().clear();
       }
+    } catch (RuntimeException | Error e) {
+      startFailed(start, e);
+      return;
+    }
+    boolean closedMeanwhile;
+    synchronized (lock) {
       client = c;
-      return c;
+      starting = null;
+      closedMeanwhile = closed && !stopping;
+    }
+    // close() ran during the start and found no client to stop: stopped here.
+    if (closedMeanwhile) stopQuietly(c, null);
+    start.complete(c);
+  }
+
+  /** The start failed: its waiters are told; the next request starts a new client. */
+  private void startFailed(CompletableFuture<HttpClient> start, Throwable failure) {
+    startFailures.increment();
+    synchronized (lock) {
+      starting = null;
+    }
+    start.completeExceptionally(failure);
+  }
+
+  private static void stopQuietly(HttpClient c, @Nullable Throwable into) {
+    try {
+      c.stop();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      if (into != null) into.addSuppressed(e);
+    } catch (Exception e) {
+      if (into != null) into.addSuppressed(e);
+    }
+  }
+
+  /**
+   * The Jetty client, created and started on the first call: one client, started once, whichever
+   * thread comes first; the calling thread runs the start, or waits for the one under way. After
+   * {@link #close()}, a client that was never started, so that a request arriving while the sidecar
+   * stops fails as it did on the stopped client before, rather than starting threads.
+   *
+   * @throws IllegalStateException if the start failed
+   */
+  HttpClient jetty() {
+    HttpClient c = client;
+    if (c != null) return c;
+    try {
+      return whenStarted(Runnable::run).join();
+    } catch (CompletionException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      if (cause instanceof IllegalStateException failed) throw failed;
+      throw new IllegalStateException("starting the upstream client: " + cause.getMessage(), cause);
     }
   }
 

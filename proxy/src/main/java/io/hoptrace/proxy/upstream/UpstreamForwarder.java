@@ -43,6 +43,11 @@ import org.xnio.channels.StreamSinkChannel;
  * has just left the pool). A new connection's failure, a timeout, a connect failure, a request with
  * a body or another method is answered 502/504 as before.
  *
+ * <p>The Jetty client starts on the first request that needs it, on a worker thread: that request
+ * (and any arriving meanwhile) goes on once it has, or is answered 502 ({@code connect: the
+ * upstream client did not start: ...}) if the start failed; the IO thread serves its other
+ * connections meanwhile.
+ *
  * <p>Threading: everything that touches the Undertow exchange runs on its IO thread; Jetty's
  * callbacks hop there with {@code ioThread.execute}. Ending the exchange from a foreign thread made
  * Undertow's IO thread spin, so it is never done.
@@ -67,8 +72,49 @@ public final class UpstreamForwarder implements Forwarder {
 
   @Override
   public void forward(HttpServerExchange exchange, HostPort target, ForwardHooks hooks) {
-    exchange.dispatch(
-        io.undertow.util.SameThreadExecutor.INSTANCE, () -> start(exchange, target, hooks));
+    if (client.started()) {
+      exchange.dispatch(
+          io.undertow.util.SameThreadExecutor.INSTANCE, () -> start(exchange, target, hooks));
+    } else {
+      exchange.dispatch(
+          io.undertow.util.SameThreadExecutor.INSTANCE,
+          () -> startAfterClient(exchange, target, hooks));
+    }
+  }
+
+  /**
+   * The Jetty client has not started yet (it starts on the first request that needs it: see {@link
+   * UpstreamClient}): it starts on a worker thread, not on this IO thread, whose other connections
+   * would otherwise all wait the ~300 ms a first start takes; this exchange goes on, on its IO
+   * thread, once it has. Requests arriving meanwhile wait for the same start. IO thread.
+   */
+  private void startAfterClient(HttpServerExchange exchange, HostPort target, ForwardHooks hooks) {
+    XnioIoThread ioThread = exchange.getIoThread();
+    var unused =
+        client
+            .whenStarted(ioThread.getWorker())
+            .whenComplete(
+                (jetty, failure) ->
+                    ioThread.execute(() -> clientStarted(exchange, target, hooks, failure)));
+  }
+
+  /** The start {@link #startAfterClient} waited for has ended. IO thread. */
+  private void clientStarted(
+      HttpServerExchange exchange,
+      HostPort target,
+      ForwardHooks hooks,
+      @Nullable Throwable failure) {
+    if (exchange.isComplete()) return; // the client went away meanwhile
+    if (failure == null) {
+      start(exchange, target, hooks);
+      return;
+    }
+    // Nothing went upstream (the headers hook was not called: the app never saw the request).
+    // Counted in UpstreamClient.startFailures() and with the connect errors; the span says why.
+    new UpstreamFailure(
+            UpstreamError.CONNECT,
+            "the upstream client did not start: " + UpstreamFailure.rootMessage(failure))
+        .answer(exchange, hooks);
   }
 
   private void start(HttpServerExchange exchange, HostPort target, ForwardHooks hooks) {
@@ -149,7 +195,7 @@ public final class UpstreamForwarder implements Forwarder {
    * The serverToProxyResponse, copied to the proxyToClientResponse: headers, then the body chunk by
    * chunk, demanding the next chunk from Jetty only once Undertow has written the last one.
    */
-  private final class ServerToProxyResponse implements Response.Listener {
+  private final class ServerToProxyResponse implements Response.Listener, Request.SuccessListener {
     final HttpServerExchange exchange;
     final XnioIoThread ioThread;
     final HostPort target;
@@ -173,6 +219,9 @@ public final class UpstreamForwarder implements Forwarder {
 
     /** The response timeout ran out (set on the IO thread; read by the retry's connect too). */
     volatile boolean timedOut;
+
+    /** The current request has been sent in full (Jetty's onRequestSuccess). */
+    volatile boolean requestSent;
 
     /** The retry's own connection, once connected: used for it alone, closed after it. */
     volatile org.eclipse.jetty.client.@Nullable Connection retryConnection;
@@ -224,6 +273,7 @@ public final class UpstreamForwarder implements Forwarder {
           .timeout(0, TimeUnit.MILLISECONDS) // the response timeout covers time to headers
           .headers(this::copyProxyToServerHeaders)
           .onRequestBegin(this::requestBegun)
+          .onRequestSuccess(this)
           .onRequestCommit(r -> hooks.proxyToServerCommitted(exchange));
     }
 
@@ -232,6 +282,12 @@ public final class UpstreamForwarder implements Forwarder {
         String name = values.getHeaderName().toString();
         for (String value : values) headers.add(name, value);
       }
+    }
+
+    /** The proxyToServerRequest has been sent in full. A Jetty thread. */
+    @Override
+    public void onSuccess(Request sent) {
+      requestSent = true;
     }
 
     /** The request has a connection and is about to be written on it. A Jetty thread. */
@@ -329,6 +385,7 @@ public final class UpstreamForwarder implements Forwarder {
       retried = true;
       retries.increment();
       connected = false;
+      requestSent = false;
       reused = false;
       Request again = newProxyToServerRequest();
       current = again;
@@ -465,12 +522,14 @@ public final class UpstreamForwarder implements Forwarder {
         pending = null;
         if (last) {
           passTrailers();
-          // A bodiless request ends once Jetty has put the connection back too (it does so just
-          // before onComplete): else the caller's next request on this connection could find the
-          // pool empty and open another. A request with a body ends now: Jetty's onComplete also
-          // waits for the body, which may never come (an app that refused it, a 100-continue).
+          // Ends once Jetty has put the connection back too (it does so before onComplete): else
+          // the caller's next request on this connection could find the pool empty and open one.
+          // Unless the request is still being sent (the app answered before the whole body, or
+          // refused an Expect: 100-continue): then Jetty's exchange is not over, the connection
+          // not reusable, and the exchange ends now (waiting, the rest of the
+          // body would still reach the app, or the request's abort would cut the relayed answer).
           bodyWritten = true;
-          if (upstreamDone || requestContent != null) end();
+          if (upstreamDone || !requestSent) end();
           return;
         }
       }

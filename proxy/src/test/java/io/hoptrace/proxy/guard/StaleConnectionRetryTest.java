@@ -47,7 +47,7 @@ class StaleConnectionRetryTest extends GuardHarness {
 
   @Test
   void getOnAStalePooledConnection_isSentAgainOnANewOne_200() throws Exception {
-    startOneConnection();
+    startHoptrace();
     Raw second = afterFirst("GET /stale HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n");
     assertThat(second.status()).as(second.toString()).isEqualTo(200);
     assertThat(app.heads).as("the app saw the request twice").hasSize(3);
@@ -57,7 +57,7 @@ class StaleConnectionRetryTest extends GuardHarness {
 
   @Test
   void retry_carriesTheSameHeaders_andMakesOneSpan() throws Exception {
-    startOneConnection();
+    startHoptrace();
     Raw second =
         afterFirst(
             "GET /stale?q=1 HTTP/1.1\r\nHost: app\r\nX-Mine: a\r\nConnection: close\r\n\r\n");
@@ -82,7 +82,7 @@ class StaleConnectionRetryTest extends GuardHarness {
 
   @Test
   void headOnAStalePooledConnection_isSentAgain_200() throws Exception {
-    startOneConnection();
+    startHoptrace();
     Raw second = afterFirst("HEAD /stale HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n");
     assertThat(second.status()).as(second.toString()).isEqualTo(200);
     assertThat(app.heads).hasSize(3);
@@ -91,7 +91,7 @@ class StaleConnectionRetryTest extends GuardHarness {
 
   @Test
   void postWithABody_isNotSentAgain_502() throws Exception {
-    startOneConnection();
+    startHoptrace();
     Raw second =
         afterFirst(
             "POST /stale HTTP/1.1\r\nHost: app\r\nContent-Length: 5\r\nConnection: close\r\n\r\n"
@@ -104,7 +104,7 @@ class StaleConnectionRetryTest extends GuardHarness {
 
   @Test
   void putWithABody_isNotSentAgain_502() throws Exception {
-    startOneConnection();
+    startHoptrace();
     Raw second =
         afterFirst(
             "PUT /stale HTTP/1.1\r\nHost: app\r\nContent-Length: 5\r\nConnection: close\r\n\r\n"
@@ -116,7 +116,7 @@ class StaleConnectionRetryTest extends GuardHarness {
 
   @Test
   void bodilessPost_isNotSentAgain_502() throws Exception {
-    startOneConnection();
+    startHoptrace();
     Raw second =
         afterFirst(
             "POST /stale HTTP/1.1\r\nHost: app\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
@@ -128,7 +128,7 @@ class StaleConnectionRetryTest extends GuardHarness {
 
   @Test
   void getLostOnANewConnection_isNotSentAgain_502() throws Exception {
-    startOneConnection();
+    startHoptrace();
     Raw answer = send("GET /stale HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n");
     assertThat(answer.status()).as(answer.toString()).isEqualTo(502);
     assertThat(app.heads).hasSize(1);
@@ -139,7 +139,7 @@ class StaleConnectionRetryTest extends GuardHarness {
   void getWhoseResponseBroke_isNotSentAgain() throws Exception {
     // The app answers the head and 2 of 10 body bytes, then closes: the response had begun.
     onFirstStale(request -> "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab" + RecordingApp.CLOSE);
-    startOneConnection();
+    startHoptrace();
     Raw second = afterFirst("GET /stale HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n");
     assertThat(second.status()).as("the app's status went on: " + second).isEqualTo(200);
     assertThat(second.text()).as("then the cut").endsWith("\r\n\r\nab");
@@ -153,7 +153,7 @@ class StaleConnectionRetryTest extends GuardHarness {
     // The app sends its status line and part of a header, then closes: bytes of a response came,
     // none reached the caller.
     onFirstStale(request -> "HTTP/1.1 200 OK\r\nContent-Le" + RecordingApp.CLOSE);
-    startOneConnection();
+    startHoptrace();
     Raw second = afterFirst("GET /stale HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n");
     if (upstreamClient == null) {
       // Same-loop sends it again: Undertow's client reports a head cut short as it reports a
@@ -181,7 +181,7 @@ class StaleConnectionRetryTest extends GuardHarness {
           }
           return null;
         });
-    startOneConnection("upstream.response-timeout", "300ms");
+    startHoptrace("upstream.response-timeout", "300ms");
     Raw second = afterFirst("GET /stale HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n");
     assertThat(second.status()).as(second.toString()).isEqualTo(504);
     Thread.sleep(1500); // past the app's reset: it must not bring a retry either
@@ -203,7 +203,7 @@ class StaleConnectionRetryTest extends GuardHarness {
           }
           return RecordingApp.OK;
         };
-    startOneConnection("upstream.response-timeout", "500ms");
+    startHoptrace("upstream.response-timeout", "500ms");
     Raw second = afterFirst("GET /stale HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n");
     assertThat(second.status()).as(second.toString()).isEqualTo(504);
     assertThat(app.heads).as("sent twice").hasSize(3);
@@ -222,7 +222,7 @@ class StaleConnectionRetryTest extends GuardHarness {
           }
           return null;
         });
-    startOneConnection();
+    startHoptrace();
     Raw second = afterFirst("GET /stale HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n");
     assertThat(second.status()).as(second.toString()).isEqualTo(502);
     assertThat(app.heads).as("the app saw it once").hasSize(2);
@@ -230,19 +230,15 @@ class StaleConnectionRetryTest extends GuardHarness {
   }
 
   /**
-   * Starts hoptrace with one pooled upstream connection at most. Jetty gives a connection back to
-   * its pool on its own thread just after the response; with room for more it may open another for
-   * the next request meanwhile (seen in a full run: a spare connection, and the stale request could
-   * as well go on the new one). With one, the next request waits for the first's connection. The
-   * retry's own connection is outside the cap on Jetty, and takes the stale one's place on
-   * same-loop.
+   * Starts hoptrace with the default {@code upstream.max-connections}. Session 17 ran these with
+   * one: Jetty gives a connection back to its pool just before onComplete, and the exchange then
+   * ended with the body, so the next request on the client connection could find the pool empty and
+   * open a spare (the stale request then went on a new connection). The exchange now ends only
+   * after onComplete (e83ba93), and Undertow starts a connection's next exchange only once the last
+   * one ended, so the next request always finds the first's connection idle.
    */
-  private void startOneConnection(String... more) throws Exception {
-    String[] keyValues = new String[more.length + 2];
-    keyValues[0] = "upstream.max-connections";
-    keyValues[1] = "1";
-    System.arraycopy(more, 0, keyValues, 2, more.length);
-    start(keyValues);
+  private void startHoptrace(String... more) throws Exception {
+    start(more);
   }
 
   private static String traceparent(String head) {
