@@ -20,7 +20,8 @@ RUN groupadd --system --gid 10001 hoptrace \
 COPY --from=build /opt/jre /opt/jre
 COPY --from=build /src/proxy/target/hoptrace.jar /opt/hoptrace/hoptrace.jar
 COPY --from=build /src/bin/hoptrace /src/scripts/cds-archive.sh /opt/hoptrace/bin/
-# The launcher's JVM flags (Serial GC, 96 MB heap, small stacks, MALLOC_ARENA_MAX=2, perf data off;
+# The launcher's JVM flags (Serial GC, 96 MB heap, small stacks, MALLOC_ARENA_MAX=2, glibc's mmap
+# threshold at 24 KiB so the JIT's freed arena chunks leave RSS at once, perf data off;
 # measured in bench/README.md "JVM flags"); JAVA_OPTS adds to them, e.g. JAVA_OPTS=-Xmx128m with a
 # larger ring.cap. With perf data off (-XX:-UsePerfData: no hsperfdata file in /tmp, no sampler
 # thread) jps and jstat do not see hoptrace; the runtime's bin/jcmd does, by PID (the launcher

@@ -56,8 +56,10 @@ cmdline=$(tr '\0' ' ' < "/proc/$hoptrace_pid/cmdline")
 for flag in -XX:+UseSerialGC -Xmx96m -Xmn8m -Xss256k -XX:-UsePerfData -XX:MinHeapFreeRatio=20 "-XX:SharedArchiveFile=$work/hoptrace.jsa"; do
   [[ " $cmdline " == *" $flag "* ]] || { echo "check-runtime: $flag not on the command line: $cmdline" >&2; exit 1; }
 done
-tr '\0' '\n' < "/proc/$hoptrace_pid/environ" | grep -qx 'MALLOC_ARENA_MAX=2' \
-  || { echo "check-runtime: MALLOC_ARENA_MAX=2 not in hoptrace's environment" >&2; exit 1; }
+for var in MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=24576; do
+  tr '\0' '\n' < "/proc/$hoptrace_pid/environ" | grep -qx "$var" \
+    || { echo "check-runtime: $var not in hoptrace's environment" >&2; exit 1; }
+done
 # Perf data off (no hsperfdata file: jps/jstat do not see it), and jcmd still attaches by PID, as
 # the launcher's comment tells operators.
 perfdata=/tmp/hsperfdata_$(id -un)/$hoptrace_pid
