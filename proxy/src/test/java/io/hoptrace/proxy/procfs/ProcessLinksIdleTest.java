@@ -79,19 +79,25 @@ class ProcessLinksIdleTest {
                 (InetSocketAddress) toApp.getRemoteSocketAddress(),
                 (InetSocketAddress) toApp.getLocalSocketAddress());
         SocketOwnership ownership = links.evidence().ownership();
-        // The first lookup after the idle spell re-reads the list itself...
+        // The first lookup after the idle spell re-reads the list itself (the connection is
+        // newer than the only read so far)...
         assertThat(ownership.ownerPid(appSide)).hasToString("FOUND(" + app.pid() + ")");
-        assertThat(refreshes(metrics)).isEqualTo(2);
+        assertThat(refreshes(metrics)).isGreaterThanOrEqualTo(2);
         // ...and once a lookup has used the fresh list, the background thread re-reads it when
-        // it goes stale, with no lookup waiting for it.
+        // it goes stale, with no lookup waiting for it. (On a loaded machine it may already have
+        // done so for the first lookup: count from here.)
         assertThat(ownership.ownerPid(appSide)).hasToString("FOUND(" + app.pid() + ")");
+        long used = refreshes(metrics);
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (refreshes(metrics) < 3 && System.nanoTime() < deadline) {
+        while (refreshes(metrics) <= used && System.nanoTime() < deadline) {
           Thread.sleep(50);
         }
-        assertThat(refreshes(metrics)).isEqualTo(3);
-        Thread.sleep(2_500); // idle again
-        assertThat(refreshes(metrics)).isEqualTo(3);
+        assertThat(refreshes(metrics)).as("background re-read after a lookup").isGreaterThan(used);
+        // Idle again: once the last use has been refreshed for, nothing more is re-read.
+        Thread.sleep(500);
+        long settled = refreshes(metrics);
+        Thread.sleep(2_500);
+        assertThat(refreshes(metrics)).isEqualTo(settled);
         assertThat(log.toString(UTF_8)).contains("process links on");
       }
     }
