@@ -115,6 +115,17 @@ class InboundProxyTest extends InboundHarness {
     assertThat(received.header("Via")).isEqualTo("1.1 edge, 1.1 hoptrace");
   }
 
+  /** One keep-alive connection to the inbound listener from each local address, in order. */
+  private void connectFrom(String[] binds, List<Socket> sockets) throws IOException {
+    for (String bind : binds) {
+      Socket socket = new Socket();
+      sockets.add(socket);
+      socket.bind(new InetSocketAddress(bind, 0));
+      socket.connect(hoptrace.inboundAddress(), 2000);
+      socket.setSoTimeout(10_000);
+    }
+  }
+
   /**
    * The caller's address is kept per connection (CallerAddress): three keep-alive connections from
    * two addresses, on hoptrace's I/O threads (at least two share one), take turns; each request's
@@ -126,13 +137,7 @@ class InboundProxyTest extends InboundHarness {
     String[] binds = {"127.0.0.1", "127.0.0.2", "127.0.0.1"};
     List<Socket> sockets = new java.util.ArrayList<>();
     try {
-      for (String bind : binds) {
-        Socket socket = new Socket();
-        socket.bind(new InetSocketAddress(bind, 0));
-        socket.connect(hoptrace.inboundAddress(), 2000);
-        socket.setSoTimeout(10_000);
-        sockets.add(socket);
-      }
+      connectFrom(binds, sockets);
       int requests = 0;
       for (int round = 0; round < 2; round++) {
         for (int c = 0; c < sockets.size(); c++) {
@@ -178,13 +183,7 @@ class InboundProxyTest extends InboundHarness {
     String traceId = "0af7651916cd43dd8448eb211c80319c";
     List<Socket> sockets = new java.util.ArrayList<>();
     try {
-      for (String bind : binds) {
-        Socket socket = new Socket();
-        socket.bind(new InetSocketAddress(bind, 0));
-        socket.connect(hoptrace.inboundAddress(), 2000);
-        socket.setSoTimeout(10_000);
-        sockets.add(socket);
-      }
+      connectFrom(binds, sockets);
       for (int round = 0; round < 3; round++) {
         for (int c = 0; c < sockets.size(); c++) {
           sockets

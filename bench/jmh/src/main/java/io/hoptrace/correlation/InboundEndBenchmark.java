@@ -57,7 +57,7 @@ public class InboundEndBenchmark {
     String rid = requestId;
     long hi = 0L;
     long lo = 0L;
-    if (oldIsCanonicalUuid(rid)) {
+    if (EndedRequests.isCanonicalUuid(rid)) {
       hi = RequestIdCodec.uuidToTraceIdHigh(rid);
       lo = RequestIdCodec.uuidToTraceIdLow(rid);
     }
@@ -80,14 +80,5 @@ public class InboundEndBenchmark {
     }
     bh.consume(hi);
     bh.consume(lo);
-  }
-
-  static boolean oldIsCanonicalUuid(String s) {
-    if (!RequestIdCodec.isUuid(s)) return false;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c >= 'A' && c <= 'Z') return false;
-    }
-    return true;
   }
 }
