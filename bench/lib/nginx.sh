@@ -1,18 +1,22 @@
 # shellcheck shell=bash
 # The fixed backend (nginx returning a small body) and nginx configured as a tracing sidecar.
 
-# The backend: 1 worker, keep-alive without a request limit, no access log, a 13-byte JSON body.
-write_backend_conf() { # dir port
-  local dir=$1 port=$2
-  mkdir -p "$dir"
-  cat >"$dir/nginx.conf" <<CONF
+# The lines every nginx of the bench starts its configuration with (one worker in the foreground,
+# its files under dir) and the keep-alive and temp-path lines of its http block.
+nginx_conf_head() { # dir
+  local dir=$1
+  cat <<CONF
 worker_processes 1;
 pid $dir/nginx.pid;
 error_log $dir/error.log warn;
 daemon off;
 events { worker_connections 4096; }
-http {
-  access_log off;
+CONF
+}
+
+nginx_http_common() { # dir
+  local dir=$1
+  cat <<CONF
   keepalive_timeout 75s;
   keepalive_requests 1000000;
   client_body_temp_path $dir/tmp-body;
@@ -20,6 +24,18 @@ http {
   fastcgi_temp_path $dir/tmp-fastcgi;
   uwsgi_temp_path $dir/tmp-uwsgi;
   scgi_temp_path $dir/tmp-scgi;
+CONF
+}
+
+# The backend: 1 worker, keep-alive without a request limit, no access log, a 13-byte JSON body.
+write_backend_conf() { # dir port
+  local dir=$1 port=$2
+  mkdir -p "$dir"
+  cat >"$dir/nginx.conf" <<CONF
+$(nginx_conf_head "$dir")
+http {
+  access_log off;
+$(nginx_http_common "$dir")
   server {
     listen 127.0.0.1:$port backlog=4096;
     location / {
@@ -41,19 +57,9 @@ write_nginx_sidecar_conf() { # dir port backend_port span_log
   local buffer=${NGINX_LOG_BUFFER-buffer=64k flush=1s}
   mkdir -p "$dir"
   cat >"$dir/nginx.conf" <<CONF
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-daemon off;
-events { worker_connections 4096; }
+$(nginx_conf_head "$dir")
 http {
-  keepalive_timeout 75s;
-  keepalive_requests 1000000;
-  client_body_temp_path $dir/tmp-body;
-  proxy_temp_path $dir/tmp-proxy;
-  fastcgi_temp_path $dir/tmp-fastcgi;
-  uwsgi_temp_path $dir/tmp-uwsgi;
-  scgi_temp_path $dir/tmp-scgi;
+$(nginx_http_common "$dir")
 
   map \$request_id \$span_id { "~^(?<s>.{16})" \$s; }
   log_format span escape=json

@@ -49,20 +49,10 @@ case $mode in
 esac
 mkdir -p "$work/app"
 cat >"$work/app/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/app/nginx.pid;
-error_log $work/app/error.log warn;
-daemon off;
-events { worker_connections 4096; }
+$(nginx_conf_head "$work/app")
 http {
   access_log off;
-  keepalive_timeout 75s;
-  keepalive_requests 1000000;
-  client_body_temp_path $work/app/tmp-body;
-  proxy_temp_path $work/app/tmp-proxy;
-  fastcgi_temp_path $work/app/tmp-fastcgi;
-  uwsgi_temp_path $work/app/tmp-uwsgi;
-  scgi_temp_path $work/app/tmp-scgi;
+$(nginx_http_common "$work/app")
   upstream route { server 127.0.0.1:$route; keepalive 64; keepalive_requests 1000000; }
   server {
     listen 127.0.0.1:$app backlog=4096;
