@@ -47,9 +47,6 @@ public final class InboundRegistry {
   private final AtomicLong latestEnd = new AtomicLong(NO_END);
   private final long graceNanos;
   private final Ticker ticker;
-  // The system ticker: then a caller's stamp is a System.nanoTime reading taken just before the
-  // call, and the rings use it instead of reading the clock again.
-  private final boolean systemTicker;
   private final Listener listener;
   private final boolean valueTokens;
 
@@ -58,7 +55,6 @@ public final class InboundRegistry {
 
   InboundRegistry(Builder b) {
     this.ticker = b.ticker;
-    this.systemTicker = b.ticker == Ticker.system();
     this.bySpanId = ring(b);
     this.byRequestId = ring(b);
     this.inFlight = ring(b);
@@ -127,7 +123,9 @@ public final class InboundRegistry {
       int space = routeKey.indexOf(' ');
       r.valueTokens = ValueTokens.of(routeKey.substring(space + 1), query);
     }
-    long now = now(startNanos); // once for both rings (bench/README.md, "Request path CPU (s16)")
+    long now =
+        ticker.readAt(
+            startNanos); // once for both rings (bench/README.md, "Request path CPU (s16)")
     bySpanId.putAt(serverContext.spanId(), r, now);
     // A request id reused by a caller (retries, fan-out) maps to the latest request.
     if (requestId != null) byRequestId.putAt(requestId, r, now);
@@ -139,7 +137,7 @@ public final class InboundRegistry {
     requireNonNull(r, "r");
     if (!r.markDelivered(nonZero(nanos)) || r.isEnded()) return;
     // Refused by a full generation (counted): then it must not pose as the sole one either.
-    if (!inFlight.putAt(r.context.spanId(), r, now(nanos))) return;
+    if (!inFlight.putAt(r.context.spanId(), r, ticker.readAt(nanos))) return;
     lastDelivered = r;
     // end() may have run between the check and the put; it removes after marking, so re-check.
     if (r.isEnded()) inFlight.remove(r.context.spanId());
@@ -150,7 +148,7 @@ public final class InboundRegistry {
   public void end(InboundRequest r, long nanos) {
     requireNonNull(r, "r");
     if (!r.markEnded(nonZero(nanos))) return;
-    long now = now(nanos); // once for the five ring operations below, not once each
+    long now = ticker.readAt(nanos); // once for the five ring operations below, not once each
     compact(r, now);
     if (!r.isDelivered()) return; // the app never saw it: it caused nothing
     inFlight.removeAt(r.context.spanId(), now);
@@ -158,18 +156,6 @@ public final class InboundRegistry {
     int slot = (int) (recentCursor.getAndIncrement() % recent.length());
     recent.set(slot, r);
     listener.ended(r, r.endNanos);
-  }
-
-  /**
-   * The ticker reading the rings use for an operation stamped {@code nanos}: the stamp itself when
-   * the ticker is the system's (every caller on the request path passes a {@code System.nanoTime}
-   * reading taken just before: one clock read per operation instead of two, bench/README.md,
-   * "Inbound path (s18)"). A ring only compares it with its next advance, so a reading a few
-   * microseconds old at most delays an advance by as much. With any other ticker (tests stamp
-   * events with times of their own) the ticker is read.
-   */
-  private long now(long nanos) {
-    return systemTicker ? nanos : ticker.read();
   }
 
   /**

@@ -12,7 +12,6 @@ import io.hoptrace.span.EpochMicros;
 import io.hoptrace.span.IntTexts;
 import io.hoptrace.span.Kind;
 import io.hoptrace.span.Span;
-import io.hoptrace.store.Ticker;
 import io.undertow.server.ExchangeCompletionListener;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -77,8 +76,7 @@ final class SpanRecordingHandler implements HttpHandler {
     long durationNanos = endNanos - state.startNanos;
     InboundRequest registered = state.registered;
     if (registered != null) { // nearly always ended already at the app's response: then a no-op
-      registry.end(
-          registered, registry.ticker() == Ticker.system() ? endNanos : registry.ticker().read());
+      registry.end(registered, registry.ticker().readAt(endNanos));
     }
     metrics.requestEnded(HOP);
     metrics.requestDone(HOP, durationNanos);

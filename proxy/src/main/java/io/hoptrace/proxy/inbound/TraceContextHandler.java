@@ -7,7 +7,6 @@ import io.hoptrace.propagation.CompositeExtractor;
 import io.hoptrace.propagation.Extraction;
 import io.hoptrace.propagation.requestid.RequestIdCodec;
 import io.hoptrace.proxy.upstream.Carriers;
-import io.hoptrace.store.Ticker;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.ServerConnection;
@@ -61,7 +60,7 @@ final class TraceContextHandler implements HttpHandler {
             server.requestId(),
             null,
             // The request's start, when it is a reading of the registry's clock: one read less.
-            registry.ticker() == Ticker.system() ? state.startNanos : registry.ticker().read(),
+            registry.ticker().readAt(state.startNanos),
             exchange.getQueryString());
     next.handleRequest(exchange);
   }

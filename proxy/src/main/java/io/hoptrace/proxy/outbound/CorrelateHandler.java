@@ -76,7 +76,7 @@ final class CorrelateHandler implements HttpHandler {
             .method(method)
             .path(path)
             .query(exchange.getQueryString())
-            .startNanos(ticker == Ticker.system() ? startNanos : ticker.read())
+            .startNanos(ticker.readAt(startNanos))
             .connectionKey(exchange.getAttachment(OutboundAttachments.APP_SOCKET))
             .build();
     Decision decision;
