@@ -41,8 +41,8 @@ public final class Extraction {
   final @Nullable String requestId;
   final boolean seedFromRequestId;
 
-  // Made on the first call of newServerContext (either form), set once by compare-and-exchange.
-  @SuppressWarnings("UnusedVariable") // written and read through SERVER_CONTEXT
+  // Made on the first call of newServerContext (either form), set once by compare-and-exchange
+  // through SERVER_CONTEXT (toString reads it as it is).
   private volatile @Nullable TraceContext serverContext;
 
   Extraction(
