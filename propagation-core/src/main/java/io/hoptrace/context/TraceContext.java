@@ -39,13 +39,23 @@ public final class TraceContext {
     this.requestId = b.requestId;
   }
 
-  private TraceContext(TraceContext c, @Nullable String requestId) {
+  private TraceContext(TraceContext c, long spanId, long parentId, @Nullable String requestId) {
     this.traceIdHigh = c.traceIdHigh;
     this.traceIdLow = c.traceIdLow;
-    this.spanId = c.spanId;
-    this.parentId = c.parentId;
+    this.spanId = spanId;
+    this.parentId = parentId;
     this.flags = c.flags;
     this.tracestate = c.tracestate;
+    this.requestId = requestId;
+  }
+
+  private TraceContext(long traceIdHigh, long traceIdLow, long spanId, @Nullable String requestId) {
+    this.traceIdHigh = traceIdHigh;
+    this.traceIdLow = traceIdLow;
+    this.spanId = spanId;
+    this.parentId = 0L;
+    this.flags = FLAG_SAMPLED | FLAG_RANDOM;
+    this.tracestate = null;
     this.requestId = requestId;
   }
 
@@ -58,7 +68,7 @@ public final class TraceContext {
    * the builder (the request path does it for every request that came without an id).
    */
   public TraceContext withRequestId(@Nullable String requestId) {
-    return new TraceContext(this, requestId);
+    return new TraceContext(this, spanId, parentId, requestId);
   }
 
   public Builder toBuilder() {
@@ -78,22 +88,24 @@ public final class TraceContext {
    * span as its parent.
    */
   public TraceContext newChild() {
-    Builder b = toBuilder();
-    b.parentId = spanId;
-    b.spanId = Ids.newSpanId();
-    return new TraceContext(b);
+    return new TraceContext(this, Ids.newSpanId(), spanId, requestId);
+  }
+
+  /**
+   * {@link #newChild()} carrying {@code requestId} instead of this context's: {@code
+   * newChild().toBuilder().requestId(requestId).build()} as one object (the outbound hop's CLIENT
+   * span and the inbound SERVER span of a request that came without an id).
+   */
+  public TraceContext newChild(@Nullable String requestId) {
+    return new TraceContext(this, Ids.newSpanId(), spanId, requestId);
   }
 
   /**
    * A new root context: random 128-bit trace id (flags sampled and random), new span id, no parent.
    */
   public static TraceContext newRoot(@Nullable String requestId) {
-    return newBuilder()
-        .traceId(Ids.newTraceIdHigh(), Ids.newTraceIdLow())
-        .spanId(Ids.newSpanId())
-        .flags(FLAG_SAMPLED | FLAG_RANDOM)
-        .requestId(requestId)
-        .build();
+    // Made directly: the ids are non-zero by construction (Ids), the builder's checks hold.
+    return new TraceContext(Ids.newTraceIdHigh(), Ids.newTraceIdLow(), Ids.newSpanId(), requestId);
   }
 
   public long traceIdHigh() {

@@ -126,7 +126,7 @@ public final class InboundRegistry {
     long now =
         ticker.readAt(
             startNanos); // once for both rings (bench/README.md, "Request path CPU (s16)")
-    bySpanId.putAt(serverContext.spanId(), r, now);
+    bySpanId.putAt(r.spanIdKey(), r, now);
     // A request id reused by a caller (retries, fan-out) maps to the latest request.
     if (requestId != null) byRequestId.putAt(requestId, r, now);
     return r;
@@ -137,10 +137,10 @@ public final class InboundRegistry {
     requireNonNull(r, "r");
     if (!r.markDelivered(nonZero(nanos)) || r.isEnded()) return;
     // Refused by a full generation (counted): then it must not pose as the sole one either.
-    if (!inFlight.putAt(r.context.spanId(), r, ticker.readAt(nanos))) return;
+    if (!inFlight.putAt(r.spanIdKey(), r, ticker.readAt(nanos))) return;
     lastDelivered = r;
     // end() may have run between the check and the put; it removes after marking, so re-check.
-    if (r.isEnded()) inFlight.remove(r.context.spanId());
+    if (r.isEnded()) inFlight.remove(r.spanIdKey());
     listener.delivered(r, r.deliveredNanos);
   }
 
@@ -151,7 +151,7 @@ public final class InboundRegistry {
     long now = ticker.readAt(nanos); // once for the five ring operations below, not once each
     compact(r, now);
     if (!r.isDelivered()) return; // the app never saw it: it caused nothing
-    inFlight.removeAt(r.context.spanId(), now);
+    inFlight.removeAt(r.spanIdKey(), now);
     latestEnd.accumulateAndGet(r.endNanos, InboundRegistry::later); // before it can be found
     int slot = (int) (recentCursor.getAndIncrement() % recent.length());
     recent.set(slot, r);
@@ -166,7 +166,7 @@ public final class InboundRegistry {
    * the rings hold only requests that have not ended, so an overload never fills both.
    */
   private void compact(InboundRequest r, long now) {
-    long spanId = r.context.spanId();
+    Long spanId = r.spanIdKey();
     if (bySpanId.getAt(spanId, now) != r) return;
     ended.add(r, now); // false when full: counted there
     bySpanId.removeAt(spanId, r, now);

@@ -61,6 +61,13 @@ public final class InboundRequest {
    */
   volatile @Nullable Object ruleState;
 
+  /**
+   * The span id as the rings' key, boxed once for the request's five ring operations (two puts, a
+   * get, two removes: each boxed its own {@code Long} before); made on first use, so a copy rebuilt
+   * from an ended record never makes one. Racy single-check: any two are equal.
+   */
+  private @Nullable Long spanIdKey;
+
   InboundRequest(
       TraceContext context,
       String routeKey,
@@ -72,6 +79,13 @@ public final class InboundRequest {
     this.requestId = requestId;
     this.startNanos = startNanos;
     this.connectionKey = connectionKey;
+  }
+
+  /** The SERVER span id, boxed once per request (the in-flight rings' key). */
+  Long spanIdKey() {
+    Long k = spanIdKey;
+    if (k == null) spanIdKey = k = context.spanId();
+    return k;
   }
 
   /** The SERVER span's context: what the app was given as its traceparent. */

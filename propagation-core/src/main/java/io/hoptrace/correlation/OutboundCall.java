@@ -19,15 +19,47 @@ public final class OutboundCall {
   final long startNanos;
   final @Nullable Object connectionKey;
 
-  OutboundCall(Builder b) {
-    this.forwardedContext = b.forwardedContext;
-    this.forwardedRequestId = b.forwardedRequestId;
-    this.authority = b.authority;
-    this.method = b.method;
-    this.path = b.path;
-    this.query = b.query;
-    this.startNanos = b.startNanos;
-    this.connectionKey = b.connectionKey;
+  private OutboundCall(
+      @Nullable TraceContext forwardedContext,
+      @Nullable String forwardedRequestId,
+      String authority,
+      String method,
+      String path,
+      @Nullable String query,
+      long startNanos,
+      @Nullable Object connectionKey) {
+    this.forwardedContext = forwardedContext;
+    this.forwardedRequestId = forwardedRequestId;
+    this.authority = requireNonNull(authority, "authority");
+    this.method = requireNonNull(method, "method");
+    this.path = requireNonNull(path, "path");
+    this.query = query == null || query.isEmpty() ? null : query;
+    this.startNanos = startNanos;
+    this.connectionKey = connectionKey;
+  }
+
+  /**
+   * The call with every field given: what {@link #newBuilder()} builds, without a builder per call
+   * (the outbound hop makes one per request). {@code query} without {@code ?}; null or empty: none.
+   */
+  public static OutboundCall of(
+      @Nullable TraceContext forwardedContext,
+      @Nullable String forwardedRequestId,
+      String authority,
+      String method,
+      String path,
+      @Nullable String query,
+      long startNanos,
+      @Nullable Object connectionKey) {
+    return new OutboundCall(
+        forwardedContext,
+        forwardedRequestId,
+        authority,
+        method,
+        path,
+        query,
+        startNanos,
+        connectionKey);
   }
 
   public static Builder newBuilder() {
@@ -136,7 +168,15 @@ public final class OutboundCall {
     }
 
     public OutboundCall build() {
-      return new OutboundCall(this);
+      return new OutboundCall(
+          forwardedContext,
+          forwardedRequestId,
+          authority,
+          method,
+          path,
+          query,
+          startNanos,
+          connectionKey);
     }
   }
 }

@@ -3,13 +3,30 @@ package io.hoptrace.propagation;
 import io.hoptrace.context.Ids;
 import io.hoptrace.context.TraceContext;
 import io.hoptrace.propagation.requestid.RequestIdCodec;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The result of {@link CompositeExtractor#extract}: what came in, what was made of it, and the
- * context of this hop's SERVER span. Immutable.
+ * context of this hop's SERVER span. Immutable in what it answers: the SERVER span's context is
+ * made on the first call that asks for it (a hop that does not, like the outbound one, makes none)
+ * and every later call returns that same instance, whichever thread asks.
  */
 public final class Extraction {
+  private static final VarHandle SERVER_CONTEXT;
+
+  static {
+    try {
+      SERVER_CONTEXT =
+          MethodHandles.lookup()
+              .findVarHandle(Extraction.class, "serverContext", TraceContext.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
   public static final String FORMAT_TRACEPARENT = "traceparent";
   public static final String FORMAT_B3 = "b3";
   public static final String FORMAT_B3_MULTI = "x-b3";
@@ -22,7 +39,11 @@ public final class Extraction {
   final @Nullable String rejected;
   final @Nullable RejectReason rejectReason;
   final @Nullable String requestId;
-  final TraceContext serverContext;
+  final boolean seedFromRequestId;
+
+  // Made on the first call of newServerContext (either form), set once by compare-and-exchange
+  // through SERVER_CONTEXT (toString reads it as it is).
+  private volatile @Nullable TraceContext serverContext;
 
   Extraction(
       ContextOutcome outcome,
@@ -38,12 +59,21 @@ public final class Extraction {
     this.rejected = rejected;
     this.rejectReason = rejectReason;
     this.requestId = requestId;
-    this.serverContext = serverContext(parent, requestId, seedFromRequestId);
+    this.seedFromRequestId = seedFromRequestId;
   }
 
+  /**
+   * The SERVER span's context: a child of {@code parent}, else a new root whose trace id comes from
+   * the caller's UUID request id when {@code seedFromRequestId}, else random. It carries {@code
+   * carried}: the request id it would carry anyway (see {@link #carriedRequestId}), or the one the
+   * hop gave it when that is null.
+   */
   static TraceContext serverContext(
-      @Nullable TraceContext parent, @Nullable String requestId, boolean seedFromRequestId) {
-    if (parent != null) return parent.newChild();
+      @Nullable TraceContext parent,
+      @Nullable String requestId,
+      boolean seedFromRequestId,
+      @Nullable String carried) {
+    if (parent != null) return parent.newChild(carried);
     if (seedFromRequestId && requestId != null && RequestIdCodec.isUuidTraceId(requestId)) {
       // Not flagged random: we cannot know how the caller made its UUID.
       return TraceContext.newBuilder()
@@ -52,10 +82,15 @@ public final class Extraction {
               RequestIdCodec.uuidToTraceIdLow(requestId))
           .spanId(Ids.newSpanId())
           .flags(TraceContext.FLAG_SAMPLED)
-          .requestId(requestId)
+          .requestId(carried)
           .build();
     }
-    return TraceContext.newRoot(requestId);
+    return TraceContext.newRoot(carried);
+  }
+
+  /** The request id the SERVER span's context carries unless the hop gives it one: the parent's. */
+  private @Nullable String carriedRequestId() {
+    return parent != null ? parent.requestId() : requestId;
   }
 
   /** Whether the caller's context was continued, a trace started, or one restarted. */
@@ -110,7 +145,37 @@ public final class Extraction {
    * request id of a trusted caller, else random. It carries {@link #requestId()}.
    */
   public TraceContext newServerContext() {
-    return serverContext;
+    TraceContext made = (TraceContext) SERVER_CONTEXT.getAcquire(this);
+    if (made != null) return made;
+    return settle(serverContext(parent, requestId, seedFromRequestId, carriedRequestId()));
+  }
+
+  /**
+   * {@link #newServerContext()} for a hop that gives every request an id: when no valid request id
+   * came ({@link #requestId()} is null), the context carries one from {@code newRequestId} instead
+   * of none — made as that context, not as a copy of one without it. {@code newRequestId} is asked
+   * only then, and only when the context is made.
+   *
+   * <p>Made once, like {@link #newServerContext()}: whichever of the two is called first decides,
+   * and both then return that instance. One exception: when {@link #newServerContext()} was called
+   * first and no request id came, this returns a copy of that context with a new id from {@code
+   * newRequestId} on each call (as {@code newServerContext().withRequestId(…)} would).
+   */
+  public TraceContext newServerContext(Supplier<String> newRequestId) {
+    TraceContext made = (TraceContext) SERVER_CONTEXT.getAcquire(this);
+    if (made == null) {
+      String carried = carriedRequestId();
+      if (carried == null) carried = newRequestId.get();
+      made = settle(serverContext(parent, requestId, seedFromRequestId, carried));
+    }
+    if (made.requestId() == null) return made.withRequestId(newRequestId.get());
+    return made;
+  }
+
+  /** Sets the context if none is yet, returning whichever is kept. */
+  private TraceContext settle(TraceContext made) {
+    TraceContext witness = (TraceContext) SERVER_CONTEXT.compareAndExchange(this, null, made);
+    return witness == null ? made : witness;
   }
 
   @Override
@@ -121,7 +186,7 @@ public final class Extraction {
         + (rejectReason != null ? ", reason=" + rejectReason : "")
         + (rejected != null ? ", rejected=" + rejected : "")
         + ", server="
-        + serverContext
+        + (serverContext == null ? "(not made)" : serverContext)
         + "}";
   }
 }

@@ -52,6 +52,57 @@ class TraceContextTest {
     }
   }
 
+  /**
+   * newChild and newChild(id) copy the fields themselves, not through the builder: compared field
+   * by field (recursively, so a field added to the class and not copied fails here) with the
+   * builder form they replace.
+   */
+  @Test
+  void newChild_withOrWithoutId_isTheBuilderForm_everyField() {
+    TraceContext c =
+        TraceContext.newBuilder()
+            .traceId(7, 8)
+            .spanId(9)
+            .parentId(10)
+            .flags(0)
+            .tracestate("a=b")
+            .requestId("old")
+            .build();
+
+    TraceContext plain = c.newChild();
+    assertThat(plain)
+        .usingRecursiveComparison()
+        .ignoringFields("traceIdString", "spanIdString", "hashCode") // lazy caches
+        .isEqualTo(c.toBuilder().parentId(9).spanId(plain.spanId()).build());
+    for (String id : new String[] {"new", null}) {
+      TraceContext child = c.newChild(id);
+      assertThat(child)
+          .usingRecursiveComparison()
+          .ignoringFields("traceIdString", "spanIdString", "hashCode")
+          .isEqualTo(c.newChild().toBuilder().spanId(child.spanId()).requestId(id).build());
+      assertThat(child.spanId()).isNotZero().isNotEqualTo(c.spanId());
+    }
+  }
+
+  @Test
+  void newRoot_isTheBuilderForm_everyField() {
+    for (String id : new String[] {"req-1", null}) {
+      TraceContext root = TraceContext.newRoot(id);
+      assertThat(root)
+          .usingRecursiveComparison()
+          .ignoringFields("traceIdString", "spanIdString", "hashCode")
+          .isEqualTo(
+              TraceContext.newBuilder()
+                  .traceId(root.traceIdHigh(), root.traceIdLow())
+                  .spanId(root.spanId())
+                  .flags(TraceContext.FLAG_SAMPLED | TraceContext.FLAG_RANDOM)
+                  .requestId(id)
+                  .build());
+      assertThat(root.traceIdLow()).isNotZero();
+      assertThat(root.spanId()).isNotZero();
+    }
+  }
+
   @Test
   void newRoot_isSampledAndRandom() {
     TraceContext root = TraceContext.newRoot(null);

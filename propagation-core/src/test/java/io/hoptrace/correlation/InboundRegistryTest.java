@@ -3,6 +3,7 @@ package io.hoptrace.correlation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.hoptrace.context.TraceContext;
+import io.hoptrace.store.ManualTicker;
 import io.hoptrace.store.Ticker;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -44,5 +45,33 @@ class InboundRegistryTest {
     assertThat(registry.findByRequestId("live-1")).isNull();
     assertThat(registry.findBySpanId(next.context.spanId())).isNotNull();
     assertThat(registry.inFlightCount()).isZero(); // the live one aged out of the in-flight set
+  }
+
+  /**
+   * The rings key a request by one boxed span id, made once and used for all its ring operations;
+   * lookups box their own (equal) key. The request is found, counted in flight, and moved to the
+   * ended store as before.
+   */
+  @Test
+  void oneBoxedSpanIdPerRequest_forEveryRingOperation() {
+    ManualTicker ticker = new ManualTicker(100);
+    InboundRegistry registry = InboundRegistry.newBuilder().ticker(ticker).build();
+    TraceContext server =
+        TraceContext.newBuilder().traceId(1, 2).spanId(0x7fff_0000_1234L).requestId("r").build();
+    InboundRequest r = registry.begin(server, "GET /a", "r", null, ticker.read());
+
+    Long key = r.spanIdKey();
+    assertThat(key).isEqualTo(0x7fff_0000_1234L);
+    assertThat(r.spanIdKey()).isSameAs(key);
+    assertThat(registry.findBySpanId(0x7fff_0000_1234L)).isSameAs(r);
+    registry.delivered(r, ticker.advance(100));
+    assertThat(registry.inFlightCount()).isEqualTo(1);
+    assertThat(r.spanIdKey()).isSameAs(key);
+    registry.end(r, ticker.advance(100));
+    assertThat(registry.inFlightCount()).isZero();
+    InboundRequest copy = registry.findBySpanId(0x7fff_0000_1234L);
+    assertThat(copy).isNotNull().isNotSameAs(r);
+    assertThat(copy.context()).isEqualTo(server);
+    assertThat(copy.spanIdKey()).isEqualTo(key);
   }
 }

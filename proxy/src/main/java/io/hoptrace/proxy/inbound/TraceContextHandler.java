@@ -44,8 +44,7 @@ final class TraceContextHandler implements HttpHandler {
     Extraction extraction =
         extractor.extract(exchange.getRequestHeaders(), Carriers.UNDERTOW_GETTER, trusted);
 
-    TraceContext server = extraction.newServerContext();
-    if (server.requestId() == null) server = server.withRequestId(RequestIdCodec.newRequestId());
+    TraceContext server = extraction.newServerContext(RequestIdCodec::newRequestId);
     state.server = server;
     state.requestId = server.requestId();
     state.contextTag = extraction.outcome().tagValue();

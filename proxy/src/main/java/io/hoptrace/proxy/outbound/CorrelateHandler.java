@@ -69,16 +69,15 @@ final class CorrelateHandler implements HttpHandler {
     TraceContext forwarded =
         extraction.outcome() == ContextOutcome.EXTRACTED ? extraction.parent() : null;
     OutboundCall call =
-        OutboundCall.newBuilder()
-            .forwardedContext(forwarded)
-            .forwardedRequestId(extraction.requestId())
-            .authority(target.authority())
-            .method(method)
-            .path(path)
-            .query(exchange.getQueryString())
-            .startNanos(ticker.readAt(startNanos))
-            .connectionKey(exchange.getAttachment(OutboundAttachments.APP_SOCKET))
-            .build();
+        OutboundCall.of(
+            forwarded,
+            extraction.requestId(),
+            target.authority(),
+            method,
+            path,
+            exchange.getQueryString(),
+            ticker.readAt(startNanos),
+            exchange.getAttachment(OutboundAttachments.APP_SOCKET));
     Decision decision;
     if (exchange.isInIoThread()) {
       // Header, sole and root decisions are cheap: made here, without a hop to a worker thread.
@@ -126,6 +125,6 @@ final class CorrelateHandler implements HttpHandler {
     if (requestId == null) requestId = appRequestId;
     if (requestId == null) requestId = RequestIdCodec.newRequestId();
     if (parent == null) return TraceContext.newRoot(requestId);
-    return parent.newChild().toBuilder().requestId(requestId).build();
+    return parent.newChild(requestId);
   }
 }
