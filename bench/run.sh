@@ -54,6 +54,9 @@ environment (defaults in brackets):
   BENCH_JIT_SETTLE [0.5]   a JVM row's rate warm-up goes on until its JIT compiler threads used
                            less than this many us/req over the last BENCH_JIT_WINDOW [3] seconds ...
   BENCH_JIT_SETTLE_MAX [6] ... for at most this many seconds more (0 = a fixed warm-up)
+  BENCH_JIT_REWARM [3]     then, with rate pairs, direct runs for BENCH_RATE_DURATION s while the
+                           JVM idles, and the row runs again, at least this long and until the JIT
+                           has settled, at most BENCH_JIT_SETTLE_MAX/2 s more (0 = not)
   BENCH_CLIENT_CPU [0]     wrk's CPU                          BENCH_SERVER_CPU [1] backend+proxy
   BENCH_NICE [0]           nice for wrk, backend and proxies (e.g. -10 on a busy shared machine)
   HOPTRACE_JAR [proxy/target/hoptrace.jar]
@@ -109,6 +112,9 @@ RATE_WARMUP=${BENCH_RATE_WARMUP:-5}
 JIT_SETTLE=${BENCH_JIT_SETTLE:-0.5}
 JIT_SETTLE_MAX=${BENCH_JIT_SETTLE_MAX:-6}
 JIT_WINDOW=${BENCH_JIT_WINDOW:-3}
+# Then, once, a pair run's length of idle (direct runs meanwhile) and the row again on new
+# connections, at least JIT_REWARM seconds and until the JIT has settled (0 = not).
+JIT_REWARM=${BENCH_JIT_REWARM:-3}
 NOISE_LIMIT=${BENCH_NOISE_LIMIT:-10}
 CLIENT_CPU=${BENCH_CLIENT_CPU:-0}
 SERVER_CPU=${BENCH_SERVER_CPU:-1}
@@ -360,6 +366,16 @@ measure_row() { # row warmup url target "pids"
       # A JVM (it has compiler threads): on until the JIT has settled, at most JIT_SETTLE_MAX s more.
       SETTLE_AFTER=$RATE_WARMUP run_wrk "$row" warmup-rate "$RATE_CONNS" $((RATE_WARMUP + JIT_SETTLE_MAX)) \
         paced.lua "$url" "$target" "${pids[@]}"
+      if ((JIT_REWARM > 0)) && pairs_on; then
+        # Each of the pairs' row runs starts on new connections, some after the JVM sat idle
+        # through nginx's runs: in s19's runs such a start made C2 throw away compiled request-path
+        # code (SpanRecordingHandler.record, SameLoopForwarder$Relay.start) and compile it again
+        # inside a measured run. Once here instead: direct at the rate for a pair run's length (the
+        # JVM idles, as beside nginx; discarded), then the row on new connections until it settles.
+        rate_run direct "warmup-gap.$row"
+        SETTLE_AFTER=$JIT_REWARM run_wrk "$row" warmup-rate2 "$RATE_CONNS" $((JIT_REWARM + JIT_SETTLE_MAX / 2)) \
+          paced.lua "$url" "$target" "${pids[@]}"
+      fi
     else
       run_wrk "$row" warmup-rate "$RATE_CONNS" "$RATE_WARMUP" paced.lua "$url" "$target" "${pids[@]}"
     fi
@@ -975,7 +991,9 @@ stop_all_started
     echo "latency and proxy CPU at a fixed ${RATE} req/s over ${RATE_CONNS} connections, in ${RATE_PAIRS} pairs per"
     echo "row: nginx and the row for ${RATE_DURATION} s each, back to back, at the end of the row (\"Rate pairs\""
     echo "below), after a discarded ${RATE_WARMUP} s at the rate (a JVM row's goes on until its JIT compiler"
-    echo "threads used under ${JIT_SETTLE} µs/req in a second, at most ${JIT_SETTLE_MAX} s more). The rate cells are medians"
+    echo "threads used under ${JIT_SETTLE} µs/req over ${JIT_WINDOW} s, at most ${JIT_SETTLE_MAX} s more; then, while it idles for"
+    echo "${RATE_DURATION} s, direct runs, and the row runs again on new connections, ${JIT_REWARM} s or more until"
+    echo "settled: \"Rate warm-up (s19)\" in bench/README.md). The rate cells are medians"
     echo "over a row's runs; ×nginx at the rate is the median of the pairs' ratios (min–max in brackets),"
     echo "first with the row's JIT compiler threads left out (its steady state), then the total; added"
     echo "latency is the row's median p50/p99 minus direct's (nginx's: minus direct beside it in its"
