@@ -51,6 +51,12 @@ environment (defaults in brackets):
                            before s18)
   BENCH_RATE_DURATION [5]  seconds of each fixed-rate run      BENCH_NOISE_LIMIT [10] % flag
   BENCH_RATE_WARMUP [5]    discarded seconds at the fixed rate before a row's rate runs
+  BENCH_JIT_SETTLE [0.5]   a JVM row's rate warm-up goes on until its JIT compiler threads used
+                           less than this many us/req over the last BENCH_JIT_WINDOW [3] seconds ...
+  BENCH_JIT_SETTLE_MAX [6] ... for at most this many seconds more (0 = a fixed warm-up)
+  BENCH_JIT_REWARM [3]     then, with rate pairs, direct runs for BENCH_RATE_DURATION s while the
+                           JVM idles, and the row runs again, at least this long and until the JIT
+                           has settled, at most BENCH_JIT_SETTLE_MAX/2 s more (0 = not)
   BENCH_CLIENT_CPU [0]     wrk's CPU                          BENCH_SERVER_CPU [1] backend+proxy
   BENCH_NICE [0]           nice for wrk, backend and proxies (e.g. -10 on a busy shared machine)
   HOPTRACE_JAR [proxy/target/hoptrace.jar]
@@ -100,6 +106,15 @@ RATE_PAIRS=${BENCH_RATE_PAIRS:-3}
 # The JIT recompiles for one request per wake-up in the first ~5 s at the rate (README, "CPU at a
 # fixed rate (s16)"): discarded, as the closed-loop warm-up is.
 RATE_WARMUP=${BENCH_RATE_WARMUP:-5}
+# A JVM row's warm-up at the rate goes on past RATE_WARMUP until its JIT compiler threads used less
+# than JIT_SETTLE µs per request over the last JIT_WINDOW seconds, for at most JIT_SETTLE_MAX seconds more
+# (README, "Rate warm-up (s19)"): the pairs then measure the steady state a long-running sidecar is in.
+JIT_SETTLE=${BENCH_JIT_SETTLE:-0.5}
+JIT_SETTLE_MAX=${BENCH_JIT_SETTLE_MAX:-6}
+JIT_WINDOW=${BENCH_JIT_WINDOW:-3}
+# Then, once, a pair run's length of idle (direct runs meanwhile) and the row again on new
+# connections, at least JIT_REWARM seconds and until the JIT has settled (0 = not).
+JIT_REWARM=${BENCH_JIT_REWARM:-3}
 NOISE_LIMIT=${BENCH_NOISE_LIMIT:-10}
 CLIENT_CPU=${BENCH_CLIENT_CPU:-0}
 SERVER_CPU=${BENCH_SERVER_CPU:-1}
@@ -195,7 +210,11 @@ trap 'exit 130' INT TERM
 # One wrk run, with /proc accounting around it. Appends one line to $RUNS:
 # row phase conns requests duration_us errors p50 p90 p99 p999 proxy_ticks backend_ticks
 # wrk_ticks noise_server% noise_client% rss_kb pss_kb threads context_switches jit_ticks
-# proxy_ns backend_ns steal_server% irq_server% (ns: CPU time from schedstat, to the nanosecond)
+# proxy_ns backend_ns steal_server% irq_server% jit_ns (ns: CPU time from schedstat, to the
+# nanosecond; jit_ns: the JIT compiler threads' part of proxy_ns).
+# With SETTLE_AFTER=S set (seconds), the run may end before its duration: once S seconds have
+# passed, as soon as the proxy's JIT compiler threads used less than BENCH_JIT_SETTLE µs per request
+# over the last second (jit_settle: the rate warm-up of a JVM row, "Rate warm-up (s19)").
 run_wrk() { # row phase conns duration script url target pid...
   local row=$1 phase=$2 conns=$3 duration=$4 script=$5 url=$6 target=$7
   shift 7
@@ -207,14 +226,24 @@ run_wrk() { # row phase conns duration script url target pid...
   n0=$(if ((${#pids[@]})); then thread_ns "${pids[@]}"; fi) bn0=$(thread_ns "$BACKEND_PID")
   read -r sl0 ir0 tt0 < <(server_cpu_detail)
   read -r c0 ct0 s0 st0 < <(cpu_stat)
-  # wrk's own CPU: the wrapper shell's cutime+cstime once wrk has been reaped.
+  # wrk's own CPU: the wrapper shell's cutime+cstime once wrk has been reaped. wrk's PID goes to
+  # $out.pid: SIGINT ends a wrk run early, with its report (jit_settle).
+  local wrapper
+  rm -f "$out.pid"
   BENCH_TARGET=$target BENCH_RATE=$RATE BENCH_THREADS=1 NICE=$NICE bash -c '
     out=$1; shift
-    $NICE taskset -c "$0" wrk "$@" >"$out" 2>&1; rc=$?
+    $NICE taskset -c "$0" wrk "$@" >"$out" 2>&1 &
+    echo $! >"$out.pid"
+    wait $!; rc=$?
     read -r stat </proc/$$/stat
     echo "WRKSTAT ${stat##*) }" >>"$out"
     exit $rc' "$CLIENT_CPU" "$out" -t1 -c"$conns" -d"${duration}s" --timeout 2s \
-    -s "$BENCH_DIR/lib/$script" "$url" || log "$row $phase: wrk failed: $(head -3 "$out" | tr '\n' ' ')"
+    -s "$BENCH_DIR/lib/$script" "$url" &
+  wrapper=$!
+  if [[ -n "${SETTLE_AFTER:-}" ]] && ((${#pids[@]})); then
+    jit_settle "$row" "$out.pid" "$wrapper" "$SETTLE_AFTER" "${pids[@]}"
+  fi
+  wait "$wrapper" || log "$row $phase: wrk failed: $(head -3 "$out" | tr '\n' ' ')"
   read -r c1 ct1 s1 st1 < <(cpu_stat)
   read -r sl1 ir1 tt1 < <(server_cpu_detail)
   n1=$(if ((${#pids[@]})); then thread_ns "${pids[@]}"; fi) bn1=$(thread_ns "$BACKEND_PID")
@@ -232,20 +261,61 @@ run_wrk() { # row phase conns duration script url target pid...
       errors = v["err_connect"] + v["err_read"] + v["err_write"] + v["err_status"] + v["err_timeout"]
       ns = ts > 0 ? 100 * (ds - pt - bt) / ts : 0; if (ns < 0) ns = 0
       nc = tc > 0 ? 100 * (dc - wt) / tc : 0; if (nc < 0) nc = 0
-      split(mem, m, " ")
-      printf "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%d\t%d\t%d\t%d\t%d\t%.0f\t%.0f\t%.1f\t%.1f\n",
+      split(mem, m, " "); split(pns, pn, " "); split(bns, bn, " ")
+      printf "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%d\t%d\t%d\t%d\t%d\t%.0f\t%.0f\t%.1f\t%.1f\t%.0f\n",
         row, phase, conns, v["requests"], v["duration_us"], errors, v["p50"], v["p90"], v["p99"],
-        v["p999"], pt, bt, wt, ns, nc, m[1], m[2], m[3], cs, jt, pns, bns,
-        (dtt > 0 ? 100 * dsl / dtt : 0), (dtt > 0 ? 100 * dir / dtt : 0)
+        v["p999"], pt, bt, wt, ns, nc, m[1], m[2], m[3], cs, jt, pn[1], bn[1],
+        (dtt > 0 ? 100 * dsl / dtt : 0), (dtt > 0 ? 100 * dir / dtt : 0), pn[2]
       found = 1
     }
-    END { if (!found) printf "%s\t%s\t%d\t0\t0\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\n", row, phase, conns }
+    END { if (!found) printf "%s\t%s\t%d\t0\t0\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\n", row, phase, conns }
   ' "$out" | tee -a "$RUNS" | awk -F'\t' -v clk="$CLK_TCK" '{
       rps = $5 > 0 ? $4 * 1e6 / $5 : 0
       cpu = $4 > 0 ? $21 / 1000 / $4 : 0
-      jit = $4 > 0 ? $20 * 1e6 / clk / $4 : 0
+      jit = $4 > 0 ? $25 / 1000 / $4 : 0
       printf "[bench] %-18s %-12s c=%-3d %8.0f req/s  p50 %5d us  p99 %6d us  proxy %5.1f us/req (JIT %.1f)  errors %d  noise %s%%/%s%%  steal %s%%\n",
         $1, $2, $3, rps, $7, $9, cpu, jit, $6, $14, $15, $23 }' >&2
+}
+
+# Ends a wrk run at the rate (SIGINT: wrk stops and reports) once the JIT has settled: after
+# `after` seconds, as soon as the compiler threads of the given PIDs used less than BENCH_JIT_SETTLE
+# µs per request at the rate over the last BENCH_JIT_WINDOW seconds; otherwise the run goes to its
+# duration (the cap). A window, not one second: C2 compiles in bursts with quiet seconds between
+# them (s19: 23, 0, 23, 0, 0, 22, 21, 0 ... µs/req). Logs the compiler threads' CPU each second,
+# in µs per request at the rate.
+jit_settle() { # row wrk_pid_file wrapper_pid after pid...
+  local row=$1 pidf=$2 wrapper=$3 after=$4 wpid="" i t0 t j tp jp us ok trace="" verdict
+  local -a ts=() js=()
+  shift 4
+  for ((i = 0; i < 100; i++)); do [[ -s "$pidf" ]] && break; sleep 0.02; done
+  read -r wpid <"$pidf" 2>/dev/null || return 0
+  t0=$(date +%s%N) tp=$t0 jp=$(jit_ns_now "$@")
+  ts=("$t0") js=("$jp")
+  verdict="not settled (cap)"
+  while running "$wrapper"; do
+    sleep 1
+    t=$(date +%s%N) j=$(jit_ns_now "$@")
+    running "$wrapper" || break
+    ts+=("$t") js+=("$j")
+    # µs of compiler CPU per request at the rate over the last second (for the log) and over the
+    # last window (the test; the whole run so far while it is shorter than the window).
+    i=$((${#ts[@]} - 1 - JIT_WINDOW))
+    ((i >= 0)) || i=0
+    read -r us ok < <(awk -v d=$((j > jp ? j - jp : 0)) -v dt=$((t - tp)) -v el=$((t - t0)) \
+      -v wd=$((j > js[i] ? j - js[i] : 0)) -v wt=$((t - ts[i])) -v full=$((${#ts[@]} > JIT_WINDOW)) \
+      -v rate="$RATE" -v lim="$JIT_SETTLE" -v after="$after" 'BEGIN {
+        us = dt > 0 ? d / 1000 / (rate * dt / 1e9) : 0
+        wus = wt > 0 ? wd / 1000 / (rate * wt / 1e9) : 0
+        printf "%.2f %d\n", us, (full && el >= after * 1e9 && wus < lim) }')
+    trace="$trace $us"
+    if ((ok)); then
+      kill -INT "$wpid" 2>/dev/null || true
+      verdict="settled after $(((t - t0) / 1000000)) ms"
+      break
+    fi
+    tp=$t jp=$j
+  done
+  log "$row: rate warm-up, JIT µs/req each second:${trace:- none}; $verdict"
 }
 
 # Waits until the span lines for this row stop growing (hoptrace's writer flushes asynchronously):
@@ -292,7 +362,23 @@ measure_row() { # row warmup url target "pids"
     run_wrk "$row" "c$c" "$c" "$DURATION" closed.lua "$url" "$target" "${pids[@]}"
   done
   if ((RATE_DURATION > 0 && RATE_WARMUP > 0)); then
-    run_wrk "$row" warmup-rate "$RATE_CONNS" "$RATE_WARMUP" paced.lua "$url" "$target" "${pids[@]}"
+    if ((JIT_SETTLE_MAX > 0 && ${#pids[@]})) && [[ $(jit_ns_now "${pids[@]}") != 0 ]]; then
+      # A JVM (it has compiler threads): on until the JIT has settled, at most JIT_SETTLE_MAX s more.
+      SETTLE_AFTER=$RATE_WARMUP run_wrk "$row" warmup-rate "$RATE_CONNS" $((RATE_WARMUP + JIT_SETTLE_MAX)) \
+        paced.lua "$url" "$target" "${pids[@]}"
+      if ((JIT_REWARM > 0)) && pairs_on; then
+        # Each of the pairs' row runs starts on new connections, some after the JVM sat idle
+        # through nginx's runs: in s19's runs such a start made C2 throw away compiled request-path
+        # code (SpanRecordingHandler.record, SameLoopForwarder$Relay.start) and compile it again
+        # inside a measured run. Once here instead: direct at the rate for a pair run's length (the
+        # JVM idles, as beside nginx; discarded), then the row on new connections until it settles.
+        rate_run direct "warmup-gap.$row"
+        SETTLE_AFTER=$JIT_REWARM run_wrk "$row" warmup-rate2 "$RATE_CONNS" $((JIT_REWARM + JIT_SETTLE_MAX / 2)) \
+          paced.lua "$url" "$target" "${pids[@]}"
+      fi
+    else
+      run_wrk "$row" warmup-rate "$RATE_CONNS" "$RATE_WARMUP" paced.lua "$url" "$target" "${pids[@]}"
+    fi
   fi
   if ((RATE_DURATION > 0)); then
     if pairs_on; then
@@ -593,6 +679,8 @@ RATE_AWK='
     return n
   }
   function slot_cpu() { return $4 > 0 ? ($21 > 0 ? $21 / 1000 / $4 : $11 * 1e6 / clk / $4) : "" }
+  # The part of it the JIT compiler threads took (schedstat ns, column 25; ticks before s19).
+  function slot_jit() { return $4 > 0 ? (NF >= 25 ? $25 / 1000 / $4 : $20 * 1e6 / clk / $4) : "" }
   # Reads one line of $RUNS that is a measured run at the rate into the slot arrays.
   function read_slot(    n, a, rd, partner) {
     n = split($2, a, ".")
@@ -603,24 +691,27 @@ RATE_AWK='
       nback[partner, rd] = $4 > 0 ? $22 / 1000 / $4 : 0
     } else {
       scpu[$1, rd] = slot_cpu(); sp50[$1, rd] = $7; sp99[$1, rd] = $9; sline[$1, rd] = NR
-      sjit[$1, rd] = $4 > 0 ? $20 * 1e6 / clk / $4 : ""
+      sjit[$1, rd] = slot_jit(); scpux[$1, rd] = $4 > 0 ? slot_cpu() - slot_jit() : ""
       snoise[$1, rd] = $14 "/" $15; ssteal[$1, rd] = $23; sirq[$1, rd] = $24
       sback[$1, rd] = $4 > 0 ? $22 / 1000 / $4 : 0
       if (rd > rounds) rounds = rd
     }
-    lc[$1] = lc[$1] " " slot_cpu(); l50[$1] = l50[$1] " " $7; l90[$1] = l90[$1] " " $8
+    lc[$1] = lc[$1] " " slot_cpu(); lcx[$1] = lcx[$1] " " ($4 > 0 ? slot_cpu() - slot_jit() : "")
+    l50[$1] = l50[$1] " " $7; l90[$1] = l90[$1] " " $8
     l99[$1] = l99[$1] " " $9; l999[$1] = l999[$1] " " $10
-    rreq[$1] += $4; rdur[$1] += $5; rcs[$1] += $19; rjit[$1] += $20
+    rreq[$1] += $4; rdur[$1] += $5; rcs[$1] += $19; rjit[$1] += $4 * slot_jit()
   }
   function paired(r, i) { return ((r, i) in scpu) && ((r, i) in ncpu) }
-  # Per row, over its pairs: XN/XNMIN/XNMAX (CPU ÷ nginx beside it), D50, D99 (p50, p99 minus
+  # Per row, over its pairs: XN/XNMIN/XNMAX (CPU ÷ nginx beside it), XS/XSMIN/XSMAX (the same
+  # with the row'"'"'s JIT compiler threads left out: its steady state), D50, D99 (p50, p99 minus
   # nginx beside it) and NPAIRS; "" without pairs.
-  function pairs_of(r,    i, lx, l5, l9) {
-    lx = l5 = l9 = ""
+  function pairs_of(r,    i, lx, ls, l5, l9) {
+    lx = ls = l5 = l9 = ""
     for (i = 1; i <= rounds; i++) if (paired(r, i)) {
-      if (ncpu[r, i] > 0) lx = lx " " scpu[r, i] / ncpu[r, i]
+      if (ncpu[r, i] > 0) { lx = lx " " scpu[r, i] / ncpu[r, i]; ls = ls " " scpux[r, i] / ncpu[r, i] }
       l5 = l5 " " (sp50[r, i] - np50[r, i]); l9 = l9 " " (sp99[r, i] - np99[r, i])
     }
+    stats(ls); XS = MED; XSMIN = MIN; XSMAX = MAX
     NPAIRS = stats(lx); XN = MED; XNMIN = MIN; XNMAX = MAX
     stats(l5); D50 = MED; D50MIN = MIN; D50MAX = MAX
     stats(l9); D99 = MED; D99MIN = MIN; D99MAX = MAX
@@ -659,32 +750,44 @@ render() {
       for (i = 1; i <= n; i++) {
         r = rows[i]
         if (rreq[r] == 0) continue
-        stats(lc[r]); cpu[r, "rate"] = MED
+        stats(lc[r]); cpu[r, "rate"] = MED; stats(lcx[r]); cpux[r] = MED
         stats(l50[r]); p50[r] = MED; stats(l90[r]); p90[r] = MED
         stats(l99[r]); p99[r] = MED; stats(l999[r]); p999[r] = MED
         achieved[r] = rdur[r] > 0 ? rreq[r] * 1e6 / rdur[r] : ""
-        csw[r, "rate"] = rcs[r] / rreq[r]; jit[r, "rate"] = rjit[r] * 1e6 / clk / rreq[r]
+        csw[r, "rate"] = rcs[r] / rreq[r]; jit[r, "rate"] = rjit[r] / rreq[r]
       }
-      # nginx added latency: beside direct when paired, else from the medians.
+      # Added latency at the rate (s19): a row'"'"'s median p50/p99 over its runs minus direct'"'"'s
+      # (the direct row'"'"'s runs at the rate); nginx'"'"'s from its pairs with direct. A row is
+      # never compared with nginx'"'"'s latency for this (a bad nginx p99 beside it made the
+      # row'"'"'s negative, s18); "added p50 ≤ nginx" is decided by the in-pair difference (DN50).
+      # Below 0 (a row faster than no proxy at all: noise) prints 0 with a mark.
       pairs_of("direct")
       if (NPAIRS > 0) { n50 = -D50; n99 = -D99 } else { n50 = p50["nginx"] - p50["direct"]; n99 = p99["nginx"] - p99["direct"] }
       for (i = 1; i <= n; i++) {
         r = rows[i]
         if (r == "direct" || rreq[r] == 0) continue
-        if (r == "nginx") { xn[r] = 1; xnr[r] = ""; a50[r] = n50; a99[r] = n99; continue }
-        pairs_of(r)
-        if (NPAIRS > 0) {
-          xn[r] = XN; xnr[r] = NPAIRS > 1 ? sprintf(" (%.2f–%.2f)", XNMIN, XNMAX) : ""
-          a50[r] = D50 + n50; a99[r] = D99 + n99
-        } else {
-          xn[r] = (cpu["nginx", "rate"] > 0) ? cpu[r, "rate"] / cpu["nginx", "rate"] : ""; xnr[r] = ""
+        if (r == "nginx") { xn[r] = xs[r] = 1; xnr[r] = xsr[r] = ""; a50[r] = n50; a99[r] = n99 }
+        else {
           a50[r] = p50[r] - p50["direct"]; a99[r] = p99[r] - p99["direct"]
+          pairs_of(r)
+          if (NPAIRS > 0) {
+            xn[r] = XN; xnr[r] = NPAIRS > 1 ? sprintf(" (%.2f–%.2f)", XNMIN, XNMAX) : ""
+            xs[r] = XS; xsr[r] = NPAIRS > 1 ? sprintf(" (%.2f–%.2f)", XSMIN, XSMAX) : ""
+            dn50[r] = D50; dn99[r] = D99
+          } else {
+            xn[r] = (cpu["nginx", "rate"] > 0) ? cpu[r, "rate"] / cpu["nginx", "rate"] : ""; xnr[r] = ""
+            xs[r] = (cpu["nginx", "rate"] > 0) ? cpux[r] / cpu["nginx", "rate"] : ""; xsr[r] = ""
+            dn50[r] = a50[r] - n50; dn99[r] = a99[r] - n99
+          }
         }
+        if (a50[r] < 0) { a50[r] = 0; clamped[r, 50] = 1; anyclamp = 1 }
+        if (a99[r] < 0) { a99[r] = 0; clamped[r, 99] = 1; anyclamp = 1 }
       }
       split(conns_list, cl, " ")
       mid = (smoke == "true") ? "c2" : "c16"
       at = (smoke == "true") ? "@2 conns, smoke: all rows at once" : "@" rate "/s"
-      print "| row | req/s @" substr(mid, 2) " conns | ×nginx | ×direct | added p50 µs " at " | added p99 µs | proxy CPU µs/req | ×nginx | RSS MB | span lines/req | noise server / client |"
+      cpuhead = (smoke == "true") ? "proxy CPU µs/req | ×nginx" : "proxy CPU µs/req, JIT left out (total) | ×nginx, JIT left out: median (min–max); total"
+      print "| row | req/s @" substr(mid, 2) " conns | ×nginx | ×direct | added p50 µs " at " | added p99 µs | " cpuhead " | RSS MB | span lines/req | noise server / client |"
       print "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"
       for (i = 1; i <= n; i++) {
         r = rows[i]
@@ -695,16 +798,25 @@ render() {
           added50 = (r == "direct" || p50[r] == "") ? "" : p50[r] - p50["direct"]
           added99 = (r == "direct" || p99[r] == "") ? "" : p99[r] - p99["direct"]
         } else {
-          x = xn[r] == "" ? "—" : sprintf("%.2f", xn[r]) xnr[r]
+          # Steady state first (the JIT compiler threads left out), the total beside it.
+          # (a row without compiler threads, nginx or HAProxy, has one figure)
+          j = jit[r, "rate"] > 0
+          x = xs[r] == "" ? "—" : sprintf("%.2f", xs[r]) xsr[r] ((xn[r] == "" || !j) ? "" : sprintf("; %.2f", xn[r]))
+          c = cpux[r] == "" ? "" : j ? sprintf("%.1f (%.1f)", cpux[r], cpu[r, "rate"]) : sprintf("%.1f", cpu[r, "rate"])
           added50 = r == "direct" ? "" : a50[r]; added99 = r == "direct" ? "" : a99[r]
         }
         flag = (ns[r] > noise_limit || nc[r] > noise_limit) ? "**NOISY** " : ""
         sl = hops[r] > 0 ? sprintf("%.3f", spans[r] / (reqs[r] > 0 ? reqs[r] : 1)) : "—"
-        printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s%s%% / %s%% |\n", r,
+        printf "| %s | %s | %s | %s | %s%s | %s%s | %s | %s | %s | %s | %s%s%% / %s%% |\n", r,
           fmt(rps[r, mid], 0), ratio(rps[r, mid], rps["nginx", mid]), ratio(rps[r, mid], rps["direct", mid]),
-          signed(added50), signed(added99), r == "direct" ? "—" : fmt(c, 1),
+          signed(added50), clamped[r, 50] ? "†" : "", signed(added99), clamped[r, 99] ? "†" : "",
+          r == "direct" ? "—" : (smoke == "true" ? fmt(c, 1) : c),
           r == "direct" ? "—" : x, r == "direct" ? "—" : fmt(rss[r] / 1024, 1), sl,
           flag, fmt(ns[r], 0), fmt(nc[r], 0)
+      }
+      if (anyclamp) {
+        print ""
+        print "† below 0 (the row read faster than direct at the rate): printed as 0; noise, not a gain."
       }
       print ""
       printf "| row |"; for (j = 1; j <= length(cl); j++) printf " req/s c%s |", cl[j]
@@ -743,9 +855,11 @@ render() {
         noisy = ns["direct"] > noise_limit || nc["direct"] > noise_limit ||
           ns["nginx"] > noise_limit || nc["nginx"] > noise_limit ||
           ns[r] > noise_limit || nc[r] > noise_limit
-        printf "| %s | %s %.2f× (%.1f vs %.1f µs) | %s %+d vs %+d µs | %s %.0f vs %.0f | %s %+d µs | %s %.1f MB |\n", r,
-          mark(xn[r] <= 1, 0), xn[r], cpu[r, "rate"], cpu["nginx", "rate"],
-          mark(a50[r] <= n50, noisy), a50[r], n50, mark(rps[r, "c16"] >= rps["nginx", "c16"], noisy), rps[r, "c16"], rps["nginx", "c16"],
+        # CPU: the steady state (JIT left out), the total beside it. Added p50: the in-pair
+        # difference with nginx decides; both added latencies against direct are shown.
+        printf "| %s | %s %.2f× JIT left out, %.2f× total (%.1f, %.1f vs %.1f µs) | %s Δ %+d µs vs nginx beside it (%+d vs %+d µs) | %s %.0f vs %.0f | %s %+d µs | %s %.1f MB |\n", r,
+          mark(xs[r] <= 1, 0), xs[r], xn[r], cpux[r], cpu[r, "rate"], cpu["nginx", "rate"],
+          mark(dn50[r] <= 0, noisy), dn50[r], a50[r], n50, mark(rps[r, "c16"] >= rps["nginx", "c16"], noisy), rps[r, "c16"], rps["nginx", "c16"],
           mark(a99[r] < 1000, noisy), a99[r], mark(rss[r] < 96 * 1024, 0), rss[r] / 1024
       }
     }
@@ -761,23 +875,24 @@ render_pairs() {
       any = 0
       for (i = 1; i <= n; i++) for (k = 1; k <= rounds; k++) if (paired(rows[i], k)) any = 1
       if (!any) exit
-      print "| round | row | first | nginx µs/req | row µs/req | ×nginx | ×nginx ÷ backend ratio | nginx p50 / p99 µs | row p50 / p99 µs | Δp50 µs | Δp99 µs | row JIT µs/req | backend µs/req: nginx / row | noise server / client %: nginx; row | steal % | irq+softirq % |"
-      print "|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|"
+      print "| round | row | first | nginx µs/req | row µs/req | ×nginx | row JIT µs/req | ×nginx, JIT left out | ×nginx ÷ backend ratio | nginx p50 / p99 µs | row p50 / p99 µs | Δp50 µs | Δp99 µs | backend µs/req: nginx / row | noise server / client %: nginx; row | steal % | irq+softirq % |"
+      print "|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|"
       for (k = 1; k <= rounds; k++) for (i = 1; i <= n; i++) {
         r = rows[i]
         if (!paired(r, k)) continue
         d = r == "direct"
-        printf "| %d | %s | %s | %.1f | %s | %s | %s | %d / %d | %d / %d | %+d | %+d | %s | %.1f / %.1f | %s; %s | %s / %s | %s / %s |\n", k, r,
+        printf "| %d | %s | %s | %.1f | %s | %s | %s | %s | %s | %d / %d | %d / %d | %+d | %+d | %.1f / %.1f | %s; %s | %s / %s | %s / %s |\n", k, r,
           nline[r, k] < sline[r, k] ? "nginx" : "row", ncpu[r, k], d ? "—" : fmt(scpu[r, k], 1),
           (d || ncpu[r, k] == 0) ? "—" : sprintf("%.2f", scpu[r, k] / ncpu[r, k]),
+          d ? "—" : fmt(sjit[r, k], 1), (d || ncpu[r, k] == 0) ? "—" : sprintf("%.2f", scpux[r, k] / ncpu[r, k]),
           (d || ncpu[r, k] == 0 || sback[r, k] == 0 || nback[r, k] == 0) ? "—" : sprintf("%.2f", (scpu[r, k] / sback[r, k]) / (ncpu[r, k] / nback[r, k])),
           np50[r, k], np99[r, k], sp50[r, k], sp99[r, k], sp50[r, k] - np50[r, k], sp99[r, k] - np99[r, k],
-          d ? "—" : fmt(sjit[r, k], 1), nback[r, k], sback[r, k], nnoise[r, k], snoise[r, k],
+          nback[r, k], sback[r, k], nnoise[r, k], snoise[r, k],
           nsteal[r, k], ssteal[r, k], nirq[r, k], sirq[r, k]
       }
       print ""
-      print "| row | pairs | ×nginx CPU/req: median (min–max) | ÷ backend ratio: median (min–max) | Δp50 µs vs nginx: median (min–max) | Δp99 µs: median (min–max) | nginx µs/req in these pairs (min–max) |"
-      print "|---|--:|--:|--:|--:|--:|--:|"
+      print "| row | pairs | ×nginx CPU/req: median (min–max) | JIT left out: median (min–max) | ÷ backend ratio: median (min–max) | Δp50 µs vs nginx: median (min–max) | Δp99 µs: median (min–max) | nginx µs/req in these pairs (min–max) |"
+      print "|---|--:|--:|--:|--:|--:|--:|--:|"
       for (i = 1; i <= n; i++) {
         r = rows[i]
         pairs_of(r)
@@ -787,8 +902,9 @@ render_pairs() {
         l = ""; for (k = 1; k <= rounds; k++) if (paired(r, k) && sback[r, k] > 0 && nback[r, k] > 0 && ncpu[r, k] > 0) l = l " " (scpu[r, k] / sback[r, k]) / (ncpu[r, k] / nback[r, k])
         stats(l); bn = (r == "direct" || MED == "") ? "—" : sprintf("%.2f (%.2f–%.2f)", MED, MIN, MAX)
         pairs_of(r)
-        printf "| %s | %d | %s | %s | %+d (%+d – %+d) | %+d (%+d – %+d) | %.1f–%.1f |\n", r, cnt,
-          r == "direct" ? "—" : sprintf("%.2f (%.2f–%.2f)", XN, XNMIN, XNMAX), bn,
+        printf "| %s | %d | %s | %s | %s | %+d (%+d – %+d) | %+d (%+d – %+d) | %.1f–%.1f |\n", r, cnt,
+          r == "direct" ? "—" : sprintf("%.2f (%.2f–%.2f)", XN, XNMIN, XNMAX),
+          r == "direct" ? "—" : sprintf("%.2f (%.2f–%.2f)", XS, XSMIN, XSMAX), bn,
           D50, D50MIN, D50MAX, D99, D99MIN, D99MAX, nmin, nmax
       }
     }' "$RUNS"
@@ -874,11 +990,15 @@ stop_all_started
   if ((RATE_PAIRS > 0)); then
     echo "latency and proxy CPU at a fixed ${RATE} req/s over ${RATE_CONNS} connections, in ${RATE_PAIRS} pairs per"
     echo "row: nginx and the row for ${RATE_DURATION} s each, back to back, at the end of the row (\"Rate pairs\""
-    echo "below). The rate cells are medians over a row's runs; ×nginx at the rate is the median of the"
-    echo "pairs' ratios (min–max in brackets), added latency is the row's p50/p99 minus nginx's beside it"
-    echo "plus nginx's added latency beside direct. ×nginx and ×direct at 16 connections are ratios within"
-    echo "this run. **NOISY**: other processes took more than ${NOISE_LIMIT}% of the server or client CPU"
-    echo "during one of the row's runs."
+    echo "below), after a discarded ${RATE_WARMUP} s at the rate (a JVM row's goes on until its JIT compiler"
+    echo "threads used under ${JIT_SETTLE} µs/req over ${JIT_WINDOW} s, at most ${JIT_SETTLE_MAX} s more; then, while it idles for"
+    echo "${RATE_DURATION} s, direct runs, and the row runs again on new connections, ${JIT_REWARM} s or more until"
+    echo "settled: \"Rate warm-up (s19)\" in bench/README.md). The rate cells are medians"
+    echo "over a row's runs; ×nginx at the rate is the median of the pairs' ratios (min–max in brackets),"
+    echo "first with the row's JIT compiler threads left out (its steady state), then the total; added"
+    echo "latency is the row's median p50/p99 minus direct's (nginx's: minus direct beside it in its"
+    echo "pairs). ×nginx and ×direct at 16 connections are ratios within this run. **NOISY**: other"
+    echo "processes took more than ${NOISE_LIMIT}% of the server or client CPU during one of the row's runs."
   else
     echo "latency at a fixed ${RATE} req/s over ${RATE_CONNS} connections for ${RATE_DURATION} s. Added latency"
     echo "is relative to the direct row of this same run; ×nginx and ×direct are ratios in this same run."
@@ -900,7 +1020,8 @@ stop_all_started
     echo "## Rate pairs"
     echo
     echo "Each line: nginx and the row at ${RATE} req/s, ${RATE_DURATION} s each, one right after the other (*first*"
-    echo "says which ran first). CPU from each thread's schedstat (ns). Δ = row minus nginx in the pair."
+    echo "says which ran first). CPU from each thread's schedstat (ns); *row JIT* is the part its JIT compiler"
+    echo "threads took, *JIT left out* the ratio without it. Δ = row minus nginx in the pair."
     echo "Noise, steal and irq+softirq are the server CPU's (noise: client CPU too) in each of the two runs;"
     echo "backend µs/req is the backend nginx's CPU per request in each, a gauge of the server CPU's speed;"
     echo "×nginx ÷ backend ratio divides each side by its backend's CPU per request (a cross-check, not the headline:"
@@ -911,8 +1032,8 @@ stop_all_started
   echo
   echo "## Every run"
   echo
-  echo "| row | phase | conns | requests | seconds | errors | p50 | p90 | p99 | p99.9 | proxy ticks | backend ticks | wrk ticks | noise server % | noise client % | RSS kB | PSS kB | threads | context switches | JIT ticks | proxy ns | backend ns | steal server % | irq server % |"
-  echo "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+  echo "| row | phase | conns | requests | seconds | errors | p50 | p90 | p99 | p99.9 | proxy ticks | backend ticks | wrk ticks | noise server % | noise client % | RSS kB | PSS kB | threads | context switches | JIT ticks | proxy ns | backend ns | steal server % | irq server % | JIT ns |"
+  echo "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
   awk -F'\t' -v OFS=' | ' '{ $5 = sprintf("%.2f", $5 / 1e6); print "| " $0 " |" }' "$RUNS"
   if grep -q skipped "$ROWS_TSV"; then
     echo

@@ -153,25 +153,44 @@ cpu_stat() {
 # Lines in a file (0 if it does not exist).
 count_lines() { if [[ -f "$1" ]]; then wc -l <"$1" | tr -d ' '; else echo 0; fi; }
 
-# "tid ns" per thread of the given process trees: the thread's CPU time in nanoseconds
-# (sum_exec_runtime, the first field of /proc/TID/schedstat). Used where 10 ms ticks are too coarse
-# (a 5 s run at 2,000 req/s of a 25 µs/req proxy is 25 ticks).
+# "tid ns jit" per thread of the given process trees: the thread's CPU time in nanoseconds
+# (sum_exec_runtime, the first field of /proc/TID/schedstat), and 1 when the thread is one of the
+# JVM's JIT compiler threads ("C1/C2 CompilerThreadN", as /proc/TID/comm cuts it), else 0. Used
+# where 10 ms ticks are too coarse (a 5 s run at 2,000 req/s of a 25 µs/req proxy is 25 ticks).
 thread_ns() {
-  local pids=() root p files=()
+  local pids=() root p files=() names=()
   for root in "$@"; do mapfile -t -O "${#pids[@]}" pids < <(tree_pids "$root"); done
-  for p in "${pids[@]}"; do files+=(/proc/"$p"/task/*/schedstat); done
+  for p in "${pids[@]}"; do
+    files+=(/proc/"$p"/task/*/schedstat)
+    names+=(/proc/"$p"/task/*/comm)
+  done
   ((${#files[@]})) || return 0
-  # grep -s: a thread may exit between the glob and the read.
-  grep -sH '' "${files[@]}" | awk -F'[/: ]' '{ print $5, $7 }' || true
+  # grep -s: a thread may exit between the glob and the read. Names first, then the times; a
+  # thread name may hold "/" ("XNIO-1 I/O-1"), so only the part before the name is split.
+  { grep -sH '' "${names[@]}" || true; grep -sH '' "${files[@]}" || true; } | awk '
+    { split($0, a, "/"); tid = a[5] }
+    a[6] ~ /^comm:/ { if (a[6] ~ /^comm:C[12] CompilerThre/) jit[tid] = 1; next }
+    { split(a[6], b, "[: ]"); print tid, b[2], (tid in jit) ? 1 : 0 }'
 }
 
-# CPU nanoseconds between two thread_ns snapshots: per thread, after minus before; a thread that
-# started in between counts whole; one that exited in between loses its last part (in the
-# process-wide ticks, not here). %.0f: mawk's %d stops at 2^31.
+# CPU nanoseconds between two thread_ns snapshots, "all jit": per thread, after minus before; a
+# thread that started in between counts whole; one that exited in between loses its last part (in
+# the process-wide ticks, not here). jit: the same over the JIT compiler threads only. %.0f: mawk's
+# %d stops at 2^31.
 ns_delta() { # "before" "after"
   awk 'FNR == NR { a[$1] = $2; next }
-       { d += ($1 in a && $2 >= a[$1]) ? $2 - a[$1] : $2 }
-       END { printf "%.0f\n", d }' <(printf '%s\n' "$1") <(printf '%s\n' "$2")
+       { x = ($1 in a && $2 >= a[$1]) ? $2 - a[$1] : $2; d += x; if ($3 == 1) j += x }
+       END { printf "%.0f %.0f\n", d, j }' <(printf '%s\n' "$1") <(printf '%s\n' "$2")
+}
+
+# CPU nanoseconds the JIT compiler threads of the given PIDs (not their children) have used so far:
+# the rate warm-up polls it once a second (jit_settle in run.sh), so it reads only a few files.
+jit_ns_now() {
+  local p names=() files=()
+  for p in "$@"; do names+=(/proc/"$p"/task/*/comm); done
+  mapfile -t files < <(grep -sH -E '^C[12] CompilerThre' "${names[@]}" | sed 's|/comm:.*|/schedstat|')
+  ((${#files[@]})) || { echo 0; return; }
+  cat "${files[@]}" 2>/dev/null | awk '{ t += $1 } END { printf "%.0f\n", t }'
 }
 
 # "steal irq total" ticks of the server CPU: steal is time the hypervisor ran something else;
