@@ -127,6 +127,7 @@ public final class Hoptrace implements AutoCloseable {
     UpstreamClient jettyClient = upstream;
     metrics.gauge("hoptrace.upstream.jetty_started", () -> jettyClient.started() ? 1 : 0);
     metrics.gauge("hoptrace.upstream.jetty_start_failures", jettyClient::startFailures);
+    metrics.gauge("hoptrace.upstream.jetty_start_wait_timeouts", jettyClient::startWaitTimeouts);
     // Probes /proc (or says why not) before any request: the answer is logged once, to stderr.
     this.processLinks =
         ProcessLinks.start(settings.procfs(), settings.app().port(), metrics, System.err);
@@ -376,6 +377,11 @@ public final class Hoptrace implements AutoCloseable {
   /** The inbound requests the outbound hop links its calls to. */
   public InboundRegistry registry() {
     return registry;
+  }
+
+  /** The Jetty upstream client (lazily started with same-loop): for tests and monitoring. */
+  public UpstreamClient upstreamClient() {
+    return upstream;
   }
 
   /** The TCP routes' relay, or null when none is configured. */

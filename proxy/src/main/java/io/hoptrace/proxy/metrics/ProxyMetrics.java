@@ -44,6 +44,9 @@ import java.util.function.LongSupplier;
  *   <li>{@code hoptrace_upstream_jetty_start_failures}: starts of the Jetty client that failed (the
  *       requests waiting for one are answered 502, {@code connect: the upstream client did not
  *       start: ...}; the next request that needs Jetty starts it again)
+ *   <li>{@code hoptrace_upstream_jetty_start_wait_timeouts}: requests that waited {@code
+ *       upstream.connect-timeout} for a start of the Jetty client that had not ended (answered 502,
+ *       {@code connect: the upstream client did not start in ...ms}; the start goes on)
  * </ul>
  */
 public final class ProxyMetrics {

@@ -1,9 +1,14 @@
 package io.hoptrace.proxy.upstream;
 
+import static java.util.Objects.requireNonNull;
+
 import io.hoptrace.config.Settings;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -27,7 +32,7 @@ import org.jspecify.annotations.Nullable;
  * the requests the same-loop path hands it (Expect: 100-continue, targets by host name, heads past
  * its buffer), which most sidecars never see; until then there is no Jetty client, thread, selector
  * or buffer pool (bench/README.md, "Runtime memory (s15)"). The forwarder has it started off the IO
- * threads ({@link #whenStarted}): a start takes ~300 ms on a fresh sidecar, and on an IO thread
+ * threads ({@link #awaitStart}): a start takes ~300 ms on a fresh sidecar, and on an IO thread
  * every other connection of that thread would wait for it.
  */
 public final class UpstreamClient implements AutoCloseable {
@@ -68,13 +73,29 @@ public final class UpstreamClient implements AutoCloseable {
   private boolean closed;
 
   /**
-   * The start under way for {@link #whenStarted}, if any: requests arriving meanwhile wait for it
-   * rather than starting another. Under {@code lock}; cleared once it has succeeded or failed (a
-   * failed start is tried again by the next request).
+   * A start is under way ({@link #awaitStart}): requests arriving meanwhile wait for it rather than
+   * starting another. Under {@code lock}; cleared once it has succeeded or failed (a failed start
+   * is tried again by the next request).
    */
-  private @Nullable CompletableFuture<HttpClient> starting;
+  private boolean starting;
+
+  /**
+   * The requests waiting for the start under way, told when it ends. Under {@code lock}. A waiter
+   * whose bound ran out leaves ({@link #stopWaiting}): a start that never ends keeps no request.
+   */
+  private final Set<StartWaiter> waiters = new LinkedHashSet<>();
 
   private final LongAdder startFailures = new LongAdder();
+  private final LongAdder startWaitTimeouts = new LongAdder();
+
+  /** A request waiting for the client's start ({@link #awaitStart}). */
+  interface StartWaiter {
+    /**
+     * The start ended: started if {@code failure} is null. Called once, on the thread that ran the
+     * start, unless {@link #stopWaiting} removed the waiter first.
+     */
+    void startEnded(@Nullable Throwable failure);
+  }
 
   /** Creates nothing yet: see the class comment. */
   public UpstreamClient(Settings.Upstream settings) {
@@ -155,45 +176,71 @@ public final class UpstreamClient implements AutoCloseable {
   }
 
   /**
-   * The Jetty client once started: at once if it is, else when the start under way ends, beginning
-   * one on {@code starter} if none is (the first request that needs Jetty starts it; the ones
-   * arriving meanwhile wait for the same start, none holds a thread or a lock while it waits).
-   * Completes on the thread that ran the start; exceptionally if it failed, and a later call tries
-   * again.
+   * Requests that stopped waiting for a start that had not ended within {@code
+   * upstream.connect-timeout} (each answered 502; the start went on for later requests).
    */
-  CompletableFuture<HttpClient> whenStarted(Executor starter) {
-    HttpClient c = client;
-    if (c != null) return CompletableFuture.completedFuture(c);
-    CompletableFuture<HttpClient> start;
-    synchronized (lock) {
-      c = client;
-      if (c != null) return CompletableFuture.completedFuture(c);
-      if (starting != null) return starting;
-      start = new CompletableFuture<>();
-      starting = start;
-    }
-    try {
-      starter.execute(() -> runStart(start));
-    } catch (RejectedExecutionException e) { // the worker pool is shutting down
-      startFailed(start, e);
-    }
-    return start;
+  public long startWaitTimeouts() {
+    return startWaitTimeouts.sum();
   }
 
-  /** Requests waiting for the start under way (an estimate, for tests and monitoring). */
+  /**
+   * How long a request waits for a start under way before it is answered ({@code
+   * upstream.connect-timeout}): the start is the first step of its connect.
+   */
+  long startWaitMillis() {
+    return settings.connectTimeout().toMillis();
+  }
+
+  /**
+   * Whether the caller must wait for the client's start: false if it is started (go on now); else
+   * {@code waiter} is told when the start under way ends, beginning one on {@code starter} if none
+   * is (the first request that needs Jetty starts it; the ones arriving meanwhile wait for the same
+   * start, none holds a thread or a lock while it waits). A failed start is tried again by the next
+   * call.
+   */
+  boolean awaitStart(Executor starter, StartWaiter waiter) {
+    if (client != null) return false;
+    synchronized (lock) {
+      if (client != null) return false;
+      waiters.add(waiter);
+      if (starting) return true;
+      starting = true;
+    }
+    try {
+      starter.execute(this::runStart);
+    } catch (RejectedExecutionException e) { // the worker pool is shutting down
+      startFailed(e);
+    }
+    return true;
+  }
+
+  /**
+   * {@code waiter} stops waiting (its bound ran out): true if it was still waiting, and is counted
+   * in {@link #startWaitTimeouts()}; false if the start has ended and the waiter is being told. The
+   * start goes on either way.
+   */
+  boolean stopWaiting(StartWaiter waiter) {
+    boolean removed;
+    synchronized (lock) {
+      removed = waiters.remove(waiter);
+    }
+    if (removed) startWaitTimeouts.increment();
+    return removed;
+  }
+
+  /** Requests waiting for the start under way (for tests and monitoring). */
   int waitingForStart() {
     synchronized (lock) {
-      CompletableFuture<HttpClient> start = starting;
-      return start == null ? 0 : start.getNumberOfDependents();
+      return waiters.size();
     }
   }
 
   /**
-   * Creates and starts the client for {@link #whenStarted}, then tells its waiters. Not under
-   * {@code lock}: the start takes ~300 ms on a fresh sidecar, and {@link #whenStarted} (on IO
-   * threads) must not wait for it.
+   * Creates and starts the client for {@link #awaitStart}, then tells its waiters. Not under {@code
+   * lock}: the start takes ~300 ms on a fresh sidecar, and {@link #awaitStart} (on IO threads) must
+   * not wait for it.
    */
-  private void runStart(CompletableFuture<HttpClient> start) {
+  private void runStart() {
     HttpClient c;
     boolean stopping;
     try {
@@ -215,27 +262,48 @@ public final class UpstreamClient implements AutoCloseable {
         c.getContentDecoderFactories().clear();
       }
     } catch (RuntimeException | Error e) {
-      startFailed(start, e);
+      startFailed(e);
       return;
     }
     boolean closedMeanwhile;
+    List<StartWaiter> told;
     synchronized (lock) {
       client = c;
-      starting = null;
+      starting = false;
       closedMeanwhile = closed && !stopping;
+      told = takeWaiters();
     }
     // close() ran during the start and found no client to stop: stopped here.
     if (closedMeanwhile) stopQuietly(c, null);
-    start.complete(c);
+    tell(told, null);
   }
 
   /** The start failed: its waiters are told; the next request starts a new client. */
-  private void startFailed(CompletableFuture<HttpClient> start, Throwable failure) {
+  private void startFailed(Throwable failure) {
     startFailures.increment();
+    List<StartWaiter> told;
     synchronized (lock) {
-      starting = null;
+      starting = false;
+      told = takeWaiters();
     }
-    start.completeExceptionally(failure);
+    tell(told, failure);
+  }
+
+  /** The waiters of the start that has just ended, which no longer wait. Under {@code lock}. */
+  private List<StartWaiter> takeWaiters() {
+    List<StartWaiter> taken = new ArrayList<>(waiters);
+    waiters.clear();
+    return taken;
+  }
+
+  private static void tell(List<StartWaiter> told, @Nullable Throwable failure) {
+    for (StartWaiter waiter : told) {
+      try {
+        waiter.startEnded(failure);
+      } catch (RuntimeException e) {
+        // One waiter's failure (its IO thread stopping) must not keep the others waiting.
+      }
+    }
   }
 
   private static void stopQuietly(HttpClient c, @Nullable Throwable into) {
@@ -260,13 +328,16 @@ public final class UpstreamClient implements AutoCloseable {
   HttpClient jetty() {
     HttpClient c = client;
     if (c != null) return c;
-    try {
-      return whenStarted(Runnable::run).join();
-    } catch (CompletionException e) {
-      Throwable cause = e.getCause() == null ? e : e.getCause();
-      if (cause instanceof IllegalStateException failed) throw failed;
-      throw new IllegalStateException("starting the upstream client: " + cause.getMessage(), cause);
+    CompletableFuture<Optional<Throwable>> ended = new CompletableFuture<>();
+    if (awaitStart(Runnable::run, failure -> ended.complete(Optional.ofNullable(failure)))) {
+      Throwable failure = ended.join().orElse(null);
+      if (failure instanceof IllegalStateException failed) throw failed;
+      if (failure != null) {
+        throw new IllegalStateException(
+            "starting the upstream client: " + failure.getMessage(), failure);
+      }
     }
+    return requireNonNull(client, "client"); // set before the waiters are told, never unset
   }
 
   @Override

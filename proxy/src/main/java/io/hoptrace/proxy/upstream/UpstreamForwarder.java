@@ -45,8 +45,9 @@ import org.xnio.channels.StreamSinkChannel;
  *
  * <p>The Jetty client starts on the first request that needs it, on a worker thread: that request
  * (and any arriving meanwhile) goes on once it has, or is answered 502 ({@code connect: the
- * upstream client did not start: ...}) if the start failed; the IO thread serves its other
- * connections meanwhile.
+ * upstream client did not start: ...}) if the start failed, or if it has not ended within {@code
+ * upstream.connect-timeout} ({@code connect: the upstream client did not start in 2000ms
+ * (upstream.connect-timeout)}); the IO thread serves its other connections meanwhile.
  *
  * <p>Threading: everything that touches the Undertow exchange runs on its IO thread; Jetty's
  * callbacks hop there with {@code ioThread.execute}. Ending the exchange from a foreign thread made
@@ -86,35 +87,85 @@ public final class UpstreamForwarder implements Forwarder {
    * The Jetty client has not started yet (it starts on the first request that needs it: see {@link
    * UpstreamClient}): it starts on a worker thread, not on this IO thread, whose other connections
    * would otherwise all wait the ~300 ms a first start takes; this exchange goes on, on its IO
-   * thread, once it has. Requests arriving meanwhile wait for the same start. IO thread.
+   * thread, once it has. Requests arriving meanwhile wait for the same start, each for {@code
+   * upstream.connect-timeout} at most. IO thread.
    */
   private void startAfterClient(HttpServerExchange exchange, HostPort target, ForwardHooks hooks) {
-    XnioIoThread ioThread = exchange.getIoThread();
-    var unused =
-        client
-            .whenStarted(ioThread.getWorker())
-            .whenComplete(
-                (jetty, failure) ->
-                    ioThread.execute(() -> clientStarted(exchange, target, hooks, failure)));
-  }
-
-  /** The start {@link #startAfterClient} waited for has ended. IO thread. */
-  private void clientStarted(
-      HttpServerExchange exchange,
-      HostPort target,
-      ForwardHooks hooks,
-      @Nullable Throwable failure) {
-    if (exchange.isComplete()) return; // the client went away meanwhile
-    if (failure == null) {
-      start(exchange, target, hooks);
+    StartWait wait = new StartWait(exchange, target, hooks);
+    if (!client.awaitStart(exchange.getIoThread().getWorker(), wait)) {
+      start(exchange, target, hooks); // started meanwhile
       return;
     }
-    // Nothing went upstream (the headers hook was not called: the app never saw the request).
-    // Counted in UpstreamClient.startFailures() and with the connect errors; the span says why.
-    new UpstreamFailure(
-            UpstreamError.CONNECT,
-            "the upstream client did not start: " + UpstreamFailure.rootMessage(failure))
-        .answer(exchange, hooks);
+    // Told of the start's end with ioThread.execute: runs after this, with the timer set.
+    wait.timer =
+        exchange.getIoThread().executeAfter(wait, client.startWaitMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * One exchange waiting for the Jetty client's start: it goes on when the start ends, or is
+   * answered 502 when {@code upstream.connect-timeout} runs out first (a start that never ends,
+   * e.g. its worker thread stuck, must not hold requests forever; the start goes on, and later
+   * requests use the client once it has started). The timer runs on the exchange's IO thread, and
+   * the start's end is handed there too: whichever comes first decides.
+   */
+  private final class StartWait implements UpstreamClient.StartWaiter, Runnable {
+    final HttpServerExchange exchange;
+    final HostPort target;
+    final ForwardHooks hooks;
+    final XnioIoThread ioThread;
+
+    // IO thread only.
+    XnioExecutor.@Nullable Key timer;
+    boolean over;
+
+    StartWait(HttpServerExchange exchange, HostPort target, ForwardHooks hooks) {
+      this.exchange = exchange;
+      this.target = target;
+      this.hooks = hooks;
+      this.ioThread = exchange.getIoThread();
+    }
+
+    /** The start has ended. The thread that ran it. */
+    @Override
+    public void startEnded(@Nullable Throwable failure) {
+      ioThread.execute(() -> clientStarted(failure));
+    }
+
+    /** The start ended in time. IO thread. */
+    private void clientStarted(@Nullable Throwable failure) {
+      if (over) return;
+      over = true;
+      XnioExecutor.Key key = timer;
+      if (key != null) key.remove();
+      if (exchange.isComplete()) return; // the client went away meanwhile
+      if (failure == null) {
+        start(exchange, target, hooks);
+        return;
+      }
+      // Nothing went upstream (the headers hook was not called: the app never saw the request).
+      // Counted in UpstreamClient.startFailures() and with the connect errors; the span says why.
+      new UpstreamFailure(
+              UpstreamError.CONNECT,
+              "the upstream client did not start: " + UpstreamFailure.rootMessage(failure))
+          .answer(exchange, hooks);
+    }
+
+    /** upstream.connect-timeout ran out first. IO thread. */
+    @Override
+    public void run() {
+      // False: the start has just ended and clientStarted is on its way: it goes on.
+      if (over || !client.stopWaiting(this)) return;
+      over = true;
+      if (exchange.isComplete()) return;
+      // Counted in UpstreamClient.startWaitTimeouts() and with the connect errors, as a failed
+      // start is; nothing went upstream.
+      new UpstreamFailure(
+              UpstreamError.CONNECT,
+              "the upstream client did not start in "
+                  + client.startWaitMillis()
+                  + "ms (upstream.connect-timeout)")
+          .answer(exchange, hooks);
+    }
   }
 
   private void start(HttpServerExchange exchange, HostPort target, ForwardHooks hooks) {

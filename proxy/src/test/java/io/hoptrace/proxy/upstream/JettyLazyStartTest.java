@@ -34,7 +34,9 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The Jetty client starts on the first request the same-loop transport hands it, off the IO thread
  * that serves that request: the thread's other connections are served meanwhile, a failed start
- * answers its requests 502 and is counted, and concurrent first requests share one start.
+ * answers its requests 502 and is counted, concurrent first requests share one start, and a start
+ * that does not end within {@code upstream.connect-timeout} answers its waiters 502 without holding
+ * them longer.
  *
  * <p>Real sockets throughout: a JDK HttpServer as the app, an Undertow listener with the same-loop
  * transport in front of the Jetty one (as hoptrace wires them), raw client connections. The start
@@ -95,6 +97,15 @@ class JettyLazyStartTest {
 
   /** Starts the app and the listener; returns the (not yet started) Jetty client. */
   private UpstreamClient start(int ioThreads) throws IOException {
+    // Longer than any held start here lasts: only the wait-bound test lets it run out.
+    return start(ioThreads, Duration.ofSeconds(30));
+  }
+
+  /**
+   * Starts the app and the listener, {@code upstream.connect-timeout} (the bound of a wait for the
+   * start) as given; returns the (not yet started) Jetty client.
+   */
+  private UpstreamClient start(int ioThreads, Duration connectTimeout) throws IOException {
     app = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
     app.setExecutor(appThreads);
     app.createContext(
@@ -111,7 +122,7 @@ class JettyLazyStartTest {
 
     Settings.Upstream settings =
         new Settings.Upstream(
-            Duration.ofSeconds(5),
+            connectTimeout,
             Duration.ofSeconds(20),
             Duration.ofSeconds(30),
             16,
@@ -249,5 +260,41 @@ class JettyLazyStartTest {
     assertThat(gate.starts.get()).as("one start").isEqualTo(1);
     assertThat(client.startFailures()).isZero();
     assertThat(appPaths).filteredOn("/jetty"::equals).hasSize(n);
+  }
+
+  @Test
+  void aStartThatDoesNotEndInTime_answersItsWaiters502_andLaterRequestsUseTheClientOnceStarted()
+      throws Exception {
+    UpstreamClient client = start(1, Duration.ofMillis(300));
+    Socket first = send(JETTY_PATH);
+    assertThat(gate.entered.await(TIMEOUT_MS, TimeUnit.MILLISECONDS)).isTrue();
+    Socket second = send(JETTY_PATH); // waits for the same start, which is held
+    awaitWaiting(client, 2);
+
+    // The start is still held: both are answered when their 300 ms run out, not when it ends.
+    for (Socket s : List.of(first, second)) {
+      assertThat(answer(s)).startsWith("HTTP/1.1 502 ").endsWith("502 Bad Gateway\n");
+    }
+    assertThat(errors)
+        .containsExactly(
+            "connect: the upstream client did not start in 300ms (upstream.connect-timeout)",
+            "connect: the upstream client did not start in 300ms (upstream.connect-timeout)");
+    assertThat(client.startWaitTimeouts()).isEqualTo(2);
+    assertThat(client.waitingForStart()).as("no request is kept once answered").isZero();
+    assertThat(client.startFailures()).as("the start has not failed").isZero();
+    assertThat(client.started()).isFalse();
+    assertThat(appPaths).as("nothing reached the app").isEmpty();
+    // The IO thread was never blocked: a plain request is served while the start is still held.
+    assertThat(answer(send("/plain"))).startsWith("HTTP/1.1 200 ");
+
+    // The start ends after all: the next request uses that client, no second start.
+    gate.release.countDown();
+    for (int i = 0; i < 1_000 && !client.started(); i++) Thread.sleep(10);
+    assertThat(client.started()).isTrue();
+    assertThat(answer(send(JETTY_PATH))).startsWith("HTTP/1.1 200 ").endsWith("ok");
+    assertThat(appPaths).containsExactly("/plain", "/jetty");
+    assertThat(gate.starts.get()).isEqualTo(1);
+    assertThat(client.startWaitTimeouts()).isEqualTo(2);
+    assertThat(errors).hasSize(2);
   }
 }
