@@ -102,7 +102,6 @@ run() { # label
       y[1] - x[1], y[2] - x[2], (y[3] - x[3]) * 1000, (r > 0 ? (y[3] - x[3]) * 1e6 / r : 0),
       tk * 1e6 / clk / (r > 0 ? r : s), (r > 0 ? "req" : "s") }'
   report "$work/before" "$work/after" "$requests" "$secs"
-  awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { printf "  RSS %.1f MB at the end, peak so far %.1f MB\n", r / 1024, h / 1024 }' "/proc/$pid/status"
   if [[ -n ${THREADS_JIT:-} ]]; then
     tail -n +"$((jitlines + 1))" "$work/stdout.log" | awk '/^ *[0-9]+ +[0-9]+ / {
         if (/made not entrant/) d++; else if (/made zombie/) z++; else { c++; if ($3 ~ /%/ || $4 ~ /%/) o++ } }
@@ -110,6 +109,7 @@ run() { # label
   fi
   # sed reads to the end: with head, tail could die of SIGPIPE and pipefail end the script
   if [[ -n ${THREADS_GCLOG:-} ]]; then tail -n +"$((gclines + 1))" "$work/gc.log" | sed -n "1,20s/^/  gc: /p"; fi
+  awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { printf "  RSS %.1f MB at the end, peak so far %.1f MB\n", r / 1024, h / 1024 }' "/proc/$pid/status"
 }
 
 echo "hoptrace $mode, $jar; warm-up ${warmup}s at 16 connections; runs: $runs" >&2
