@@ -10,8 +10,69 @@
 #                                               settings; "launcher" stands for bin/hoptrace's
 #                                               flags, the rest replaces them (HOPTRACE_JAVA_OPTS)
 # HOPTRACE_JAR and the BENCH_* variables pass through to bench/run.sh.
+#
+#   bench/lib/jvm-sweep.sh --threads JAR NAME "JAVA_OPTS of A" "JAVA_OPTS of B" [C ...]
+#                                               A/B pairs per thread (bench/README.md, "JVM threads
+#                                               and flags (s19)"): bench/lib/threads.sh on JAR with
+#                                               A's, then B's (then C's...) flags added to the
+#                                               launcher's ("" = the shipped set), back to back
+#                                               under the shared bench lock (taken here, once per
+#                                               round: do not wrap it), the order reversed every
+#                                               other round. SWEEP_PAIRS (2)
+#                                               pairs; THREADS_* pass through (default runs here
+#                                               "c16 rate rate c16 rate", warm-up 15 s). Raw output
+#                                               in SWEEP_OUT (a directory, default /tmp), then one
+#                                               line per run and set: µs/req of the whole process
+#                                               and of the threads that count, GCs, RSS.
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+if [[ ${1:-} == --threads ]]; then
+  jar=$(readlink -f "$2") name=$3
+  shift 3
+  sets=("$@") letters=(A B C D E F)
+  out=${SWEEP_OUT:-/tmp}
+  export THREADS_RUNS=${THREADS_RUNS:-c16 rate rate c16 rate}
+  for i in $(seq 1 "${SWEEP_PAIRS:-2}"); do
+    order=""
+    for k in "${!sets[@]}"; do
+      if ((i % 2)); then order+="$k "; else order="$k $order"; fi
+    done
+    echo "[sweep] $name round $i (sets $order) waits for the lock; $(uptime)" >&2
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    flock /tmp/hoptrace-bench.lock bash -c '
+      dir=$1 jar=$2 order=$3
+      shift 3
+      sets=("$@") letters=(A B C D E F)
+      for k in $order; do
+        echo "== set ${letters[$k]}: JAVA_OPTS=${sets[$k]}; $(date -u +%H:%M:%S); load $(cut -d" " -f1-3 /proc/loadavg)"
+        JAVA_OPTS=${sets[$k]} "$dir/lib/threads.sh" "$jar" inbound 2>&1
+      done' _ "$BENCH_DIR" "$jar" "$order" "${sets[@]}" >"$out/$name-$i.txt"
+  done
+  for k in "${!sets[@]}"; do echo "set ${letters[$k]}: JAVA_OPTS=${sets[$k]:-none (the launcher flags)}"; done
+  # one line per set and run: process µs/req (schedstat, all threads), I/O thread, GC, C2+C1,
+  # span writer, procfs, young/full collections, RSS at the end / peak, compilations and methods
+  # made not entrant (with THREADS_JIT=1)
+  for i in $(seq 1 "${SWEEP_PAIRS:-2}"); do
+    awk -v pair="$i" '
+      /^== set / { set = $3; sub(/:$/, "", set); n = 0; next }
+      /^== / { if (label) flush(); label = $2; sub(/:$/, "", label); n++; io = vm = jit = span = procfs = all = comp = nent = 0; next }
+      /^  JIT: / { comp = $2; nent = $6 }
+      /^  GC: / { young = $2; full = $4 }
+      /^  XNIO-1_I\/O/ { io += $2 }
+      /^  VM_Thread / { vm = $2 }
+      /^  C[12]_CompilerThre/ { jit += $2 }
+      /^  hoptrace-spanlo/ { span = $2 }
+      /^  hoptrace-procfs/ { procfs = $2 }
+      /^  all threads/ { all = $3 }
+      /^  RSS / { rss = $2; peak = $10; flush() }
+      function flush() { if (!label) return
+        printf "pair %s set %s run %d %-5s all %6.2f io %6.2f vm %5.2f jit %5.2f span %5.2f procfs %5.2f young %3d full %d rss %5.1f peak %5.1f comp %3d deopt %3d\n",
+          pair, set, n, label, all, io, vm, jit, span, procfs, young, full, rss, peak, comp, nent
+        label = "" }' "$out/$name-$i.txt"
+  done
+  exit 0
+fi
 
 if (($#)); then
   sets=("$@")

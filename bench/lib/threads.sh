@@ -21,7 +21,8 @@
 # (more `run` arguments, e.g. "--set ring.period=3s"), THREADS_HISTO=1 (a heap histogram at the end), THREADS_JFR=1 (a JFR
 # recording of the runs, settings=profile; its path is printed), THREADS_GCLOG=1 (-Xlog:gc into
 # the work directory, printed per run), THREADS_JIT=1 (-XX:+PrintCompilation into the sidecar's
-# stdout: compilations and deoptimisations per run, the code cache at the end).
+# stdout: compilations and deoptimisations per run, the code cache at the end). Each run ends with
+# the sidecar's RSS and its peak so far (VmHWM: the largest RSS since start, warm-up included).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 jar=$(readlink -f "${1:-$here/../../proxy/target/hoptrace.jar}")
@@ -106,7 +107,9 @@ run() { # label
         if (/made not entrant/) d++; else if (/made zombie/) z++; else { c++; if ($3 ~ /%/ || $4 ~ /%/) o++ } }
       END { printf "  JIT: %d compilations (%d OSR), %d made not entrant, %d zombies\n", c, o, d, z }'
   fi
-  if [[ -n ${THREADS_GCLOG:-} ]]; then tail -n +"$((gclines + 1))" "$work/gc.log" | sed 's/^/  gc: /' | head -20; fi
+  # sed reads to the end: with head, tail could die of SIGPIPE and pipefail end the script
+  if [[ -n ${THREADS_GCLOG:-} ]]; then tail -n +"$((gclines + 1))" "$work/gc.log" | sed -n "1,20s/^/  gc: /p"; fi
+  awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { printf "  RSS %.1f MB at the end, peak so far %.1f MB\n", r / 1024, h / 1024 }' "/proc/$pid/status"
 }
 
 echo "hoptrace $mode, $jar; warm-up ${warmup}s at 16 connections; runs: $runs" >&2
