@@ -61,7 +61,9 @@ import org.jboss.logging.Logger;
  *       there is made into a String (and a new {@code HttpString}) as before.
  * </ul>
  *
- * Field values are Strings as before (the response's {@code HeaderMap} holds Strings).
+ * Field values are Strings as before (the response's {@code HeaderMap} holds Strings), but a value
+ * with the same characters as the one this thread made last for the same name is that String again
+ * ({@link #value}).
  */
 final class ResponseParser {
   /** The Undertow version this copy was made from; another one needs the copy re-reviewed. */
@@ -278,7 +280,50 @@ final class ResponseParser {
     }
   }
 
-  // Undertow 2.4.4's, unchanged.
+  /** The values this thread's responses carried last, per field name (see {@link #value}). */
+  static final class RecentValues {
+    static final int SLOTS = 64;
+    static final int MAX_LENGTH = 128;
+    final HttpString[] names = new HttpString[SLOTS];
+    final String[] values = new String[SLOTS];
+  }
+
+  private static final ThreadLocal<RecentValues> RECENT =
+      ThreadLocal.withInitial(RecentValues::new);
+
+  /**
+   * {@code sb.toString().trim()}, but the String this thread made last for the same field name if
+   * it has the same characters: an upstream sends the same values response after response ({@code
+   * Server}, {@code Content-Type}, {@code Content-Length}, {@code Connection}, and {@code Date} for
+   * a second), and a String is all there is of a value. One slot per name's hash on each thread
+   * (the client's IO threads), values up to {@link RecentValues#MAX_LENGTH} characters: a slot
+   * holds a value until a later one of a name in that slot replaces it.
+   */
+  static String value(HttpString name, StringBuilder sb) {
+    // String.trim's bounds: every char up to ' ' off both ends
+    int start = 0;
+    int end = sb.length();
+    while (start < end && sb.charAt(start) <= ' ') start++;
+    while (end > start && sb.charAt(end - 1) <= ' ') end--;
+    int length = end - start;
+    if (length > RecentValues.MAX_LENGTH) return sb.toString().trim();
+    RecentValues recent = RECENT.get();
+    int h = name.hashCode();
+    // mixed: the low bits alone put Content-Type and Content-Length in one slot
+    int slot = (h ^ (h >>> 16)) & (RecentValues.SLOTS - 1);
+    String last = recent.values[slot];
+    if (last != null && last.length() == length && name.equals(recent.names[slot])) {
+      boolean same = true;
+      for (int i = 0; i < length && same; i++) same = last.charAt(i) == sb.charAt(start + i);
+      if (same) return last;
+    }
+    String made = sb.substring(start, end);
+    recent.names[slot] = name;
+    recent.values[slot] = made;
+    return made;
+  }
+
+  // Undertow 2.4.4's, but for the String of a value (see value()).
   private void parseFieldValue(
       ByteBuffer buffer, ResponseState state, HttpResponseBuilder builder) {
     if (state.state == 4 && buffer.hasRemaining()) {
@@ -311,7 +356,8 @@ final class ResponseParser {
             } else if (state.previousByte != 13 || nextByte != 10) {
               if (state.previousByte != 10 || !ParserUtils.isSpaceOrTabChar(nextByte)) {
                 if (state.previousByte == 10 && ParserUtils.isTokenChar(nextByte)) {
-                  String headerValue = sb.toString().trim();
+                  String headerValue =
+                      value(state.headerName, sb); // hoptrace: was toString().trim()
                   builder.getResponseHeaders().add(state.headerName, headerValue);
                   sb.setLength(0);
                   sb.append(nextChar);
@@ -320,7 +366,7 @@ final class ResponseParser {
                   state.state = 3;
                   return;
                 } else if (state.previousByte == 10 && nextByte == 13) {
-                  String headerValue = sb.toString().trim();
+                  String headerValue = value(state.headerName, sb); // hoptrace: as above
                   builder.getResponseHeaders().add(state.headerName, headerValue);
                   sb.setLength(0);
                   state.headerName = null;
