@@ -70,6 +70,10 @@ public final class HopByHop {
   public static boolean isHopByHop(String name, Set<String> connectionTokens) {
     if (isFixed(name)) return true;
     if (connectionTokens.isEmpty()) return false;
+    // The usual values' sets, without an iterator over them for every field ("keep-alive" is a
+    // fixed field, found above).
+    if (connectionTokens == KEEP_ALIVE) return false;
+    if (connectionTokens == CLOSE) return name.equalsIgnoreCase("close");
     for (String token : connectionTokens) {
       if (token.equalsIgnoreCase(name)) return true;
     }

@@ -136,4 +136,26 @@ class HopByHopTest {
     }
     return lines;
   }
+
+  /** The shared sets of the usual Connection values answer as any set of the same tokens. */
+  @Test
+  void usualConnectionValues_answerAsTheSameTokensInAnotherSet() {
+    Set<String> keepAlive = HopByHop.connectionTokens("keep-alive");
+    Set<String> close = HopByHop.connectionTokens("close");
+    Set<String> keepAliveCopy = new java.util.HashSet<>(keepAlive);
+    Set<String> closeCopy = new java.util.HashSet<>(close);
+    for (String name :
+        new String[] {
+          "close", "CLOSE", "Close", "keep-alive", "Keep-Alive", "closer", "clos", "X-Foo", "Date"
+        }) {
+      assertThat(HopByHop.isHopByHop(name, keepAlive))
+          .as("keep-alive: %s", name)
+          .isEqualTo(HopByHop.isHopByHop(name, keepAliveCopy));
+      assertThat(HopByHop.isHopByHop(name, close))
+          .as("close: %s", name)
+          .isEqualTo(HopByHop.isHopByHop(name, closeCopy));
+    }
+    assertThat(HopByHop.isHopByHop("Close", close)).isTrue();
+    assertThat(HopByHop.isHopByHop("Close", keepAlive)).isFalse();
+  }
 }
