@@ -4,7 +4,10 @@
 # the launcher (bin/hoptrace, the shipped JVM flags), warms it up at 16 connections, then records
 # JFR (bench/lib/alloc.jfc: jdk.ThreadAllocationStatistics, jdk.ObjectAllocationSample,
 # jdk.ExecutionSample) around one closed-loop run and reads the process's CPU ticks around it.
-# wrk on CPU 0, backend and sidecar on CPU 1.
+# wrk on CPU 0, backend and sidecar on CPU 1. The CPU it prints (process, and by thread name) is
+# mostly C2 recompiling after JFR starts in the warmed process: ~half of it, swinging ±20 us/req
+# between runs of one jar (bench/README.md, "I/O thread work (s19)") — read the bytes here, and CPU
+# from profile.sh or threads.sh.
 #
 #   bench/lib/alloc.sh [JAR] [inbound|outbound]     (wrap it in the shared bench lock)
 #
