@@ -306,7 +306,7 @@ final class ResponseParser {
     while (start < end && sb.charAt(start) <= ' ') start++;
     while (end > start && sb.charAt(end - 1) <= ' ') end--;
     int length = end - start;
-    if (length > RecentValues.MAX_LENGTH) return sb.toString().trim();
+    if (length > RecentValues.MAX_LENGTH || isCredential(name)) return sb.toString().trim();
     RecentValues recent = RECENT.get();
     int h = name.hashCode();
     // mixed: the low bits alone put Content-Type and Content-Length in one slot
@@ -321,6 +321,14 @@ final class ResponseParser {
     recent.names[slot] = name;
     recent.values[slot] = made;
     return made;
+  }
+
+  /**
+   * A field whose value is a credential ({@code Set-Cookie}, {@code Set-Cookie2}): never kept past
+   * its response, so a session token is not held by an IO thread until a later one replaces it.
+   */
+  static boolean isCredential(HttpString name) {
+    return name.equals(Headers.SET_COOKIE) || name.equals(Headers.SET_COOKIE2);
   }
 
   // Undertow 2.4.4's, but for the String of a value (see value()).

@@ -68,6 +68,17 @@ class ResponseParserValuesTest {
   }
 
   @Test
+  void setCookieValues_areNeverKept() {
+    String response = "HTTP/1.1 200 OK\r\nSet-Cookie: session=s3cr3t\r\nServer: nginx\r\n\r\n";
+    HeaderMap first = parse(response);
+    HeaderMap second = parse(response);
+    assertThat(second.getFirst(Headers.SET_COOKIE))
+        .isEqualTo("session=s3cr3t")
+        .isNotSameAs(first.getFirst(Headers.SET_COOKIE));
+    assertThat(second.getFirst(Headers.SERVER)).isSameAs(first.getFirst(Headers.SERVER));
+  }
+
+  @Test
   void namesSharingASlot_takeTurns_eachGettingItsOwnValue() {
     // more names than slots: every slot is shared
     for (int round = 0; round < 3; round++) {
