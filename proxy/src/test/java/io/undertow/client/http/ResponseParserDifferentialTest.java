@@ -2,17 +2,15 @@ package io.undertow.client.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.undertow.PatchedLoaders;
 import io.undertow.Version;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
-import java.io.File;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
-import java.net.MalformedURLException;
 import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -36,10 +34,7 @@ import org.junit.jupiter.api.Test;
  * same for both.
  */
 class ResponseParserDifferentialTest {
-  static final String CLASS_FILE = "io/undertow/client/http/ResponseParser.class";
-
-  static URLClassLoader originalLoader;
-  static URLClassLoader oursLoader;
+  static PatchedLoaders loaders;
   static Parser original;
   static Parser ours;
 
@@ -138,37 +133,14 @@ class ResponseParserDifferentialTest {
 
   @BeforeAll
   static void loadBoth() throws Exception {
-    URL oursDir = ResponseParser.class.getProtectionDomain().getCodeSource().getLocation();
-    List<URL> jars = new ArrayList<>();
-    for (String entry : System.getProperty("java.class.path").split(File.pathSeparator, -1)) {
-      if (entry.endsWith(".jar")) jars.add(new File(entry).toURI().toURL());
-    }
-    assertThat(jars)
-        .as("the test class path's jars")
-        .anyMatch(u -> u.getPath().contains("undertow-core"));
-    originalLoader = loader(jars, null);
-    oursLoader = loader(jars, oursDir);
-    assertThat(originalLoader.getResource(CLASS_FILE).toString()).contains("undertow-core");
-    assertThat(oursLoader.getResource(CLASS_FILE).toString()).startsWith(oursDir.toString());
-    original = Parser.of(originalLoader);
-    ours = Parser.of(oursLoader);
-    assertThat(ours.instance.getClass().getDeclaredField("PATCHED_FOR_UNDERTOW")).isNotNull();
-    assertThat(original.instance.getClass().getDeclaredFields())
-        .noneMatch(f -> f.getName().equals("PATCHED_FOR_UNDERTOW"));
-  }
-
-  static URLClassLoader loader(List<URL> jars, URL first) throws MalformedURLException {
-    List<URL> urls = new ArrayList<>();
-    if (first != null) urls.add(first);
-    urls.addAll(jars);
-    // parent: the JDK only, so nothing of Undertow comes from the test's own class path
-    return new URLClassLoader(urls.toArray(URL[]::new), ClassLoader.getPlatformClassLoader());
+    loaders = PatchedLoaders.of(ResponseParser.class);
+    original = Parser.of(loaders.original());
+    ours = Parser.of(loaders.ours());
   }
 
   @AfterAll
   static void closeBoth() throws Exception {
-    originalLoader.close();
-    oursLoader.close();
+    loaders.close();
   }
 
   static final String NGINX =

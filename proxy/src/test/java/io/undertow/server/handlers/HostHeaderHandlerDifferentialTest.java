@@ -2,16 +2,13 @@ package io.undertow.server.handlers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.undertow.PatchedLoaders;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.net.MalformedURLException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,10 +32,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class HostHeaderHandlerDifferentialTest {
-  static final String CLASS_FILE = "io/undertow/server/handlers/HostHeaderHandler.class";
-
-  static URLClassLoader originalLoader;
-  static URLClassLoader oursLoader;
+  static PatchedLoaders loaders;
   static Server original;
   static Server ours;
 
@@ -76,44 +70,16 @@ class HostHeaderHandlerDifferentialTest {
 
   @BeforeAll
   static void startBoth() throws Exception {
-    URL oursDir = HostHeaderHandler.class.getProtectionDomain().getCodeSource().getLocation();
-    List<URL> jars = new ArrayList<>();
-    for (String entry : System.getProperty("java.class.path").split(File.pathSeparator, -1)) {
-      if (entry.endsWith(".jar")) jars.add(new File(entry).toURI().toURL());
-    }
-    assertThat(jars)
-        .as("the test class path's jars")
-        .anyMatch(u -> u.getPath().contains("undertow-core"));
-    originalLoader = loader(jars, null);
-    oursLoader = loader(jars, oursDir);
-    // each loader defines its own class from where it should
-    assertThat(originalLoader.getResource(CLASS_FILE).toString()).contains("undertow-core");
-    assertThat(oursLoader.getResource(CLASS_FILE).toString()).startsWith(oursDir.toString());
-    assertThat(
-            oursLoader
-                .loadClass(HostHeaderHandler.class.getName())
-                .getDeclaredField("PATCHED_FOR_UNDERTOW"))
-        .isNotNull();
-    assertThat(originalLoader.loadClass(HostHeaderHandler.class.getName()).getDeclaredFields())
-        .noneMatch(f -> f.getName().equals("PATCHED_FOR_UNDERTOW"));
-    original = Server.start(originalLoader);
-    ours = Server.start(oursLoader);
-  }
-
-  static URLClassLoader loader(List<URL> jars, URL first) throws MalformedURLException {
-    List<URL> urls = new ArrayList<>();
-    if (first != null) urls.add(first);
-    urls.addAll(jars);
-    // parent: the JDK only, so nothing of Undertow comes from the test's own class path
-    return new URLClassLoader(urls.toArray(URL[]::new), ClassLoader.getPlatformClassLoader());
+    loaders = PatchedLoaders.of(HostHeaderHandler.class);
+    original = Server.start(loaders.original());
+    ours = Server.start(loaders.ours());
   }
 
   @AfterAll
   static void stopBoth() throws Exception {
     if (original != null) original.stop();
     if (ours != null) ours.stop();
-    if (originalLoader != null) originalLoader.close();
-    if (oursLoader != null) oursLoader.close();
+    if (loaders != null) loaders.close();
   }
 
   static String get(String host) {
