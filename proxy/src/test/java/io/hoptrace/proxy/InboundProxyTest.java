@@ -4,6 +4,7 @@ import static io.hoptrace.proxy.SpanLines.field;
 import static io.hoptrace.proxy.SpanLines.tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.hoptrace.proxy.testing.Clients;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -456,26 +457,19 @@ class InboundProxyTest extends InboundHarness {
     assertThat(adminGet(metrics).body())
         .contains("hoptrace_upstream_jetty_started " + (jetty ? "1.0" : "0.0"));
     // Expect: 100-continue is one of the requests same-loop hands to Jetty.
-    Process curl =
-        new ProcessBuilder(
-                "curl",
-                "-s",
-                "--max-time",
-                "10",
-                "-H",
-                "Expect: 100-continue",
-                "--data-binary",
-                "x".repeat(2_000),
-                "-o",
-                "/dev/null",
-                "-w",
-                "%{http_code}",
-                uri("/sink").toString())
-            .redirectErrorStream(true)
-            .start();
-    String status = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(curl.waitFor()).isZero();
-    assertThat(status).isEqualTo("200");
+    Clients.Result curl =
+        Clients.curl(
+            uri("/sink").toString(),
+            "-H",
+            "Expect: 100-continue",
+            "--data-binary",
+            "x".repeat(2_000),
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}");
+    assertThat(curl.exit()).as(curl.out()).isZero();
+    assertThat(curl.out()).isEqualTo("200");
     assertThat(adminGet(metrics).body())
         .contains("hoptrace_upstream_jetty_started 1.0")
         .contains("hoptrace_upstream_jetty_start_failures 0.0");

@@ -3,11 +3,11 @@ package io.hoptrace.proxy;
 import static io.hoptrace.proxy.SpanLines.tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.hoptrace.proxy.testing.Clients;
 import io.hoptrace.proxy.upstream.UpstreamClient;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -59,26 +59,19 @@ class JettyStartWaitTest extends InboundHarness {
    * forever for a 100 when the answer is a final status (JDK-8286171, fixed in 19).
    */
   private String postExpectingContinue(String body) throws Exception {
-    Process curl =
-        new ProcessBuilder(
-                "curl",
-                "-s",
-                "--max-time",
-                "10",
-                "-H",
-                "Expect: 100-continue",
-                "--data-binary",
-                body,
-                "-w",
-                "%{http_code}\n",
-                "-o",
-                "-",
-                uri("/jetty").toString())
-            .redirectErrorStream(true)
-            .start();
-    String output = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(curl.waitFor()).as(output).isZero();
-    return output;
+    Clients.Result curl =
+        Clients.curl(
+            uri("/jetty").toString(),
+            "-H",
+            "Expect: 100-continue",
+            "--data-binary",
+            body,
+            "-w",
+            "%{http_code}\n",
+            "-o",
+            "-");
+    assertThat(curl.exit()).as(curl.out()).isZero();
+    return curl.out();
   }
 
   private String metrics() throws Exception {

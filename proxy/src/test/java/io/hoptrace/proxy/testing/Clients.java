@@ -22,6 +22,14 @@ public final class Clients {
     return run(command, Map.of());
   }
 
+  /** {@code curl -sS --max-time 10} plus {@code extra} arguments, then URL: straight to it. */
+  public static Result curl(String url, String... extra) throws IOException, InterruptedException {
+    List<String> command = new java.util.ArrayList<>(List.of("curl", "-sS", "--max-time", "10"));
+    command.addAll(List.of(extra));
+    command.add(url);
+    return run(command, Map.of());
+  }
+
   /** Python's {@code urllib.request.urlopen(URL)} with {@code http_proxy} set, as an app would. */
   public static Result pythonUrllib(int proxyPort, String url, Map<String, String> headers)
       throws IOException, InterruptedException {
