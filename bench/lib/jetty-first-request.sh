@@ -22,6 +22,16 @@ rss() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 classes() {
   jcmd "$1" VM.metaspace | awk '/^Total Usage/ {c = $6} $1 == "Both:" && !m {m = $7} END {print c "/" m}'
 }
+# 50 keep-alive GETs on one connection, each must answer 200 (same-loop's path: no Jetty)
+fifty_gets() {
+  python3 - "$1" >/dev/null <<'EOF'
+import http.client, sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+for _ in range(50):
+    c.request("GET", u.path); r = c.getresponse(); r.read(); assert r.status == 200
+EOF
+}
 # shellcheck source=bench/lib/sidecar.sh
 source "$here/sidecar.sh"
 for r in $(seq "$runs"); do
@@ -33,22 +43,10 @@ for r in $(seq "$runs"); do
     start_launched_sidecar inbound first "$jar" "$opts"
     # the launcher execs java: $pid is the JVM
     sleep "$idle"
-    python3 - "$inbound_url" plain >/dev/null <<'EOF'
-import http.client, sys, urllib.parse
-u = urllib.parse.urlsplit(sys.argv[1])
-c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
-for _ in range(50):
-    c.request("GET", u.path); r = c.getresponse(); r.read(); assert r.status == 200
-EOF
+    fifty_gets "$inbound_url"
     sleep "$idle"
     rss0=$(rss "$pid") cls0=$(classes "$pid")
-    python3 - "$inbound_url" >/dev/null <<'EOF'
-import http.client, sys, urllib.parse
-u = urllib.parse.urlsplit(sys.argv[1])
-c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
-for _ in range(50):
-    c.request("GET", u.path); r = c.getresponse(); r.read(); assert r.status == 200
-EOF
+    fifty_gets "$inbound_url"
     sleep "$idle"
     rss1=$(rss "$pid") cls1=$(classes "$pid")
     [[ $nmt == 0 ]] || jcmd "$pid" VM.native_memory baseline >/dev/null

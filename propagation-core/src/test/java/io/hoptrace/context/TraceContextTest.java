@@ -30,17 +30,21 @@ class TraceContextTest {
     assertThat(child.requestId()).isEqualTo("req-1");
   }
 
+  /** A context with every field set, none to its default. */
+  private static TraceContext everyFieldSet() {
+    return TraceContext.newBuilder()
+        .traceId(7, 8)
+        .spanId(9)
+        .parentId(10)
+        .flags(0)
+        .tracestate("a=b")
+        .requestId("old")
+        .build();
+  }
+
   @Test
   void withRequestId_isTheBuilderCopy_withTheId() {
-    TraceContext c =
-        TraceContext.newBuilder()
-            .traceId(7, 8)
-            .spanId(9)
-            .parentId(10)
-            .flags(0)
-            .tracestate("a=b")
-            .requestId("old")
-            .build();
+    TraceContext c = everyFieldSet();
 
     for (String id : new String[] {"new", null}) {
       TraceContext with = c.withRequestId(id);
@@ -59,15 +63,7 @@ class TraceContextTest {
    */
   @Test
   void newChild_withOrWithoutId_isTheBuilderForm_everyField() {
-    TraceContext c =
-        TraceContext.newBuilder()
-            .traceId(7, 8)
-            .spanId(9)
-            .parentId(10)
-            .flags(0)
-            .tracestate("a=b")
-            .requestId("old")
-            .build();
+    TraceContext c = everyFieldSet();
 
     TraceContext plain = c.newChild();
     assertThat(plain)
