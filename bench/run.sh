@@ -195,7 +195,11 @@ machine() {
 # ---------------------------------------------------------------------------------------------
 WORK=$(mktemp -d /tmp/hoptrace-bench.XXXXXX)
 RUNS=$WORK/runs.tsv ROWS_TSV=$WORK/rows.tsv
+# When each run started and ended (row phase start_ms end_ms, epoch ms): to place what a JVM
+# logged (bench/lib/jit-traps.py: its deoptimisation traps per run) with --keep.
+PHASES=$WORK/phases.tsv
 : >"$RUNS"
+: >"$PHASES"
 : >"$ROWS_TSV"
 cleanup() {
   local rc=$?
@@ -228,8 +232,9 @@ run_wrk() { # row phase conns duration script url target pid...
   read -r c0 ct0 s0 st0 < <(cpu_stat)
   # wrk's own CPU: the wrapper shell's cutime+cstime once wrk has been reaped. wrk's PID goes to
   # $out.pid: SIGINT ends a wrk run early, with its report (jit_settle).
-  local wrapper
+  local wrapper t_start
   rm -f "$out.pid"
+  t_start=$(date +%s%3N)
   BENCH_TARGET=$target BENCH_RATE=$RATE BENCH_THREADS=1 NICE=$NICE bash -c '
     out=$1; shift
     $NICE taskset -c "$0" wrk "$@" >"$out" 2>&1 &
@@ -244,6 +249,7 @@ run_wrk() { # row phase conns duration script url target pid...
     jit_settle "$row" "$out.pid" "$wrapper" "$SETTLE_AFTER" "${pids[@]}"
   fi
   wait "$wrapper" || log "$row $phase: wrk failed: $(head -3 "$out" | tr '\n' ' ')"
+  printf '%s\t%s\t%s\t%s\n' "$row" "$phase" "$t_start" "$(date +%s%3N)" >>"$PHASES"
   read -r c1 ct1 s1 st1 < <(cpu_stat)
   read -r sl1 ir1 tt1 < <(server_cpu_detail)
   n1=$(if ((${#pids[@]})); then thread_ns "${pids[@]}"; fi) bn1=$(thread_ns "$BACKEND_PID")
