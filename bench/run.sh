@@ -373,11 +373,15 @@ measure_row() { # row warmup url target "pids"
     # (more than the warm-up's 16 grow the upstream pool, connections opened and closed while the
     # request path is compiled); the rest at 16 lets C2 recompile what that trapped (s20: the
     # c64 run trapped in SameLoopForwarder$Pool.take, ConnectionKeys.of, CallerAddress.of).
+    # The same length in all.
+    local tail
+    tail=$((warmup - warmup / 2 - $(wc -w <<<"$CONNS")))
+    ((tail >= 3)) || tail=3
     run_wrk "$row" warmup 16 $((warmup / 2)) closed.lua "$url" "$target" "${pids[@]}"
     for c in $CONNS; do
       run_wrk "$row" "warmup-paths.c$c" "$c" 1 closed.lua "$url" "$target" "${pids[@]}"
     done
-    run_wrk "$row" warmup-tail 16 $((warmup - warmup / 2)) closed.lua "$url" "$target" "${pids[@]}"
+    run_wrk "$row" warmup-tail 16 "$tail" closed.lua "$url" "$target" "${pids[@]}"
   elif ((warmup > 0)); then
     run_wrk "$row" warmup 16 "$warmup" closed.lua "$url" "$target" "${pids[@]}"
   fi
