@@ -57,6 +57,10 @@ environment (defaults in brackets):
   BENCH_JIT_REWARM [3]     then, with rate pairs, direct runs for BENCH_RATE_DURATION s while the
                            JVM idles, and the row runs again, at least this long and until the JIT
                            has settled, at most BENCH_JIT_SETTLE_MAX/2 s more (0 = not)
+  BENCH_JIT_PATHS [3]      before that idle spell, the backend closes its idle keep-alive
+                           connections (a graceful reload: the sidecar's upstream pool empties)
+                           and the row runs this many times for 1 s, each on new connections
+                           (0 = not)
   BENCH_CLIENT_CPU [0]     wrk's CPU                          BENCH_SERVER_CPU [1] backend+proxy
   BENCH_NICE [0]           nice for wrk, backend and proxies (e.g. -10 on a busy shared machine)
   HOPTRACE_JAR [proxy/target/hoptrace.jar]
@@ -115,6 +119,9 @@ JIT_WINDOW=${BENCH_JIT_WINDOW:-3}
 # Then, once, a pair run's length of idle (direct runs meanwhile) and the row again on new
 # connections, at least JIT_REWARM seconds and until the JIT has settled (0 = not).
 JIT_REWARM=${BENCH_JIT_REWARM:-3}
+# Before that idle spell, the paths the pairs take and the warm-up did not: the backend closes the
+# sidecar's pooled connections, and JIT_PATHS runs of 1 s at the rate on new connections (0 = not).
+JIT_PATHS=${BENCH_JIT_PATHS:-3}
 NOISE_LIMIT=${BENCH_NOISE_LIMIT:-10}
 CLIENT_CPU=${BENCH_CLIENT_CPU:-0}
 SERVER_CPU=${BENCH_SERVER_CPU:-1}
@@ -195,7 +202,11 @@ machine() {
 # ---------------------------------------------------------------------------------------------
 WORK=$(mktemp -d /tmp/hoptrace-bench.XXXXXX)
 RUNS=$WORK/runs.tsv ROWS_TSV=$WORK/rows.tsv
+# When each run started and ended (row phase start_ms end_ms, epoch ms): to place what a JVM
+# logged (bench/lib/jit-traps.py: its deoptimisation traps per run) with --keep.
+PHASES=$WORK/phases.tsv
 : >"$RUNS"
+: >"$PHASES"
 : >"$ROWS_TSV"
 cleanup() {
   local rc=$?
@@ -228,8 +239,9 @@ run_wrk() { # row phase conns duration script url target pid...
   read -r c0 ct0 s0 st0 < <(cpu_stat)
   # wrk's own CPU: the wrapper shell's cutime+cstime once wrk has been reaped. wrk's PID goes to
   # $out.pid: SIGINT ends a wrk run early, with its report (jit_settle).
-  local wrapper
+  local wrapper t_start
   rm -f "$out.pid"
+  t_start=$(date +%s%3N)
   BENCH_TARGET=$target BENCH_RATE=$RATE BENCH_THREADS=1 NICE=$NICE bash -c '
     out=$1; shift
     $NICE taskset -c "$0" wrk "$@" >"$out" 2>&1 &
@@ -244,6 +256,7 @@ run_wrk() { # row phase conns duration script url target pid...
     jit_settle "$row" "$out.pid" "$wrapper" "$SETTLE_AFTER" "${pids[@]}"
   fi
   wait "$wrapper" || log "$row $phase: wrk failed: $(head -3 "$out" | tr '\n' ' ')"
+  printf '%s\t%s\t%s\t%s\n' "$row" "$phase" "$t_start" "$(date +%s%3N)" >>"$PHASES"
   read -r c1 ct1 s1 st1 < <(cpu_stat)
   read -r sl1 ir1 tt1 < <(server_cpu_detail)
   n1=$(if ((${#pids[@]})); then thread_ns "${pids[@]}"; fi) bn1=$(thread_ns "$BACKEND_PID")
@@ -349,13 +362,27 @@ prime_request() { # url target
 
 # Warm-up (discarded), closed loop at each concurrency, then the fixed rate: a discarded run, then
 # the measured one, or with rate pairs the pairs with nginx (nothing more for nginx's own row).
-declare -A RATE_URL=() RATE_TARGET=() RATE_PIDS=()
+declare -A RATE_URL=() RATE_TARGET=() RATE_PIDS=() NEAR_DIRECT=()
 measure_row() { # row warmup url target "pids"
   local row=$1 warmup=$2 url=$3 target=$4 pids c
   read -r -a pids <<<"$5"
   RATE_URL[$row]=$url RATE_TARGET[$row]=$target RATE_PIDS[$row]=$5
   prime_request "$url" "$target"
-  if ((warmup > 0)); then
+  if ((warmup > 0 && JIT_PATHS > 0 && ${#pids[@]})) && [[ $(jit_ns_now "${pids[@]}") != 0 ]]; then
+    # A JVM: halfway through its warm-up, 1 s at each measured concurrency on new connections
+    # (more than the warm-up's 16 grow the upstream pool, connections opened and closed while the
+    # request path is compiled); the rest at 16 lets C2 recompile what that trapped (s20: the
+    # c64 run trapped in SameLoopForwarder$Pool.take, ConnectionKeys.of, CallerAddress.of).
+    # The same length in all.
+    local tail
+    tail=$((warmup - warmup / 2 - $(wc -w <<<"$CONNS")))
+    ((tail >= 3)) || tail=3
+    run_wrk "$row" warmup 16 $((warmup / 2)) closed.lua "$url" "$target" "${pids[@]}"
+    for c in $CONNS; do
+      run_wrk "$row" "warmup-paths.c$c" "$c" 1 closed.lua "$url" "$target" "${pids[@]}"
+    done
+    run_wrk "$row" warmup-tail 16 "$tail" closed.lua "$url" "$target" "${pids[@]}"
+  elif ((warmup > 0)); then
     run_wrk "$row" warmup 16 "$warmup" closed.lua "$url" "$target" "${pids[@]}"
   fi
   for c in $CONNS; do
@@ -372,7 +399,9 @@ measure_row() { # row warmup url target "pids"
         # code (SpanRecordingHandler.record, SameLoopForwarder$Relay.start) and compile it again
         # inside a measured run. Once here instead: direct at the rate for a pair run's length (the
         # JVM idles, as beside nginx; discarded), then the row on new connections until it settles.
+        warm_paths "$row" "$url" "$target" "${pids[@]}"
         rate_run direct "warmup-gap.$row"
+        NEAR_DIRECT[$row]=1
         SETTLE_AFTER=$JIT_REWARM run_wrk "$row" warmup-rate2 "$RATE_CONNS" $((JIT_REWARM + JIT_SETTLE_MAX / 2)) \
           paced.lua "$url" "$target" "${pids[@]}"
       fi
@@ -388,6 +417,37 @@ measure_row() { # row warmup url target "pids"
     fi
   fi
 }
+# The paths a pair's row run takes that one long run at the rate does not (s19's LogCompilation:
+# C2 had compiled them without the branch, trapped inside a measured run and recompiled there;
+# README, "Rate warm-up paths (s20)"): the app closing the idle keep-alive connections the
+# sidecar pooled (the backend's graceful reload closes them at once, as an app with a keep-alive
+# timeout does after an idle spell), so the next requests find the upstream pool empty and
+# connect; and connections opened and closed while the request path is compiled —
+# BENCH_JIT_PATHS short runs at the rate, each on new connections. Discarded, like the warm-up.
+warm_paths() { # row url target pid...
+  local row=$1 url=$2 target=$3 i
+  shift 3
+  ((JIT_PATHS > 0)) || return 0
+  backend_close_idle
+  for ((i = 1; i <= JIT_PATHS; i++)); do
+    run_wrk "$row" "warmup-paths.$i" "$RATE_CONNS" 1 paced.lua "$url" "$target" "$@"
+  done
+}
+# The backend nginx's graceful reload (SIGHUP): a new worker, and the old one closes its idle
+# keep-alive connections at once and exits. Waits for it to be gone (at most 5 s).
+backend_close_idle() {
+  local old w i gone p
+  old=$(pgrep -P "$BACKEND_PID" | tr '\n' ' ')
+  kill -HUP "$BACKEND_PID"
+  for ((i = 0; i < 100; i++)); do
+    sleep 0.05
+    w=" $(pgrep -P "$BACKEND_PID" | tr '\n' ' ') " gone=1
+    for p in $old; do [[ "$w" != *" $p "* ]] || gone=0; done
+    ((gone)) && [[ -n "${w// /}" ]] && return 0
+  done
+  log "backend: old worker still there 5 s after the reload"
+}
+
 # True when the rate runs go in pairs: asked for, and the nginx sidecar is up (started before the
 # first row, main flow below).
 pairs_on() { ((RATE_DURATION > 0 && RATE_PAIRS > 0)) && [[ -n "${RATE_URL[nginx]:-}" ]]; }
@@ -405,8 +465,14 @@ after_pairs() { # command args...
 # rows recompiles when the load pattern changes (s18: 15-22 us/req of C2 in runs of the inbound row
 # when the rows' pairs were interleaved). Phases: rate.<round> for the row, rate.<round>.<row> for
 # nginx's run beside it; render compares each pair and takes medians over the rounds.
+#
+# Direct runs at the rate right before and right after the pairs (phase near.<row>; a JVM row's
+# re-warm gap, warmup-gap.<row>, is the one before) are the row's reference for added latency:
+# the direct row's own runs are minutes away, and the server CPU's speed moves over minutes
+# (README, "Rate warm-up paths (s20)").
 rate_pairs() { # row
   local row=$1 i
+  if [[ "$row" != direct && -z "${NEAR_DIRECT[$row]:-}" ]]; then rate_run direct "near.$row"; fi
   log "$row: $RATE_PAIRS pairs with nginx at $RATE req/s, ${RATE_DURATION}s each run"
   for ((i = 1; i <= RATE_PAIRS; i++)); do
     if ((i % 2)); then
@@ -418,6 +484,7 @@ rate_pairs() { # row
     fi
     log "pair $i/$RATE_PAIRS $(pair_summary "$row" "$i")"
   done
+  if [[ "$row" != direct ]]; then rate_run direct "near.$row"; fi
 }
 rate_run() { # row phase
   local pids
@@ -701,6 +768,17 @@ RATE_AWK='
     l99[$1] = l99[$1] " " $9; l999[$1] = l999[$1] " " $10
     rreq[$1] += $4; rdur[$1] += $5; rcs[$1] += $19; rjit[$1] += $4 * slot_jit()
   }
+  # A direct run at the rate beside a row'"'"'s pairs (phase warmup-gap.<row> or near.<row>).
+  function near_run(ph,    q) {
+    q = ph; sub(/^[^.]*\./, "", q)
+    near50[q] = near50[q] " " $7; near99[q] = near99[q] " " $9; nearn[q]++
+  }
+  # REF50/REF99: the reference for a row'"'"'s added latency, the median of the direct runs beside
+  # its pairs (s20); without any, direct'"'"'s own runs at the rate (p50/p99 of "direct").
+  function near_ref(r) {
+    if (nearn[r] > 0) { stats(near50[r]); REF50 = MED; stats(near99[r]); REF99 = MED }
+    else { REF50 = p50["direct"]; REF99 = p99["direct"] }
+  }
   function paired(r, i) { return ((r, i) in scpu) && ((r, i) in ncpu) }
   # Per row, over its pairs: XN/XNMIN/XNMAX (CPU ÷ nginx beside it), XS/XSMIN/XSMAX (the same
   # with the row'"'"'s JIT compiler threads left out: its steady state), D50, D99 (p50, p99 minus
@@ -724,6 +802,7 @@ render() {
     function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "—" : sprintf("%.2f", a / b) }
     FNR == NR {  # runs
       r = $1; ph = $2
+      if (r == "direct" && ph ~ /^(warmup-gap|near)\./) near_run(ph)
       if (ph ~ /^warmup/) next
       if ($5 > 0) rps[r, ph] = $4 * 1e6 / $5
       if (ph == "c16" || (smoke == "true" && ph == "c2")) {
@@ -768,7 +847,8 @@ render() {
         if (r == "direct" || rreq[r] == 0) continue
         if (r == "nginx") { xn[r] = xs[r] = 1; xnr[r] = xsr[r] = ""; a50[r] = n50; a99[r] = n99 }
         else {
-          a50[r] = p50[r] - p50["direct"]; a99[r] = p99[r] - p99["direct"]
+          # Against the direct runs nearest to the row'"'"'s (s20), else direct'"'"'s own.
+          near_ref(r); a50[r] = p50[r] - REF50; a99[r] = p99[r] - REF99
           pairs_of(r)
           if (NPAIRS > 0) {
             xn[r] = XN; xnr[r] = NPAIRS > 1 ? sprintf(" (%.2f–%.2f)", XNMIN, XNMAX) : ""
@@ -910,6 +990,30 @@ render_pairs() {
     }' "$RUNS"
 }
 
+# Added latency's reference per row (s20): the direct runs beside the row's pairs, and what the
+# row's added p50/p99 would read against direct's own runs at the rate (the method before s20).
+render_near() {
+  awk -F'\t' -v clk="$CLK_TCK" -v order="$ROWS" "$RATE_AWK"'
+    $1 == "direct" && $2 ~ /^(warmup-gap|near)\./ { near_run($2); nl[substr($2, index($2, ".") + 1)] = nl[substr($2, index($2, ".") + 1)] " " $7 "/" $9 }
+    $2 == "rate" || $2 ~ /^rate\./ { read_slot() }
+    END {
+      n = split(order, rows, " ")
+      stats(l50["direct"]); p50["direct"] = MED; stats(l99["direct"]); p99["direct"] = MED
+      for (i = 1; i <= n; i++) if (nearn[rows[i]] > 0) any = 1
+      if (!any) exit
+      print "| row | direct p50 / p99 µs beside the row (before, after its pairs) | reference p50 / p99 | row p50 / p99 (median) | added p50 / p99 µs | against direct'"'"'s own runs (" p50["direct"] " / " p99["direct"] " µs): added p50 / p99 |"
+      print "|---|--:|--:|--:|--:|--:|"
+      for (i = 1; i <= n; i++) {
+        r = rows[i]
+        if (r == "direct" || r == "nginx" || l50[r] == "") continue
+        stats(l50[r]); m50 = MED; stats(l99[r]); m99 = MED
+        near_ref(r)
+        printf "| %s | %s | %s / %s | %s / %s | %+d / %+d | %+d / %+d |\n", r, (nearn[r] > 0 ? substr(nl[r], 2) : "—"),
+          REF50, REF99, m50, m99, m50 - REF50, m99 - REF99, m50 - p50["direct"], m99 - p99["direct"]
+      }
+    }' "$RUNS"
+}
+
 # The smoke test passes when every row that could run served requests without errors and wrote at
 # least one span line per request per hop (and not more than the requests wrk abandoned allow).
 check_rows() {
@@ -996,8 +1100,9 @@ stop_all_started
     echo "settled: \"Rate warm-up (s19)\" in bench/README.md). The rate cells are medians"
     echo "over a row's runs; ×nginx at the rate is the median of the pairs' ratios (min–max in brackets),"
     echo "first with the row's JIT compiler threads left out (its steady state), then the total; added"
-    echo "latency is the row's median p50/p99 minus direct's (nginx's: minus direct beside it in its"
-    echo "pairs). ×nginx and ×direct at 16 connections are ratios within this run. **NOISY**: other"
+    echo "latency is the row's median p50/p99 minus that of the direct runs right before and after its"
+    echo "pairs (nginx's: minus direct beside it in direct's pairs; \"Added latency\" below). ×nginx and"
+    echo "×direct at 16 connections are ratios within this run. **NOISY**: other"
     echo "processes took more than ${NOISE_LIMIT}% of the server or client CPU during one of the row's runs."
   else
     echo "latency at a fixed ${RATE} req/s over ${RATE_CONNS} connections for ${RATE_DURATION} s. Added latency"
@@ -1028,6 +1133,18 @@ stop_all_started
     echo "it assumes each proxy costs the backend the same per request)."
     echo
     echo "$pairs"
+  fi
+  near=$(render_near)
+  if [[ -n "$near" ]]; then
+    echo
+    echo "## Added latency: direct beside each row"
+    echo
+    echo "A row's added p50/p99 at the rate is its median over its runs minus the median of the direct runs"
+    echo "right before and after its pairs (a JVM row's before-run is its re-warm's idle gap), not direct's own"
+    echo "runs at the start: the server CPU's speed drifts over minutes. The last column is the formula before"
+    echo "s20, on the same runs."
+    echo
+    echo "$near"
   fi
   echo
   echo "## Every run"
