@@ -8,30 +8,33 @@
 # warms it up (16 connections closed loop, then the rate), measures wrk's latency at the rate
 # untraced, then records the proxy's event-loop threads with `perf record` (system-call
 # tracepoints and sched_wakeup, with timestamps) over a second run at the rate, and prints, per
-# segment, the median and p90 in µs over the event-loop turns (epoll_wait return to the next
-# epoll_wait entry) that carry one request or one response alone:
+# segment, the median and p90 in µs. Per event-loop thread, in time order: a read that returns
+# data opens a segment, the next write to the other side closes it (a second read of the same side
+# first: left out, two requests interleaved); that write's return opens a tail, closed by the next
+# epoll_wait (left out if data is read first):
 #
-#   wake.req    sched_wakeup of the thread -> epoll_wait returns, in a turn that reads a request
-#   req         read(client) returns data -> the first write to the upstream socket enters
-#   req.tail    that write returns -> the next epoll_wait enters
-#   wake.resp   sched_wakeup -> epoll_wait returns, in a turn that reads a response
-#   resp        read(upstream) returns data -> the first write to the client socket enters
+#   wake.req    sched_wakeup of the thread -> epoll_wait returns, before a request is read (only
+#               when the thread slept: a read that found its data without one is counted apart)
+#   req         read(client) returns data -> the write to the upstream socket enters
+#   req.tail    that write returns -> the next epoll_wait enters (on the critical path here: the
+#               backend shares the proxy's CPU)
+#   wake.resp   sched_wakeup -> epoll_wait returns, before a response is read
+#   resp        read(upstream) returns data -> the write to the client socket enters
 #   resp.tail   that write returns -> the next epoll_wait enters (work that delays a request
 #               arriving right behind this one)
 #
-# Client and upstream sockets are told apart by port (/proc/PID/fd and /proc/net/tcp{,6}, read during
-# the traced run): a client socket's local port is the proxy's listening port, an upstream one's
-# remote port the backend's. Turns that hold more than one request or response (two close
-# together) are counted and left out. Recording costs a few µs per system call and is the same for
-# every proxy: compare proxies traced in the same session, not these figures with untraced ones.
-# wrk on CPU 0, backend and proxy on CPU 1.
+# Client and upstream sockets are told apart by port (/proc/PID/fd and /proc/net/tcp{,6}, read
+# during the traced run): a client socket's local port is the proxy's listening port, an upstream
+# one's remote port the backend's. Recording costs a few µs per system call, alike for every proxy
+# (they make the same calls per request): compare proxies traced in the same session, not these
+# figures with untraced ones. wrk on CPU 0, backend and proxy on CPU 1.
 #
 #   bench/lib/latency-split.sh [JAR|nginx] [inbound|outbound]    (wrap it in the shared bench lock)
 #
 # Environment: SPLIT_WARMUP (15 s closed loop), SPLIT_RATE_WARMUP (5 s at the rate, discarded),
 # SPLIT_DURATION (10 s: the untraced run at the rate), SPLIT_TRACE (3 s traced), BENCH_RATE
 # (2000), HOPTRACE_RUN_ARGS, JAVA_OPTS (after the launcher's flags), SPLIT_KEEP=1 (keep the work
-# directory, with perf's data and the per-turn figures, turns.tsv).
+# directory, with perf's data and every segment's figures, turns.tsv).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 jar=${1:-$here/../../proxy/target/hoptrace.jar}
