@@ -86,40 +86,13 @@ final class AppForwardHandler implements HttpHandler, ForwardHooks {
 
   @Override
   public void proxyToClientHeaders(HttpServerExchange exchange, HeaderMap headers) {
-    InboundExchange state = responded(exchange, headers);
-    InboundRequest registered = state == null ? null : state.registered;
-    if (registered != null) registry.end(registered, state.respondedNanos);
-  }
-
-  /**
-   * The same-loop transport: the request ends in the correlator once the response head has been
-   * handed to the caller's connection ({@link #proxyToClientWritten}), at the time read here.
-   */
-  @Override
-  public void proxyToClientHeadersBeforeWrite(HttpServerExchange exchange, HeaderMap headers) {
-    responded(exchange, headers);
-  }
-
-  @Override
-  public void proxyToClientWritten(HttpServerExchange exchange) {
-    InboundExchange state = exchange.getAttachment(InboundExchange.KEY);
-    InboundRequest registered = state == null ? null : state.registered;
-    if (registered != null && state.respondedNanos != 0) {
-      registry.end(registered, state.respondedNanos);
-    }
-  }
-
-  /** The response headers, and the time the app's answer came; null if no span is recorded. */
-  private @Nullable InboundExchange responded(HttpServerExchange exchange, HeaderMap headers) {
     headers.add(Headers.VIA, ForwardedHeadersHandler.via(exchange));
     InboundExchange state = exchange.getAttachment(InboundExchange.KEY);
-    if (state == null || state.server == null) return null;
+    if (state == null || state.server == null) return;
     // The app has answered: from now on this request is not in flight at the app, though its
     // response is still being relayed (the completion listener's end() is then a no-op).
-    if (state.registered != null) {
-      long now = registry.ticker().read();
-      state.respondedNanos = now != 0 ? now : 1; // 0 means "not yet"; end() reads 0 as 1 too
-    }
+    InboundRequest registered = state.registered;
+    if (registered != null) registry.end(registered, registry.ticker().read());
     if (traceresponse) {
       // The traceparent the app was given names the same span: the same text, not formatted again.
       String text = state.traceparent;
@@ -131,6 +104,5 @@ final class AppForwardHandler implements HttpHandler, ForwardHooks {
     if (respondRequestId && state.requestId != null) {
       Carriers.UNDERTOW_SETTER.set(headers, requestIdHeader, state.requestId);
     }
-    return state;
   }
 }

@@ -40,12 +40,6 @@ final class InboundExchange {
   /** The request as registered for the outbound hop; set by {@link TraceContextHandler}. */
   @Nullable InboundRequest registered;
 
-  /**
-   * When the app's response headers came (the correlator's ticker), 0 before; the request ends in
-   * the correlator at this time ({@link AppForwardHandler}).
-   */
-  long respondedNanos;
-
   /** A relayed WebSocket connection; set by {@link WebSocketHandler} on the app's 101. */
   @Nullable Upgraded upgraded;
 

@@ -37,21 +37,4 @@ public interface ForwardHooks {
 
   /** Last change to the response headers going back to the client (also on a 502/504). */
   void proxyToClientHeaders(HttpServerExchange exchange, HeaderMap headers);
-
-  /**
-   * Called instead of {@link #proxyToClientHeaders} by a transport that then calls {@link
-   * #proxyToClientWritten} in the same turn of the IO thread's loop, once the response head has
-   * been handed to the client's connection (the same-loop one): what is no header and need not
-   * delay the response may wait for that. By default the same as {@link #proxyToClientHeaders}.
-   */
-  default void proxyToClientHeadersBeforeWrite(HttpServerExchange exchange, HeaderMap headers) {
-    proxyToClientHeaders(exchange, headers);
-  }
-
-  /**
-   * After {@link #proxyToClientHeadersBeforeWrite}: the response head has been handed to the
-   * client's connection, or the relay is about to wait (for the body, or for the socket) or to end;
-   * once per exchange, on its IO thread, before the exchange completes.
-   */
-  default void proxyToClientWritten(HttpServerExchange exchange) {}
 }

@@ -561,7 +561,6 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     boolean reused; // the connection came from the pool (or was handed over)
     boolean retried;
     boolean headersCopied;
-    boolean writtenPending; // proxyToClientWritten is still to be called (see written())
     boolean requestSent;
     boolean closeDelimited;
     boolean failing;
@@ -989,10 +988,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
       boolean chunked = from.contains(Headers.TRANSFER_ENCODING);
       // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3): never both, never a wrong one.
       if (chunked) proxyToClientHeaders.remove(Headers.CONTENT_LENGTH);
-      // What the hooks need not do before the head is written waits for written(): the client
-      // gets its response first (bench/README.md, "Critical path latency (s20)").
-      hooks.proxyToClientHeadersBeforeWrite(exchange, proxyToClientHeaders);
-      writtenPending = true;
+      hooks.proxyToClientHeaders(exchange, proxyToClientHeaders);
       headersCopied = true;
 
       boolean noBody =
@@ -1087,9 +1083,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
         if (responsePending) {
           try {
             while (buffer.hasRemaining()) {
-              int n = out.write(buffer);
-              written();
-              if (n == 0) {
+              if (out.write(buffer) == 0) {
                 in.suspendReads();
                 out.getWriteSetter()
                     .set(
@@ -1118,7 +1112,6 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
           return;
         }
         if (n == 0) {
-          written(); // no body bytes yet: the head waits for them, the hooks do not
           in.getReadSetter().set(ch -> pumpResponse());
           responseListening = true;
           in.resumeReads();
@@ -1141,18 +1134,6 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
       }
     }
 
-    /**
-     * The response head has been handed to the client's connection (Undertow writes it with the
-     * first body bytes, in one writev), or the relay is about to give up the IO thread or to end:
-     * the hooks' work deferred from onResponse runs now, once. Called on every such path, so it
-     * never waits past the current turn of the loop, nor past the exchange's completion.
-     */
-    private void written() {
-      if (!writtenPending) return;
-      writtenPending = false;
-      hooks.proxyToClientWritten(exchange);
-    }
-
     /** Waiting on either side: fail the exchange if no byte moves for upstream.idle-timeout. */
     private void armIdle() {
       if (deadlines != null) return;
@@ -1163,7 +1144,6 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     /** The response is complete: hand the connection back (if it can carry another) and end. */
     private void finish() {
       if (ended) return;
-      written();
       ended = true;
       cancelTimer();
       releaseBuffers();
@@ -1183,7 +1163,6 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
 
     /** The exchange ended without a response (client gone): drop the upstream side. */
     private void finishWithoutResponse() {
-      written();
       ended = true;
       stopWaiting();
       cancelTimer();
@@ -1198,7 +1177,6 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
      */
     private void fail(UpstreamError kind, String message) {
       if (ended || failing) return;
-      written();
       failing = true; // closing the connection below may call back into here
       stopWaiting();
       closeUpstream(); // whatever it was doing, the connection cannot carry another exchange
@@ -1225,7 +1203,6 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
      */
     private void refuse(RequestBodyCheck c) {
       if (ended) return;
-      written();
       failing = true; // closing the connection below calls back into fail()
       closeUpstream();
       if (exchange.isResponseStarted() || (headersCopied && sink != null)) {
@@ -1244,7 +1221,6 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     }
 
     private void abortClient(UpstreamFailure failure) {
-      written();
       if (!exchange.isComplete()) exchange.putAttachment(UpstreamFailure.KEY, failure);
       ended = true;
       cancelTimer();
