@@ -76,6 +76,23 @@ public final class HexCodec {
   }
 
   /**
+   * This thread's scratch array of {@value #SCRATCH_LENGTH} bytes, to write a String's text into
+   * just before {@link #ascii} copies it: the String is then the only array made (a fresh scratch
+   * array per id was 56–72 B of each request id and traceparent value, bench/README.md, "Allocation
+   * sites (s20)"). Use it only between writing and the {@code ascii} call, with no call in between
+   * that could use it too; never keep it or hand it out.
+   */
+  public static byte[] scratch() {
+    return SCRATCH.get();
+  }
+
+  /** The longest text {@link #scratch()} holds: a traceparent value (55) fits. */
+  public static final int SCRATCH_LENGTH = 64;
+
+  private static final ThreadLocal<byte[]> SCRATCH =
+      ThreadLocal.withInitial(() -> new byte[SCRATCH_LENGTH]);
+
+  /**
    * The String of {@code ascii[0, length)}. Built from bytes, not chars: a Latin-1 String keeps one
    * byte per char, so a char[] would be compressed into a second array (bench/README.md,
    * "Allocation per request (s14)").
@@ -86,14 +103,14 @@ public final class HexCodec {
 
   /** 16 lowercase hex chars. */
   public static String toHex(long v) {
-    byte[] buf = new byte[16];
+    byte[] buf = scratch();
     writeHexLong(v, buf, 0);
     return ascii(buf, 16);
   }
 
   /** 32 lowercase hex chars: high then low. */
   public static String toHex(long high, long low) {
-    byte[] buf = new byte[32];
+    byte[] buf = scratch();
     writeHexLong(high, buf, 0);
     writeHexLong(low, buf, 16);
     return ascii(buf, 32);

@@ -3,7 +3,6 @@ package io.hoptrace.store;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
@@ -14,12 +13,12 @@ import org.jspecify.annotations.Nullable;
 /**
  * A map whose entries expire by generation instead of by timer (DESIGN.md "The generation ring").
  *
- * <p>The ring holds M &gt;= 3 generations, each a {@link ConcurrentHashMap}. {@link #put} writes to
- * the current generation; {@link #get} tries the current one, then the one before, back to the
- * oldest. Every {@link #period()} the ring advances: a fresh, empty generation becomes current and
- * the oldest is dropped whole (its map is replaced, never walked). So there is no per-entry timer,
- * every operation does O(M) = O(1) work, and the ring never holds more than M x {@link
- * #capPerGeneration()} entries.
+ * <p>The ring holds M &gt;= 3 generations, each a hash map ({@link StripedTable}: open addressing,
+ * no object per entry). {@link #put} writes to the current generation; {@link #get} tries the
+ * current one, then the one before, back to the oldest. Every {@link #period()} the ring advances:
+ * a fresh, empty generation becomes current and the oldest is dropped whole (its map is replaced,
+ * never walked). So there is no per-entry timer, every operation does O(M) = O(1) work, and the
+ * ring never holds more than M x {@link #capPerGeneration()} entries.
  *
  * <p><b>Lifetime.</b> Advances happen on a fixed grid of ticker readings (construction + k·T). An
  * entry put during period k is dropped by the advance at the end of period k+M-1, so it can be
@@ -44,7 +43,6 @@ public final class GenerationRing<K, V> {
   private final int generations;
   private final long periodNanos;
   private final int capPerGeneration;
-  private final int initialCapacity;
   private final Ticker ticker;
 
   /** Slot {@code epoch % generations} holds generation {@code epoch}. */
@@ -75,10 +73,9 @@ public final class GenerationRing<K, V> {
     this.generations = b.generations;
     this.periodNanos = Builder.saturatedNanos(b.period);
     this.capPerGeneration = b.capPerGeneration;
-    this.initialCapacity = Math.min(b.capPerGeneration, 16);
     this.ticker = requireNonNull(b.ticker, "ticker");
     this.slots = new AtomicReferenceArray<>(generations);
-    for (int i = 0; i < generations; i++) slots.set(i, new Generation<K, V>(i, initialCapacity));
+    for (int i = 0; i < generations; i++) slots.set(i, new Generation<K, V>(i));
     this.epoch = generations - 1L;
     this.nextAdvanceAt = ticker.read() + periodNanos;
   }
@@ -108,11 +105,12 @@ public final class GenerationRing<K, V> {
     // Reserve a place first, so that the map never holds more than the cap, even under a race.
     if (g.count.incrementAndGet() > capPerGeneration) {
       g.count.decrementAndGet();
-      if (g.map.replace(key, value) != null) return true; // an overwrite does not grow the map
+      if (g.table.replace(key, value) != null) return true; // an overwrite does not grow the map
       refused.increment();
       return false;
     }
-    if (g.map.put(key, value) != null) g.count.decrementAndGet(); // overwrote: give back the place
+    if (g.table.put(key, value) != null)
+      g.count.decrementAndGet(); // overwrote: give back the place
     return true;
   }
 
@@ -134,7 +132,7 @@ public final class GenerationRing<K, V> {
       // A newer generation in this slot means a concurrent advance dropped e - i: it and every
       // older generation are gone.
       if (g.epoch != e - i) break;
-      V v = g.map.get(key);
+      V v = g.table.get(key);
       if (v != null) return v;
     }
     return null;
@@ -155,7 +153,7 @@ public final class GenerationRing<K, V> {
     V newest = null;
     for (int i = 0; i < generations; i++) {
       Generation<K, V> g = slots.get(slot(e - i));
-      V v = g.map.remove(key);
+      V v = g.table.remove(key);
       if (v != null) {
         g.count.decrementAndGet();
         if (newest == null) newest = v;
@@ -181,7 +179,7 @@ public final class GenerationRing<K, V> {
     boolean removed = false;
     for (int i = 0; i < generations; i++) {
       Generation<K, V> g = slots.get(slot(e - i));
-      if (g.map.remove(key, value)) {
+      if (g.table.remove(key, value)) {
         g.count.decrementAndGet();
         removed = true;
       }
@@ -191,9 +189,9 @@ public final class GenerationRing<K, V> {
 
   /**
    * Calls {@code visitor} with each value of the live generations, newest generation first, until
-   * it returns false. Weakly consistent, like {@link ConcurrentHashMap} iteration: concurrent
-   * changes may or may not be seen, and a key held by two generations is visited twice. Allocates
-   * no entry objects, but costs O(entries visited + table slots walked): keep it off the common
+   * it returns false. Weakly consistent, as a concurrent map's iteration: concurrent changes may or
+   * may not be seen, and a key held by two generations is visited twice. Allocates a copy of each
+   * table part's values, and costs O(entries visited + table slots walked): keep it off the common
    * path.
    */
   public void forEachValueWhile(Predicate<? super V> visitor) {
@@ -203,9 +201,7 @@ public final class GenerationRing<K, V> {
     for (int i = 0; i < generations; i++) {
       Generation<K, V> g = slots.get(slot(e - i));
       if (g.epoch != e - i) return;
-      for (V v : g.map.values()) {
-        if (!visitor.test(v)) return;
-      }
+      if (!g.table.forEachValueWhile(visitor)) return;
     }
   }
 
@@ -237,7 +233,7 @@ public final class GenerationRing<K, V> {
       for (long i = 0; i < steps; i++) {
         long next = epoch + 1;
         // Replace the oldest generation's slot first, then publish: see the field comment.
-        slots.set(slot(next), new Generation<K, V>(next, initialCapacity));
+        slots.set(slot(next), new Generation<K, V>(next));
         epoch = next;
       }
       nextAdvanceAt = due + periods * periodNanos; // last: the advance is complete
@@ -312,14 +308,13 @@ public final class GenerationRing<K, V> {
 
   static final class Generation<K, V> {
     final long epoch;
-    final ConcurrentHashMap<K, V> map;
+    final StripedTable<K, V> table = new StripedTable<>();
 
     /** Keys admitted (reserved before insertion): always >= map.size(), never above the cap. */
     final AtomicInteger count = new AtomicInteger();
 
-    Generation(long epoch, int initialCapacity) {
+    Generation(long epoch) {
       this.epoch = epoch;
-      this.map = new ConcurrentHashMap<>(initialCapacity);
     }
   }
 

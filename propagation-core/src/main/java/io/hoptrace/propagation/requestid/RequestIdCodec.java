@@ -93,7 +93,7 @@ public final class RequestIdCodec {
 
   /** The canonical lowercase UUID text of 128 bits. */
   public static String toUuid(long high, long low) {
-    byte[] out = new byte[UUID_LENGTH];
+    byte[] out = HexCodec.scratch();
     HexCodec.writeHex(high >>> 32, 8, out, 0);
     out[8] = '-';
     HexCodec.writeHex(high >>> 16, 4, out, 9);

@@ -166,7 +166,7 @@ public final class TraceparentCodec {
 
   /** The header value naming {@code context}'s span. */
   public static String toString(TraceContext context) {
-    byte[] buf = new byte[FORMAT_LENGTH]; // bytes: a char[] would be compressed into a copy
+    byte[] buf = HexCodec.scratch(); // bytes: a char[] would be compressed into a copy
     buf[0] = '0';
     buf[1] = '0';
     buf[2] = '-';
