@@ -20,18 +20,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * When the inbound request ends in the correlator: at the app's response head, whatever the
- * transport defers to after writing it to the caller (bench/README.md, "Critical path latency
- * (s20)"). An app that has answered is not in flight, even while its body is still to come.
+ * When the inbound request ends in the correlator: at the app's response head, before the head is
+ * written to the caller (bench/README.md, "Critical path latency (s20)"). An app that has answered
+ * is not in flight, even while its body is still to come.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class ResponseEndTest extends InboundHarness {
 
   @Test
   void request_endsAtTheAppsResponseHead_beforeItsBodyCame() throws Exception {
+    CountDownLatch headMaySend = new CountDownLatch(1);
     CountDownLatch bodyMaySend = new CountDownLatch(1);
     try (ServerSocket slowBody = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-      Thread appThread = new Thread(() -> answerHeadThenBody(slowBody, bodyMaySend), "slow-body");
+      Thread appThread =
+          new Thread(() -> answerHeadThenBody(slowBody, headMaySend, bodyMaySend), "slow-body");
       appThread.setDaemon(true);
       appThread.start();
       start("app", "127.0.0.1:" + slowBody.getLocalPort());
@@ -40,16 +42,18 @@ class ResponseEndTest extends InboundHarness {
           client.sendAsync(
               HttpRequest.newBuilder(uri("/slow")).build(), HttpResponse.BodyHandlers.ofString());
       var registry = hoptrace.registry();
+      // The app holds its head until the test has seen the request in flight at it.
       InboundRequest request = null;
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-      while (System.nanoTime() < deadline) {
-        InboundRequest r = registry.soleInFlight();
-        if (r != null) request = r;
-        if (request != null && request.isEnded()) break;
-        Thread.sleep(2);
+      while (request == null && System.nanoTime() < deadline) {
+        request = registry.soleInFlight();
+        if (request == null) Thread.sleep(2);
       }
-      // The head came, the body has not (the app waits for the latch): ended, not in flight.
       assertThat(request).as("the request was seen in flight at the app").isNotNull();
+      assertThat(request.isEnded()).as("in flight before the app answered").isFalse();
+      headMaySend.countDown();
+      while (!request.isEnded() && System.nanoTime() < deadline) Thread.sleep(2);
+      // The head came, the body has not (the app waits for the latch): ended, not in flight.
       assertThat(request.isEnded()).as("ended at the response head").isTrue();
       assertThat(registry.inFlightCount()).isZero();
       assertThat(response).isNotDone();
@@ -62,8 +66,9 @@ class ResponseEndTest extends InboundHarness {
     }
   }
 
-  /** One request: the head at once, the body once the test lets it. */
-  private static void answerHeadThenBody(ServerSocket server, CountDownLatch bodyMaySend) {
+  /** One request: the head, then the body, each once the test lets it. */
+  private static void answerHeadThenBody(
+      ServerSocket server, CountDownLatch headMaySend, CountDownLatch bodyMaySend) {
     try (Socket s = server.accept()) {
       InputStream in = s.getInputStream();
       ByteArrayOutputStream head = new ByteArrayOutputStream();
@@ -72,6 +77,7 @@ class ResponseEndTest extends InboundHarness {
         if (b < 0) return;
         head.write(b);
       }
+      if (!headMaySend.await(10, TimeUnit.SECONDS)) return;
       OutputStream out = s.getOutputStream();
       out.write(
           "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
