@@ -27,6 +27,25 @@ source "$(dirname "${BASH_SOURCE[0]}")/nginx.sh"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# The bench's nginx sidecar in front of its backend, both on CPU 1, instead of a hoptrace one:
+# sets pid, backend_pid, inbound (its port), url (GET /r/<path>) and mode=inbound.
+# shellcheck disable=SC2154,SC2034 # work comes from the sourcing script; url is for it
+start_nginx_sidecar() { # path
+  local backend
+  mode=inbound
+  backend=$(free_port) inbound=$(free_port)
+  write_backend_conf "$work/backend" "$backend"
+  taskset -c 1 nginx -p "$work/backend" -c "$work/backend/nginx.conf" &
+  backend_pid=$!
+  write_nginx_sidecar_conf "$work/sidecar" "$inbound" "$backend" "$work/spans.log"
+  taskset -c 1 nginx -p "$work/sidecar" -c "$work/sidecar/nginx.conf" &
+  pid=$!
+  trap 'kill "$pid" "$backend_pid" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+  for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$inbound/" && break; sleep 0.2; done
+  url=http://127.0.0.1:$inbound/r/$1
+  export BENCH_TARGET=""
+}
+
 # shellcheck disable=SC2154,SC2034 # work comes from the sourcing script; url is for it
 start_sidecar() { # mode path command...
   local mode=$1 path=$2 backend inbound outbound

@@ -24,18 +24,7 @@ command -v perf >/dev/null || { echo "needs perf (apt-get install linux-perf)" >
 # shellcheck source=bench/lib/sidecar.sh
 source "$here/sidecar.sh"
 if [[ $jar == nginx ]]; then
-  mode=inbound
-  backend=$(free_port) inbound=$(free_port)
-  write_backend_conf "$work/backend" "$backend"
-  taskset -c 1 nginx -p "$work/backend" -c "$work/backend/nginx.conf" &
-  backend_pid=$!
-  write_nginx_sidecar_conf "$work/sidecar" "$inbound" "$backend" "$work/spans.log"
-  taskset -c 1 nginx -p "$work/sidecar" -c "$work/sidecar/nginx.conf" &
-  pid=$!
-  trap 'kill "$pid" "$backend_pid" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
-  for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$inbound/" && break; sleep 0.2; done
-  url=http://127.0.0.1:$inbound/r/syscalls
-  export BENCH_TARGET=""
+  start_nginx_sidecar syscalls
 else
   start_launched_sidecar "$mode" syscalls "$jar" "${JAVA_OPTS:-}"
 fi
