@@ -2,7 +2,7 @@
 # hoptrace versus nginx and HAProxy as tracing sidecars, measured side by side in one run.
 # See bench/README.md for what each row and column means.
 #
-#   bench/run.sh              the full run (about 8 minutes), table on stdout and in bench/results/
+#   bench/run.sh              the full run (about 9 minutes), table on stdout and in bench/results/
 #   bench/run.sh --smoke      a 5-second check that every available row produces a row (CI)
 #   bench/run.sh --help
 set -euo pipefail
@@ -61,6 +61,11 @@ environment (defaults in brackets):
                            connections (a graceful reload: the sidecar's upstream pool empties)
                            and the row runs this many times for 1 s, each on new connections
                            (0 = not)
+  BENCH_JIT_SETTLE_LOOP [2] a JVM row's closed-loop warm-up ends, at 16 connections, once its JIT
+                           compiler threads used less than this many ms of CPU per second over the
+                           last BENCH_JIT_WINDOW s (at least that long) ...
+  BENCH_JVM_SETTLE_MAX [10] ... at most this many s past its fixed length (0 = the fixed warm-up)
+  BENCH_RSS_INTERVAL [0.25] RSS sampled this often during every run: median ("steady") and max
   BENCH_CLIENT_CPU [0]     wrk's CPU                          BENCH_SERVER_CPU [1] backend+proxy
   BENCH_NICE [0]           nice for wrk, backend and proxies (e.g. -10 on a busy shared machine)
   HOPTRACE_JAR [proxy/target/hoptrace.jar]
@@ -116,6 +121,15 @@ RATE_WARMUP=${BENCH_RATE_WARMUP:-5}
 JIT_SETTLE=${BENCH_JIT_SETTLE:-0.5}
 JIT_SETTLE_MAX=${BENCH_JIT_SETTLE_MAX:-6}
 JIT_WINDOW=${BENCH_JIT_WINDOW:-3}
+# A JVM row's closed-loop warm-up ends the same way (s21, README "Closed-loop settle (s21)"): its
+# last part at 16 connections goes on until the compiler threads used less than JIT_SETTLE_LOOP ms
+# of CPU per second over the last JIT_WINDOW seconds (at least that long), at most JVM_SETTLE_MAX
+# seconds past its fixed length, and ends early when they settle sooner (0 = the fixed warm-up).
+JIT_SETTLE_LOOP=${BENCH_JIT_SETTLE_LOOP:-2}
+JVM_SETTLE_MAX=${BENCH_JVM_SETTLE_MAX:-10}
+# RSS is sampled this often (seconds) while each run's wrk runs: the phase's median ("steady") and
+# largest sample go beside the snapshot at its end (s21).
+RSS_INTERVAL=${BENCH_RSS_INTERVAL:-0.25}
 # Then, once, a pair run's length of idle (direct runs meanwhile) and the row again on new
 # connections, at least JIT_REWARM seconds and until the JIT has settled (0 = not).
 JIT_REWARM=${BENCH_JIT_REWARM:-3}
@@ -205,8 +219,11 @@ RUNS=$WORK/runs.tsv ROWS_TSV=$WORK/rows.tsv
 # When each run started and ended (row phase start_ms end_ms, epoch ms): to place what a JVM
 # logged (bench/lib/jit-traps.py: its deoptimisation traps per run) with --keep.
 PHASES=$WORK/phases.tsv
+# Every settled warm-up (jit_settle): row phase settled elapsed_ms after_s cap_s unit trace.
+SETTLES=$WORK/settles.tsv
 : >"$RUNS"
 : >"$PHASES"
+: >"$SETTLES"
 : >"$ROWS_TSV"
 cleanup() {
   local rc=$?
@@ -221,8 +238,9 @@ trap 'exit 130' INT TERM
 # One wrk run, with /proc accounting around it. Appends one line to $RUNS:
 # row phase conns requests duration_us errors p50 p90 p99 p999 proxy_ticks backend_ticks
 # wrk_ticks noise_server% noise_client% rss_kb pss_kb threads context_switches jit_ticks
-# proxy_ns backend_ns steal_server% irq_server% jit_ns (ns: CPU time from schedstat, to the
-# nanosecond; jit_ns: the JIT compiler threads' part of proxy_ns).
+# proxy_ns backend_ns steal_server% irq_server% jit_ns rss_median_kb rss_max_kb rss_samples (ns:
+# CPU time from schedstat, to the nanosecond; jit_ns: the JIT compiler threads' part of proxy_ns;
+# rss_*: the proxy's RSS sampled every BENCH_RSS_INTERVAL s while wrk ran, rss_kb is at the end).
 # With SETTLE_AFTER=S set (seconds), the run may end before its duration: once S seconds have
 # passed, as soon as the proxy's JIT compiler threads used less than BENCH_JIT_SETTLE µs per request
 # over the last second (jit_settle: the rate warm-up of a JVM row, "Rate warm-up (s19)").
@@ -231,7 +249,11 @@ run_wrk() { # row phase conns duration script url target pid...
   shift 7
   local pids=("$@") out="$WORK/wrk-$row-$phase.txt"
   local p0 b0 p1 b1 c0 ct0 s0 st0 c1 ct1 s1 st1 wrk_ticks mem
-  local x0 x1 j0 j1 n0 n1 bn0 bn1 sl0 ir0 tt0 sl1 ir1 tt1
+  local x0 x1 j0 j1 n0 n1 bn0 bn1 sl0 ir0 tt0 sl1 ir1 tt1 sampler="" rss_stat="0 0 0"
+  if ((${#pids[@]})); then
+    rss_sampler "$out.rss" "${pids[@]}"
+    sampler=$STARTED_SAMPLER
+  fi
   p0=$(cpu_ticks "${pids[@]}") b0=$(cpu_ticks "$BACKEND_PID") x0=$(ctx_switches "${pids[@]}")
   j0=$(jit_ticks "${pids[@]}")
   n0=$(if ((${#pids[@]})); then thread_ns "${pids[@]}"; fi) bn0=$(thread_ns "$BACKEND_PID")
@@ -253,9 +275,14 @@ run_wrk() { # row phase conns duration script url target pid...
     -s "$BENCH_DIR/lib/$script" "$url" &
   wrapper=$!
   if [[ -n "${SETTLE_AFTER:-}" ]] && ((${#pids[@]})); then
-    jit_settle "$row" "$out.pid" "$wrapper" "$SETTLE_AFTER" "${pids[@]}"
+    jit_settle "$row" "$phase" "$out.pid" "$wrapper" "$SETTLE_AFTER" "$duration" "${pids[@]}"
   fi
   wait "$wrapper" || log "$row $phase: wrk failed: $(head -3 "$out" | tr '\n' ' ')"
+  if [[ -n "$sampler" ]]; then
+    kill "$sampler" 2>/dev/null || true
+    wait "$sampler" 2>/dev/null || true
+    rss_stat=$(rss_summary "$out.rss")
+  fi
   printf '%s\t%s\t%s\t%s\n' "$row" "$phase" "$t_start" "$(date +%s%3N)" >>"$PHASES"
   read -r c1 ct1 s1 st1 < <(cpu_stat)
   read -r sl1 ir1 tt1 < <(server_cpu_detail)
@@ -268,20 +295,20 @@ run_wrk() { # row phase conns duration script url target pid...
     -v wt="${wrk_ticks:-0}" -v dc=$((c1 - c0)) -v tc=$((ct1 - ct0)) -v ds=$((s1 - s0)) \
     -v ts=$((st1 - st0)) -v mem="$mem" -v cs=$((x1 - x0)) -v jt=$((j1 > j0 ? j1 - j0 : 0)) \
     -v pns="$(ns_delta "$n0" "$n1")" -v bns="$(ns_delta "$bn0" "$bn1")" -v dsl=$((sl1 - sl0)) \
-    -v dir=$((ir1 - ir0)) -v dtt=$((tt1 - tt0)) '
+    -v dir=$((ir1 - ir0)) -v dtt=$((tt1 - tt0)) -v rs="$rss_stat" '
     $1 == "HOPBENCH" {
       for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
       errors = v["err_connect"] + v["err_read"] + v["err_write"] + v["err_status"] + v["err_timeout"]
       ns = ts > 0 ? 100 * (ds - pt - bt) / ts : 0; if (ns < 0) ns = 0
       nc = tc > 0 ? 100 * (dc - wt) / tc : 0; if (nc < 0) nc = 0
-      split(mem, m, " "); split(pns, pn, " "); split(bns, bn, " ")
-      printf "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%d\t%d\t%d\t%d\t%d\t%.0f\t%.0f\t%.1f\t%.1f\t%.0f\n",
+      split(mem, m, " "); split(pns, pn, " "); split(bns, bn, " "); split(rs, rq, " ")
+      printf "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%d\t%d\t%d\t%d\t%d\t%.0f\t%.0f\t%.1f\t%.1f\t%.0f\t%d\t%d\t%d\n",
         row, phase, conns, v["requests"], v["duration_us"], errors, v["p50"], v["p90"], v["p99"],
         v["p999"], pt, bt, wt, ns, nc, m[1], m[2], m[3], cs, jt, pn[1], bn[1],
-        (dtt > 0 ? 100 * dsl / dtt : 0), (dtt > 0 ? 100 * dir / dtt : 0), pn[2]
+        (dtt > 0 ? 100 * dsl / dtt : 0), (dtt > 0 ? 100 * dir / dtt : 0), pn[2], rq[1], rq[2], rq[3]
       found = 1
     }
-    END { if (!found) printf "%s\t%s\t%d\t0\t0\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\n", row, phase, conns }
+    END { if (!found) printf "%s\t%s\t%d\t0\t0\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\n", row, phase, conns }
   ' "$out" | tee -a "$RUNS" | awk -F'\t' -v clk="$CLK_TCK" '{
       rps = $5 > 0 ? $4 * 1e6 / $5 : 0
       cpu = $4 > 0 ? $21 / 1000 / $4 : 0
@@ -290,16 +317,20 @@ run_wrk() { # row phase conns duration script url target pid...
         $1, $2, $3, rps, $7, $9, cpu, jit, $6, $14, $15, $23 }' >&2
 }
 
-# Ends a wrk run at the rate (SIGINT: wrk stops and reports) once the JIT has settled: after
-# `after` seconds, as soon as the compiler threads of the given PIDs used less than BENCH_JIT_SETTLE
-# µs per request at the rate over the last BENCH_JIT_WINDOW seconds; otherwise the run goes to its
-# duration (the cap). A window, not one second: C2 compiles in bursts with quiet seconds between
-# them (s19: 23, 0, 23, 0, 0, 22, 21, 0 ... µs/req). Logs the compiler threads' CPU each second,
-# in µs per request at the rate.
-jit_settle() { # row wrk_pid_file wrapper_pid after pid...
-  local row=$1 pidf=$2 wrapper=$3 after=$4 wpid="" i t0 t j tp jp us ok trace="" verdict
+# Ends a wrk run (SIGINT: wrk stops and reports) once the JIT has settled: after `after` seconds,
+# as soon as the compiler threads of the given PIDs used less than the limit over the last
+# BENCH_JIT_WINDOW seconds; otherwise the run goes to its duration (the cap). A window, not one
+# second: C2 compiles in bursts with quiet seconds between them (s19: 23, 0, 23, 0, 0, 22, 21, 0 ...
+# µs/req). At the rate (SETTLE_RATE unset) the limit is BENCH_JIT_SETTLE µs per request at the
+# rate; in a closed loop (SETTLE_RATE=0: the request rate is not known until wrk reports) it is
+# SETTLE_LIMIT ms of compiler CPU per second (s21). Logs the compiler threads' CPU each second in
+# that unit, and appends "row phase settled elapsed_ms after_s cap_s unit trace" to $SETTLES.
+jit_settle() { # row phase wrk_pid_file wrapper_pid after cap pid...
+  local row=$1 phase=$2 pidf=$3 wrapper=$4 after=$5 cap=$6 wpid="" i t0 t j tp jp us ok trace="" verdict
+  local rate=${SETTLE_RATE-$RATE} lim=${SETTLE_LIMIT:-$JIT_SETTLE} unit settled=0 el=""
   local -a ts=() js=()
-  shift 4
+  shift 6
+  unit=$(if ((rate > 0)); then echo "us/req"; else echo "ms/s"; fi)
   for ((i = 0; i < 100; i++)); do [[ -s "$pidf" ]] && break; sleep 0.02; done
   read -r wpid <"$pidf" 2>/dev/null || return 0
   t0=$(date +%s%N) tp=$t0 jp=$(jit_ns_now "$@")
@@ -310,25 +341,35 @@ jit_settle() { # row wrk_pid_file wrapper_pid after pid...
     t=$(date +%s%N) j=$(jit_ns_now "$@")
     running "$wrapper" || break
     ts+=("$t") js+=("$j")
-    # µs of compiler CPU per request at the rate over the last second (for the log) and over the
-    # last window (the test; the whole run so far while it is shorter than the window).
+    # Compiler CPU over the last second (for the log) and over the last window (the test; the
+    # whole run so far while it is shorter than the window): µs per request at the rate, or ms
+    # per second of wall time in a closed loop.
     i=$((${#ts[@]} - 1 - JIT_WINDOW))
     ((i >= 0)) || i=0
     read -r us ok < <(awk -v d=$((j > jp ? j - jp : 0)) -v dt=$((t - tp)) -v el=$((t - t0)) \
       -v wd=$((j > js[i] ? j - js[i] : 0)) -v wt=$((t - ts[i])) -v full=$((${#ts[@]} > JIT_WINDOW)) \
-      -v rate="$RATE" -v lim="$JIT_SETTLE" -v after="$after" 'BEGIN {
-        us = dt > 0 ? d / 1000 / (rate * dt / 1e9) : 0
-        wus = wt > 0 ? wd / 1000 / (rate * wt / 1e9) : 0
+      -v rate="$rate" -v lim="$lim" -v after="$after" 'BEGIN {
+        if (rate > 0) {
+          us = dt > 0 ? d / 1000 / (rate * dt / 1e9) : 0
+          wus = wt > 0 ? wd / 1000 / (rate * wt / 1e9) : 0
+        } else {
+          us = dt > 0 ? (d / 1e6) / (dt / 1e9) : 0
+          wus = wt > 0 ? (wd / 1e6) / (wt / 1e9) : 0
+        }
         printf "%.2f %d\n", us, (full && el >= after * 1e9 && wus < lim) }')
     trace="$trace $us"
     if ((ok)); then
       kill -INT "$wpid" 2>/dev/null || true
-      verdict="settled after $(((t - t0) / 1000000)) ms"
+      settled=1 el=$(((t - t0) / 1000000))
+      verdict="settled after $el ms"
       break
     fi
     tp=$t jp=$j
   done
-  log "$row: rate warm-up, JIT µs/req each second:${trace:- none}; $verdict"
+  [[ -n "$el" ]] || el=$((($(date +%s%N) - t0) / 1000000))
+  printf '%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\n' "$row" "$phase" "$settled" "$el" "$after" "$cap" "$unit" \
+    "${trace# }" >>"$SETTLES"
+  log "$row: $phase, JIT $unit each second:${trace:- none}; $verdict"
 }
 
 # Waits until the span lines for this row stop growing (hoptrace's writer flushes asynchronously):
@@ -373,7 +414,11 @@ measure_row() { # row warmup url target "pids"
     # (more than the warm-up's 16 grow the upstream pool, connections opened and closed while the
     # request path is compiled); the rest at 16 lets C2 recompile what that trapped (s20: the
     # c64 run trapped in SameLoopForwarder$Pool.take, ConnectionKeys.of, CallerAddress.of).
-    # The same length in all.
+    # The tail goes on until the compilers have settled (s21): under BENCH_JIT_SETTLE_LOOP ms of
+    # compiler CPU per second over the last BENCH_JIT_WINDOW s, at least that window long, at most
+    # BENCH_JVM_SETTLE_MAX s past its fixed length (the length before s21: the same in all rows).
+    # Without it, a slow host's C2 backlog ran in the measured phases (s20: 5.2 s of compiler CPU
+    # in inbound's c1, 5.8 µs/req in its c16).
     local tail
     tail=$((warmup - warmup / 2 - $(wc -w <<<"$CONNS")))
     ((tail >= 3)) || tail=3
@@ -381,7 +426,12 @@ measure_row() { # row warmup url target "pids"
     for c in $CONNS; do
       run_wrk "$row" "warmup-paths.c$c" "$c" 1 closed.lua "$url" "$target" "${pids[@]}"
     done
-    run_wrk "$row" warmup-tail 16 "$tail" closed.lua "$url" "$target" "${pids[@]}"
+    if ((JVM_SETTLE_MAX > 0)); then
+      SETTLE_AFTER=$JIT_WINDOW SETTLE_RATE=0 SETTLE_LIMIT=$JIT_SETTLE_LOOP \
+        run_wrk "$row" warmup-tail 16 $((tail + JVM_SETTLE_MAX)) closed.lua "$url" "$target" "${pids[@]}"
+    else
+      run_wrk "$row" warmup-tail 16 "$tail" closed.lua "$url" "$target" "${pids[@]}"
+    fi
   elif ((warmup > 0)); then
     run_wrk "$row" warmup 16 "$warmup" closed.lua "$url" "$target" "${pids[@]}"
   fi
@@ -800,6 +850,8 @@ render() {
   awk -F'\t' -v clk="$CLK_TCK" -v noise_limit="$NOISE_LIMIT" -v order="$ROWS" -v rate="$RATE" \
     -v conns_list="$CONNS" -v smoke="$SMOKE" "$RATE_AWK"'
     function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "—" : sprintf("%.2f", a / b) }
+    # "steady (max)" in MB; the phase-end snapshot alone where nothing was sampled.
+    function rss_cell(r) { return rss[r] > 0 ? sprintf("%.1f (%.1f)", rss[r] / 1024, rmax[r] / 1024) : fmt(rend[r] / 1024, 1) " (end)" }
     FNR == NR {  # runs
       r = $1; ph = $2
       if (r == "direct" && ph ~ /^(warmup-gap|near)\./) near_run(ph)
@@ -810,7 +862,10 @@ render() {
       }
       if (ph == "rate" || ph ~ /^rate\./) read_slot()
       if (smoke == "true" && ph == "c2") { p50[r] = $7; p90[r] = $8; p99[r] = $9; p999[r] = $10; achieved[r] = rps[r, ph] }
-      if ($16 > rss[r]) rss[r] = $16
+      # RSS (s21): over the measured phases, the largest median sample ("steady"), the largest
+      # sample, and the largest phase-end snapshot (the only figure before s21).
+      if ($16 > rend[r]) rend[r] = $16
+      if (NF >= 28 && $28 > 0) { if ($26 > rss[r]) rss[r] = $26; if ($27 > rmax[r]) rmax[r] = $27 }
       if ($17 > pss[r]) pss[r] = $17
       if ($18 > thr[r]) thr[r] = $18
       err[r] += $6
@@ -867,7 +922,7 @@ render() {
       mid = (smoke == "true") ? "c2" : "c16"
       at = (smoke == "true") ? "@2 conns, smoke: all rows at once" : "@" rate "/s"
       cpuhead = (smoke == "true") ? "proxy CPU µs/req | ×nginx" : "proxy CPU µs/req, JIT left out (total) | ×nginx, JIT left out: median (min–max); total"
-      print "| row | req/s @" substr(mid, 2) " conns | ×nginx | ×direct | added p50 µs " at " | added p99 µs | " cpuhead " | RSS MB | span lines/req | noise server / client |"
+      print "| row | req/s @" substr(mid, 2) " conns | ×nginx | ×direct | added p50 µs " at " | added p99 µs | " cpuhead " | RSS MB steady (max) | span lines/req | noise server / client |"
       print "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"
       for (i = 1; i <= n; i++) {
         r = rows[i]
@@ -891,7 +946,7 @@ render() {
           fmt(rps[r, mid], 0), ratio(rps[r, mid], rps["nginx", mid]), ratio(rps[r, mid], rps["direct", mid]),
           signed(added50), clamped[r, 50] ? "†" : "", signed(added99), clamped[r, 99] ? "†" : "",
           r == "direct" ? "—" : (smoke == "true" ? fmt(c, 1) : c),
-          r == "direct" ? "—" : x, r == "direct" ? "—" : fmt(rss[r] / 1024, 1), sl,
+          r == "direct" ? "—" : x, r == "direct" ? "—" : rss_cell(r), sl,
           flag, fmt(ns[r], 0), fmt(nc[r], 0)
       }
       if (anyclamp) {
@@ -900,7 +955,7 @@ render() {
       }
       print ""
       printf "| row |"; for (j = 1; j <= length(cl); j++) printf " req/s c%s |", cl[j]
-      print " rate achieved | p50 µs | p90 µs | p99 µs | p99.9 µs | proxy CPU µs/req @rate | of which JIT | @c16 | backend µs/req @c16 | proxy context switches/req @rate | RSS MB | PSS MB | threads | span lines | requests | errors | noise server / client % |"
+      print " rate achieved | p50 µs | p90 µs | p99 µs | p99.9 µs | proxy CPU µs/req @rate | of which JIT | @c16 | backend µs/req @c16 | proxy context switches/req @rate | RSS MB steady / max / end | PSS MB | threads | span lines | requests | errors | noise server / client % |"
       printf "|---|"; for (j = 1; j <= length(cl); j++) printf "--:|"
       print "--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"
       for (i = 1; i <= n; i++) {
@@ -913,7 +968,7 @@ render() {
           r == "direct" ? "—" : fmt(cpu[r, "rate"], 1), r == "direct" ? "—" : fmt(jit[r, "rate"], 1),
           r == "direct" ? "—" : fmt(cpu[r, "c16"], 1),
           fmt(bcpu[r, "c16"], 1), r == "direct" ? "—" : fmt(smoke == "true" ? csw[r, "c16"] : csw[r, "rate"], 1),
-          r == "direct" ? "—" : fmt(rss[r] / 1024, 1),
+          r == "direct" ? "—" : sprintf("%s / %s / %s", fmt(rss[r] / 1024, 1), fmt(rmax[r] / 1024, 1), fmt(rend[r] / 1024, 1)),
           r == "direct" ? "—" : fmt(pss[r] / 1024, 1), r == "direct" ? "—" : thr[r],
           spans[r] ((dropped[r] != "" && dropped[r] != "-" && dropped[r] > 0) ? " (" dropped[r] " dropped)" : ""),
           reqs[r], err[r], fmt(ns[r], 0), fmt(nc[r], 0)
@@ -926,7 +981,7 @@ render() {
         if (r !~ /^hoptrace-(inbound|outbound)$/ || status[r] != "ok") continue
         if (!header) {
           print ""
-          print "| goal (issue) | CPU/req ≤ nginx | added p50 ≤ nginx | req/s @16 ≥ nginx | added p99 < 1 ms | RSS < 96 MB |"
+          print "| goal (issue) | CPU/req ≤ nginx | added p50 ≤ nginx | req/s @16 ≥ nginx | added p99 < 1 ms | RSS < 96 MB (steady; max and phase-end beside) |"
           print "|---|---|---|---|---|---|"
           header = 1
         }
@@ -937,10 +992,11 @@ render() {
           ns[r] > noise_limit || nc[r] > noise_limit
         # CPU: the steady state (JIT left out), the total beside it. Added p50: the in-pair
         # difference with nginx decides; both added latencies against direct are shown.
-        printf "| %s | %s %.2f× JIT left out, %.2f× total (%.1f, %.1f vs %.1f µs) | %s Δ %+d µs vs nginx beside it (%+d vs %+d µs) | %s %.0f vs %.0f | %s %+d µs | %s %.1f MB |\n", r,
+        printf "| %s | %s %.2f× JIT left out, %.2f× total (%.1f, %.1f vs %.1f µs) | %s Δ %+d µs vs nginx beside it (%+d vs %+d µs) | %s %.0f vs %.0f | %s %+d µs | %s %.1f MB steady (max %.1f, phase ends up to %.1f) |\n", r,
           mark(xs[r] <= 1, 0), xs[r], xn[r], cpux[r], cpu[r, "rate"], cpu["nginx", "rate"],
           mark(dn50[r] <= 0, noisy), dn50[r], a50[r], n50, mark(rps[r, "c16"] >= rps["nginx", "c16"], noisy), rps[r, "c16"], rps["nginx", "c16"],
-          mark(a99[r] < 1000, noisy), a99[r], mark(rss[r] < 96 * 1024, 0), rss[r] / 1024
+          mark(a99[r] < 1000, noisy), a99[r], mark((rss[r] > 0 ? rss[r] : rend[r]) < 96 * 1024, 0),
+          (rss[r] > 0 ? rss[r] : rend[r]) / 1024, rmax[r] / 1024, rend[r] / 1024
       }
     }
     function mark(ok, noisy) { return noisy ? "❔ noisy:" : ok ? "✅" : "❌" }' "$RUNS" "$ROWS_TSV"
@@ -988,6 +1044,64 @@ render_pairs() {
           D50, D50MIN, D50MAX, D99, D99MIN, D99MAX, nmin, nmax
       }
     }' "$RUNS"
+}
+
+# Per proxy row (s21): how long its closed-loop warm-up ran and whether its compilers had settled,
+# then each measured phase's compiler CPU and RSS (median sample, largest sample, phase-end
+# snapshot); the rate runs summed up in one line.
+render_phases() {
+  awk -F'\t' -v order="$ROWS" '
+    FILENAME == ARGV[1] {  # settles.tsv (FNR == NR would take the runs for it when it is empty)
+      settled[$1, $2] = $3; took[$1, $2] = $4 / 1000; after[$1, $2] = $5; cap[$1, $2] = $6; next
+    }
+    $1 == "direct" { next }
+    {
+      r = $1; ph = $2
+      if ($25 > 0) jvm[r] = 1
+      if (ph == "warmup" || ph ~ /^warmup-paths\.c/ || ph == "warmup-tail") wsec[r] += $5 / 1e6
+      if (ph ~ /^c[0-9]+$/) {
+        k = ++np[r]; phs[r, k] = ph; req[r, k] = $4; sec[r, k] = $5 / 1e6; jit[r, k] = $25; pns[r, k] = $21
+        med[r, k] = $26; mx[r, k] = $27; end[r, k] = $16
+      }
+      if (ph ~ /^rate/) {
+        nr[r]++; rjit[r] += $25; rreq[r] += $4; rpns[r] += $21
+        if ($26 > rmed[r]) rmed[r] = $26; if ($27 > rmx[r]) rmx[r] = $27; if ($16 > rend[r]) rend[r] = $16
+      }
+    }
+    function mb(kb) { return kb > 0 ? sprintf("%.1f", kb / 1024) : "—" }
+    END {
+      n = split(order, rows, " ")
+      print "| row | closed-loop warm-up s | its tail at 16 conns | phase | requests | compiler CPU ms | compiler µs/req | compiler % of proxy CPU | RSS MB steady / max / end |"
+      print "|---|--:|---|---|--:|--:|--:|--:|--:|"
+      for (i = 1; i <= n; i++) {
+        r = rows[i]
+        if (r == "direct" || !(r in np)) continue
+        if ((r, "warmup-tail") in settled)
+          tail = sprintf("%s after %.1f s (min %d, cap %d)", settled[r, "warmup-tail"] ? "settled" : "**not settled**, cap",
+            took[r, "warmup-tail"], after[r, "warmup-tail"], cap[r, "warmup-tail"])
+        else tail = jvm[r] ? "fixed" : "— (no JIT)"
+        for (k = 1; k <= np[r]; k++) {
+          printf "| %s | %s | %s | %s | %d | %s | %s | %s | %s / %s / %s |\n", k == 1 ? r : "", k == 1 ? sprintf("%.1f", wsec[r]) : "",
+            k == 1 ? tail : "", phs[r, k], req[r, k], jvm[r] ? sprintf("%.0f", jit[r, k] / 1e6) : "—",
+            (jvm[r] && req[r, k] > 0) ? sprintf("%.2f", jit[r, k] / 1000 / req[r, k]) : "—",
+            (jvm[r] && pns[r, k] > 0) ? sprintf("%.1f", 100 * jit[r, k] / pns[r, k]) : "—",
+            mb(med[r, k]), mb(mx[r, k]), mb(end[r, k])
+        }
+        if (nr[r] > 0)
+          printf "|  |  |  | rate runs (%d; RSS: largest of each) | %d | %s | %s | %s | %s / %s / %s |\n", nr[r], rreq[r],
+            jvm[r] ? sprintf("%.0f", rjit[r] / 1e6) : "—", (jvm[r] && rreq[r] > 0) ? sprintf("%.2f", rjit[r] / 1000 / rreq[r]) : "—",
+            (jvm[r] && rpns[r] > 0) ? sprintf("%.1f", 100 * rjit[r] / rpns[r]) : "—", mb(rmed[r]), mb(rmx[r]), mb(rend[r])
+      }
+    }' "$SETTLES" "$RUNS"
+}
+
+# Every settled warm-up (jit_settle), closed-loop and at the rate, with the compiler CPU per second.
+render_settles() {
+  [[ -s "$SETTLES" ]] || return 0
+  echo "| row | warm-up | at least s | cap s | ran s | verdict | compiler CPU each second |"
+  echo "|---|---|--:|--:|--:|---|---|"
+  awk -F'\t' '{ printf "| %s | %s | %s | %s | %.1f | %s | %s (%s) |\n", $1, $2, $5, $6, $4 / 1000,
+    $3 ? "settled" : "**not settled** (cap)", $8 == "" ? "—" : $8, $7 }' "$SETTLES"
 }
 
 # Added latency's reference per row (s20): the direct runs beside the row's pairs, and what the
@@ -1119,6 +1233,19 @@ stop_all_started
   echo "## Results"
   echo
   render
+  echo
+  echo "## Closed-loop phases: compiler CPU and RSS"
+  echo
+  echo "A JVM row's closed-loop warm-up ends at 16 connections once its JIT compiler threads used under"
+  echo "${JIT_SETTLE_LOOP} ms of CPU per second over ${JIT_WINDOW} s (at least ${JIT_WINDOW} s, at most ${JVM_SETTLE_MAX} s past its fixed length;"
+  echo "\"Closed-loop settle (s21)\" in bench/README.md). Per measured phase: the compiler threads' CPU"
+  echo "(schedstat ns), and RSS sampled every ${RSS_INTERVAL} s while wrk ran — *steady* is the phase's median"
+  echo "sample, *max* its largest, *end* the snapshot after the run (the RSS figure before s21). The"
+  echo "headline's RSS is the largest steady over the measured phases (closed loop and rate), max beside it."
+  echo
+  render_phases
+  echo
+  render_settles
   pairs=$(render_pairs)
   if [[ -n "$pairs" ]]; then
     echo
@@ -1149,8 +1276,8 @@ stop_all_started
   echo
   echo "## Every run"
   echo
-  echo "| row | phase | conns | requests | seconds | errors | p50 | p90 | p99 | p99.9 | proxy ticks | backend ticks | wrk ticks | noise server % | noise client % | RSS kB | PSS kB | threads | context switches | JIT ticks | proxy ns | backend ns | steal server % | irq server % | JIT ns |"
-  echo "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+  echo "| row | phase | conns | requests | seconds | errors | p50 | p90 | p99 | p99.9 | proxy ticks | backend ticks | wrk ticks | noise server % | noise client % | RSS kB (end) | PSS kB | threads | context switches | JIT ticks | proxy ns | backend ns | steal server % | irq server % | JIT ns | RSS kB median sample | RSS kB max sample | RSS samples |"
+  echo "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
   awk -F'\t' -v OFS=' | ' '{ $5 = sprintf("%.2f", $5 / 1e6); print "| " $0 " |" }' "$RUNS"
   if grep -q skipped "$ROWS_TSV"; then
     echo

@@ -198,3 +198,36 @@ jit_ns_now() {
 server_cpu_detail() {
   awk -v s="cpu$SERVER_CPU" '$1 == s { t = 0; for (i = 2; i <= 9; i++) t += $i; print $9, $7 + $8, t }' /proc/stat
 }
+
+# Starts a background sampler of the RSS summed over the process trees of the given PIDs (Rss of
+# /proc/PID/smaps_rollup, as mem_kb), one line of kB every RSS_INTERVAL seconds (0.25) into
+# `out`, until it is killed; its PID goes to $STARTED_SAMPLER. It runs on the client CPU, not beside
+# the measured processes, and reads the files with bash builtins only (the loop forks only sleep).
+# The trees are read once, at the start: a process that starts later is not sampled.
+rss_sampler() { # out pid...
+  local out=$1 pids=() root p files=()
+  shift
+  for root in "$@"; do mapfile -t -O "${#pids[@]}" pids < <(tree_pids "$root"); done
+  for p in "${pids[@]}"; do files+=("/proc/$p/smaps_rollup"); done
+  taskset -c "$CLIENT_CPU" bash -c '
+    interval=$1; shift
+    while :; do
+      t=0
+      for f in "$@"; do
+        { while read -r k v _; do if [[ $k == Rss: ]]; then t=$((t + v)); break; fi; done <"$f"; } 2>/dev/null || true
+      done
+      echo "$t"
+      sleep "$interval"
+    done' rss-sampler "${RSS_INTERVAL:-0.25}" "${files[@]}" >"$out" 2>/dev/null &
+  STARTED_SAMPLER=$!
+}
+
+# "median max count" in kB of a sampler's file (rss_sampler); samples that read nothing are left
+# out; "0 0 0" without any.
+rss_summary() { # file
+  sort -n "$1" 2>/dev/null | awk '$1 > 0 { v[++n] = $1 }
+    END {
+      if (!n) { print "0 0 0"; exit }
+      printf "%d %d %d\n", (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2, v[n], n
+    }'
+}
