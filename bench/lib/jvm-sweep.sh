@@ -24,8 +24,53 @@
 #                                               in SWEEP_OUT (a directory, default /tmp), then one
 #                                               line per run and set: µs/req of the whole process
 #                                               and of the threads that count, GCs, RSS.
+#
+#   bench/lib/jvm-sweep.sh --jit JAR NAME "JAVA_OPTS" ...
+#                                               the JIT's trade per flag set (bench/README.md, "JIT
+#                                               flags (s21)"): bench/lib/jit-trade.sh on JAR once
+#                                               per set, in the order given (repeat a set to pair it
+#                                               twice; "" = the shipped set), all in ONE hold of the
+#                                               shared bench lock (taken here). Raw output in
+#                                               SWEEP_OUT/NAME.txt (default /tmp), then one line per
+#                                               run: the cold 30 s at 2,000 req/s (p50/p99 of each
+#                                               5 s), steady CPU us/req at 16 connections and at the
+#                                               rate (all threads / without the compilers / the I/O
+#                                               thread), RSS steady and after the warm-up, settle.
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+if [[ ${1:-} == --jit ]]; then
+  jar=$(readlink -f "$2") name=$3
+  shift 3
+  out=${SWEEP_OUT:-/tmp}/$name.txt
+  echo "[sweep] $name (${#@} runs) waits for the lock; $(uptime)" >&2
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  flock /tmp/hoptrace-bench.lock bash -c '
+    dir=$1 jar=$2
+    shift 2
+    for opts in "$@"; do
+      echo "== set: JAVA_OPTS=$opts; $(date -u +%H:%M:%S); load $(cut -d" " -f1-3 /proc/loadavg)"
+      JAVA_OPTS=$opts "$dir/lib/jit-trade.sh" "$jar" 2>&1
+    done' _ "$BENCH_DIR" "$jar" "$@" >"$out"
+  echo "[sweep] $name done; $(uptime)" >&2
+  jit_summary() {
+    awk '
+      /^== set: / { set = $0; sub(/^== set: JAVA_OPTS=/, "", set); sub(/; [0-9:]+; load.*/, "", set); if (set == "") set = "(shipped)"; load = $NF; n++; cold = ""; delete a }
+      /^cold[0-9] / { cold = cold sprintf("%s/%s ", int($3 / 100) / 10, int($4 / 100) / 10) }
+      /^(c16a|c16b|rate-a|rate-b) / { k = substr($1, 1, 3); a[k, "all"] += $5 / 2; a[k, "io"] += $6 / 2; a[k, "jit"] += $7 / 2; a[k, "nojit"] += $8 / 2; jms += $9 }
+      /^[a-z0-9-]+ +[0-9]+ / && $1 != "code" { c2 += $9 }
+      /^code cache used/ { code = $4; hwm = $7 }
+      /^RSS steady/ { steady = $8; after = $14 }
+      /above 96 MB for/ { for (i = 1; i <= NF; i++) if ($i == "for") above = $(i + 1) }
+      /^compilers settled/ { sc = $18; sr = $24 }
+      /^work directory/ {
+        printf "%d %-45s cold p50/p99 ms %s| c16 all %.2f nojit %.2f io %.2f jit %.2f | rate all %.2f nojit %.2f io %.2f jit %.2f | RSS steady %s max-after-warmup %s above96 %ss | settle cold %s run %s | JIT ms %d | code %s MB | VmHWM %s\n",
+          n, set, cold, a["c16", "all"], a["c16", "nojit"], a["c16", "io"], a["c16", "jit"], a["rat", "all"], a["rat", "nojit"], a["rat", "io"], a["rat", "jit"], steady, after, above, sc, sr, c2, code, hwm
+        c2 = 0 }' "$1"
+  }
+  jit_summary "$out"
+  exit 0
+fi
 
 if [[ ${1:-} == --threads ]]; then
   jar=$(readlink -f "$2") name=$3

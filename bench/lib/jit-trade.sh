@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# What a JIT flag set costs and saves in one sidecar's life (bench/README.md, "JIT flags (s21)"):
+# the cold start at 2,000 req/s, the time until the compilers settle, CPU per request once they
+# have (with and without the compiler threads), and RSS steady and at its peaks. Starts a backend
+# nginx and one sidecar through the launcher (bin/hoptrace, the jar's class-data archive as
+# shipped; JAVA_OPTS after the launcher's flags), then, from the moment its port answers:
+#
+#   cold1..cold6  2,000 req/s paced over 20 connections, 6 x 5 s: p50/p99 of the first 30 s
+#   warmup        20 s at 16 connections (the bench's warm-up, after the cold phase)
+#   c1, c64       10 s each (the load changes that recompile, as in the bench's phases)
+#   c16a rate-a c16b rate-b   10 s each: the steady block
+#
+# Per phase: requests, p50/p99 (us), CPU us/req of the whole process, of the I/O thread, of the
+# compiler threads, and of the process without them (schedstat, nanoseconds), compiler ms, RSS at
+# its end and the largest sampled in it. Then: the steady CPU (mean of the two c16 and of the two
+# rate runs), the steady RSS (median sample of the steady block), the largest RSS after the
+# warm-up (from c1 on) and over the whole run, the seconds above 96 MB after the warm-up, the
+# compilers' settle times (the end of the last 1 s with more than JITTRADE_SETTLE_MS (50) ms of
+# compiler CPU: within the cold phase, and over the whole run), and the code cache used.
+# A sampler (on CPU 0, every JITTRADE_INTERVAL s, 0.2) reads VmRSS and the compiler threads'
+# schedstat; wrk on CPU 0, backend and sidecar on CPU 1.
+#
+#   bench/lib/jit-trade.sh [JAR]           (wrap it in the shared bench lock, or use
+#                                           bench/lib/jvm-sweep.sh --jit, which takes it)
+#
+# Environment: JAVA_OPTS, HOPTRACE_JAVA_OPTS and the launcher's MALLOC_* variables pass through;
+# JITTRADE_PHASES ("cold1:rate:5 ... rate-b:rate:10"; name:connections:seconds, "rate" = 2,000
+# req/s paced over 20 connections, "rate@N" = N req/s) replaces the phases (the summary expects
+# the names above), e.g. "low1:rate@30:40 low2:rate@30:40 low3:rate@30:40" for a low-traffic start.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+jar=$(readlink -f "${1:-$here/../../proxy/target/hoptrace.jar}")
+interval=${JITTRADE_INTERVAL:-0.2}
+settle_ms=${JITTRADE_SETTLE_MS:-50}
+phases=${JITTRADE_PHASES:-cold1:rate:5 cold2:rate:5 cold3:rate:5 cold4:rate:5 cold5:rate:5 cold6:rate:5 warmup:16:20 c1:1:10 c64:64:10 c16a:16:10 rate-a:rate:10 c16b:16:10 rate-b:rate:10}
+work=$(mktemp -d /tmp/hoptrace-jittrade.XXXXXX)
+# shellcheck source=bench/lib/sidecar.sh
+source "$here/sidecar.sh"
+start_launched_sidecar inbound jittrade "$jar" "${JAVA_OPTS:-}"
+t_start=$(date +%s.%N)
+
+# "tid name ns" for every thread of the sidecar; ns from schedstat (time on a CPU)
+snapshot() {
+  local t name ns rest
+  for t in /proc/"$pid"/task/*; do
+    name=$(tr ' ' _ <"$t/comm" 2>/dev/null) || continue
+    read -r ns rest <"$t/schedstat" 2>/dev/null || continue
+    echo "${t##*/} $name $ns"
+  done | sort
+}
+jit_ns() { # the C1 and C2 compiler threads' CPU so far, ns
+  local t n=0 ns rest
+  for t in /proc/"$pid"/task/*; do
+    [[ $(cat "$t/comm" 2>/dev/null) == C[12]\ CompilerThre* ]] || continue
+    read -r ns rest <"$t/schedstat" 2>/dev/null || continue
+    n=$((n + ns))
+  done
+  echo "$n"
+}
+rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status"; }
+
+sampler() { # time_s rss_mb jit_ns phase
+  taskset -cp 0 "$BASHPID" >/dev/null
+  local phase
+  while [[ -r /proc/$pid/status ]]; do
+    phase=$(cat "$work/phase" 2>/dev/null || echo start)
+    printf '%s\t%s\t%s\t%s\n' "$(awk -v a="$(date +%s.%N)" -v b="$t_start" 'BEGIN { printf "%.2f", a - b }')" \
+      "$(rss_mb)" "$(jit_ns)" "$phase" >>"$work/samples.tsv" 2>/dev/null || true
+    sleep "$interval"
+  done
+}
+echo start >"$work/phase"
+sampler &
+sampler_pid=$!
+trap 'kill "$sampler_pid" "$pid" "$backend_pid" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+
+echo "hoptrace inbound, $jar; JAVA_OPTS=${JAVA_OPTS:-}"
+echo "launcher: $(HOPTRACE_DRY_RUN=1 HOPTRACE_JAR=$jar HOPTRACE_CDS_ARCHIVE="${jar%.jar}.jsa" JAVA_OPTS="${JAVA_OPTS:-}" "$here/../../bin/hoptrace" run | sed 's/ -jar .*//')"
+echo "load $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%H:%M:%S) UTC; RSS at start $(rss_mb) MB"
+printf '%-8s %7s %6s %6s %7s %7s %6s %7s %6s %6s %6s\n' phase requests p50 p99 all_us io_us jit_us nojit_us jit_ms RSS_end RSS_max
+for spec in $phases; do
+  IFS=: read -r name conns secs <<<"$spec"
+  echo "$name" >"$work/phase"
+  snapshot >"$work/before"
+  if [[ $conns == rate* ]]; then
+    rate=${conns#rate}
+    rate=${rate#@}
+    BENCH_RATE=${rate:-2000} taskset -c 0 wrk -t1 -c20 -d"${secs}s" -s "$here/paced.lua" "$url" >"$work/$name.txt" 2>&1
+  else
+    taskset -c 0 wrk -t1 -c"$conns" -d"${secs}s" -s "$here/closed.lua" "$url" >"$work/$name.txt" 2>&1
+  fi
+  snapshot >"$work/after"
+  end=$(rss_mb)
+  req=$(sed -n 's/.*HOPBENCH requests=\([0-9]*\).*/\1/p' "$work/$name.txt")
+  p50=$(sed -n 's/.* p50=\([0-9]*\).*/\1/p' "$work/$name.txt")
+  p99=$(sed -n 's/.* p99=\([0-9]*\).*/\1/p' "$work/$name.txt")
+  max=$(awk -F'\t' -v p="$name" '$4 == p && $2 > m { m = $2 } END { print m + 0 }' "$work/samples.tsv")
+  join -a 2 -e 0 -o 2.2,1.3,2.3 "$work/before" "$work/after" | awk -v r="${req:-0}" -v n="$name" \
+    -v p50="${p50:--}" -v p99="${p99:--}" -v e="$end" -v m="$max" '
+    { d = ($3 - $2) / 1000; all += d
+      if ($1 ~ /^XNIO-1_I\/O/) io += d
+      if ($1 ~ /^C[12]_CompilerThre/) jit += d }
+    END { r = r > 0 ? r : 1
+      printf "%-8s %7d %6s %6s %7.2f %7.2f %6.2f %7.2f %6d %6s %6s\n", n, r, p50, p99, all / r, io / r, jit / r, (all - jit) / r, jit / 1000, e, m }'
+done
+code=$(jcmd "$pid" Compiler.codecache 2>/dev/null | awk '/used=/ { for (i = 1; i <= NF; i++) if ($i ~ /^used=/) { v = $i; sub(/used=/, "", v); sub(/Kb/, "", v); u += v } } END { printf "%.1f", u / 1024 }')
+hwm=$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status")
+echo "code cache used ${code:-?} MB; VmHWM $hwm MB; load $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%H:%M:%S) UTC"
+awk -F'\t' -v settle="$settle_ms" '
+  $4 == "start" { next }
+  { # 1 s bins of compiler CPU by the sample times
+    if (t0 == "") { t0 = $1; j0 = $3 }
+    b = int($1); if (!(b in jb)) jb[b] = $3; je[b] = $3; ph[b] = $4
+    if (prev != "") { dt = $1 - prev
+      if ($4 !~ /^cold/ && $4 != "warmup") { if ($2 > 96) above += dt; after += dt } }
+    prev = $1
+    if ($4 !~ /^cold/ && $4 != "warmup" && $2 > pmax) { pmax = $2; pat = $4 }
+    if ($2 > amax) { amax = $2; aat = $4 }
+    if ($4 ~ /^(c16a|rate-a|c16b|rate-b)$/) v[++n] = $2 }
+  END {
+    for (b in jb) { ms = (je[b] - jb[b]) / 1e6; if (ms > settle) { last = b + 1 > last ? b + 1 : last; if (ph[b] ~ /^cold/ && b + 1 > lastc) lastc = b + 1 } }
+    asort(v)
+    printf "RSS steady (median of the steady block) %.1f MB; after the warm-up max %.1f MB (%s), above 96 MB for %.1f s of %.1f; whole run max %.1f MB (%s)\n",
+      v[int((n + 1) / 2)], pmax, pat, above, after, amax, aat
+    printf "compilers settled (last 1 s with > %d ms of compiler CPU): in the cold phase at %.0f s, over the run at %.0f s (%s)\n",
+      settle, lastc, last, ph[last - 1] }' "$work/samples.tsv"
+echo "work directory: $work"
