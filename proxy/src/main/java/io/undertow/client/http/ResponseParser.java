@@ -58,7 +58,13 @@ import org.jboss.logging.Logger;
  *   <li>a reason phrase of exactly {@code OK} is the constant {@code "OK"} (any other as before);
  *   <li>a field name is looked up in the buffered characters ({@link #cachedName}, the same table
  *       and the same {@code HttpString} instances as {@code Headers.fromCache}); only a name not
- *       there is made into a String (and a new {@code HttpString}) as before.
+ *       there is made into a String (and a new {@code HttpString}) as before;
+ *   <li>a field name, and a field value with its end of line and the byte after it, that are whole
+ *       in the buffer and plain are read from the buffer in place ({@link #plainFieldName}, {@link
+ *       #plainFieldValue}): the loop appended every byte of them to {@code parsedData} first, one
+ *       {@code ByteBuffer.get()} and {@code StringBuilder.append} each, the largest part of this
+ *       class's time (bench/README.md, "Response path (s21)"). Anything else, and whatever a buffer
+ *       ends in, is the loop's as before.
  * </ul>
  *
  * Field values are Strings as before (the response's {@code HeaderMap} holds Strings), but a value
@@ -241,10 +247,61 @@ final class ResponseParser {
     }
   }
 
-  // (The builder parameter of the original is dropped: nothing here reads it.)
+  /**
+   * What {@link #cachedName(CharSequence)} returns for {@code prefix} followed by the buffer's
+   * bytes {@code [start, end)} (token bytes, ASCII).
+   */
+  static HttpString cachedName(CharSequence prefix, ByteBuffer buffer, int start, int end) {
+    int h = 0;
+    int before = prefix.length();
+    for (int k = 0; k < before; k++) h = 31 * h + prefix.charAt(k);
+    for (int k = start; k < end; k++) h = 31 * h + (buffer.get(k) & 255);
+    int length = before + end - start;
+    for (int i = h & MASK; ; i = (i + 1) & MASK) {
+      String candidate = NAMES[i];
+      if (candidate == null) return null;
+      if (candidate.length() != length) continue;
+      boolean same = true;
+      for (int k = 0; k < before && same; k++) same = candidate.charAt(k) == prefix.charAt(k);
+      for (int k = start; k < end && same; k++) {
+        same = candidate.charAt(before + k - start) == (char) (buffer.get(k) & 255);
+      }
+      if (same) return VALUES[i];
+    }
+  }
+
+  /**
+   * A field name's token bytes through its colon, read from the buffer in place when all of them
+   * are there: the state and the buffer's position are what the byte loop below leaves, without
+   * appending each byte to {@code parsedData} first (what is already there, the first byte read
+   * with the previous field's end, comes first). False, nothing read, for anything else.
+   */
+  private static boolean plainFieldName(ByteBuffer buffer, ResponseState state) {
+    int start = buffer.position();
+    int limit = buffer.limit();
+    int p = start;
+    while (p < limit && ParserUtils.isTokenChar(buffer.get(p))) p++;
+    StringBuilder sb = state.parsedData;
+    if (p == limit || buffer.get(p) != 58 || sb.length() + p - start == 0) return false;
+    HttpString name = cachedName(sb, buffer, start, p);
+    if (name == null) {
+      sb.append(latin1(buffer, start, p));
+      name = new HttpString(sb.toString());
+    }
+    state.headerName = name;
+    sb.setLength(0);
+    state.state = 4;
+    buffer.position(p + 1);
+    return true;
+  }
+
+  // (The builder parameter of the original is dropped: nothing here reads it.) Undertow 2.4.4's,
+  // but for the name looked up in the buffered characters and the plain name read in place
+  // (plainFieldName).
   private void parseFieldName(ByteBuffer buffer, ResponseState state) {
     if (state.state == 3 && buffer.hasRemaining()) {
       StringBuilder sb = state.parsedData;
+      if (state.previousByte == 0 && plainFieldName(buffer, state)) return;
 
       while (buffer.hasRemaining()) {
         byte nextByte = buffer.get();
@@ -331,11 +388,101 @@ final class ResponseParser {
     return name.equals(Headers.SET_COOKIE) || name.equals(Headers.SET_COOKIE2);
   }
 
-  // Undertow 2.4.4's, but for the String of a value (see value()).
+  /**
+   * A field value's bytes through its end of line and the byte after it, read from the buffer in
+   * place when all of them are there and plain (value bytes with at most single spaces or tabs
+   * between them, {@code CR LF}, then a token byte or {@code CR}): the state, the field added and
+   * the buffer's position are what the byte loop below leaves, without appending each byte to
+   * {@code parsedData} first. False, nothing read, for anything else: the loop reads it.
+   */
+  private static boolean plainFieldValue(
+      ByteBuffer buffer, ResponseState state, HttpResponseBuilder builder) {
+    int p = buffer.position();
+    int limit = buffer.limit();
+    // leading spaces and tabs: the loop skips them while nothing is buffered
+    while (p < limit && ParserUtils.isSpaceOrTabChar(buffer.get(p))) p++;
+    int start = p;
+    int end = p;
+    while (true) {
+      if (p + 2 >= limit) return false; // the end of line and the byte after it must be here
+      byte b = buffer.get(p);
+      if (isValueByte(b)) {
+        end = ++p;
+      } else if (ParserUtils.isSpaceOrTabChar(b) && end > start) {
+        // one between value bytes is kept as it is, one before the end of line dropped; a run of
+        // them is the loop's
+        if (!isValueByte(buffer.get(p + 1)) && buffer.get(p + 1) != 13) return false;
+        p++;
+      } else {
+        break;
+      }
+    }
+    if (buffer.get(p) != 13 || buffer.get(p + 1) != 10) return false;
+    byte next = buffer.get(p + 2);
+    boolean anotherField = ParserUtils.isTokenChar(next);
+    if (!anotherField && next != 13) return false;
+    HttpString name = state.headerName;
+    builder.getResponseHeaders().add(name, value(name, buffer, start, end));
+    StringBuilder sb = state.parsedData;
+    sb.setLength(0);
+    state.headerName = null;
+    if (anotherField) {
+      sb.append((char) (next & 255));
+      state.previousByte = 0;
+    } else {
+      state.previousByte = 13;
+    }
+    state.state = 3;
+    buffer.position(p + 3);
+    return true;
+  }
+
+  /** {@code ParserUtils.isVisibleAsciiChar(b) || ParserUtils.isObsoleteChar(b)}. */
+  private static boolean isValueByte(byte b) {
+    return (b & 255) > 32 && b != 127;
+  }
+
+  /**
+   * {@link #value(HttpString, StringBuilder)} for the bytes {@code [start, end)} of the buffer
+   * (Latin-1, as the loop appends them), which begin and end with a value byte: nothing to trim.
+   */
+  static String value(HttpString name, ByteBuffer buffer, int start, int end) {
+    int length = end - start;
+    if (length <= RecentValues.MAX_LENGTH && !isCredential(name)) {
+      RecentValues recent = RECENT.get();
+      int h = name.hashCode();
+      int slot = (h ^ (h >>> 16)) & (RecentValues.SLOTS - 1);
+      String last = recent.values[slot];
+      if (last != null && last.length() == length && name.equals(recent.names[slot])) {
+        boolean same = true;
+        for (int i = 0; i < length && same; i++) {
+          same = last.charAt(i) == (char) (buffer.get(start + i) & 255);
+        }
+        if (same) return last;
+      }
+      String made = latin1(buffer, start, end);
+      recent.names[slot] = name;
+      recent.values[slot] = made;
+      return made;
+    }
+    return latin1(buffer, start, end);
+  }
+
+  private static String latin1(ByteBuffer buffer, int start, int end) {
+    byte[] bytes = new byte[end - start];
+    buffer.get(start, bytes);
+    return new String(bytes, StandardCharsets.ISO_8859_1);
+  }
+
+  // Undertow 2.4.4's, but for the String of a value (see value()) and the plain value read in
+  // place (plainFieldValue).
   private void parseFieldValue(
       ByteBuffer buffer, ResponseState state, HttpResponseBuilder builder) {
     if (state.state == 4 && buffer.hasRemaining()) {
       StringBuilder sb = state.parsedData;
+      if (state.previousByte == 0 && sb.length() == 0 && plainFieldValue(buffer, state, builder)) {
+        return;
+      }
 
       while (buffer.hasRemaining()) {
         byte nextByte = buffer.get();

@@ -89,12 +89,28 @@ class ResponseParserDifferentialTest {
 
     /** Parses {@code bytes} given in buffers ending at {@code ends}; what happened, as text. */
     String parse(byte[] bytes, int[] ends) throws Exception {
+      return parse(bytes, ends, false);
+    }
+
+    /**
+     * As {@link #parse(byte[], int[])}; {@code direct}: each buffer a window (position and limit)
+     * of one direct buffer holding all the bytes, as the client's pooled buffers are direct.
+     */
+    String parse(byte[] bytes, int[] ends, boolean direct) throws Exception {
       StringBuilder out = new StringBuilder();
       Object builder = newBuilder.newInstance();
       Object st = parseState.invoke(builder);
+      ByteBuffer all = null;
+      if (direct) {
+        all = ByteBuffer.allocateDirect(bytes.length);
+        all.put(bytes).clear();
+      }
       int start = 0;
       for (int end : ends) {
-        ByteBuffer buffer = ByteBuffer.wrap(bytes, start, end - start);
+        ByteBuffer buffer =
+            all == null
+                ? ByteBuffer.wrap(bytes, start, end - start)
+                : all.clear().limit(end).position(start);
         try {
           handle.invoke(instance, buffer, st, builder);
         } catch (InvocationTargetException e) {
@@ -255,7 +271,14 @@ class ResponseParserDifferentialTest {
           "a\rb",
           "a\nb",
           "\r\n x",
-          "keep-alive, Upgrade"
+          "keep-alive, Upgrade",
+          "a b c",
+          "a  ",
+          "a\t",
+          "a \tb",
+          "a\u007fb",
+          "\u0080",
+          "Thu, 26 Nov 2026 11:00:00 GMT"
         }) {
       c.add("HTTP/1.1 200 OK\r\nX-V: " + value + "\r\nContent-Length: 0\r\n\r\n");
       c.add("HTTP/1.1 200 OK\r\nX-V:" + value + "\r\n\r\n");
@@ -321,6 +344,9 @@ class ResponseParserDifferentialTest {
         String actual = ours.parse(bytes, ends);
         assertThat(actual)
             .as("%s split at %s", escape(response), java.util.Arrays.toString(ends))
+            .isEqualTo(expected);
+        assertThat(ours.parse(bytes, ends, true))
+            .as("%s split at %s, direct", escape(response), java.util.Arrays.toString(ends))
             .isEqualTo(expected);
         compared++;
       }
