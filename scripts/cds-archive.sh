@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# Makes hoptrace's application class-data archive (AppCDS, -XX:ArchiveClassesAtExit): a training
-# run starts the sidecar through bin/hoptrace, sends requests through its inbound, outbound and
-# admin listeners (so the classes of the request path load), and stops it; the JVM writes the
-# classes it loaded to OUT on exit. bin/hoptrace then maps OUT (-XX:SharedArchiveFile) when it is
-# newer than the jar: measured 40 % less CPU to start and ~19 MB less RSS idle (bench/README.md).
+# Makes hoptrace's class-data archive: one static archive (-Xshare:dump) of exactly the classes a
+# sidecar loads, the JDK's and hoptrace's. A training run starts the sidecar through bin/hoptrace
+# with -XX:DumpLoadedClassList, sends requests through its inbound, outbound and admin listeners
+# (so the classes of the request path load) and stops it; then -Xshare:dump
+# -XX:SharedClassListFile writes OUT from that list. bin/hoptrace maps OUT (-XX:SharedArchiveFile)
+# when it is newer than the jar: measured 40 % less CPU to start and ~19 MB less RSS idle against
+# no archive (bench/README.md "JVM flags").
+# Why one static archive rather than the JDK's archive plus a dynamic one of hoptrace's classes
+# (-XX:ArchiveClassesAtExit, until session 21): this JDK 17 maps every archive at a random address
+# (ArchiveRelocationMode=1, a diagnostic flag) and so writes nearly every page of it at start,
+# private memory; the JDK's archive holds ~1,400 classes hoptrace never loads, and those pages
+# were resident too (bench/README.md "One class-data archive (s21)").
 # The archive holds only for the java and the jar path it was made with: the Dockerfile makes it
 # in the runtime stage, with the image's own paths; CI makes one and starts on it
-# (scripts/check-runtime.sh).
+# (scripts/check-runtime.sh). JAVA_OPTS reach the training run and the dump (an archive made
+# without, e.g., -XX:+UseCompactObjectHeaders does not map with it).
 #
 # usage: scripts/cds-archive.sh JAVA JAR OUT
 set -euo pipefail
@@ -56,7 +64,7 @@ app_pid=$!
 await "$app_pid" "$work/app.log" admin
 app_admin=$admin
 JAVA=$java HOPTRACE_JAR=$jar HOPTRACE_CDS_ARCHIVE=/nonexistent \
-  JAVA_OPTS="${JAVA_OPTS:-} -XX:ArchiveClassesAtExit=$out" \
+  JAVA_OPTS="${JAVA_OPTS:-} -XX:DumpLoadedClassList=$work/classes.list" \
   "$launcher" run --service cds-training --inbound 127.0.0.1:0 --outbound 127.0.0.1:0 \
   --admin 127.0.0.1:0 --app "127.0.0.1:$app_admin" --span-log "$work/spans.log" \
   >"$work/out.log" 2>"$work/err.log" &
@@ -82,5 +90,12 @@ status=$(request "$outbound" "http://127.0.0.1:$app_admin/healthz")
 kill -TERM "$pid"
 wait "$pid" || true
 pid=""
-[[ -s "$out" ]] || { echo "cds-archive: the JVM wrote no archive" >&2; cat "$work/err.log" >&2; exit 1; }
-echo "cds-archive: $out ($(du -h "$out" | cut -f1))"
+[[ -s "$work/classes.list" ]] || { echo "cds-archive: the JVM listed no classes" >&2; cat "$work/err.log" >&2; exit 1; }
+
+# The dump's class path is the jar's path, as -jar gives it at run time (the archive checks it).
+read -r -a extra <<<"${JAVA_OPTS:-}"
+"$java" "${extra[@]}" -Xshare:dump -XX:SharedClassListFile="$work/classes.list" \
+  -XX:SharedArchiveFile="$out" -cp "$jar" >"$work/dump.log" 2>&1 \
+  || { echo "cds-archive: -Xshare:dump failed" >&2; cat "$work/dump.log" >&2; rm -f "$out"; exit 1; }
+[[ -s "$out" ]] || { echo "cds-archive: the JVM wrote no archive" >&2; cat "$work/dump.log" >&2; exit 1; }
+echo "cds-archive: $out ($(du -h "$out" | cut -f1), $(grep -c '^[^#@]' "$work/classes.list") classes)"

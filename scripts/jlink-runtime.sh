@@ -34,9 +34,10 @@ rm -rf "$out"
   --output "$out"
 # On 25+ also the JDK class-data archive for compact object headers (lib/server/classes_coh.jsa,
 # used with JAVA_OPTS=-XX:+UseCompactObjectHeaders), which --generate-cds-archive does not make:
-# without it neither the JDK's archive nor hoptrace's (layered on it) maps with that flag, and
-# scripts/cds-archive.sh fails (-XX:ArchiveClassesAtExit refuses to run). The image stays on 17:
-# bench/README.md, "JDK 25 (s16)".
+# without it the JDK's archive does not map with that flag (hoptrace's, made by
+# scripts/cds-archive.sh with the same JAVA_OPTS, is a static archive of its own and does; the
+# JDK's is the fallback when it is missing or stale). The image stays on 17: bench/README.md,
+# "JDK 25 (s16)".
 if [ "$major" -ge 25 ]; then
   "$out/bin/java" -XX:+UseCompactObjectHeaders -Xshare:dump >/dev/null
   [ -f "$out/lib/server/classes_coh.jsa" ] || { echo "jlink-runtime: no classes_coh.jsa in $out" >&2; exit 1; }
