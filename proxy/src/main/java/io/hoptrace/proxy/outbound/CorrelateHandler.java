@@ -54,8 +54,8 @@ final class CorrelateHandler implements HttpHandler {
 
   @Override
   public void handleRequest(HttpServerExchange exchange) throws Exception {
-    long startMicros = EpochMicros.now();
     long startNanos = System.nanoTime();
+    long startMicros = EpochMicros.at(startNanos);
     OutboundTarget target = requireNonNull(exchange.getAttachment(OutboundAttachments.TARGET));
     String method = exchange.getRequestMethod().toString();
     Ticker ticker = correlator.registry().ticker(); // System.nanoTime in the proxy: read once
