@@ -52,11 +52,7 @@ public final class CompositeExtractor {
     String rawRequestId = getter.get(carrier, requestIdHeader);
     String requestId = RequestIdCodec.parse(rawRequestId, requestIdMaxLength);
 
-    // Each step returns null when its format is absent; the first one present decides.
-    Extraction e = fromTraceparent(carrier, getter, trusted, requestId);
-    if (e == null && b3) e = fromB3Single(carrier, getter, trusted, requestId);
-    if (e == null && b3) e = fromB3Multi(carrier, getter, trusted, requestId);
-    if (e == null) e = fromLegacyPair(carrier, getter, trusted, requestId);
+    Extraction e = fromContextHeaders(carrier, getter, trusted, requestId);
     if (e != null) return e;
 
     // No context header: a new trace, seeded from a trusted caller's UUID request id if any.
@@ -71,6 +67,38 @@ public final class CompositeExtractor {
         reason,
         requestId,
         trusted);
+  }
+
+  /**
+   * The parent a trusted caller's headers continue, for a hop that needs nothing more of them (the
+   * outbound one: the app is local, so trusted, and only the parent and the request id are used):
+   * {@code extract(carrier, getter, true).parent()}, without the {@link Extraction} when no context
+   * header is present — an uninstrumented app's calls, the ones the correlator exists for (an
+   * Extraction each was 30–50 B per outbound call, bench/README.md, "Allocation sites (s20)").
+   *
+   * @param requestId {@link #requestId} of the same carrier (the parent carries it)
+   */
+  public <C> @Nullable TraceContext trustedParent(
+      C carrier, HeaderGetter<C> getter, @Nullable String requestId) {
+    requireNonNull(carrier, "carrier");
+    requireNonNull(getter, "getter");
+    Extraction e = fromContextHeaders(carrier, getter, true, requestId);
+    return e == null ? null : e.parent;
+  }
+
+  /** The valid request id of {@code carrier}, as {@code extract(…).requestId()}; null if none. */
+  public <C> @Nullable String requestId(C carrier, HeaderGetter<C> getter) {
+    return RequestIdCodec.parse(getter.get(carrier, requestIdHeader), requestIdMaxLength);
+  }
+
+  /** The first context format present decides (each step is null when its format is absent). */
+  private <C> @Nullable Extraction fromContextHeaders(
+      C carrier, HeaderGetter<C> getter, boolean trusted, @Nullable String requestId) {
+    Extraction e = fromTraceparent(carrier, getter, trusted, requestId);
+    if (e == null && b3) e = fromB3Single(carrier, getter, trusted, requestId);
+    if (e == null && b3) e = fromB3Multi(carrier, getter, trusted, requestId);
+    if (e == null) e = fromLegacyPair(carrier, getter, trusted, requestId);
+    return e;
   }
 
   <C> @Nullable Extraction fromTraceparent(

@@ -58,11 +58,16 @@ final class RequestGuardHandler implements HttpHandler {
     int count = 0;
     long bytes = 0;
     List<HttpString> underscored = null;
-    for (HeaderValues values : headers) {
+    // Undertow's cookie iteration and indexed reads: the for-each forms made an iterator for the
+    // map and one per header (~60 B per request). fastIterate, like the map's iterator, also visits
+    // a name left with no values.
+    for (long c = headers.fastIterate(); c != -1L; c = headers.fiNext(c)) {
+      HeaderValues values = headers.fiCurrent(c);
       HttpString name = values.getHeaderName();
-      for (String value : values) {
+      int n = values.size();
+      for (int i = 0; i < n; i++) {
         count++;
-        bytes += name.length() + 2 + value.length() + 2;
+        bytes += name.length() + 2 + values.get(i).length() + 2;
       }
       if (name.toString().indexOf('_') >= 0) {
         if (underscored == null) underscored = new ArrayList<>(2);

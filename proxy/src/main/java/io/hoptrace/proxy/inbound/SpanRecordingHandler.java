@@ -47,9 +47,10 @@ final class SpanRecordingHandler implements HttpHandler {
 
   @Override
   public void handleRequest(HttpServerExchange exchange) throws Exception {
+    long startNanos = System.nanoTime();
     exchange.putAttachment(
         InboundExchange.KEY,
-        new InboundExchange(System.nanoTime(), EpochMicros.now(), CallerAddress.of(exchange)));
+        new InboundExchange(startNanos, EpochMicros.at(startNanos), CallerAddress.of(exchange)));
     metrics.requestStarted(HOP);
     exchange.addExchangeCompleteListener(onComplete);
     next.handleRequest(exchange);

@@ -9,8 +9,6 @@ import io.hoptrace.correlation.Decision;
 import io.hoptrace.correlation.Link;
 import io.hoptrace.correlation.OutboundCall;
 import io.hoptrace.propagation.CompositeExtractor;
-import io.hoptrace.propagation.ContextOutcome;
-import io.hoptrace.propagation.Extraction;
 import io.hoptrace.propagation.requestid.RequestIdCodec;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.upstream.Carriers;
@@ -18,6 +16,7 @@ import io.hoptrace.span.EpochMicros;
 import io.hoptrace.store.Ticker;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HeaderMap;
 import io.undertow.util.Methods;
 import java.util.EnumMap;
 import java.util.Map;
@@ -54,8 +53,8 @@ final class CorrelateHandler implements HttpHandler {
 
   @Override
   public void handleRequest(HttpServerExchange exchange) throws Exception {
-    long startMicros = EpochMicros.now();
     long startNanos = System.nanoTime();
+    long startMicros = EpochMicros.at(startNanos);
     OutboundTarget target = requireNonNull(exchange.getAttachment(OutboundAttachments.TARGET));
     String method = exchange.getRequestMethod().toString();
     Ticker ticker = correlator.registry().ticker(); // System.nanoTime in the proxy: read once
@@ -64,14 +63,16 @@ final class CorrelateHandler implements HttpHandler {
             ? target.authority()
             : exchange.getRequestURI();
 
-    Extraction extraction =
-        extractor.extract(exchange.getRequestHeaders(), Carriers.UNDERTOW_GETTER, true);
+    // Trusted (the app is local): its context is continued, whatever it is. Only the parent and
+    // the request id are used, so no Extraction is made (none at all when no context came).
+    HeaderMap headers = exchange.getRequestHeaders();
+    String appRequestId = extractor.requestId(headers, Carriers.UNDERTOW_GETTER);
     TraceContext forwarded =
-        extraction.outcome() == ContextOutcome.EXTRACTED ? extraction.parent() : null;
+        extractor.trustedParent(headers, Carriers.UNDERTOW_GETTER, appRequestId);
     OutboundCall call =
         OutboundCall.of(
             forwarded,
-            extraction.requestId(),
+            appRequestId,
             target.authority(),
             method,
             path,
@@ -94,7 +95,7 @@ final class CorrelateHandler implements HttpHandler {
     }
 
     linkCounters.get(decision.link()).inc();
-    TraceContext client = clientContext(decision, extraction.requestId());
+    TraceContext client = clientContext(decision, appRequestId);
     exchange.putAttachment(
         OutboundAttachments.HOP,
         new ClientHop(
