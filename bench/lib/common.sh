@@ -185,12 +185,28 @@ ns_delta() { # "before" "after"
 
 # CPU nanoseconds the JIT compiler threads of the given PIDs (not their children) have used so far:
 # the rate warm-up polls it once a second (jit_settle in run.sh), so it reads only a few files.
+# The JVM stops compiler threads that go idle (UseDynamicNumberOfCompilerThreads; C2 only has two
+# on 2 CPUs, s21) and a stopped thread's time leaves the threads' sum, which then went down and
+# read as a settled window in the middle of a compile wave (s21: 622, 0, 18 ms/s "settled"). With
+# $WORK set, each thread's last reading is kept in a file there, so the sum never goes down.
 jit_ns_now() {
-  local p names=() files=()
+  local p names=() files=() state=""
   for p in "$@"; do names+=(/proc/"$p"/task/*/comm); done
   mapfile -t files < <(grep -sH -E '^C[12] CompilerThre' "${names[@]}" | sed 's|/comm:.*|/schedstat|')
-  ((${#files[@]})) || { echo 0; return; }
-  cat "${files[@]}" 2>/dev/null | awk '{ t += $1 } END { printf "%.0f\n", t }'
+  [[ -n "${WORK:-}" && -d "${WORK:-}" ]] && state="$WORK/jit-ns.${*// /_}"
+  if [[ -z "$state" ]]; then
+    ((${#files[@]})) || { echo 0; return; }
+    cat "${files[@]}" 2>/dev/null | awk '{ t += $1 } END { printf "%.0f\n", t }'
+    return
+  fi
+  # "path ns" per live compiler thread, merged over the threads seen before (a live thread's new
+  # reading replaces its old one), written back whole, and summed.
+  touch "$state"
+  { for p in "${files[@]}"; do read -r ns _ <"$p" 2>/dev/null && echo "$p $ns"; done; } |
+    awk -v st="$state" 'FNR == NR { v[$1] = $2; next } { v[$1] = $2 }
+      END { for (k in v) { t += v[k]; print k, v[k] > (st ".new") } printf "%.0f\n", t }' "$state" -
+  [[ -f "$state.new" ]] && mv -f "$state.new" "$state"
+  return 0
 }
 
 # "steal irq total" ticks of the server CPU: steal is time the hypervisor ran something else;
