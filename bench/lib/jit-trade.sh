@@ -34,6 +34,8 @@ interval=${JITTRADE_INTERVAL:-0.2}
 settle_ms=${JITTRADE_SETTLE_MS:-50}
 phases=${JITTRADE_PHASES:-cold1:rate:5 cold2:rate:5 cold3:rate:5 cold4:rate:5 cold5:rate:5 cold6:rate:5 warmup:16:20 c1:1:10 c64:64:10 c16a:16:10 rate-a:rate:10 c16b:16:10 rate-b:rate:10}
 work=$(mktemp -d /tmp/hoptrace-jittrade.XXXXXX)
+# shellcheck source=bench/lib/common.sh
+source "$here/common.sh"
 # shellcheck source=bench/lib/sidecar.sh
 source "$here/sidecar.sh"
 start_launched_sidecar inbound jittrade "$jar" "${JAVA_OPTS:-}"
@@ -48,15 +50,9 @@ snapshot() {
     echo "${t##*/} $name $ns"
   done | sort
 }
-jit_ns() { # the C1 and C2 compiler threads' CPU so far, ns
-  local t n=0 ns rest
-  for t in /proc/"$pid"/task/*; do
-    [[ $(cat "$t/comm" 2>/dev/null) == C[12]\ CompilerThre* ]] || continue
-    read -r ns rest <"$t/schedstat" 2>/dev/null || continue
-    n=$((n + ns))
-  done
-  echo "$n"
-}
+# The C1 and C2 compiler threads' CPU so far, ns: common.sh's, which keeps a stopped compiler
+# thread's time in the sum (with C2 only the JVM stops an idle one; the sum went down).
+jit_ns() { WORK=$work jit_ns_now "$pid"; }
 rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status"; }
 
 sampler() { # time_s rss_mb jit_ns phase
