@@ -7,11 +7,11 @@ import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.span.Kind;
 import io.hoptrace.span.Span;
 import io.undertow.Undertow;
-import io.undertow.server.ConnectorStatistics;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.xnio.IoUtils;
@@ -35,6 +35,7 @@ public final class GuardHandlers implements HttpHandler {
   private final Settings.Limits limits;
   private final Refusals refusals;
   private volatile @Nullable AcceptingChannel<?> channel;
+  private volatile @Nullable AtomicLong openConnections;
 
   private GuardHandlers(OverloadHandler first, Settings.Limits limits, Refusals refusals) {
     this.first = first;
@@ -95,9 +96,19 @@ public final class GuardHandlers implements HttpHandler {
         HeadGuardConduit.listen(
             undertow.getWorker(), address, serverOptions, socketOptions, root, limits, refusals);
     channel = bound.channel();
-    ConnectorStatistics statistics = bound.info().getConnectorStatistics();
-    if (statistics != null) first.activeConnections(statistics::getActiveConnections);
+    AtomicLong open = bound.openConnections();
+    openConnections = open;
+    first.activeConnections(open::get);
     return bound.info();
+  }
+
+  /**
+   * The connections open now on the listener {@link #listen} bound (0 before): accepted and not yet
+   * closed, whatever they carry (keep-alive requests, a CONNECT tunnel, a relayed WebSocket).
+   */
+  public long openConnections() {
+    AtomicLong open = openConnections;
+    return open == null ? 0 : open.get();
   }
 
   /**

@@ -11,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.util.concurrent.atomic.AtomicLong;
 import org.xnio.ChannelListener;
 import org.xnio.ChannelListeners;
 import org.xnio.OptionMap;
@@ -85,6 +86,17 @@ final class HeadGuardConduit extends AbstractStreamSourceConduit<StreamSourceCon
    * {@code Undertow.start()} builds an HTTP listener: its socket defaults, then {@code
    * socketOptions}; its open listener with {@code serverOptions}, over a buffer pool of {@link
    * ListenerLimits#BUFFER_SIZE} direct buffers.
+   *
+   * <p>It also counts the listener's open connections ({@link Bound#openConnections()}): one
+   * increment when a connection is accepted, one decrement from its close listener. That replaces
+   * Undertow's connector statistics, which cost every exchange two atomic increments, a max loop
+   * and a completion listener, and every read and write an add to counters both I/O threads share.
+   * XNIO (3.8.16) runs every close listener set on a connection, in the order set ({@code
+   * StreamConnection.setCloseListener} merges a new one with the one before), so Undertow's own
+   * (set after ours, by the open listener) and a tunnel's (set at its start) do not displace it;
+   * and it runs a close listener set after the close at once. So the count drops once per
+   * connection, whichever way it closes: by the client, a reset, a timeout, a refused head, a
+   * tunnel's end.
    */
   static Bound listen(
       XnioWorker worker,
@@ -99,8 +111,12 @@ final class HeadGuardConduit extends AbstractStreamSourceConduit<StreamSourceCon
         new HttpOpenListener(
             new DefaultByteBufferPool(true, ListenerLimits.BUFFER_SIZE, -1, 4), serverOptions);
     open.setRootHandler(root);
+    AtomicLong openConnections = new AtomicLong();
+    ChannelListener<StreamConnection> closed = connection -> openConnections.decrementAndGet();
     ChannelListener<StreamConnection> guarded =
         connection -> {
+          openConnections.incrementAndGet();
+          connection.setCloseListener(closed); // first, so that it runs if the next steps close it
           install(connection, limits, refusals);
           open.handleEvent(connection);
         };
@@ -119,11 +135,19 @@ final class HeadGuardConduit extends AbstractStreamSourceConduit<StreamSourceCon
             address, ChannelListeners.openListenerAdapter(guarded), socket);
     channel.resumeAccepts();
     return new Bound(
-        new Undertow.ListenerInfo("http", channel.getLocalAddress(), open, null, channel), channel);
+        new Undertow.ListenerInfo("http", channel.getLocalAddress(), open, null, channel),
+        channel,
+        openConnections);
   }
 
-  /** A listener {@link #listen} bound: as Undertow describes it, and its accepting channel. */
-  record Bound(Undertow.ListenerInfo info, AcceptingChannel<StreamConnection> channel) {}
+  /**
+   * A listener {@link #listen} bound: as Undertow describes it, its accepting channel, and the
+   * number of its connections open now (accepted and not yet closed; read by any thread).
+   */
+  record Bound(
+      Undertow.ListenerInfo info,
+      AcceptingChannel<StreamConnection> channel,
+      AtomicLong openConnections) {}
 
   /**
    * Stops checking on {@code connection}: its bytes are no longer HTTP heads (a protocol switch, as
@@ -132,7 +156,7 @@ final class HeadGuardConduit extends AbstractStreamSourceConduit<StreamSourceCon
    */
   static boolean release(StreamConnection connection) {
     StreamSourceConduit conduit = connection.getSourceChannel().getConduit();
-    // Undertow puts conduits of its own above ours (statistics, idle timeout, read-ahead data);
+    // Undertow puts conduits of its own above ours (idle timeout, read-ahead data);
     // none offers its delegate, so each is asked by its one field holding the conduit below.
     for (int depth = 0; depth < 8; depth++) {
       if (conduit instanceof HeadGuardConduit guard) {

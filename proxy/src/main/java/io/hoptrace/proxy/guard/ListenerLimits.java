@@ -52,7 +52,8 @@ public final class ListenerLimits {
         .set(UndertowOptions.NO_REQUEST_TIMEOUT, (int) limits.idleTimeout().toMillis())
         .set(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, false)
         .set(UndertowOptions.ALLOW_UNKNOWN_PROTOCOLS, true) // 505 from the guard
-        .set(UndertowOptions.ENABLE_STATISTICS, true) // open connections, for 503
+        // No ENABLE_STATISTICS: the head guard's listener counts open connections for the 503
+        // itself (HeadGuardConduit.listen), without Undertow's per-exchange and per-byte atomics.
         // The head guard answers a bad pipelined head after the responses before it have gone
         // out: they must not wait in a pipelining buffer.
         .set(UndertowOptions.BUFFER_PIPELINED_DATA, false)

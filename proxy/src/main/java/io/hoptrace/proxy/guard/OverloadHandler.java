@@ -34,7 +34,10 @@ final class OverloadHandler implements HttpHandler {
     this.next = requireNonNull(next, "next");
   }
 
-  /** The listener's open connections; known only once it is bound. */
+  /**
+   * The listener's open connections, as the head guard's accept and close listeners count them
+   * ({@link HeadGuardConduit#listen}); known only once it is bound.
+   */
   void activeConnections(LongSupplier active) {
     this.activeConnections = requireNonNull(active, "active");
   }

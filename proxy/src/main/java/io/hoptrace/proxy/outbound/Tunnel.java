@@ -67,6 +67,10 @@ public final class Tunnel {
   /** Starts relaying; call on the connections' I/O thread. */
   public void start() {
     ChannelListener<StreamConnection> onClose = c -> close(null);
+    // Adds to what runs at close: XNIO (3.8.16) merges a close listener with the one set before,
+    // so the app connection's earlier ones still run when the tunnel ends (Undertow's, and the
+    // head guard's open-connection count: OpenConnectionCountTest). Wrapping getCloseListener()
+    // here would run them twice.
     app.setCloseListener(onClose);
     callee.setCloseListener(onClose);
     appToCallee.start();
