@@ -32,10 +32,15 @@
 #                                               twice; "" = the shipped set), all in ONE hold of the
 #                                               shared bench lock (taken here). Raw output in
 #                                               SWEEP_OUT/NAME.txt (default /tmp), then one line per
-#                                               run: the cold 30 s at 2,000 req/s (p50/p99 of each
-#                                               5 s), steady CPU us/req at 16 connections and at the
+#                                               run: the cold 30 s at 2,000 req/s (p50 and p99 of
+#                                               each 1 s, requests served), steady CPU us/req at 16 connections and at the
 #                                               rate (all threads / without the compilers / the I/O
 #                                               thread), RSS steady and after the warm-up, settle.
+#                                               A set written "low:JAVA_OPTS" runs a fresh sidecar
+#                                               at a low rate instead (SWEEP_LOW_PHASES, default
+#                                               5 x 30 s at 30 req/s): per window the I/O thread's
+#                                               and the process's (without the compilers) CPU
+#                                               us/req, p50/p99, RSS at its end and largest.
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -49,23 +54,38 @@ if [[ ${1:-} == --jit ]]; then
     dir=$1 jar=$2
     shift 2
     for opts in "$@"; do
+      phases=""
+      if [[ $opts == low:* ]]; then
+        opts=${opts#low:}
+        phases=${SWEEP_LOW_PHASES:-low1:rate@30:30 low2:rate@30:30 low3:rate@30:30 low4:rate@30:30 low5:rate@30:30}
+      fi
       echo "== set: JAVA_OPTS=$opts; $(date -u +%H:%M:%S); load $(cut -d" " -f1-3 /proc/loadavg)"
-      JAVA_OPTS=$opts "$dir/lib/jit-trade.sh" "$jar" 2>&1
+      if [[ -n $phases ]]; then
+        echo "== phases: $phases"
+        JITTRADE_PHASES=$phases JAVA_OPTS=$opts "$dir/lib/jit-trade.sh" "$jar" 2>&1
+      else
+        JAVA_OPTS=$opts "$dir/lib/jit-trade.sh" "$jar" 2>&1
+      fi
     done' _ "$BENCH_DIR" "$jar" "$@" >"$out"
   echo "[sweep] $name done; $(uptime)" >&2
   jit_summary() {
     awk '
-      /^== set: / { set = $0; sub(/^== set: JAVA_OPTS=/, "", set); sub(/; [0-9:]+; load.*/, "", set); if (set == "") set = "(shipped)"; load = $NF; n++; cold = ""; delete a }
-      /^cold[0-9] / { cold = cold sprintf("%s/%s ", int($3 / 100) / 10, int($4 / 100) / 10) }
+      /^== set: / { set = $0; sub(/^== set: JAVA_OPTS=/, "", set); sub(/; [0-9:]+; load.*/, "", set); if (set == "") set = "(shipped)"; load = $NF; n++; cold = cold99 = low = ""; served = 0; delete a }
+      /^== phases: / { low = " " }
+      /^low[0-9]+ / { low = low sprintf("%s: io %.0f nojit %.0f p50/p99 %.1f/%.1f RSS %s/%s; ", $1, $6, $8, $3 / 1000, $4 / 1000, $10, $11) }
+      /^cold[0-9]+ / { cold = cold sprintf("%s ", int($3 / 100) / 10); cold99 = cold99 sprintf("%s ", int($4 / 100) / 10); served += $2 }
       /^(c16a|c16b|rate-a|rate-b) / { k = substr($1, 1, 3); a[k, "all"] += $5 / 2; a[k, "io"] += $6 / 2; a[k, "jit"] += $7 / 2; a[k, "nojit"] += $8 / 2; jms += $9 }
       /^[a-z0-9-]+ +[0-9]+ / && $1 != "code" { c2 += $9 }
-      /^code cache used/ { code = $4; hwm = $7 }
+      /^code cache used/ { code = $4; nm = $6; hwm = $9 }
       /^RSS steady/ { steady = $8; after = $14 }
       /above 96 MB for/ { for (i = 1; i <= NF; i++) if ($i == "for") above = $(i + 1) }
       /^compilers settled/ { sc = $18; sr = $24 }
+      /^work directory/ && low != "" {
+        printf "%d %-45s low rate (us/req, ms, RSS MB end/max):%s| JIT ms %d | code %s MB %s nmethods | VmHWM %s\n", n, set, low, c2, code, nm, hwm
+        c2 = 0; next }
       /^work directory/ {
-        printf "%d %-45s cold p50/p99 ms %s| c16 all %.2f nojit %.2f io %.2f jit %.2f | rate all %.2f nojit %.2f io %.2f jit %.2f | RSS steady %s max-after-warmup %s above96 %ss | settle cold %s run %s | JIT ms %d | code %s MB | VmHWM %s\n",
-          n, set, cold, a["c16", "all"], a["c16", "nojit"], a["c16", "io"], a["c16", "jit"], a["rat", "all"], a["rat", "nojit"], a["rat", "io"], a["rat", "jit"], steady, after, above, sc, sr, c2, code, hwm
+        printf "%d %-45s cold p50 ms %s| p99 ms %s| served %d | c16 all %.2f nojit %.2f io %.2f jit %.2f | rate all %.2f nojit %.2f io %.2f jit %.2f | RSS steady %s max-after-warmup %s above96 %ss | settle cold %s run %s | JIT ms %d | code %s MB %s nmethods | VmHWM %s\n",
+          n, set, cold, cold99, served, a["c16", "all"], a["c16", "nojit"], a["c16", "io"], a["c16", "jit"], a["rat", "all"], a["rat", "nojit"], a["rat", "io"], a["rat", "jit"], steady, after, above, sc, sr, c2, code, nm, hwm
         c2 = 0 }' "$1"
   }
   jit_summary "$out"
