@@ -25,6 +25,8 @@ ALL_ROWS="direct nginx haproxy hoptrace-inbound hoptrace-outbound hoptrace-chain
 # Not run unless asked for: the inbound and outbound rows again, on a sidecar that forwards with
 # upstream.client=same-loop (an A/B of the two upstream transports in one run).
 EXTRA_ROWS="hoptrace-inbound-sameloop hoptrace-outbound-sameloop"
+# And on a sidecar with other JVM flags (HOPTRACE_ALT_JAVA_OPTS, HOPTRACE_ALT_JAVA): an A/B of flags.
+EXTRA_ROWS="$EXTRA_ROWS hoptrace-inbound-alt hoptrace-outbound-alt"
 
 usage() {
   cat <<EOF
@@ -65,6 +67,11 @@ environment (defaults in brackets):
                            compiler threads used less than this many ms of CPU per second over the
                            last BENCH_JIT_WINDOW s (at least that long) ...
   BENCH_JVM_SETTLE_MAX [10] ... at most this many s past its fixed length (0 = the fixed warm-up)
+  BENCH_JIT_SETTLE_PHASE [2] then each measured closed-loop phase of a JVM row starts after a
+                           discarded run at its own concurrency, at least this many s and until
+                           its compiler threads used under BENCH_JIT_SETTLE_LOOP ms/s over the
+                           last that many s ... (0 = no settle before a phase)
+  BENCH_JIT_SETTLE_PHASE_MAX [3] ... at most this many s more
   BENCH_RSS_INTERVAL [0.25] RSS sampled this often during every run: median ("steady") and max
   BENCH_CLIENT_CPU [0]     wrk's CPU                          BENCH_SERVER_CPU [1] backend+proxy
   BENCH_NICE [0]           nice for wrk, backend and proxies (e.g. -10 on a busy shared machine)
@@ -77,6 +84,17 @@ environment (defaults in brackets):
   HOPTRACE_JAVA [java]     e.g. target/jre/bin/java, the jlinked runtime the image ships
   BENCH_CDS [1]            0 = no class-data archive
   HOPTRACE_LABEL           which build the jar is, for the results file (default: its path)
+  the rows hoptrace-inbound-alt and hoptrace-outbound-alt run on one more sidecar, as the
+  inbound and outbound rows but with other JVM flags: an A/B of flags in one run, each row with
+  the same warm-up, settles and rate pairs (put the -alt rows first in --rows to swap the order):
+  HOPTRACE_ALT_JAVA_OPTS [A's]  replaces the launcher's JVM flags on that sidecar (JAVA_OPTS still
+                           goes after them); unset, and HOPTRACE_ALT_JAVA unset, it is an A/A
+  HOPTRACE_ALT_JAVA [HOPTRACE_JAVA]  its java
+  e.g. tiered against the shipped C2 only (the launcher's flags, one changed):
+    HOPTRACE_ALT_JAVA_OPTS="\$(HOPTRACE_DRY_RUN=1 HOPTRACE_CDS_ARCHIVE=/nonexistent bin/hoptrace |
+      sed -E 's/^([^ ]+ ){3}//; s/ -jar .*//; s/-XX:-TieredCompilation/-XX:+TieredCompilation/')" \\
+    bench/run.sh --rows "nginx haproxy hoptrace-inbound hoptrace-outbound
+      hoptrace-inbound-alt hoptrace-outbound-alt"
   HOPTRACE_RUN_ARGS ["--set span-log.rotate-size=0"]  more \`run\` arguments
   NGINX_LOG_BUFFER [buffer=64k flush=1s]  ("" = one write() per request)
 EOF
@@ -127,6 +145,14 @@ JIT_WINDOW=${BENCH_JIT_WINDOW:-3}
 # seconds past its fixed length, and ends early when they settle sooner (0 = the fixed warm-up).
 JIT_SETTLE_LOOP=${BENCH_JIT_SETTLE_LOOP:-2}
 JVM_SETTLE_MAX=${BENCH_JVM_SETTLE_MAX:-10}
+# Then each measured closed-loop phase of a JVM row starts after a short settle at its own
+# concurrency (s22, README "Bench: flag A/B rows and per-phase settle (s22)"): settled at 16
+# connections was not settled at 64 (s21: inbound's c64 held 1.46 s of compiler CPU after a tail
+# that read 0 ms/s). wrk runs at the phase's concurrency, discarded, for at least PHASE_SETTLE
+# seconds and until the compiler threads used under JIT_SETTLE_LOOP ms of CPU per second over the
+# last PHASE_SETTLE seconds, at most PHASE_SETTLE_MAX seconds more (0 = no settle before a phase).
+PHASE_SETTLE=${BENCH_JIT_SETTLE_PHASE:-2}
+PHASE_SETTLE_MAX=${BENCH_JIT_SETTLE_PHASE_MAX:-3}
 # RSS is sampled this often (seconds) while each run's wrk runs: the phase's median ("steady") and
 # largest sample go beside the snapshot at its end (s21).
 RSS_INTERVAL=${BENCH_RSS_INTERVAL:-0.25}
@@ -207,6 +233,21 @@ machine() {
   echo "- kernel $kernel; $jdk; $(nginx -v 2>&1 | sed 's/^nginx version: //'); $(haproxy -v | head -1 | awk '{print "HAProxy " $3}'); $(wrk -v 2>&1 | head -1 | awk '{print "wrk " $2}')"
   echo "- wrk on CPU $CLIENT_CPU, backend + proxy on CPU $SERVER_CPU (taskset)${NICE:+, $NICE}; CLK_TCK=$CLK_TCK"
   echo "- hoptrace runs as \`$(hoptrace_command)\`${HOPTRACE_ENV:+, HOPTRACE_ENV=\`$HOPTRACE_ENV\`}"
+  if [[ " $ROWS " == *"-alt "* ]]; then
+    if [[ -z "${HOPTRACE_ALT_JAVA_OPTS+set}" && -z "${HOPTRACE_ALT_JAVA:-}" ]]; then
+      echo "- the -alt rows' sidecar (X) runs as the others: neither HOPTRACE_ALT_JAVA_OPTS nor HOPTRACE_ALT_JAVA set (an A/A)"
+    else
+      echo "- the -alt rows' sidecar (X) runs as \`$(with_alt_jvm hoptrace_command)\`${HOPTRACE_ALT_JAVA_OPTS+ (HOPTRACE_ALT_JAVA_OPTS=\`$HOPTRACE_ALT_JAVA_OPTS\`)}"
+      [[ -z "${HOPTRACE_ALT_JAVA:-}" ]] || echo "  (HOPTRACE_ALT_JAVA: $("$HOPTRACE_ALT_JAVA" -version 2>&1 | sed -n 1p | sed 's/"//g'))"
+    fi
+  fi
+  # What each sidecar's JVM ran, read from /proc once it listened.
+  local x
+  for x in "a:A (hoptrace-inbound, -outbound, the chain's hop 1)" "b:B (the chain's hop 2)" \
+    "s:S (the -sameloop rows)" "x:X (the -alt rows)"; do
+    [[ -s "$WORK/hoptrace-${x%%:*}/cmdline" ]] || continue
+    echo "- sidecar ${x#*:} ran \`$(sed "s|$REPO_DIR/||g; s/ *$//" "$WORK/hoptrace-${x%%:*}/cmdline")\`"
+  done
   echo "- repository at $(git -C "$REPO_DIR" log -1 --format='%h %s' 2>/dev/null | cut -c1-80)"
   if [[ -f "$HOPTRACE_JAR" ]]; then
     echo "- hoptrace.jar: ${HOPTRACE_LABEL:-$HOPTRACE_JAR}, built $(date -u -r "$HOPTRACE_JAR" '+%F %H:%M UTC'), sha256 $(sha256sum "$HOPTRACE_JAR" | cut -c1-12)"
@@ -250,6 +291,8 @@ run_wrk() { # row phase conns duration script url target pid...
   local pids=("$@") out="$WORK/wrk-$row-$phase.txt"
   local p0 b0 p1 b1 c0 ct0 s0 st0 c1 ct1 s1 st1 wrk_ticks mem
   local x0 x1 j0 j1 n0 n1 bn0 bn1 sl0 ir0 tt0 sl1 ir1 tt1 sampler="" rss_stat="0 0 0"
+  # The proxy's and the backend's process trees, read once for the run's accounting (s22).
+  tree_cache "${pids[@]}" "$BACKEND_PID"
   if ((${#pids[@]})); then
     rss_sampler "$out.rss" "${pids[@]}"
     sampler=$STARTED_SAMPLER
@@ -290,6 +333,7 @@ run_wrk() { # row phase conns duration script url target pid...
   p1=$(cpu_ticks "${pids[@]}") b1=$(cpu_ticks "$BACKEND_PID") x1=$(ctx_switches "${pids[@]}")
   j1=$(jit_ticks "${pids[@]}")
   mem=$(if ((${#pids[@]})); then echo "$(mem_kb "${pids[@]}") $(thread_count "${pids[@]}")"; else echo "0 0 0"; fi)
+  TREE_CACHE=()
   wrk_ticks=$(awk '$1 == "WRKSTAT" { print $15 + $16 }' "$out")
   awk -v row="$row" -v phase="$phase" -v conns="$conns" -v pt=$((p1 - p0)) -v bt=$((b1 - b0)) \
     -v wt="${wrk_ticks:-0}" -v dc=$((c1 - c0)) -v tc=$((ct1 - ct0)) -v ds=$((s1 - s0)) \
@@ -319,15 +363,16 @@ run_wrk() { # row phase conns duration script url target pid...
 
 # Ends a wrk run (SIGINT: wrk stops and reports) once the JIT has settled: after `after` seconds,
 # as soon as the compiler threads of the given PIDs used less than the limit over the last
-# BENCH_JIT_WINDOW seconds; otherwise the run goes to its duration (the cap). A window, not one
-# second: C2 compiles in bursts with quiet seconds between them (s19: 23, 0, 23, 0, 0, 22, 21, 0 ...
-# µs/req). At the rate (SETTLE_RATE unset) the limit is BENCH_JIT_SETTLE µs per request at the
-# rate; in a closed loop (SETTLE_RATE=0: the request rate is not known until wrk reports) it is
-# SETTLE_LIMIT ms of compiler CPU per second (s21). Logs the compiler threads' CPU each second in
-# that unit, and appends "row phase settled elapsed_ms after_s cap_s unit trace" to $SETTLES.
+# BENCH_JIT_WINDOW seconds (SETTLE_WINDOW seconds when set: the per-phase settle's, s22); otherwise
+# the run goes to its duration (the cap). A window, not one second: C2 compiles in bursts with
+# quiet seconds between them (s19: 23, 0, 23, 0, 0, 22, 21, 0 ... µs/req). At the rate
+# (SETTLE_RATE unset) the limit is BENCH_JIT_SETTLE µs per request at the rate; in a closed loop
+# (SETTLE_RATE=0: the request rate is not known until wrk reports) it is SETTLE_LIMIT ms of
+# compiler CPU per second (s21). Logs the compiler threads' CPU each second in that unit, and appends "row phase settled elapsed_ms after_s cap_s unit trace" to $SETTLES.
 jit_settle() { # row phase wrk_pid_file wrapper_pid after cap pid...
   local row=$1 phase=$2 pidf=$3 wrapper=$4 after=$5 cap=$6 wpid="" i t0 t j tp jp us ok trace="" verdict
   local rate=${SETTLE_RATE-$RATE} lim=${SETTLE_LIMIT:-$JIT_SETTLE} unit settled=0 el=""
+  local win=${SETTLE_WINDOW:-$JIT_WINDOW}
   local -a ts=() js=()
   shift 6
   unit=$(if ((rate > 0)); then echo "us/req"; else echo "ms/s"; fi)
@@ -344,10 +389,10 @@ jit_settle() { # row phase wrk_pid_file wrapper_pid after cap pid...
     # Compiler CPU over the last second (for the log) and over the last window (the test; the
     # whole run so far while it is shorter than the window): µs per request at the rate, or ms
     # per second of wall time in a closed loop.
-    i=$((${#ts[@]} - 1 - JIT_WINDOW))
+    i=$((${#ts[@]} - 1 - win))
     ((i >= 0)) || i=0
     read -r us ok < <(awk -v d=$((j > jp ? j - jp : 0)) -v dt=$((t - tp)) -v el=$((t - t0)) \
-      -v wd=$((j > js[i] ? j - js[i] : 0)) -v wt=$((t - ts[i])) -v full=$((${#ts[@]} > JIT_WINDOW)) \
+      -v wd=$((j > js[i] ? j - js[i] : 0)) -v wt=$((t - ts[i])) -v full=$((${#ts[@]} > win)) \
       -v rate="$rate" -v lim="$lim" -v after="$after" 'BEGIN {
         if (rate > 0) {
           us = dt > 0 ? d / 1000 / (rate * dt / 1e9) : 0
@@ -409,7 +454,10 @@ measure_row() { # row warmup url target "pids"
   read -r -a pids <<<"$5"
   RATE_URL[$row]=$url RATE_TARGET[$row]=$target RATE_PIDS[$row]=$5
   prime_request "$url" "$target"
-  if ((warmup > 0 && JIT_PATHS > 0 && ${#pids[@]})) && [[ $(jit_ns_now "${pids[@]}") != 0 ]]; then
+  # A JVM has compiler threads (nginx and HAProxy read 0); the smoke (no warm-up) asks nothing.
+  local jvm=false
+  if ((warmup > 0 && ${#pids[@]})) && [[ $(jit_ns_now "${pids[@]}") != 0 ]]; then jvm=true; fi
+  if $jvm && ((JIT_PATHS > 0)); then
     # A JVM: halfway through its warm-up, 1 s at each measured concurrency on new connections
     # (more than the warm-up's 16 grow the upstream pool, connections opened and closed while the
     # request path is compiled); the rest at 16 lets C2 recompile what that trapped (s20: the
@@ -436,6 +484,12 @@ measure_row() { # row warmup url target "pids"
     run_wrk "$row" warmup 16 "$warmup" closed.lua "$url" "$target" "${pids[@]}"
   fi
   for c in $CONNS; do
+    if $jvm && ((PHASE_SETTLE > 0)); then
+      # A JVM's measured phase starts once its compilers are quiet at this concurrency (s22): the
+      # new connection paths of a higher one start a compile wave the warm-up's tail at 16 did not.
+      SETTLE_AFTER=$PHASE_SETTLE SETTLE_WINDOW=$PHASE_SETTLE SETTLE_RATE=0 SETTLE_LIMIT=$JIT_SETTLE_LOOP \
+        run_wrk "$row" "warmup-settle.c$c" "$c" $((PHASE_SETTLE + PHASE_SETTLE_MAX)) closed.lua "$url" "$target" "${pids[@]}"
+    fi
     run_wrk "$row" "c$c" "$c" "$DURATION" closed.lua "$url" "$target" "${pids[@]}"
   done
   if ((RATE_DURATION > 0 && RATE_WARMUP > 0)); then
@@ -699,7 +753,13 @@ hoptrace_ready() { # row needs_outbound needs_b
 declare -A AWAITED=()
 await_once() { # key pid dir port [give_up]
   if [[ -z "${AWAITED[$1]:-}" ]]; then
-    if AWAIT_WHY=$(await_hoptrace "$2" "$3" "$4" "${5:-}"); then AWAITED[$1]=ok; else AWAITED[$1]=$AWAIT_WHY; fi
+    if AWAIT_WHY=$(await_hoptrace "$2" "$3" "$4" "${5:-}"); then
+      AWAITED[$1]=ok
+      # The JVM's command line as it runs (the launcher execs java): the flags in the results file.
+      [[ -s "$3/cmdline" ]] || tr '\0' ' ' <"/proc/$2/cmdline" >"$3/cmdline" 2>/dev/null || true
+    else
+      AWAITED[$1]=$AWAIT_WHY
+    fi
   fi
   AWAIT_WHY=${AWAITED[$1]}
   [[ "$AWAIT_WHY" == ok ]]
@@ -775,6 +835,61 @@ row_hoptrace-outbound-sameloop() {
   measure_row $row "$JVM_WARMUP" "http://127.0.0.1:$S_OUT/" "$(url_for "$BACKEND_PORT" $row)" \
     "$HOPTRACE_S_PID"
   record_row $row 1 "$(drops_delta "$d0" "$(hoptrace_drops "$S_ADMIN")")" "$WORK/hoptrace-s.spans"
+}
+
+# Sidecar X: as A, but with other JVM flags (HOPTRACE_ALT_JAVA_OPTS replaces the launcher's, as
+# HOPTRACE_JAVA_OPTS does for A) and/or another java (HOPTRACE_ALT_JAVA); it serves the *-alt rows,
+# an A/B of JVM flags in one run (s22). Neither set: the same as A, an A/A. Started by its first
+# row, as S: it is not running, so costs nothing on the server CPU, while A's rows run before it.
+HOPTRACE_X_PID=""
+start_sidecar_x() {
+  [[ -z "$HOPTRACE_X_PID" && -z "$HOPTRACE_SKIP" ]] || return 0
+  X_IN=$(free_port) X_OUT="" X_ADMIN=""
+  if $HOPTRACE_HAS_OUTBOUND; then X_OUT=$(free_port); fi
+  if $HOPTRACE_HAS_ADMIN; then X_ADMIN=$(free_port); fi
+  with_alt_jvm start_hoptrace "$WORK/hoptrace-x" bench-x "$X_IN" "127.0.0.1:$BACKEND_PORT" "$X_OUT" \
+    "$WORK/hoptrace-x.spans" "$X_ADMIN"
+  HOPTRACE_X_PID=$STARTED_PID
+}
+# Runs a command with sidecar X's java and JVM flags in place of A's (the launcher reads
+# HOPTRACE_JAVA_OPTS from its environment; unset, it uses its own flags).
+with_alt_jvm() { # command args...
+  local HOPTRACE_JAVA=${HOPTRACE_ALT_JAVA:-$HOPTRACE_JAVA}
+  if [[ -n "${HOPTRACE_ALT_JAVA_OPTS+set}" ]]; then local -x HOPTRACE_JAVA_OPTS=$HOPTRACE_ALT_JAVA_OPTS; fi
+  "$@"
+}
+
+alt_ready() { # row needs_outbound
+  if [[ -n "$HOPTRACE_SKIP" ]]; then skip_row "$1" "$HOPTRACE_SKIP"; return 1; fi
+  if $2 && ! $HOPTRACE_HAS_OUTBOUND; then skip_row "$1" "this hoptrace.jar's \`run\` has no --outbound yet"; return 1; fi
+  if [[ -n "${HOPTRACE_ALT_JAVA:-}" ]] && ! command -v "$HOPTRACE_ALT_JAVA" >/dev/null; then
+    fail_row "$1" "HOPTRACE_ALT_JAVA: $HOPTRACE_ALT_JAVA not found"
+    return 1
+  fi
+  start_sidecar_x
+  await_once X_IN "$HOPTRACE_X_PID" "$WORK/hoptrace-x" "$X_IN" || { fail_row "$1" "$AWAIT_WHY"; return 1; }
+  if $2; then
+    await_once X_OUT "$HOPTRACE_X_PID" "$WORK/hoptrace-x" "$X_OUT" || { fail_row "$1" "$AWAIT_WHY"; return 1; }
+  fi
+}
+
+row_hoptrace-inbound-alt() {
+  local row=hoptrace-inbound-alt d0
+  alt_ready $row false || return 0
+  log "$row: wrk -> hoptrace :$X_IN (inbound, alternative JVM flags) -> backend (pid $HOPTRACE_X_PID)"
+  d0=$(hoptrace_drops "$X_ADMIN")
+  measure_row $row "$JVM_WARMUP" "$(url_for "$X_IN" $row)" "" "$HOPTRACE_X_PID"
+  record_row $row 1 "$(drops_delta "$d0" "$(hoptrace_drops "$X_ADMIN")")" "$WORK/hoptrace-x.spans"
+}
+
+row_hoptrace-outbound-alt() {
+  local row=hoptrace-outbound-alt d0
+  alt_ready $row true || return 0
+  log "$row: wrk (as the app) -> hoptrace :$X_OUT (forward proxy, alternative JVM flags) -> backend"
+  d0=$(hoptrace_drops "$X_ADMIN")
+  measure_row $row "$JVM_WARMUP" "http://127.0.0.1:$X_OUT/" "$(url_for "$BACKEND_PORT" $row)" \
+    "$HOPTRACE_X_PID"
+  record_row $row 1 "$(drops_delta "$d0" "$(hoptrace_drops "$X_ADMIN")")" "$WORK/hoptrace-x.spans"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -1059,6 +1174,7 @@ render_phases() {
       r = $1; ph = $2
       if ($25 > 0) jvm[r] = 1
       if (ph == "warmup" || ph ~ /^warmup-paths\.c/ || ph == "warmup-tail") wsec[r] += $5 / 1e6
+      if (ph ~ /^warmup-settle\.c/) { q = substr(ph, 15); ssec[r, q] = $5 / 1e6; sjit[r, q] = $25 }
       if (ph ~ /^c[0-9]+$/) {
         k = ++np[r]; phs[r, k] = ph; req[r, k] = $4; sec[r, k] = $5 / 1e6; jit[r, k] = $25; pns[r, k] = $21
         med[r, k] = $26; mx[r, k] = $27; end[r, k] = $16
@@ -1071,8 +1187,8 @@ render_phases() {
     function mb(kb) { return kb > 0 ? sprintf("%.1f", kb / 1024) : "—" }
     END {
       n = split(order, rows, " ")
-      print "| row | closed-loop warm-up s | its tail at 16 conns | phase | requests | compiler CPU ms | compiler µs/req | compiler % of proxy CPU | RSS MB steady / max / end |"
-      print "|---|--:|---|---|--:|--:|--:|--:|--:|"
+      print "| row | closed-loop warm-up s | its tail at 16 conns | phase | settle before it, at its concurrency: s, compiler ms | requests | compiler CPU ms | compiler µs/req | compiler % of proxy CPU | RSS MB steady / max / end |"
+      print "|---|--:|---|---|---|--:|--:|--:|--:|--:|"
       for (i = 1; i <= n; i++) {
         r = rows[i]
         if (r == "direct" || !(r in np)) continue
@@ -1081,14 +1197,18 @@ render_phases() {
             took[r, "warmup-tail"], after[r, "warmup-tail"], cap[r, "warmup-tail"])
         else tail = jvm[r] ? "fixed" : "— (no JIT)"
         for (k = 1; k <= np[r]; k++) {
-          printf "| %s | %s | %s | %s | %d | %s | %s | %s | %s / %s / %s |\n", k == 1 ? r : "", k == 1 ? sprintf("%.1f", wsec[r]) : "",
-            k == 1 ? tail : "", phs[r, k], req[r, k], jvm[r] ? sprintf("%.0f", jit[r, k] / 1e6) : "—",
+          q = phs[r, k]; sp = "—"
+          if ((r, "warmup-settle." q) in settled)
+            sp = sprintf("%s %.1f s (min %d, cap %d), %.0f ms", settled[r, "warmup-settle." q] ? "settled" : "**not settled**, cap",
+              ssec[r, q], after[r, "warmup-settle." q], cap[r, "warmup-settle." q], sjit[r, q] / 1e6)
+          printf "| %s | %s | %s | %s | %s | %d | %s | %s | %s | %s / %s / %s |\n", k == 1 ? r : "", k == 1 ? sprintf("%.1f", wsec[r]) : "",
+            k == 1 ? tail : "", q, sp, req[r, k], jvm[r] ? sprintf("%.0f", jit[r, k] / 1e6) : "—",
             (jvm[r] && req[r, k] > 0) ? sprintf("%.2f", jit[r, k] / 1000 / req[r, k]) : "—",
             (jvm[r] && pns[r, k] > 0) ? sprintf("%.1f", 100 * jit[r, k] / pns[r, k]) : "—",
             mb(med[r, k]), mb(mx[r, k]), mb(end[r, k])
         }
         if (nr[r] > 0)
-          printf "|  |  |  | rate runs (%d; RSS: largest of each) | %d | %s | %s | %s | %s / %s / %s |\n", nr[r], rreq[r],
+          printf "|  |  |  | rate runs (%d; RSS: largest of each) | — | %d | %s | %s | %s | %s / %s / %s |\n", nr[r], rreq[r],
             jvm[r] ? sprintf("%.0f", rjit[r] / 1e6) : "—", (jvm[r] && rreq[r] > 0) ? sprintf("%.2f", rjit[r] / 1000 / rreq[r]) : "—",
             (jvm[r] && rpns[r] > 0) ? sprintf("%.1f", 100 * rjit[r] / rpns[r]) : "—", mb(rmed[r]), mb(rmx[r]), mb(rend[r])
       }
@@ -1181,6 +1301,9 @@ if $SMOKE; then
   # All rows at once: the point is that each works, not what it costs.
   [[ " $ROWS " != *" hoptrace-"* ]] || start_sidecar_a
   [[ " $ROWS " != *" hoptrace-chain "* ]] || ! $HOPTRACE_HAS_OUTBOUND || start_sidecar_b
+  # Here, not in the rows: two rows in parallel subshells would each start one.
+  [[ " $ROWS " != *"-sameloop "* ]] || start_sidecar_s
+  [[ " $ROWS " != *"-alt "* ]] || start_sidecar_x
   row_pids=()
   for row in $ROWS; do "row_$row" & row_pids+=($!); done
   wait "${row_pids[@]}" || true
@@ -1229,6 +1352,8 @@ stop_all_started
   echo
   machine
   echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  RUN_SECONDS=$(($(date +%s) - START_EPOCH))
+  echo "- run time: ${RUN_SECONDS} s, start to these tables$( ((RUN_SECONDS <= 600)) || echo " — **over 10 minutes**")"
   echo
   echo "## Results"
   echo
@@ -1238,7 +1363,14 @@ stop_all_started
   echo
   echo "A JVM row's closed-loop warm-up ends at 16 connections once its JIT compiler threads used under"
   echo "${JIT_SETTLE_LOOP} ms of CPU per second over ${JIT_WINDOW} s (at least ${JIT_WINDOW} s, at most ${JVM_SETTLE_MAX} s past its fixed length;"
-  echo "\"Closed-loop settle (s21)\" in bench/README.md). Per measured phase: the compiler threads' CPU"
+  echo "\"Closed-loop settle (s21)\" in bench/README.md). Then each measured phase starts after a discarded"
+  if ((PHASE_SETTLE > 0)); then
+    echo "settle at its own concurrency: at least ${PHASE_SETTLE} s, until the compiler threads used under ${JIT_SETTLE_LOOP} ms/s over"
+    echo "the last ${PHASE_SETTLE} s, at most ${PHASE_SETTLE_MAX} s more (\"Bench: flag A/B rows and per-phase settle (s22)\")."
+  else
+    echo "settle at its own concurrency: not in this run (BENCH_JIT_SETTLE_PHASE=0)."
+  fi
+  echo "Per measured phase: the compiler threads' CPU"
   echo "(schedstat ns), and RSS sampled every ${RSS_INTERVAL} s while wrk ran — *steady* is the phase's median"
   echo "sample, *max* its largest, *end* the snapshot after the run (the RSS figure before s21). The"
   echo "headline's RSS is the largest steady over the measured phases (closed loop and rate), max beside it."
@@ -1293,5 +1425,11 @@ fi
 cat "$WORK/results.md"
 rc=0
 check_rows >&2 || { rc=1; log "some rows failed their checks (above)"; }
-log "done in $(($(date +%s) - START_EPOCH)) s"
+RUN_SECONDS=$(($(date +%s) - START_EPOCH))
+# The default run is meant to take under 10 minutes (its settles are bounded so that it does).
+if ((RUN_SECONDS <= 600)); then
+  log "done in $RUN_SECONDS s (under 10 minutes)"
+else
+  log "done in $RUN_SECONDS s: OVER 10 minutes$([[ "$ROWS" == "$ALL_ROWS" ]] && echo " (the default rows)")"
+fi
 exit $rc

@@ -62,9 +62,24 @@ stop_all_started() {
   STARTED_PIDS=()
 }
 
+# The process trees run_wrk reads once at a run's start (tree_cache; root PID -> "pid pid ..."), for
+# its dozen reads of /proc around the run: a tree does not change inside a run (the backend's reload
+# and the sidecars' starts happen between runs), and every uncached read scans every process's stat.
+declare -A TREE_CACHE=()
+tree_cache() { # pid...
+  local root
+  TREE_CACHE=()
+  for root in "$@"; do TREE_CACHE[$root]=$(tree_pids "$root" | tr '\n' ' '); done
+}
+
 # The PID and all its descendants (nginx master + workers, a JVM).
 tree_pids() {
   local root=$1
+  if [[ -n "${TREE_CACHE[$root]:-}" ]]; then
+    # shellcheck disable=SC2086 # a list of PIDs
+    printf '%s\n' ${TREE_CACHE[$root]}
+    return 0
+  fi
   # cat, not awk, opens the files: processes come and go while the list is read.
   { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v root="$root" '
     {
