@@ -818,23 +818,32 @@ sameloop_ready() { # row
   await_once S_OUT "$HOPTRACE_S_PID" "$WORK/hoptrace-s" "$S_OUT" || { fail_row "$1" "$AWAIT_WHY"; return 1; }
 }
 
+# The inbound and outbound rows on another sidecar than A (S, X), once its ready check passed.
+inbound_row_on() { # row what port pid admin_port spans
+  local row=$1 port=$3 pid=$4 admin=$5 d0
+  log "$row: wrk -> hoptrace :$port (inbound, $2) -> backend (pid $pid)"
+  d0=$(hoptrace_drops "$admin")
+  measure_row $row "$JVM_WARMUP" "$(url_for "$port" $row)" "" "$pid"
+  record_row $row 1 "$(drops_delta "$d0" "$(hoptrace_drops "$admin")")" "$6"
+}
+outbound_row_on() { # row what port pid admin_port spans
+  local row=$1 port=$3 pid=$4 admin=$5 d0
+  log "$row: wrk (as the app) -> hoptrace :$port (forward proxy, $2) -> backend"
+  d0=$(hoptrace_drops "$admin")
+  measure_row $row "$JVM_WARMUP" "http://127.0.0.1:$port/" "$(url_for "$BACKEND_PORT" $row)" "$pid"
+  record_row $row 1 "$(drops_delta "$d0" "$(hoptrace_drops "$admin")")" "$6"
+}
+
 row_hoptrace-inbound-sameloop() {
-  local row=hoptrace-inbound-sameloop d0
-  sameloop_ready $row || return 0
-  log "$row: wrk -> hoptrace :$S_IN (inbound, same-loop upstream) -> backend (pid $HOPTRACE_S_PID)"
-  d0=$(hoptrace_drops "$S_ADMIN")
-  measure_row $row "$JVM_WARMUP" "$(url_for "$S_IN" $row)" "" "$HOPTRACE_S_PID"
-  record_row $row 1 "$(drops_delta "$d0" "$(hoptrace_drops "$S_ADMIN")")" "$WORK/hoptrace-s.spans"
+  sameloop_ready hoptrace-inbound-sameloop || return 0
+  inbound_row_on hoptrace-inbound-sameloop "same-loop upstream" "$S_IN" "$HOPTRACE_S_PID" "$S_ADMIN" \
+    "$WORK/hoptrace-s.spans"
 }
 
 row_hoptrace-outbound-sameloop() {
-  local row=hoptrace-outbound-sameloop d0
-  sameloop_ready $row || return 0
-  log "$row: wrk (as the app) -> hoptrace :$S_OUT (forward proxy, same-loop upstream) -> backend"
-  d0=$(hoptrace_drops "$S_ADMIN")
-  measure_row $row "$JVM_WARMUP" "http://127.0.0.1:$S_OUT/" "$(url_for "$BACKEND_PORT" $row)" \
-    "$HOPTRACE_S_PID"
-  record_row $row 1 "$(drops_delta "$d0" "$(hoptrace_drops "$S_ADMIN")")" "$WORK/hoptrace-s.spans"
+  sameloop_ready hoptrace-outbound-sameloop || return 0
+  outbound_row_on hoptrace-outbound-sameloop "same-loop upstream" "$S_OUT" "$HOPTRACE_S_PID" "$S_ADMIN" \
+    "$WORK/hoptrace-s.spans"
 }
 
 # Sidecar X: as A, but with other JVM flags (HOPTRACE_ALT_JAVA_OPTS replaces the launcher's, as
@@ -874,22 +883,15 @@ alt_ready() { # row needs_outbound
 }
 
 row_hoptrace-inbound-alt() {
-  local row=hoptrace-inbound-alt d0
-  alt_ready $row false || return 0
-  log "$row: wrk -> hoptrace :$X_IN (inbound, alternative JVM flags) -> backend (pid $HOPTRACE_X_PID)"
-  d0=$(hoptrace_drops "$X_ADMIN")
-  measure_row $row "$JVM_WARMUP" "$(url_for "$X_IN" $row)" "" "$HOPTRACE_X_PID"
-  record_row $row 1 "$(drops_delta "$d0" "$(hoptrace_drops "$X_ADMIN")")" "$WORK/hoptrace-x.spans"
+  alt_ready hoptrace-inbound-alt false || return 0
+  inbound_row_on hoptrace-inbound-alt "alternative JVM flags" "$X_IN" "$HOPTRACE_X_PID" "$X_ADMIN" \
+    "$WORK/hoptrace-x.spans"
 }
 
 row_hoptrace-outbound-alt() {
-  local row=hoptrace-outbound-alt d0
-  alt_ready $row true || return 0
-  log "$row: wrk (as the app) -> hoptrace :$X_OUT (forward proxy, alternative JVM flags) -> backend"
-  d0=$(hoptrace_drops "$X_ADMIN")
-  measure_row $row "$JVM_WARMUP" "http://127.0.0.1:$X_OUT/" "$(url_for "$BACKEND_PORT" $row)" \
-    "$HOPTRACE_X_PID"
-  record_row $row 1 "$(drops_delta "$d0" "$(hoptrace_drops "$X_ADMIN")")" "$WORK/hoptrace-x.spans"
+  alt_ready hoptrace-outbound-alt true || return 0
+  outbound_row_on hoptrace-outbound-alt "alternative JVM flags" "$X_OUT" "$HOPTRACE_X_PID" "$X_ADMIN" \
+    "$WORK/hoptrace-x.spans"
 }
 
 # ---------------------------------------------------------------------------------------------
