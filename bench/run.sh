@@ -765,26 +765,31 @@ await_once() { # key pid dir port [give_up]
   [[ "$AWAIT_WHY" == ok ]]
 }
 
+# The inbound and outbound rows on one sidecar (A, S, X), once its ready check passed; `what` says
+# how that sidecar differs from A ("" for A).
+inbound_row_on() { # row what port pid admin_port spans
+  local row=$1 port=$3 pid=$4 admin=$5 d0
+  log "$row: wrk -> hoptrace :$port (inbound${2:+, $2}) -> backend (pid $pid)"
+  d0=$(hoptrace_drops "$admin")
+  measure_row $row "$JVM_WARMUP" "$(url_for "$port" $row)" "" "$pid"
+  record_row $row 1 "$(drops_delta "$d0" "$(hoptrace_drops "$admin")")" "$6"
+}
+outbound_row_on() { # row what port pid admin_port spans
+  local row=$1 port=$3 pid=$4 admin=$5 d0
+  log "$row: wrk (as the app) -> hoptrace :$port (forward proxy${2:+, $2}) -> backend"
+  d0=$(hoptrace_drops "$admin")
+  measure_row $row "$JVM_WARMUP" "http://127.0.0.1:$port/" "$(url_for "$BACKEND_PORT" $row)" "$pid"
+  record_row $row 1 "$(drops_delta "$d0" "$(hoptrace_drops "$admin")")" "$6"
+}
+
 row_hoptrace-inbound() {
   hoptrace_ready hoptrace-inbound false false || return 0
-  log "hoptrace-inbound: wrk -> hoptrace :$A_IN (inbound) -> backend (pid $HOPTRACE_A_PID)"
-  local d0
-  d0=$(hoptrace_drops "$A_ADMIN")
-  measure_row hoptrace-inbound "$JVM_WARMUP" "$(url_for "$A_IN" hoptrace-inbound)" "" \
-    "$HOPTRACE_A_PID"
-  record_row hoptrace-inbound 1 "$(drops_delta "$d0" "$(hoptrace_drops "$A_ADMIN")")" \
-    "$WORK/hoptrace-a.spans"
+  inbound_row_on hoptrace-inbound "" "$A_IN" "$HOPTRACE_A_PID" "$A_ADMIN" "$WORK/hoptrace-a.spans"
 }
 
 row_hoptrace-outbound() {
   hoptrace_ready hoptrace-outbound true false || return 0
-  log "hoptrace-outbound: wrk (as the app) -> hoptrace :$A_OUT (forward proxy) -> backend"
-  local d0
-  d0=$(hoptrace_drops "$A_ADMIN")
-  measure_row hoptrace-outbound "$JVM_WARMUP" "http://127.0.0.1:$A_OUT/" \
-    "$(url_for "$BACKEND_PORT" hoptrace-outbound)" "$HOPTRACE_A_PID"
-  record_row hoptrace-outbound 1 "$(drops_delta "$d0" "$(hoptrace_drops "$A_ADMIN")")" \
-    "$WORK/hoptrace-a.spans"
+  outbound_row_on hoptrace-outbound "" "$A_OUT" "$HOPTRACE_A_PID" "$A_ADMIN" "$WORK/hoptrace-a.spans"
 }
 
 row_hoptrace-chain() {
@@ -816,22 +821,6 @@ sameloop_ready() { # row
   start_sidecar_s
   await_once S_IN "$HOPTRACE_S_PID" "$WORK/hoptrace-s" "$S_IN" || { fail_row "$1" "$AWAIT_WHY"; return 1; }
   await_once S_OUT "$HOPTRACE_S_PID" "$WORK/hoptrace-s" "$S_OUT" || { fail_row "$1" "$AWAIT_WHY"; return 1; }
-}
-
-# The inbound and outbound rows on another sidecar than A (S, X), once its ready check passed.
-inbound_row_on() { # row what port pid admin_port spans
-  local row=$1 port=$3 pid=$4 admin=$5 d0
-  log "$row: wrk -> hoptrace :$port (inbound, $2) -> backend (pid $pid)"
-  d0=$(hoptrace_drops "$admin")
-  measure_row $row "$JVM_WARMUP" "$(url_for "$port" $row)" "" "$pid"
-  record_row $row 1 "$(drops_delta "$d0" "$(hoptrace_drops "$admin")")" "$6"
-}
-outbound_row_on() { # row what port pid admin_port spans
-  local row=$1 port=$3 pid=$4 admin=$5 d0
-  log "$row: wrk (as the app) -> hoptrace :$port (forward proxy, $2) -> backend"
-  d0=$(hoptrace_drops "$admin")
-  measure_row $row "$JVM_WARMUP" "http://127.0.0.1:$port/" "$(url_for "$BACKEND_PORT" $row)" "$pid"
-  record_row $row 1 "$(drops_delta "$d0" "$(hoptrace_drops "$admin")")" "$6"
 }
 
 row_hoptrace-inbound-sameloop() {
