@@ -181,42 +181,45 @@ class OutboundAccessAndTunnelTest {
   @Test
   void connect_refusedByCallee_is502WithSpan() throws Exception {
     spans.clear();
-    int closedPort;
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, LOOPBACK)) {
-      closedPort = s.getLocalPort();
-    }
-    OutboundHandlers handlers =
-        new OutboundHandlers(
-            metrics,
-            new Refusals("app", Kind.CLIENT, spans::add, metrics),
-            address -> true,
-            Set.of(closedPort),
-            ownPorts,
-            OutboundAccessAndTunnelTest::rootHop,
-            exchange -> exchange.setStatusCode(501),
-            new TunnelHandler("app", spans::add, 2000, 5000, metrics));
-    Undertow other =
-        Undertow.builder()
-            .addHttpListener(0, "127.0.0.1")
-            .setHandler(handlers.forwardProxy())
-            .build();
-    other.start();
-    try {
-      int port = ((InetSocketAddress) other.getListenerInfo().get(0).getAddress()).getPort();
-      String response =
-          RawHttp.exchange(
-              LOOPBACK,
-              port,
-              "CONNECT 127.0.0.1:"
-                  + closedPort
-                  + " HTTP/1.1\r\nHost: 127.0.0.1:"
-                  + closedPort
-                  + "\r\n\r\n",
-              3000);
-      assertThat(RawHttp.status(response)).isEqualTo(502);
-      assertThat(awaitSpan().tag("error")).contains("connect");
-    } finally {
-      other.stop();
+    // Bound and not listening for the whole test: a connection to it is refused, and neither a
+    // listener nor an outgoing connection's ephemeral port (a TCP self-connect) can take it, as
+    // they could a port merely closed before the test (one CI run read 200 here).
+    try (java.net.Socket refusing = new java.net.Socket()) {
+      refusing.bind(new InetSocketAddress(LOOPBACK, 0));
+      int closedPort = refusing.getLocalPort();
+      OutboundHandlers handlers =
+          new OutboundHandlers(
+              metrics,
+              new Refusals("app", Kind.CLIENT, spans::add, metrics),
+              address -> true,
+              Set.of(closedPort),
+              ownPorts,
+              OutboundAccessAndTunnelTest::rootHop,
+              exchange -> exchange.setStatusCode(501),
+              new TunnelHandler("app", spans::add, 2000, 5000, metrics));
+      Undertow other =
+          Undertow.builder()
+              .addHttpListener(0, "127.0.0.1")
+              .setHandler(handlers.forwardProxy())
+              .build();
+      other.start();
+      try {
+        int port = ((InetSocketAddress) other.getListenerInfo().get(0).getAddress()).getPort();
+        String response =
+            RawHttp.exchange(
+                LOOPBACK,
+                port,
+                "CONNECT 127.0.0.1:"
+                    + closedPort
+                    + " HTTP/1.1\r\nHost: 127.0.0.1:"
+                    + closedPort
+                    + "\r\n\r\n",
+                3000);
+        assertThat(RawHttp.status(response)).isEqualTo(502);
+        assertThat(awaitSpan().tag("error")).contains("connect");
+      } finally {
+        other.stop();
+      }
     }
   }
 
