@@ -5,6 +5,7 @@ import static io.hoptrace.proxy.SpanLines.tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.hoptrace.proxy.testing.Clients;
+import io.hoptrace.proxy.testing.RefusedPort;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -506,18 +507,15 @@ class InboundProxyTest extends InboundHarness {
 
   @Test
   void appDown_answers502_withErrorSpan() throws Exception {
-    int closedPort;
-    try (java.net.ServerSocket s =
-        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      closedPort = s.getLocalPort();
+    try (RefusedPort refused = new RefusedPort()) {
+      start("app", "127.0.0.1:" + refused.port());
+      HttpResponse<String> response = get("/x");
+      assertThat(response.statusCode()).isEqualTo(502);
+      String span = SpanLines.line(spanLog, 1);
+      assertThat(tag(span, "http.status_code")).isEqualTo("502");
+      assertThat(tag(span, "error")).startsWith("connect: ");
+      assertThat(response.headers().firstValue("traceresponse")).isPresent();
     }
-    start("app", "127.0.0.1:" + closedPort);
-    HttpResponse<String> response = get("/x");
-    assertThat(response.statusCode()).isEqualTo(502);
-    String span = SpanLines.line(spanLog, 1);
-    assertThat(tag(span, "http.status_code")).isEqualTo("502");
-    assertThat(tag(span, "error")).startsWith("connect: ");
-    assertThat(response.headers().firstValue("traceresponse")).isPresent();
   }
 
   @Test

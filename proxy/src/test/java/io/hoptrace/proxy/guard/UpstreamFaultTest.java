@@ -2,9 +2,9 @@ package io.hoptrace.proxy.guard;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.hoptrace.proxy.testing.RefusedPort;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -22,16 +22,14 @@ class UpstreamFaultTest extends GuardHarness {
 
   @Test
   void upstreamRefused_502WithinASecond() throws Exception {
-    int closedPort;
-    try (ServerSocket s = new ServerSocket(0)) {
-      closedPort = s.getLocalPort();
+    try (RefusedPort refused = new RefusedPort()) {
+      start("app", "127.0.0.1:" + refused.port());
+      Raw answer = send(GET);
+      assertThat(answer.status()).as(answer.toString()).isEqualTo(502);
+      assertThat(answer.millis()).isLessThan(1000L);
+      assertThat(answer.header("Proxy-Status")).startsWith("hoptrace; error=connection_refused");
+      assertThat(awaitSpans(1).get(0)).contains("\"error\":\"connect:");
     }
-    start("app", "127.0.0.1:" + closedPort);
-    Raw answer = send(GET);
-    assertThat(answer.status()).as(answer.toString()).isEqualTo(502);
-    assertThat(answer.millis()).isLessThan(1000L);
-    assertThat(answer.header("Proxy-Status")).startsWith("hoptrace; error=connection_refused");
-    assertThat(awaitSpans(1).get(0)).contains("\"error\":\"connect:");
   }
 
   @Test

@@ -7,6 +7,7 @@ import io.hoptrace.context.TraceContext;
 import io.hoptrace.proxy.guard.Refusals;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.testing.RawHttp;
+import io.hoptrace.proxy.testing.RefusedPort;
 import io.hoptrace.proxy.testing.TestTls;
 import io.hoptrace.span.Kind;
 import io.hoptrace.span.Span;
@@ -181,12 +182,9 @@ class OutboundAccessAndTunnelTest {
   @Test
   void connect_refusedByCallee_is502WithSpan() throws Exception {
     spans.clear();
-    // Bound and not listening for the whole test: a connection to it is refused, and neither a
-    // listener nor an outgoing connection's ephemeral port (a TCP self-connect) can take it, as
-    // they could a port merely closed before the test (one CI run read 200 here).
-    try (java.net.Socket refusing = new java.net.Socket()) {
-      refusing.bind(new InetSocketAddress(LOOPBACK, 0));
-      int closedPort = refusing.getLocalPort();
+    // Refusing for the whole test, not merely closed before it (one CI run read 200 here).
+    try (RefusedPort refusing = new RefusedPort()) {
+      int closedPort = refusing.port();
       OutboundHandlers handlers =
           new OutboundHandlers(
               metrics,

@@ -7,6 +7,7 @@ import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.testing.Clients;
 import io.hoptrace.proxy.testing.EchoServer;
 import io.hoptrace.proxy.testing.RawHttp;
+import io.hoptrace.proxy.testing.RefusedPort;
 import io.hoptrace.proxy.upstream.Forwarder;
 import io.hoptrace.proxy.upstream.SameLoopForwarder;
 import io.hoptrace.proxy.upstream.UpstreamClient;
@@ -175,24 +176,23 @@ class OutboundForwardProxyTest {
 
   @Test
   void calleeDown_is502_spanHasError() throws Exception {
-    int closed;
-    try (ServerSocket s = new ServerSocket(0, 1, LOOPBACK)) {
-      closed = s.getLocalPort();
+    try (RefusedPort refused = new RefusedPort()) {
+      int closed = refused.port();
+      String response =
+          RawHttp.exchange(
+              LOOPBACK,
+              proxyPort,
+              "GET http://127.0.0.1:"
+                  + closed
+                  + "/x HTTP/1.1\r\nHost: 127.0.0.1:"
+                  + closed
+                  + "\r\nConnection: close\r\n\r\n",
+              5000);
+      assertThat(RawHttp.status(response)).isEqualTo(502);
+      Span span = awaitSpan();
+      assertThat(span.tag("http.status_code")).isEqualTo("502");
+      assertThat(span.tag("error")).startsWith("connect");
     }
-    String response =
-        RawHttp.exchange(
-            LOOPBACK,
-            proxyPort,
-            "GET http://127.0.0.1:"
-                + closed
-                + "/x HTTP/1.1\r\nHost: 127.0.0.1:"
-                + closed
-                + "\r\nConnection: close\r\n\r\n",
-            5000);
-    assertThat(RawHttp.status(response)).isEqualTo(502);
-    Span span = awaitSpan();
-    assertThat(span.tag("http.status_code")).isEqualTo("502");
-    assertThat(span.tag("error")).startsWith("connect");
   }
 
   @Test

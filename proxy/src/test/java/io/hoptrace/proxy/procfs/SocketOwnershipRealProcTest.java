@@ -3,6 +3,7 @@ package io.hoptrace.proxy.procfs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.hoptrace.proxy.testing.RefusedPort;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
@@ -452,17 +453,16 @@ class SocketOwnershipRealProcTest {
 
   @Test
   void availability_appPortNotListening_isUnavailableWithReason() throws IOException {
-    int freePort;
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      freePort = s.getLocalPort();
-    }
-    SocketOwnership o = ownership(freePort, Duration.ofMillis(5), 16);
+    // Bound, not listening: in no listening table, and nobody else's for the test.
+    try (RefusedPort notListening = new RefusedPort()) {
+      SocketOwnership o = ownership(notListening.port(), Duration.ofMillis(5), 16);
 
-    assertThat(o.availability().discovery()).isEqualTo(ProcessTree.Discovery.APP_NOT_LISTENING);
-    assertThat(
-            o.ownerPid(
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), freePort),
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 1)))
-        .isSameAs(OwnerLookup.UNAVAILABLE);
+      assertThat(o.availability().discovery()).isEqualTo(ProcessTree.Discovery.APP_NOT_LISTENING);
+      assertThat(
+              o.ownerPid(
+                  notListening.address(),
+                  new InetSocketAddress(InetAddress.getLoopbackAddress(), 1)))
+          .isSameAs(OwnerLookup.UNAVAILABLE);
+    }
   }
 }

@@ -7,6 +7,7 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.hoptrace.proxy.testing.RefusedPort;
 import io.hoptrace.span.Kind;
 import io.hoptrace.span.Span;
 import java.io.IOException;
@@ -207,23 +208,21 @@ class TcpRelayTest {
 
   @Test
   void relay_upstreamRefuses_appSeesCloseAndSpanHasError() throws Exception {
-    int closedPort;
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      closedPort = s.getLocalPort();
-    }
-    start(closedPort);
-    try (Socket app = new Socket(InetAddress.getLoopbackAddress(), relay.port("echo"))) {
-      app.setSoTimeout(5000);
-      InputStream in = app.getInputStream();
-      try {
-        assertThat(in.read()).isEqualTo(-1);
-      } catch (IOException reset) {
-        // A reset is as good as an end of stream: the app learns the call failed.
+    try (RefusedPort refused = new RefusedPort()) {
+      start(refused.port());
+      try (Socket app = new Socket(InetAddress.getLoopbackAddress(), relay.port("echo"))) {
+        app.setSoTimeout(5000);
+        InputStream in = app.getInputStream();
+        try {
+          assertThat(in.read()).isEqualTo(-1);
+        } catch (IOException reset) {
+          // A reset is as good as an end of stream: the app learns the call failed.
+        }
       }
+      Span span = sink.await(1, Duration.ofSeconds(5)).get(0);
+      assertThat(span.tag("error")).startsWith("connect 127.0.0.1:" + refused.port());
+      assertNoLeak(relay);
     }
-    Span span = sink.await(1, Duration.ofSeconds(5)).get(0);
-    assertThat(span.tag("error")).startsWith("connect 127.0.0.1:" + closedPort);
-    assertNoLeak(relay);
   }
 
   @Test

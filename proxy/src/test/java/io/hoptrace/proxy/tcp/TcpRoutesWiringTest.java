@@ -10,6 +10,7 @@ import io.hoptrace.proxy.Hoptrace;
 import io.hoptrace.proxy.tcp.redis.RedisServerProcess;
 import io.hoptrace.proxy.tcp.redis.RespClient;
 import io.hoptrace.proxy.testing.Json;
+import io.hoptrace.proxy.testing.RefusedPort;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -56,12 +57,6 @@ class TcpRoutesWiringTest {
     return Hoptrace.start(Settings.load(null, Map.of(), all), announce);
   }
 
-  static int closedPort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
   List<Map<String, Object>> spans(int count) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     List<String> lines = List.of();
@@ -82,15 +77,18 @@ class TcpRoutesWiringTest {
 
   @Test
   void route_deadUpstream_printedAtStartup_errorSpan_counted() throws Exception {
-    int dead = closedPort();
     ByteArrayOutputStream announced = new ByteArrayOutputStream();
-    try (Hoptrace hoptrace =
-        start(
-            Map.of(
-                "tcp-routes.cache.listen", "0",
-                "tcp-routes.cache.upstream", "127.0.0.1:" + dead,
-                "tcp-routes.cache.protocol", "redis"),
-            new PrintStream(announced, true, UTF_8))) {
+    try (RefusedPort dead = new RefusedPort();
+        Hoptrace hoptrace =
+            start(
+                Map.of(
+                    "tcp-routes.cache.listen",
+                    "0",
+                    "tcp-routes.cache.upstream",
+                    "127.0.0.1:" + dead.port(),
+                    "tcp-routes.cache.protocol",
+                    "redis"),
+                new PrintStream(announced, true, UTF_8))) {
       Matcher line =
           Pattern.compile(
                   "hoptrace: tcp route cache \\(redis\\) listening on 127\\.0\\.0\\.1:(\\d+)")
@@ -112,7 +110,7 @@ class TcpRoutesWiringTest {
 
       Map<String, Object> span = spans(1).get(0);
       assertThat(span).containsEntry("name", "redis connect").containsEntry("kind", "CLIENT");
-      assertThat((String) tags(span).get("error")).startsWith("connect 127.0.0.1:" + dead);
+      assertThat((String) tags(span).get("error")).startsWith("connect 127.0.0.1:" + dead.port());
       assertThat(tags(span))
           .containsEntry("hoptrace.link", "root")
           .containsEntry("hoptrace.candidates", "0");

@@ -2,6 +2,7 @@ package io.undertow.client.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.hoptrace.proxy.testing.RefusedPort;
 import io.undertow.Version;
 import io.undertow.client.ClientCallback;
 import io.undertow.client.ClientConnection;
@@ -123,23 +124,22 @@ class CachedPeerHttpClientTest {
 
   @Test
   void nobodyListening_failsAsUndertowsConnectFails() throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
+    try (RefusedPort refused = new RefusedPort()) {
+      int port = refused.port();
+      CompletableFuture<ClientConnection> theirs = new CompletableFuture<>();
+      CompletableFuture<ClientConnection> ours = new CompletableFuture<>();
+      ioThread.execute(
+          () -> {
+            UndertowClient.getInstance()
+                .connect(callback(theirs), null, uri(port), ioThread, null, buffers, OPTIONS);
+            CachedPeerHttpClient.connect(callback(ours), uri(port), ioThread, buffers, OPTIONS);
+          });
+      Throwable theirFailure = failureOf(theirs);
+      Throwable ourFailure = failureOf(ours);
+      assertThat(theirFailure).isInstanceOf(IOException.class);
+      assertThat(ourFailure).isExactlyInstanceOf(theirFailure.getClass());
+      assertThat(ourFailure.getMessage()).isEqualTo(theirFailure.getMessage());
     }
-    CompletableFuture<ClientConnection> theirs = new CompletableFuture<>();
-    CompletableFuture<ClientConnection> ours = new CompletableFuture<>();
-    ioThread.execute(
-        () -> {
-          UndertowClient.getInstance()
-              .connect(callback(theirs), null, uri(port), ioThread, null, buffers, OPTIONS);
-          CachedPeerHttpClient.connect(callback(ours), uri(port), ioThread, buffers, OPTIONS);
-        });
-    Throwable theirFailure = failureOf(theirs);
-    Throwable ourFailure = failureOf(ours);
-    assertThat(theirFailure).isInstanceOf(IOException.class);
-    assertThat(ourFailure).isExactlyInstanceOf(theirFailure.getClass());
-    assertThat(ourFailure.getMessage()).isEqualTo(theirFailure.getMessage());
   }
 
   @Test
