@@ -177,17 +177,8 @@ class OutboundForwardProxyTest {
   @Test
   void calleeDown_is502_spanHasError() throws Exception {
     try (RefusedPort refused = new RefusedPort()) {
-      int closed = refused.port();
       String response =
-          RawHttp.exchange(
-              LOOPBACK,
-              proxyPort,
-              "GET http://127.0.0.1:"
-                  + closed
-                  + "/x HTTP/1.1\r\nHost: 127.0.0.1:"
-                  + closed
-                  + "\r\nConnection: close\r\n\r\n",
-              5000);
+          RawHttp.exchange(LOOPBACK, proxyPort, absoluteGet(refused.port(), "/x"), 5000);
       assertThat(RawHttp.status(response)).isEqualTo(502);
       Span span = awaitSpan();
       assertThat(span.tag("http.status_code")).isEqualTo("502");
@@ -210,17 +201,8 @@ class OutboundForwardProxyTest {
               });
       acceptor.setDaemon(true);
       acceptor.start();
-      int port = silent.getLocalPort();
       String response =
-          RawHttp.exchange(
-              LOOPBACK,
-              proxyPort,
-              "GET http://127.0.0.1:"
-                  + port
-                  + "/slow HTTP/1.1\r\nHost: 127.0.0.1:"
-                  + port
-                  + "\r\nConnection: close\r\n\r\n",
-              8000);
+          RawHttp.exchange(LOOPBACK, proxyPort, absoluteGet(silent.getLocalPort(), "/slow"), 8000);
       assertThat(RawHttp.status(response)).isEqualTo(504);
       Span span = awaitSpan();
       assertThat(span.tag("http.status_code")).isEqualTo("504");
@@ -254,5 +236,15 @@ class OutboundForwardProxyTest {
     while (spans.isEmpty() && System.nanoTime() < deadline) Thread.sleep(10);
     assertThat(spans).hasSize(1);
     return spans.get(0);
+  }
+
+  /** A forward-proxy request (absolute form) for 127.0.0.1:port, closing after its answer. */
+  static String absoluteGet(int port, String path) {
+    return "GET http://127.0.0.1:"
+        + port
+        + path
+        + " HTTP/1.1\r\nHost: 127.0.0.1:"
+        + port
+        + "\r\nConnection: close\r\n\r\n";
   }
 }

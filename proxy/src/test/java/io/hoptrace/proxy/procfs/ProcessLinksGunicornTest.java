@@ -100,16 +100,26 @@ class ProcessLinksGunicornTest {
     }
     gunicorn = found.orElseThrow();
     Files.writeString(dir.resolve("app.py"), APP, UTF_8);
-    callee = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128);
+    callee = recordingCallee(calleeSaw);
     calleeThreads = Executors.newFixedThreadPool(8);
     callee.setExecutor(calleeThreads);
+    callee.start();
+  }
+
+  /**
+   * A callee (not started) that answers 200 and records, per request id — its path's last segment —
+   * the traceparent it got ("-" for none).
+   */
+  static HttpServer recordingCallee(Map<String, String> saw) throws IOException {
+    HttpServer callee =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128);
     callee.createContext(
         "/",
         exchange -> {
           try (exchange) {
             String path = exchange.getRequestURI().getPath();
             String tp = exchange.getRequestHeaders().getFirst("traceparent");
-            calleeSaw.put(path.substring(path.lastIndexOf('/') + 1), tp == null ? "-" : tp);
+            saw.put(path.substring(path.lastIndexOf('/') + 1), tp == null ? "-" : tp);
             byte[] body = "ok\n".getBytes(UTF_8);
             exchange.sendResponseHeaders(200, body.length);
             try (OutputStream out = exchange.getResponseBody()) {
@@ -117,7 +127,7 @@ class ProcessLinksGunicornTest {
             }
           }
         });
-    callee.start();
+    return callee;
   }
 
   @AfterEach

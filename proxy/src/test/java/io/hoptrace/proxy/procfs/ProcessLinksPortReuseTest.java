@@ -10,8 +10,6 @@ import io.hoptrace.proxy.testing.Json;
 import io.hoptrace.testing.ChildProcesses;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -130,21 +128,7 @@ class ProcessLinksPortReuseTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    callee = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
-    callee.createContext(
-        "/",
-        exchange -> {
-          try (exchange) {
-            String path = exchange.getRequestURI().getPath();
-            String tp = exchange.getRequestHeaders().getFirst("traceparent");
-            calleeSaw.put(path.substring(path.lastIndexOf('/') + 1), tp == null ? "-" : tp);
-            byte[] body = "ok\n".getBytes(UTF_8);
-            exchange.sendResponseHeaders(200, body.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-              out.write(body);
-            }
-          }
-        });
+    callee = ProcessLinksGunicornTest.recordingCallee(calleeSaw);
     callee.start();
   }
 
