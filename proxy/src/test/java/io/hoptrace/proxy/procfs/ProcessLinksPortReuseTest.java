@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -212,7 +213,7 @@ class ProcessLinksPortReuseTest {
       assertThat(servedB[2]).isEqualTo("200");
 
       hoptrace.close(); // flushes every span line
-      Map<String, Map<String, String>> clientTags = new ConcurrentHashMap<>();
+      Map<String, Map<String, String>> clientTags = new HashMap<>();
       Map<String, Object> spanB = null;
       for (String line : Files.readAllLines(spanLog, UTF_8)) {
         if (line.isBlank()) continue;
