@@ -248,7 +248,8 @@ machine() {
     [[ -s "$WORK/hoptrace-${x%%:*}/cmdline" ]] || continue
     echo "- sidecar ${x#*:} ran \`$(sed "s|$REPO_DIR/||g; s/ *$//" "$WORK/hoptrace-${x%%:*}/cmdline")\`"
   done
-  echo "- repository at $(git -C "$REPO_DIR" log -1 --format='%h %s' 2>/dev/null | cut -c1-80)"
+  # git truncates by characters (cut -c counts bytes and split an em dash: invalid UTF-8).
+  echo "- repository at $(git -C "$REPO_DIR" log -1 --format='%h %<(72,trunc)%s' 2>/dev/null | sed 's/ *$//')"
   if [[ -f "$HOPTRACE_JAR" ]]; then
     echo "- hoptrace.jar: ${HOPTRACE_LABEL:-$HOPTRACE_JAR}, built $(date -u -r "$HOPTRACE_JAR" '+%F %H:%M UTC'), sha256 $(sha256sum "$HOPTRACE_JAR" | cut -c1-12)"
   fi
