@@ -265,6 +265,51 @@ class InboundProxyTest extends InboundHarness {
     assertThat(response.body()).isEqualTo("big head");
   }
 
+  /**
+   * A head larger than the socket's buffers (here: 6 MB against at most 4 MB of send buffer and a 4
+   * kB receive window) stops mid-field while the caller does not read. Undertow 2.4.4 released the
+   * buffer holding its unsent part there and closed the connection: the caller got a head cut off.
+   */
+  @Test
+  void largeResponseHead_toASlowReader_arrivesWhole() throws Exception {
+    start();
+    try (Socket socket = slowReader("/bighead?bytes=6000000")) {
+      Thread.sleep(1000); // hoptrace's writes stall mid-head meanwhile
+      String response =
+          new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      assertThat(response).startsWith("HTTP/1.1 200");
+      assertThat(response.length()).isGreaterThan(6_000_000);
+      assertThat(response).contains("h".repeat(6_000_000)).endsWith("\r\n\r\nbig head");
+    }
+  }
+
+  @Test
+  void largeResponseHead_callerLeavesMidHead_nextRequestsAreServed() throws Exception {
+    start();
+    for (int i = 0; i < 3; i++) {
+      Socket socket = slowReader("/bighead?bytes=6000000");
+      Thread.sleep(300); // stalled mid-head, then the caller closes without reading
+      socket.close();
+    }
+    HttpResponse<String> response = get("/bighead?bytes=60000");
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.body()).isEqualTo("big head");
+  }
+
+  /** A connection with a 4 kB receive window that sent {@code GET path} and reads nothing yet. */
+  private Socket slowReader(String path) throws IOException {
+    Socket socket = new Socket();
+    socket.setReceiveBufferSize(4096); // before connect: the window it announces
+    socket.connect(hoptrace.inboundAddress(), 2000);
+    socket.setSoTimeout(10_000);
+    socket
+        .getOutputStream()
+        .write(
+            ("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+    return socket;
+  }
+
   @Test
   void keepAlive_reusesPooledConnectionToTheApp() throws Exception {
     start();
