@@ -76,7 +76,8 @@ public final class Settings {
       Duration responseTimeout,
       Duration idleTimeout,
       int maxConnections,
-      UpstreamClient client) {
+      UpstreamClient client,
+      int maxResponseHeadBytes) {
     public Upstream {
       requireNonNull(connectTimeout, "connectTimeout");
       requireNonNull(responseTimeout, "responseTimeout");
@@ -305,7 +306,8 @@ public final class Settings {
             r.duration("upstream.response-timeout", true),
             r.duration("upstream.idle-timeout", true),
             r.intIn("upstream.max-connections", 1, 65536),
-            r.upstreamClient("upstream.client"));
+            r.upstreamClient("upstream.client"),
+            (int) r.bytesIn("upstream.max-response-head-bytes", 1024, 256L << 20));
     trustedSources = r.cidrs("trust.sources");
     propagation =
         new Propagation(

@@ -266,13 +266,55 @@ class InboundProxyTest extends InboundHarness {
   }
 
   /**
+   * A response head over {@code upstream.max-response-head-bytes} is refused: 502 with Proxy-Status
+   * naming it, the span's error and the counter say why, and the next request is served (the
+   * refused head's connection is closed, not reused with the rest of that head in it).
+   */
+  @Test
+  void responseHeadOverTheLimit_502_explained_counted_nextRequestServed() throws Exception {
+    start(
+        "upstream.max-response-head-bytes", "16KiB", "admin.host", "127.0.0.1", "admin.port", "0");
+    HttpResponse<String> refused = get("/bighead?bytes=17000");
+    assertThat(refused.statusCode()).isEqualTo(502);
+    assertThat(refused.headers().firstValue("X-Big")).isEmpty();
+    assertThat(refused.headers().firstValue("Proxy-Status"))
+        .hasValueSatisfying(
+            v -> assertThat(v).startsWith("hoptrace; error=http_response_header_section_size"));
+    String span = SpanLines.line(spanLog, 1);
+    assertThat(tag(span, "http.status_code")).isEqualTo("502");
+    assertThat(tag(span, "error"))
+        .isEqualTo("response head too large: over 16384 bytes (upstream.max-response-head-bytes)");
+
+    for (int i = 0; i < 3; i++) { // under the limit: served, on the same path
+      HttpResponse<String> served = get("/bighead?bytes=15000");
+      assertThat(served.statusCode()).isEqualTo(200);
+      assertThat(served.headers().firstValue("X-Big")).hasValue("h".repeat(15_000));
+      assertThat(served.body()).isEqualTo("big head");
+    }
+    assertThat(get("/bighead?bytes=40000").statusCode()).isEqualTo(502);
+
+    HttpResponse<String> metrics =
+        adminGet("http://127.0.0.1:" + hoptrace.adminAddress().getPort() + "/metrics");
+    assertThat(metrics.body())
+        .contains("hoptrace_upstream_errors_response_head_too_large_total 2.0")
+        .contains("hoptrace_upstream_errors_reset_total 0.0");
+  }
+
+  @Test
+  void responseHeadOverTheDefault64KiB_isRefused() throws Exception {
+    start();
+    assertThat(get("/bighead?bytes=66000").statusCode()).isEqualTo(502);
+    assertThat(get("/bighead?bytes=65000").statusCode()).isEqualTo(200);
+  }
+
+  /**
    * A head larger than the socket's buffers (here: 6 MB against at most 4 MB of send buffer and a 4
    * kB receive window) stops mid-field while the caller does not read. Undertow 2.4.4 released the
    * buffer holding its unsent part there and closed the connection: the caller got a head cut off.
    */
   @Test
   void largeResponseHead_toASlowReader_arrivesWhole() throws Exception {
-    start();
+    start("upstream.max-response-head-bytes", "8MiB");
     try (Socket socket = slowReader("/bighead?bytes=6000000")) {
       Thread.sleep(1000); // hoptrace's writes stall mid-head meanwhile
       String response =
@@ -285,7 +327,7 @@ class InboundProxyTest extends InboundHarness {
 
   @Test
   void largeResponseHead_callerLeavesMidHead_nextRequestsAreServed() throws Exception {
-    start();
+    start("upstream.max-response-head-bytes", "8MiB");
     for (int i = 0; i < 3; i++) {
       Socket socket = slowReader("/bighead?bytes=6000000");
       Thread.sleep(300); // stalled mid-head, then the caller closes without reading

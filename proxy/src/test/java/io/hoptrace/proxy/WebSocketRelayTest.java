@@ -94,6 +94,11 @@ class WebSocketRelayTest {
                     exchange.getResponseSender().send("not you");
                     return;
                   }
+                  if (exchange.getRequestPath().equals("/bighead")) { // a 101 with a long head
+                    exchange
+                        .getResponseHeaders()
+                        .put(new io.undertow.util.HttpString("X-Big"), "h".repeat(20_000));
+                  }
                   echo.handleRequest(exchange);
                 })
             .build();
@@ -288,6 +293,30 @@ class WebSocketRelayTest {
     assertThat(SpanLines.tag(span, "http.status_code")).isEqualTo("502");
     assertThat(SpanLines.tag(span, "error")).startsWith("connect: ");
     app.start(); // for stop()
+  }
+
+  @Test
+  void enabled_handshakeAnswerOver16KiB_502WithProxyStatus_andErrorSpan() throws Exception {
+    start(true);
+    String answer =
+        rawGet(
+            String.join(
+                "\r\n",
+                "GET /bighead HTTP/1.1",
+                "Host: a",
+                "Connection: Upgrade",
+                "Upgrade: websocket",
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+                "Sec-WebSocket-Version: 13",
+                "",
+                ""));
+    assertThat(answer)
+        .startsWith("HTTP/1.1 502")
+        .contains("Proxy-Status: hoptrace; error=http_response_header_section_size")
+        .doesNotContain("hhhh");
+    String span = SpanLines.line(spanLog, 1);
+    assertThat(SpanLines.tag(span, "error"))
+        .isEqualTo("response head too large: over 16384 bytes (a WebSocket handshake's answer)");
   }
 
   @Test

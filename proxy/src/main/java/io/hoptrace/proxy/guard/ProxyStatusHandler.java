@@ -46,6 +46,7 @@ final class ProxyStatusHandler implements HttpHandler {
               ? "connection_timeout"
               : "connection_refused";
       case TIMEOUT -> "http_response_timeout";
+      case RESPONSE_HEAD_TOO_LARGE -> "http_response_header_section_size";
       case RESET ->
           message.contains("reset") || message.contains("closed") || message.contains("eof")
               ? "connection_terminated"

@@ -295,7 +295,9 @@ final class WebSocketHandler implements HttpHandler {
             return;
           }
           if (!head.hasRemaining()) {
-            fail(UpstreamError.RESET, "malformed response: head over " + MAX_HEAD + " bytes");
+            fail(
+                UpstreamError.RESPONSE_HEAD_TOO_LARGE,
+                "over " + MAX_HEAD + " bytes (a WebSocket handshake's answer)");
             return;
           }
         }

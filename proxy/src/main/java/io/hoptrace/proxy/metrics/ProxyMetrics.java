@@ -29,7 +29,7 @@ import java.util.function.LongSupplier;
  *       a Dropwizard timer a summary with quantiles, in seconds), {@code
  *       hoptrace_inbound_inflight}; the same with {@code outbound}
  *   <li>{@code hoptrace_upstream_errors_connect_total}, {@code _reset_total}, {@code
- *       _timeout_total}, {@code _client_abort_total}
+ *       _timeout_total}, {@code _client_abort_total}, {@code _response_head_too_large_total}
  *   <li>{@code hoptrace_upstream_connection_waits} (requests that found {@code
  *       upstream.max-connections} open and waited), {@code hoptrace_upstream_connection_waiting}
  *       (waiting now): same-loop transport only

@@ -8,6 +8,7 @@ import io.undertow.client.ClientExchange;
 import io.undertow.client.ClientRequest;
 import io.undertow.client.ClientResponse;
 import io.undertow.client.http.CachedPeerHttpClient;
+import io.undertow.client.http.ResponseHeadLimit;
 import io.undertow.conduits.FixedLengthStreamSourceConduit;
 import io.undertow.connector.ByteBufferPool;
 import io.undertow.connector.PooledByteBuffer;
@@ -103,6 +104,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
   private final long responseTimeoutMillis;
   private final long idleTimeoutMillis;
   private final int maxConnections;
+  private final int maxResponseHeadBytes;
   // Each IO thread's idle connections.
   private final Map<XnioIoThread, Pool> pools = new ConcurrentHashMap<>();
   // Each target's open connections and waiting requests; changed inside compute() only.
@@ -121,6 +123,7 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
     this.responseTimeoutMillis = settings.responseTimeout().toMillis();
     this.idleTimeoutMillis = settings.idleTimeout().toMillis();
     this.maxConnections = settings.maxConnections();
+    this.maxResponseHeadBytes = settings.maxResponseHeadBytes();
   }
 
   /** Requests so far that found {@code upstream.max-connections} open and waited for one. */
@@ -749,7 +752,8 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
           uri(target),
           ioThread,
           buffers,
-          OPTIONS);
+          OPTIONS,
+          maxResponseHeadBytes);
     }
 
     private void send(Upstream chosen, boolean pooled) {
@@ -765,6 +769,12 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
      */
     private void failedBeforeResponse(IOException e) {
       if (ended || failing) return;
+      if (e instanceof ResponseHeadLimit.TooLarge tooLarge) { // not sent again: it would be too
+        fail(
+            UpstreamError.RESPONSE_HEAD_TOO_LARGE,
+            UpstreamFailure.headTooLarge(tooLarge.maxHeadBytes()));
+        return;
+      }
       if (reused
           && !retried
           && !hasBody

@@ -48,8 +48,8 @@ public final class UpstreamClient implements AutoCloseable {
 
   /**
    * The buffer response bytes are read into, as Undertow's on the other side. Jetty's response
-   * parser carries a header block across buffers, so it limits nothing: response heads of any size
-   * pass as before.
+   * parser carries a header block across buffers, so it limits nothing: a response head is refused
+   * at {@code upstream.max-response-head-bytes} only.
    */
   static final int RESPONSE_BUFFER = 16 * 1024;
 
@@ -137,6 +137,9 @@ public final class UpstreamClient implements AutoCloseable {
     client.setRequestBufferSize(REQUEST_BUFFER);
     client.setMaxRequestHeadersSize(MAX_HEAD);
     client.setResponseBufferSize(RESPONSE_BUFFER);
+    // Jetty counts the status line and the header fields, as same-loop's ResponseHeadLimit does;
+    // over it, the response fails with "Response Header Bytes Too Large" (isHeadTooLarge).
+    client.setMaxResponseHeadersSize(settings.maxResponseHeadBytes());
     client.setFollowRedirects(false);
     client.setHttpCookieStore(new org.eclipse.jetty.http.HttpCookieStore.Empty());
     client.setUserAgentField(null);
@@ -163,6 +166,11 @@ public final class UpstreamClient implements AutoCloseable {
    */
   public void start() {
     var unused = jetty();
+  }
+
+  /** {@code upstream.max-response-head-bytes}: Jetty refuses a longer response head. */
+  int maxResponseHeadBytes() {
+    return settings.maxResponseHeadBytes();
   }
 
   /** Whether the Jetty client has been created (by {@link #start()} or a first request). */

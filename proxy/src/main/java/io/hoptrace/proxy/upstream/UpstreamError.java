@@ -6,6 +6,11 @@ public enum UpstreamError {
   CONNECT(502, "connect"),
   /** The upstream closed or reset the connection before the response was complete. */
   RESET(502, "reset"),
+  /**
+   * The upstream's response head was longer than {@code upstream.max-response-head-bytes}: refused
+   * unread, its connection closed.
+   */
+  RESPONSE_HEAD_TOO_LARGE(502, "response head too large"),
   /** The upstream did not answer (or went idle) within the configured time. */
   TIMEOUT(504, "timeout"),
   /** The client went away; nothing is answered. */

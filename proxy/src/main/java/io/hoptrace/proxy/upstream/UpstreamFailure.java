@@ -54,6 +54,11 @@ public record UpstreamFailure(UpstreamError kind, String message) {
     exchange.getResponseSender().send(ByteBuffer.wrap(body));
   }
 
+  /** The message of a {@link UpstreamError#RESPONSE_HEAD_TOO_LARGE} failure, either client's. */
+  static String headTooLarge(int maxHeadBytes) {
+    return "over " + maxHeadBytes + " bytes (upstream.max-response-head-bytes)";
+  }
+
   /** The message of a failure's root cause, or its class name when it has none. */
   static String rootMessage(Throwable failure) {
     Throwable root = failure;

@@ -17,6 +17,7 @@ import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.client.Result;
+import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.Content;
@@ -54,6 +55,9 @@ import org.xnio.channels.StreamSinkChannel;
  * Undertow's IO thread spin, so it is never done.
  */
 public final class UpstreamForwarder implements Forwarder {
+
+  /** The reason Jetty 12's HttpParser gives a response head over the client's limit. */
+  static final String HEAD_TOO_LARGE = "Response Header Bytes Too Large";
 
   private final UpstreamClient client;
   private final long responseTimeoutMillis;
@@ -620,14 +624,18 @@ public final class UpstreamForwarder implements Forwarder {
         return;
       }
       UpstreamError kind = classify(failure);
+      String message =
+          kind == UpstreamError.RESPONSE_HEAD_TOO_LARGE
+              ? UpstreamFailure.headTooLarge(client.maxResponseHeadBytes())
+              : UpstreamFailure.rootMessage(failure);
       if (exchange.isResponseStarted() || (headersCopied && sink != null)) {
-        abortClient(kind, failure);
+        abortClient(new UpstreamFailure(kind, message));
         return;
       }
       ended = true;
       releasePending();
       stopReading();
-      new UpstreamFailure(kind, UpstreamFailure.rootMessage(failure)).answer(exchange, hooks);
+      new UpstreamFailure(kind, message).answer(exchange, hooks);
     }
 
     /**
@@ -685,6 +693,10 @@ public final class UpstreamForwarder implements Forwarder {
       for (Throwable t = failure; t != null; t = t.getCause()) {
         if (t instanceof TimeoutException || t instanceof java.net.SocketTimeoutException) {
           return UpstreamError.TIMEOUT;
+        }
+        // Jetty's HttpParser past HttpClient.maxResponseHeadersSize (UpstreamClient.create).
+        if (t instanceof HttpException h && HEAD_TOO_LARGE.equals(h.getReason())) {
+          return UpstreamError.RESPONSE_HEAD_TOO_LARGE;
         }
       }
       return UpstreamError.RESET;

@@ -18,7 +18,8 @@ import org.xnio.XnioIoThread;
  * UndertowClient.connect(listener, null, uri, ioThread, null, bufferPool, options)} does for an
  * {@code http} URI ({@code HttpClientProvider}: open a stream connection to the URI's host and port
  * on the IO thread, wrap it in an {@link HttpClientConnection}, report a failed open to {@code
- * listener.failed}), except that the connection is a {@link CachedPeerConnection}.
+ * listener.failed}), except that the connection is a {@link CachedPeerConnection} and reads through
+ * a {@link ResponseHeadLimit}.
  *
  * <p>Why: Undertow's client asks {@link HttpClientConnection#getPeerAddress()} three times per
  * exchange, only to pass it to {@code log.debugf} (the argument is built whether or not debug is
@@ -41,22 +42,33 @@ public final class CachedPeerHttpClient {
 
   /**
    * Opens an HTTP/1.1 client connection to {@code uri}'s host and port ({@code http} only; port 80
-   * when the URI has none) from {@code ioThread}, as Undertow's own client does.
+   * when the URI has none) from {@code ioThread}, as Undertow's own client does; a response head
+   * longer than {@code maxResponseHeadBytes} fails its exchange ({@link ResponseHeadLimit}).
    */
   public static void connect(
       ClientCallback<ClientConnection> listener,
       URI uri,
       XnioIoThread ioThread,
       ByteBufferPool bufferPool,
-      OptionMap options) {
+      OptionMap options,
+      int maxResponseHeadBytes) {
     if (!"http".equals(uri.getScheme())) {
       throw new IllegalArgumentException("only http:// is connected here: " + uri);
     }
     ioThread
         .openStreamConnection(
             new InetSocketAddress(uri.getHost(), uri.getPort() == -1 ? 80 : uri.getPort()),
-            connection ->
-                listener.completed(new CachedPeerConnection(connection, options, bufferPool)),
+            connection -> {
+              // Under the connection's own conduits: it sees the socket's bytes as read.
+              ResponseHeadLimit limit =
+                  new ResponseHeadLimit(
+                      connection.getSourceChannel().getConduit(), maxResponseHeadBytes);
+              connection.getSourceChannel().setConduit(limit);
+              CachedPeerConnection opened =
+                  new CachedPeerConnection(connection, options, bufferPool);
+              limit.attach(opened);
+              listener.completed(opened);
+            },
             options)
         .addNotifier(
             (future, unused) -> {

@@ -126,7 +126,8 @@ class JettyLazyStartTest {
             Duration.ofSeconds(20),
             Duration.ofSeconds(30),
             16,
-            Settings.UpstreamClient.SAME_LOOP);
+            Settings.UpstreamClient.SAME_LOOP,
+            64 * 1024);
     UpstreamClient client = new UpstreamClient(settings);
     client.addConnectionListener(gate);
     jetty = client;

@@ -44,6 +44,7 @@ import org.xnio.XnioWorker;
  */
 class CachedPeerHttpClientTest {
   private static final OptionMap OPTIONS = OptionMap.create(Options.TCP_NODELAY, true);
+  private static final int MAX_HEAD = 64 * 1024;
 
   private XnioWorker worker;
   private XnioIoThread ioThread;
@@ -132,7 +133,8 @@ class CachedPeerHttpClientTest {
           () -> {
             UndertowClient.getInstance()
                 .connect(callback(theirs), null, uri(port), ioThread, null, buffers, OPTIONS);
-            CachedPeerHttpClient.connect(callback(ours), uri(port), ioThread, buffers, OPTIONS);
+            CachedPeerHttpClient.connect(
+                callback(ours), uri(port), ioThread, buffers, OPTIONS, MAX_HEAD);
           });
       Throwable theirFailure = failureOf(theirs);
       Throwable ourFailure = failureOf(ours);
@@ -151,7 +153,8 @@ class CachedPeerHttpClientTest {
                     URI.create("https://127.0.0.1:1"),
                     ioThread,
                     buffers,
-                    OPTIONS))
+                    OPTIONS,
+                    MAX_HEAD))
         .isInstanceOf(IllegalArgumentException.class);
   }
 
@@ -238,7 +241,7 @@ class CachedPeerHttpClientTest {
   private ClientConnection connectOurs(URI uri) throws Exception {
     CompletableFuture<ClientConnection> f = new CompletableFuture<>();
     ioThread.execute(
-        () -> CachedPeerHttpClient.connect(callback(f), uri, ioThread, buffers, OPTIONS));
+        () -> CachedPeerHttpClient.connect(callback(f), uri, ioThread, buffers, OPTIONS, MAX_HEAD));
     return f.get(5, TimeUnit.SECONDS);
   }
 
