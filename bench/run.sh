@@ -25,7 +25,8 @@ ALL_ROWS="direct nginx haproxy hoptrace-inbound hoptrace-outbound hoptrace-chain
 # Not run unless asked for: the inbound and outbound rows again, on a sidecar that forwards with
 # upstream.client=same-loop (an A/B of the two upstream transports in one run).
 EXTRA_ROWS="hoptrace-inbound-sameloop hoptrace-outbound-sameloop"
-# And on a sidecar with other JVM flags (HOPTRACE_ALT_JAVA_OPTS, HOPTRACE_ALT_JAVA): an A/B of flags.
+# And on a sidecar with other JVM flags (HOPTRACE_ALT_JAVA_OPTS, HOPTRACE_ALT_JAVA) or another build
+# (HOPTRACE_ALT_JAR): an A/B of flags or of two builds.
 EXTRA_ROWS="$EXTRA_ROWS hoptrace-inbound-alt hoptrace-outbound-alt"
 
 usage() {
@@ -90,6 +91,10 @@ environment (defaults in brackets):
   HOPTRACE_ALT_JAVA_OPTS [A's]  replaces the launcher's JVM flags on that sidecar (JAVA_OPTS still
                            goes after them); unset, and HOPTRACE_ALT_JAVA unset, it is an A/A
   HOPTRACE_ALT_JAVA [HOPTRACE_JAVA]  its java
+  HOPTRACE_ALT_JAR [HOPTRACE_JAR]  its jar (with its class-data archive next to it, .jsa for .jar,
+                           made by scripts/cds-archive.sh; run without one if there is none):
+                           an A/B of two builds, e.g. a change against main before it
+  HOPTRACE_ALT_LABEL       which build HOPTRACE_ALT_JAR is, for the results file
   e.g. tiered against the shipped C2 only (the launcher's flags, one changed):
     HOPTRACE_ALT_JAVA_OPTS="\$(HOPTRACE_DRY_RUN=1 HOPTRACE_CDS_ARCHIVE=/nonexistent bin/hoptrace |
       sed -E 's/^([^ ]+ ){3}//; s/ -jar .*//; s/-XX:-TieredCompilation/-XX:+TieredCompilation/')" \\
@@ -234,11 +239,12 @@ machine() {
   echo "- wrk on CPU $CLIENT_CPU, backend + proxy on CPU $SERVER_CPU (taskset)${NICE:+, $NICE}; CLK_TCK=$CLK_TCK"
   echo "- hoptrace runs as \`$(hoptrace_command)\`${HOPTRACE_ENV:+, HOPTRACE_ENV=\`$HOPTRACE_ENV\`}"
   if [[ " $ROWS " == *"-alt "* ]]; then
-    if [[ -z "${HOPTRACE_ALT_JAVA_OPTS+set}" && -z "${HOPTRACE_ALT_JAVA:-}" ]]; then
-      echo "- the -alt rows' sidecar (X) runs as the others: neither HOPTRACE_ALT_JAVA_OPTS nor HOPTRACE_ALT_JAVA set (an A/A)"
+    if [[ -z "${HOPTRACE_ALT_JAVA_OPTS+set}" && -z "${HOPTRACE_ALT_JAVA:-}" && -z "${HOPTRACE_ALT_JAR:-}" ]]; then
+      echo "- the -alt rows' sidecar (X) runs as the others: none of HOPTRACE_ALT_JAVA_OPTS, HOPTRACE_ALT_JAVA, HOPTRACE_ALT_JAR set (an A/A)"
     else
       echo "- the -alt rows' sidecar (X) runs as \`$(with_alt_jvm hoptrace_command)\`${HOPTRACE_ALT_JAVA_OPTS+ (HOPTRACE_ALT_JAVA_OPTS=\`$HOPTRACE_ALT_JAVA_OPTS\`)}"
       [[ -z "${HOPTRACE_ALT_JAVA:-}" ]] || echo "  (HOPTRACE_ALT_JAVA: $("$HOPTRACE_ALT_JAVA" -version 2>&1 | sed -n 1p | sed 's/"//g'))"
+      [[ -z "${HOPTRACE_ALT_JAR:-}" ]] || echo "  (HOPTRACE_ALT_JAR: ${HOPTRACE_ALT_LABEL:-$HOPTRACE_ALT_JAR}, built $(date -u -r "$HOPTRACE_ALT_JAR" '+%F %H:%M UTC'), sha256 $(sha256sum "$HOPTRACE_ALT_JAR" | cut -c1-12); its class-data archive $([[ -f "${HOPTRACE_ALT_JAR%.jar}.jsa" ]] && echo "${HOPTRACE_ALT_JAR%.jar}.jsa" || echo "missing: runs without one"))"
     fi
   fi
   # What each sidecar's JVM ran, read from /proc once it listened.
@@ -840,8 +846,9 @@ row_hoptrace-outbound-sameloop() {
 }
 
 # Sidecar X: as A, but with other JVM flags (HOPTRACE_ALT_JAVA_OPTS replaces the launcher's, as
-# HOPTRACE_JAVA_OPTS does for A) and/or another java (HOPTRACE_ALT_JAVA); it serves the *-alt rows,
-# an A/B of JVM flags in one run (s22). Neither set: the same as A, an A/A. Started by its first
+# HOPTRACE_JAVA_OPTS does for A), another java (HOPTRACE_ALT_JAVA) and/or another build
+# (HOPTRACE_ALT_JAR, s26); it serves the *-alt rows, an A/B of JVM flags (s22) or of builds in one
+# run. None set: the same as A, an A/A. Started by its first
 # row, as S: it is not running, so costs nothing on the server CPU, while A's rows run before it.
 HOPTRACE_X_PID=""
 start_sidecar_x() {
@@ -853,10 +860,12 @@ start_sidecar_x() {
     "$WORK/hoptrace-x.spans" "$X_ADMIN"
   HOPTRACE_X_PID=$STARTED_PID
 }
-# Runs a command with sidecar X's java and JVM flags in place of A's (the launcher reads
-# HOPTRACE_JAVA_OPTS from its environment; unset, it uses its own flags).
+# Runs a command with sidecar X's java, JVM flags and jar in place of A's (the launcher reads
+# HOPTRACE_JAVA_OPTS from its environment; unset, it uses its own flags; the archive follows the
+# jar: hoptrace_archive).
 with_alt_jvm() { # command args...
   local HOPTRACE_JAVA=${HOPTRACE_ALT_JAVA:-$HOPTRACE_JAVA}
+  local HOPTRACE_JAR=${HOPTRACE_ALT_JAR:-$HOPTRACE_JAR}
   if [[ -n "${HOPTRACE_ALT_JAVA_OPTS+set}" ]]; then local -x HOPTRACE_JAVA_OPTS=$HOPTRACE_ALT_JAVA_OPTS; fi
   "$@"
 }
@@ -866,6 +875,10 @@ alt_ready() { # row needs_outbound
   if $2 && ! $HOPTRACE_HAS_OUTBOUND; then skip_row "$1" "this hoptrace.jar's \`run\` has no --outbound yet"; return 1; fi
   if [[ -n "${HOPTRACE_ALT_JAVA:-}" ]] && ! command -v "$HOPTRACE_ALT_JAVA" >/dev/null; then
     fail_row "$1" "HOPTRACE_ALT_JAVA: $HOPTRACE_ALT_JAVA not found"
+    return 1
+  fi
+  if [[ -n "${HOPTRACE_ALT_JAR:-}" && ! -f "$HOPTRACE_ALT_JAR" ]]; then
+    fail_row "$1" "HOPTRACE_ALT_JAR: $HOPTRACE_ALT_JAR not found"
     return 1
   fi
   start_sidecar_x

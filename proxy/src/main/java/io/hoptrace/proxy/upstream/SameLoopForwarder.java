@@ -765,11 +765,13 @@ public final class SameLoopForwarder implements Forwarder, AutoCloseable {
 
     /**
      * The connection failed before any byte of the response: sent again on a new connection if that
-     * is safe (see the class comment), else 502.
+     * is safe (see the class comment), else 502. Or its head went past {@code
+     * upstream.max-response-head-bytes} ({@link ResponseHeadLimit}): 502 at once.
      */
     private void failedBeforeResponse(IOException e) {
       if (ended || failing) return;
-      if (e instanceof ResponseHeadLimit.TooLarge tooLarge) { // not sent again: it would be too
+      // Not sent again: the app's answer would be as long the second time.
+      if (e instanceof ResponseHeadLimit.TooLarge tooLarge) {
         fail(
             UpstreamError.RESPONSE_HEAD_TOO_LARGE,
             UpstreamFailure.headTooLarge(tooLarge.maxHeadBytes()));

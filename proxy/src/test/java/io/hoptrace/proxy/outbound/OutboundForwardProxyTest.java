@@ -22,6 +22,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -208,6 +209,48 @@ class OutboundForwardProxyTest {
       assertThat(span.tag("http.status_code")).isEqualTo("504");
       assertThat(span.tag("error")).startsWith("timeout");
       acceptor.interrupt();
+    }
+  }
+
+  /** The callee's response head over upstream.max-response-head-bytes (64 KiB by default). */
+  @Test
+  void calleeAnswersAHeadOver64KiB_is502_spanSaysWhy() throws Exception {
+    try (ServerSocket callee70k = new ServerSocket(0, 8, LOOPBACK)) {
+      Thread answerer =
+          new Thread(
+              () -> {
+                try (java.net.Socket accepted = callee70k.accept()) {
+                  accepted.setSoTimeout(10_000);
+                  var in =
+                      new java.io.BufferedReader(
+                          new java.io.InputStreamReader(
+                              accepted.getInputStream(), StandardCharsets.ISO_8859_1));
+                  while (!in.readLine().isEmpty()) {} // the request head
+                  accepted
+                      .getOutputStream()
+                      .write(
+                          ("HTTP/1.1 200 OK\r\nX-Big: "
+                                  + "h".repeat(70_000)
+                                  + "\r\nContent-Length: 2\r\n\r\nok")
+                              .getBytes(StandardCharsets.ISO_8859_1));
+                } catch (Exception e) {
+                  // hoptrace closes mid-head: expected
+                }
+              });
+      answerer.setDaemon(true);
+      answerer.start();
+      String response =
+          RawHttp.exchange(LOOPBACK, proxyPort, absoluteGet(callee70k.getLocalPort(), "/h"), 8000);
+      assertThat(RawHttp.status(response)).isEqualTo(502);
+      assertThat(response)
+          .contains("Proxy-Status: hoptrace; error=http_response_header_section_size")
+          .doesNotContain("hhhh");
+      Span span = awaitSpan();
+      assertThat(span.kind()).isEqualTo(Kind.CLIENT);
+      assertThat(span.tag("http.status_code")).isEqualTo("502");
+      assertThat(span.tag("error"))
+          .isEqualTo(
+              "response head too large: over 65536 bytes (upstream.max-response-head-bytes)");
     }
   }
 
