@@ -276,18 +276,7 @@ class WebSocketRelayTest {
   void enabled_appDown_handshakeGets502WithProxyStatus_andErrorSpan() throws Exception {
     start(true);
     app.stop();
-    String answer =
-        rawGet(
-            String.join(
-                "\r\n",
-                "GET /chat HTTP/1.1",
-                "Host: a",
-                "Connection: Upgrade",
-                "Upgrade: websocket",
-                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
-                "Sec-WebSocket-Version: 13",
-                "",
-                ""));
+    String answer = rawGet(handshake("/chat"));
     assertThat(answer).startsWith("HTTP/1.1 502").contains("Proxy-Status: hoptrace; error=");
     String span = SpanLines.line(spanLog, 1);
     assertThat(SpanLines.tag(span, "http.status_code")).isEqualTo("502");
@@ -298,18 +287,7 @@ class WebSocketRelayTest {
   @Test
   void enabled_handshakeAnswerOver16KiB_502WithProxyStatus_andErrorSpan() throws Exception {
     start(true);
-    String answer =
-        rawGet(
-            String.join(
-                "\r\n",
-                "GET /bighead HTTP/1.1",
-                "Host: a",
-                "Connection: Upgrade",
-                "Upgrade: websocket",
-                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
-                "Sec-WebSocket-Version: 13",
-                "",
-                ""));
+    String answer = rawGet(handshake("/bighead"));
     assertThat(answer)
         .startsWith("HTTP/1.1 502")
         .contains("Proxy-Status: hoptrace; error=http_response_header_section_size")
@@ -317,6 +295,20 @@ class WebSocketRelayTest {
     String span = SpanLines.line(spanLog, 1);
     assertThat(SpanLines.tag(span, "error"))
         .isEqualTo("response head too large: over 16384 bytes (a WebSocket handshake's answer)");
+  }
+
+  /** An RFC 6455 opening handshake for {@code path}, as raw request bytes. */
+  static String handshake(String path) {
+    return String.join(
+        "\r\n",
+        "GET " + path + " HTTP/1.1",
+        "Host: a",
+        "Connection: Upgrade",
+        "Upgrade: websocket",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version: 13",
+        "",
+        "");
   }
 
   @Test

@@ -4,37 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.hoptrace.proxy.testing.RefusedPort;
 import io.undertow.Version;
-import io.undertow.client.ClientCallback;
 import io.undertow.client.ClientConnection;
-import io.undertow.client.ClientExchange;
 import io.undertow.client.ClientRequest;
 import io.undertow.client.UndertowClient;
-import io.undertow.connector.ByteBufferPool;
-import io.undertow.server.DefaultByteBufferPool;
 import io.undertow.util.Headers;
 import io.undertow.util.Methods;
-import io.undertow.util.StringReadChannelListener;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.xnio.OptionMap;
-import org.xnio.Options;
-import org.xnio.Xnio;
-import org.xnio.XnioIoThread;
-import org.xnio.XnioWorker;
 
 /**
  * {@link CachedPeerHttpClient} against Undertow's own {@code UndertowClient.connect}, side by side
@@ -42,29 +26,8 @@ import org.xnio.XnioWorker;
  * the wire and the same response read, the same failure for a port nobody listens on — and the peer
  * read once instead of a new {@code InetSocketAddress} per call (what it is for).
  */
-class CachedPeerHttpClientTest {
-  private static final OptionMap OPTIONS = OptionMap.create(Options.TCP_NODELAY, true);
+class CachedPeerHttpClientTest extends ClientHarness {
   private static final int MAX_HEAD = 64 * 1024;
-
-  private XnioWorker worker;
-  private XnioIoThread ioThread;
-  private ByteBufferPool buffers;
-  private ServerSocket server;
-
-  @BeforeEach
-  void start() throws IOException {
-    worker = Xnio.getInstance().createWorker(OptionMap.create(Options.WORKER_IO_THREADS, 1));
-    ioThread = worker.getIoThread();
-    buffers = new DefaultByteBufferPool(false, 8192);
-    server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-  }
-
-  @AfterEach
-  void stop() throws IOException {
-    server.close();
-    worker.shutdownNow();
-    buffers.close();
-  }
 
   @Test
   void undertowVersion_isTheOneReviewed() {
@@ -163,54 +126,14 @@ class CachedPeerHttpClientTest {
    * the server received, then "| ", the status and the body the connection read.
    */
   private String roundTrip(ClientConnection connection) throws Exception {
-    CompletableFuture<String> read = new CompletableFuture<>();
     try (Socket accepted = server.accept()) {
-      ioThread.execute(
-          () -> {
-            ClientRequest request = new ClientRequest();
-            request.setMethod(Methods.GET);
-            request.setPath("/a/b?c=d");
-            request.getRequestHeaders().put(Headers.HOST, "app:1");
-            request.getRequestHeaders().put(Headers.X_FORWARDED_PROTO, "http");
-            request
-                .getRequestHeaders()
-                .put(io.undertow.util.HttpString.tryFromString("X-Test"), "1");
-            connection.sendRequest(
-                request,
-                new ClientCallback<>() {
-                  @Override
-                  public void completed(ClientExchange exchange) {
-                    exchange.setResponseListener(
-                        new ClientCallback<>() {
-                          @Override
-                          public void completed(ClientExchange answered) {
-                            int status = answered.getResponse().getResponseCode();
-                            new StringReadChannelListener(buffers) {
-                              @Override
-                              protected void stringDone(String body) {
-                                read.complete(status + " " + body);
-                              }
-
-                              @Override
-                              protected void error(IOException e) {
-                                read.completeExceptionally(e);
-                              }
-                            }.setup(answered.getResponseChannel());
-                          }
-
-                          @Override
-                          public void failed(IOException e) {
-                            read.completeExceptionally(e);
-                          }
-                        });
-                  }
-
-                  @Override
-                  public void failed(IOException e) {
-                    read.completeExceptionally(e);
-                  }
-                });
-          });
+      ClientRequest request = new ClientRequest();
+      request.setMethod(Methods.GET);
+      request.setPath("/a/b?c=d");
+      request.getRequestHeaders().put(Headers.HOST, "app:1");
+      request.getRequestHeaders().put(Headers.X_FORWARDED_PROTO, "http");
+      request.getRequestHeaders().put(io.undertow.util.HttpString.tryFromString("X-Test"), "1");
+      CompletableFuture<String> read = send(ioThread, buffers, connection, request);
       accepted.setSoTimeout(5000);
       String head = readHead(accepted.getInputStream());
       OutputStream out = accepted.getOutputStream();
@@ -221,21 +144,6 @@ class CachedPeerHttpClientTest {
       connection.close();
       return head + "| " + answer;
     }
-  }
-
-  private static String readHead(InputStream in) throws IOException {
-    ByteArrayOutputStream head = new ByteArrayOutputStream();
-    int ends = 0;
-    while (ends < 4) {
-      int b = in.read();
-      if (b < 0) break;
-      head.write(b);
-      ends =
-          (b == '\r' && (ends == 0 || ends == 2)) || (b == '\n' && (ends == 1 || ends == 3))
-              ? ends + 1
-              : 0;
-    }
-    return head.toString(StandardCharsets.US_ASCII);
   }
 
   private ClientConnection connectOurs(URI uri) throws Exception {
@@ -262,25 +170,6 @@ class CachedPeerHttpClientTest {
     } catch (java.util.concurrent.ExecutionException e) {
       return e.getCause();
     }
-  }
-
-  private static void waitClosed(ClientConnection c) throws InterruptedException {
-    for (int i = 0; i < 500 && c.isOpen(); i++) Thread.sleep(10);
-    assertThat(c.isOpen()).isFalse();
-  }
-
-  private static ClientCallback<ClientConnection> callback(CompletableFuture<ClientConnection> f) {
-    return new ClientCallback<>() {
-      @Override
-      public void completed(ClientConnection result) {
-        f.complete(result);
-      }
-
-      @Override
-      public void failed(IOException e) {
-        f.completeExceptionally(e);
-      }
-    };
   }
 
   private static URI uri(int port) {

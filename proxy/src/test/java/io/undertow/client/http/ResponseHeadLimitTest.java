@@ -2,37 +2,21 @@ package io.undertow.client.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.undertow.client.ClientCallback;
 import io.undertow.client.ClientConnection;
-import io.undertow.client.ClientExchange;
 import io.undertow.client.ClientRequest;
-import io.undertow.connector.ByteBufferPool;
-import io.undertow.server.DefaultByteBufferPool;
 import io.undertow.util.Headers;
 import io.undertow.util.Methods;
-import io.undertow.util.StringReadChannelListener;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.xnio.OptionMap;
-import org.xnio.Options;
-import org.xnio.Xnio;
-import org.xnio.XnioIoThread;
-import org.xnio.XnioWorker;
 
 /**
  * {@link ResponseHeadLimit} under a real Undertow client connection ({@link CachedPeerHttpClient}),
@@ -42,29 +26,7 @@ import org.xnio.XnioWorker;
  * connection counts from zero; the body is not counted.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
-class ResponseHeadLimitTest {
-  private static final OptionMap OPTIONS = OptionMap.create(Options.TCP_NODELAY, true);
-  private static final int BUFFER = 8192;
-
-  private XnioWorker worker;
-  private XnioIoThread ioThread;
-  private ByteBufferPool buffers;
-  private ServerSocket server;
-
-  @BeforeEach
-  void start() throws IOException {
-    worker = Xnio.getInstance().createWorker(OptionMap.create(Options.WORKER_IO_THREADS, 1));
-    ioThread = worker.getIoThread();
-    buffers = new DefaultByteBufferPool(false, BUFFER);
-    server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-  }
-
-  @AfterEach
-  void stop() throws IOException {
-    server.close();
-    worker.shutdownNow();
-    buffers.close();
-  }
+class ResponseHeadLimitTest extends ClientHarness {
 
   /** {@code limit}, and the size of the pieces the server writes the response in (0 = whole). */
   @ParameterizedTest
@@ -134,50 +96,11 @@ class ResponseHeadLimitTest {
 
   /** Sends {@code GET /}; completes with the status, a space and the body, or the failure. */
   private CompletableFuture<String> exchange(ClientConnection connection) {
-    CompletableFuture<String> read = new CompletableFuture<>();
-    ioThread.execute(
-        () -> {
-          ClientRequest request = new ClientRequest();
-          request.setMethod(Methods.GET);
-          request.setPath("/");
-          request.getRequestHeaders().put(Headers.HOST, "app");
-          connection.sendRequest(
-              request,
-              new ClientCallback<>() {
-                @Override
-                public void completed(ClientExchange exchange) {
-                  exchange.setResponseListener(
-                      new ClientCallback<>() {
-                        @Override
-                        public void completed(ClientExchange answered) {
-                          int status = answered.getResponse().getResponseCode();
-                          new StringReadChannelListener(buffers) {
-                            @Override
-                            protected void stringDone(String body) {
-                              read.complete(status + " " + body);
-                            }
-
-                            @Override
-                            protected void error(IOException e) {
-                              read.completeExceptionally(e);
-                            }
-                          }.setup(answered.getResponseChannel());
-                        }
-
-                        @Override
-                        public void failed(IOException e) {
-                          read.completeExceptionally(e);
-                        }
-                      });
-                }
-
-                @Override
-                public void failed(IOException e) {
-                  read.completeExceptionally(e);
-                }
-              });
-        });
-    return read;
+    ClientRequest request = new ClientRequest();
+    request.setMethod(Methods.GET);
+    request.setPath("/");
+    request.getRequestHeaders().put(Headers.HOST, "app");
+    return send(ioThread, buffers, connection, request);
   }
 
   private static Throwable failure(CompletableFuture<String> f) throws Exception {
@@ -188,46 +111,13 @@ class ResponseHeadLimitTest {
     }
   }
 
-  private static void readHead(InputStream in) throws IOException {
-    int ends = 0;
-    while (ends < 4) {
-      int b = in.read();
-      if (b < 0) throw new IOException("closed before the request head's end");
-      ends =
-          (b == '\r' && (ends == 0 || ends == 2)) || (b == '\n' && (ends == 1 || ends == 3))
-              ? ends + 1
-              : 0;
-    }
-  }
-
   private ClientConnection connect(int maxHeadBytes) throws Exception {
     CompletableFuture<ClientConnection> f = new CompletableFuture<>();
     URI uri = URI.create("http://127.0.0.1:" + server.getLocalPort());
     ioThread.execute(
         () ->
             CachedPeerHttpClient.connect(
-                new ClientCallback<>() {
-                  @Override
-                  public void completed(ClientConnection connection) {
-                    f.complete(connection);
-                  }
-
-                  @Override
-                  public void failed(IOException e) {
-                    f.completeExceptionally(e);
-                  }
-                },
-                uri,
-                ioThread,
-                buffers,
-                OPTIONS,
-                maxHeadBytes));
+                callback(f), uri, ioThread, buffers, OPTIONS, maxHeadBytes));
     return f.get(5, TimeUnit.SECONDS);
-  }
-
-  private static void waitClosed(ClientConnection connection) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (connection.isOpen() && System.nanoTime() < deadline) Thread.sleep(10);
-    assertThat(connection.isOpen()).as("connection closed").isFalse();
   }
 }
