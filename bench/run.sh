@@ -47,6 +47,8 @@ usage: bench/run.sh [--smoke] [--rows "ROW ..."] [--out FILE] [--no-install] [--
 environment (defaults in brackets):
   BENCH_DURATION [10]      seconds per closed-loop run        BENCH_CONNS ["1 16 64"]
   BENCH_WARMUP [5]         discarded warm-up, nginx/HAProxy   BENCH_JVM_WARMUP [20] for hoptrace
+  BENCH_CROSS_WARMUP [10]  before a sidecar's first inbound or outbound row, its other direction
+                           for this long, discarded (0 = off: each direction warms up alone)
   BENCH_RATE [2000]        fixed rate for latency (req/s)     BENCH_RATE_CONNS [20]
   BENCH_RATE_PAIRS [3]     pairs at the rate per row: nginx and the row back to back, nginx
                            first in odd pairs, second in even ones, at the end of each row; the
@@ -127,6 +129,9 @@ done
 DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-5}
 JVM_WARMUP=${BENCH_JVM_WARMUP:-20}
+# Before a sidecar's first row, its other direction for this long (discarded): a sidecar in a pod
+# carries both, so its code for both is compiled before either is measured (s26).
+CROSS_WARMUP=${BENCH_CROSS_WARMUP:-10}
 CONNS=${BENCH_CONNS:-1 16 64}
 RATE=${BENCH_RATE:-2000}
 RATE_CONNS=${BENCH_RATE_CONNS:-20}
@@ -238,6 +243,11 @@ machine() {
   echo "- kernel $kernel; $jdk; $(nginx -v 2>&1 | sed 's/^nginx version: //'); $(haproxy -v | head -1 | awk '{print "HAProxy " $3}'); $(wrk -v 2>&1 | head -1 | awk '{print "wrk " $2}')"
   echo "- wrk on CPU $CLIENT_CPU, backend + proxy on CPU $SERVER_CPU (taskset)${NICE:+, $NICE}; CLK_TCK=$CLK_TCK"
   echo "- hoptrace runs as \`$(hoptrace_command)\`${HOPTRACE_ENV:+, HOPTRACE_ENV=\`$HOPTRACE_ENV\`}"
+  if ((CROSS_WARMUP > 0 && JVM_WARMUP > 0)); then
+    echo "- each sidecar's first inbound or outbound row begins with its other direction for ${CROSS_WARMUP} s at 16 connections, discarded (BENCH_CROSS_WARMUP: both directions' code compiled before either is measured, \"Cross warm-up (s26)\")"
+  else
+    echo "- no cross warm-up (BENCH_CROSS_WARMUP=0): each direction warms up alone, the second on a sidecar that has not run it yet"
+  fi
   if [[ " $ROWS " == *"-alt "* ]]; then
     if [[ -z "${HOPTRACE_ALT_JAVA_OPTS+set}" && -z "${HOPTRACE_ALT_JAVA:-}" && -z "${HOPTRACE_ALT_JAR:-}" ]]; then
       echo "- the -alt rows' sidecar (X) runs as the others: none of HOPTRACE_ALT_JAVA_OPTS, HOPTRACE_ALT_JAVA, HOPTRACE_ALT_JAR set (an A/A)"
@@ -777,16 +787,37 @@ await_once() { # key pid dir port [give_up]
 
 # The inbound and outbound rows on one sidecar (A, S, X), once its ready check passed; `what` says
 # how that sidecar differs from A ("" for A).
-inbound_row_on() { # row what port pid admin_port spans
+# The other direction of a sidecar, once, before its first inbound or outbound row (CROSS_WARMUP):
+# without it the second direction's row began with a compile wave in code both share (s25: 61
+# class-check traps, 207 compiles in the outbound row's warm-up) and the first direction's rows
+# ran without the second's code in the sidecar's RSS.
+declare -A CROSS_WARMED=()
+# The sidecar's other listener for cross_warm: its port once it listens, else empty (no cross warm-up).
+other_port() { # key pid dir port
+  [[ -n "$4" ]] && await_once "$1" "$2" "$3" "$4" && echo "$4"
+  return 0
+}
+cross_warm() { # row pid url target
+  [[ -z "${CROSS_WARMED[$2]:-}" ]] || return 0
+  CROSS_WARMED[$2]=1
+  ((CROSS_WARMUP > 0 && JVM_WARMUP > 0)) || return 0
+  log "$1: first the sidecar's other direction for ${CROSS_WARMUP} s (discarded, BENCH_CROSS_WARMUP)"
+  prime_request "$3" "$4"
+  run_wrk "$1" warmup-cross 16 "$CROSS_WARMUP" closed.lua "$3" "$4" "$2"
+}
+
+inbound_row_on() { # row what port pid admin_port spans [outbound_port]
   local row=$1 port=$3 pid=$4 admin=$5 d0
   log "$row: wrk -> hoptrace :$port (inbound${2:+, $2}) -> backend (pid $pid)"
+  [[ -z "${7:-}" ]] || cross_warm "$row" "$pid" "http://127.0.0.1:$7/" "$(url_for "$BACKEND_PORT" "$row")"
   d0=$(hoptrace_drops "$admin")
   measure_row $row "$JVM_WARMUP" "$(url_for "$port" $row)" "" "$pid"
   record_row $row 1 "$(drops_delta "$d0" "$(hoptrace_drops "$admin")")" "$6"
 }
-outbound_row_on() { # row what port pid admin_port spans
+outbound_row_on() { # row what port pid admin_port spans [inbound_port]
   local row=$1 port=$3 pid=$4 admin=$5 d0
   log "$row: wrk (as the app) -> hoptrace :$port (forward proxy${2:+, $2}) -> backend"
+  [[ -z "${7:-}" ]] || cross_warm "$row" "$pid" "$(url_for "$7" "$row")" ""
   d0=$(hoptrace_drops "$admin")
   measure_row $row "$JVM_WARMUP" "http://127.0.0.1:$port/" "$(url_for "$BACKEND_PORT" $row)" "$pid"
   record_row $row 1 "$(drops_delta "$d0" "$(hoptrace_drops "$admin")")" "$6"
@@ -794,12 +825,14 @@ outbound_row_on() { # row what port pid admin_port spans
 
 row_hoptrace-inbound() {
   hoptrace_ready hoptrace-inbound false false || return 0
-  inbound_row_on hoptrace-inbound "" "$A_IN" "$HOPTRACE_A_PID" "$A_ADMIN" "$WORK/hoptrace-a.spans"
+  inbound_row_on hoptrace-inbound "" "$A_IN" "$HOPTRACE_A_PID" "$A_ADMIN" "$WORK/hoptrace-a.spans" \
+    "$(other_port A_OUT "$HOPTRACE_A_PID" "$WORK/hoptrace-a" "$A_OUT")"
 }
 
 row_hoptrace-outbound() {
   hoptrace_ready hoptrace-outbound true false || return 0
-  outbound_row_on hoptrace-outbound "" "$A_OUT" "$HOPTRACE_A_PID" "$A_ADMIN" "$WORK/hoptrace-a.spans"
+  outbound_row_on hoptrace-outbound "" "$A_OUT" "$HOPTRACE_A_PID" "$A_ADMIN" "$WORK/hoptrace-a.spans" \
+    "$(other_port A_IN "$HOPTRACE_A_PID" "$WORK/hoptrace-a" "$A_IN")"
 }
 
 row_hoptrace-chain() {
@@ -836,13 +869,13 @@ sameloop_ready() { # row
 row_hoptrace-inbound-sameloop() {
   sameloop_ready hoptrace-inbound-sameloop || return 0
   inbound_row_on hoptrace-inbound-sameloop "same-loop upstream" "$S_IN" "$HOPTRACE_S_PID" "$S_ADMIN" \
-    "$WORK/hoptrace-s.spans"
+    "$WORK/hoptrace-s.spans" "$S_OUT"
 }
 
 row_hoptrace-outbound-sameloop() {
   sameloop_ready hoptrace-outbound-sameloop || return 0
   outbound_row_on hoptrace-outbound-sameloop "same-loop upstream" "$S_OUT" "$HOPTRACE_S_PID" "$S_ADMIN" \
-    "$WORK/hoptrace-s.spans"
+    "$WORK/hoptrace-s.spans" "$S_IN"
 }
 
 # Sidecar X: as A, but with other JVM flags (HOPTRACE_ALT_JAVA_OPTS replaces the launcher's, as
@@ -891,13 +924,13 @@ alt_ready() { # row needs_outbound
 row_hoptrace-inbound-alt() {
   alt_ready hoptrace-inbound-alt false || return 0
   inbound_row_on hoptrace-inbound-alt "alternative JVM flags" "$X_IN" "$HOPTRACE_X_PID" "$X_ADMIN" \
-    "$WORK/hoptrace-x.spans"
+    "$WORK/hoptrace-x.spans" "$(other_port X_OUT "$HOPTRACE_X_PID" "$WORK/hoptrace-x" "$X_OUT")"
 }
 
 row_hoptrace-outbound-alt() {
   alt_ready hoptrace-outbound-alt true || return 0
   outbound_row_on hoptrace-outbound-alt "alternative JVM flags" "$X_OUT" "$HOPTRACE_X_PID" "$X_ADMIN" \
-    "$WORK/hoptrace-x.spans"
+    "$WORK/hoptrace-x.spans" "$X_IN"
 }
 
 # ---------------------------------------------------------------------------------------------
