@@ -137,8 +137,10 @@ public final class UpstreamClient implements AutoCloseable {
     client.setRequestBufferSize(REQUEST_BUFFER);
     client.setMaxRequestHeadersSize(MAX_HEAD);
     client.setResponseBufferSize(RESPONSE_BUFFER);
-    // Jetty counts the status line and the header fields, as same-loop's ResponseHeadLimit does;
-    // over it, the response fails with "Response Header Bytes Too Large" (isHeadTooLarge).
+    // Jetty's parser counts the head's bytes as it parses them (checked to the kilobyte, not to
+    // the byte as same-loop's ResponseHeadLimit is: InboundProxyJettyTest); over the limit the
+    // response fails with "Response Header Bytes Too Large" (UpstreamForwarder.HEAD_TOO_LARGE,
+    // classified as RESPONSE_HEAD_TOO_LARGE).
     client.setMaxResponseHeadersSize(settings.maxResponseHeadBytes());
     client.setFollowRedirects(false);
     client.setHttpCookieStore(new org.eclipse.jetty.http.HttpCookieStore.Empty());
