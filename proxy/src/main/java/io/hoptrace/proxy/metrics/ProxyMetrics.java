@@ -2,7 +2,6 @@ package io.hoptrace.proxy.metrics;
 
 import com.codahale.metrics.Clock;
 import com.codahale.metrics.Counter;
-import com.codahale.metrics.ExponentiallyDecayingReservoir;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Histogram;
 import com.codahale.metrics.Meter;
@@ -26,8 +25,9 @@ import java.util.function.LongSupplier;
  *
  * <ul>
  *   <li>{@code hoptrace_inbound_requests_total}, {@code hoptrace_inbound_latency} (the bridge makes
- *       a Dropwizard timer a summary with quantiles, in seconds), {@code
- *       hoptrace_inbound_inflight}; the same with {@code outbound}
+ *       a Dropwizard timer a summary with quantiles, in seconds: over the last 60-120 s, within 1.6
+ *       %, {@link WindowedBucketReservoir}), {@code hoptrace_inbound_inflight}; the same with
+ *       {@code outbound}
  *   <li>{@code hoptrace_upstream_errors_connect_total}, {@code _reset_total}, {@code
  *       _timeout_total}, {@code _client_abort_total}, {@code _response_head_too_large_total}
  *   <li>{@code hoptrace_upstream_connection_waits} (requests that found {@code
@@ -78,7 +78,7 @@ public final class ProxyMetrics {
               "hoptrace." + hop.label + ".latency",
               new Timer(
                   countingMeter(),
-                  new Histogram(new ExponentiallyDecayingReservoir()),
+                  new Histogram(new WindowedBucketReservoir()),
                   Clock.defaultClock())));
       AtomicLong gauge = new AtomicLong();
       inFlight.put(hop, gauge);
