@@ -92,6 +92,8 @@ environment (defaults in brackets):
   the same warm-up, settles and rate pairs (put the -alt rows first in --rows to swap the order):
   HOPTRACE_ALT_JAVA_OPTS [A's]  replaces the launcher's JVM flags on that sidecar (JAVA_OPTS still
                            goes after them); unset, and HOPTRACE_ALT_JAVA unset, it is an A/A
+  HOPTRACE_ALT_JAVA_OPTS_ADD [""]  added after the launcher's flags on that sidecar only (a later
+                           flag wins): the A/B of one flag, e.g. HOPTRACE_ALT_JAVA_OPTS_ADD=-Xmn4m
   HOPTRACE_ALT_JAVA [HOPTRACE_JAVA]  its java
   HOPTRACE_ALT_JAR [HOPTRACE_JAR]  its jar (with its class-data archive next to it, .jsa for .jar,
                            made by scripts/cds-archive.sh; run without one if there is none):
@@ -249,8 +251,8 @@ machine() {
     echo "- no cross warm-up (BENCH_CROSS_WARMUP=0): each direction warms up alone, the second on a sidecar that has not run it yet"
   fi
   if [[ " $ROWS " == *"-alt "* ]]; then
-    if [[ -z "${HOPTRACE_ALT_JAVA_OPTS+set}" && -z "${HOPTRACE_ALT_JAVA:-}" && -z "${HOPTRACE_ALT_JAR:-}" ]]; then
-      echo "- the -alt rows' sidecar (X) runs as the others: none of HOPTRACE_ALT_JAVA_OPTS, HOPTRACE_ALT_JAVA, HOPTRACE_ALT_JAR set (an A/A)"
+    if [[ -z "${HOPTRACE_ALT_JAVA_OPTS+set}" && -z "${HOPTRACE_ALT_JAVA_OPTS_ADD:-}" && -z "${HOPTRACE_ALT_JAVA:-}" && -z "${HOPTRACE_ALT_JAR:-}" ]]; then
+      echo "- the -alt rows' sidecar (X) runs as the others: none of HOPTRACE_ALT_JAVA_OPTS, HOPTRACE_ALT_JAVA_OPTS_ADD, HOPTRACE_ALT_JAVA, HOPTRACE_ALT_JAR set (an A/A)"
     else
       echo "- the -alt rows' sidecar (X) runs as \`$(with_alt_jvm hoptrace_command)\`${HOPTRACE_ALT_JAVA_OPTS+ (HOPTRACE_ALT_JAVA_OPTS=\`$HOPTRACE_ALT_JAVA_OPTS\`)}"
       [[ -z "${HOPTRACE_ALT_JAVA:-}" ]] || echo "  (HOPTRACE_ALT_JAVA: $("$HOPTRACE_ALT_JAVA" -version 2>&1 | sed -n 1p | sed 's/"//g'))"
@@ -879,7 +881,7 @@ row_hoptrace-outbound-sameloop() {
 }
 
 # Sidecar X: as A, but with other JVM flags (HOPTRACE_ALT_JAVA_OPTS replaces the launcher's, as
-# HOPTRACE_JAVA_OPTS does for A), another java (HOPTRACE_ALT_JAVA) and/or another build
+# HOPTRACE_JAVA_OPTS does for A; HOPTRACE_ALT_JAVA_OPTS_ADD adds to them), another java (HOPTRACE_ALT_JAVA) and/or another build
 # (HOPTRACE_ALT_JAR, s26); it serves the *-alt rows, an A/B of JVM flags (s22) or of builds in one
 # run. None set: the same as A, an A/A. Started by its first
 # row, as S: it is not running, so costs nothing on the server CPU, while A's rows run before it.
@@ -900,6 +902,11 @@ with_alt_jvm() { # command args...
   local HOPTRACE_JAVA=${HOPTRACE_ALT_JAVA:-$HOPTRACE_JAVA}
   local HOPTRACE_JAR=${HOPTRACE_ALT_JAR:-$HOPTRACE_JAR}
   if [[ -n "${HOPTRACE_ALT_JAVA_OPTS+set}" ]]; then local -x HOPTRACE_JAVA_OPTS=$HOPTRACE_ALT_JAVA_OPTS; fi
+  # s27: an A/B of one flag passed HOPTRACE_ALT_JAVA_OPTS=-Xmn4m alone, which replaced every
+  # launcher flag (G1, tiered, default heap); this adds to them instead.
+  if [[ -n "${HOPTRACE_ALT_JAVA_OPTS_ADD:-}" ]]; then
+    local -x JAVA_OPTS="${JAVA_OPTS:+$JAVA_OPTS }$HOPTRACE_ALT_JAVA_OPTS_ADD"
+  fi
   "$@"
 }
 
