@@ -46,24 +46,20 @@ def main():
             if f.startswith("io/hoptrace"):
                 inclusive[f] += n
     print(f"I/O threads: {us(io):.2f} us/req; other threads {us(sum(others.values())):.2f}")
-    for k, v in kinds.most_common():
-        print(f"  {us(v):7.2f}  {k}")
-    print("self (top 40):")
-    for k, v in selfs.most_common(40):
-        print(f"  {us(v):7.2f}  {k[:140]}")
-    print("by the innermost hoptrace frame (top 40):")
-    for k, v in ours.most_common(40):
-        print(f"  {us(v):7.2f}  {k[:140]}")
-    print("hoptrace frames, inclusive (top 50):")
-    for k, v in inclusive.most_common(50):
-        print(f"  {us(v):7.2f}  {k[:140]}")
-    print("other threads (top 8):")
-    for k, v in others.most_common(8):
-        print(f"  {us(v):7.2f}  {k}")
+    listing(None, kinds, None, us)
+    listing("self (top 40):", selfs, 40, us)
+    listing("by the innermost hoptrace frame (top 40):", ours, 40, us)
+    listing("hoptrace frames, inclusive (top 50):", inclusive, 50, us)
+    listing("other threads (top 8):", others, 8, us)
     if focus:
-        print(f"under {focus}: {us(under_total):.2f} us/req")
-        for k, v in under.most_common(30):
-            print(f"  {us(v):7.2f}  {k}")
+        listing(f"under {focus}: {us(under_total):.2f} us/req", under, 30, us)
+
+
+def listing(title, counter, top, us):
+    if title:
+        print(title)
+    for k, v in counter.most_common(top):
+        print(f"  {us(v):7.2f}  {k[:140]}")
 
 
 def kind(frame):
