@@ -25,8 +25,8 @@ import java.util.function.LongSupplier;
  *
  * <ul>
  *   <li>{@code hoptrace_inbound_requests_total}, {@code hoptrace_inbound_latency} (the bridge makes
- *       a Dropwizard timer a summary with quantiles, in seconds: over the last 60-120 s, within 1.6
- *       %, {@link WindowedBucketReservoir}), {@code hoptrace_inbound_inflight}; the same with
+ *       a Dropwizard timer a summary with quantiles, in seconds: over the last 60-120 s, within
+ *       1/64, {@link WindowedBucketReservoir}), {@code hoptrace_inbound_inflight}; the same with
  *       {@code outbound}
  *   <li>{@code hoptrace_upstream_errors_connect_total}, {@code _reset_total}, {@code
  *       _timeout_total}, {@code _client_abort_total}, {@code _response_head_too_large_total}

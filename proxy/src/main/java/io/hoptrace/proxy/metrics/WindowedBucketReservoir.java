@@ -18,14 +18,15 @@ import java.util.function.LongSupplier;
  * <p>Why not Dropwizard's default {@code ExponentiallyDecayingReservoir}: it is on the I/O thread
  * for every request that ends, and there it took a read lock, computed an {@code exp}, drew a
  * random number and kept a 1,028-entry skip list: about 1 µs per request, the largest single cost
- * of the metrics (bench/README.md "Latency reservoir (s27)"). Here an update is one clock read, one
- * index computation and one atomic increment. What changes for a reader of {@code
- * hoptrace_*_latency}: the quantiles describe the last 60-120 s exactly up to the bucket width, not
- * a random sample biased to the last ~5 minutes; after two quiet windows they read 0 (the default
- * kept its last values for an hour).
+ * of the metrics (bench/README.md "Latency reservoir, and where the I/O thread's time goes with
+ * inlined frames (s27)"). Here an update is one clock read, one index computation and one atomic
+ * increment. What changes for a reader of {@code hoptrace_*_latency}: the quantiles describe the
+ * last 60-120 s exactly up to the bucket width, not a random sample biased to the last ~5 minutes;
+ * after two quiet windows they read 0 (the default kept its last samples).
  *
- * <p>Thread-safe. An update that races the window's turn may land in the window just retired
- * (counted one window less long); the request counters are exact either way.
+ * <p>Thread-safe. An update that races the window's turn may land in the window just retired (read
+ * for one window less, or not at all when that turn ended a quiet spell); the request counters are
+ * exact either way.
  */
 final class WindowedBucketReservoir implements Reservoir {
   static final long DEFAULT_WINDOW_NANOS = 60_000_000_000L;
@@ -90,9 +91,13 @@ final class WindowedBucketReservoir implements Reservoir {
 
   private long[] counts() {
     long now = nanoTime.getAsLong();
-    if (now - currentEnds >= 0) turn(now);
-    AtomicLongArray a = previous;
-    AtomicLongArray b = current;
+    AtomicLongArray a;
+    AtomicLongArray b;
+    synchronized (this) { // the two windows of one turn, not one of each of two
+      if (now - currentEnds >= 0) turn(now);
+      a = previous;
+      b = current;
+    }
     long[] counts = new long[BUCKETS];
     for (int i = 0; i < BUCKETS; i++) counts[i] = a.get(i) + b.get(i);
     return counts;
