@@ -32,7 +32,8 @@ artifact=$HOME/.m2/repository/tools/profiler/async-profiler/$version/async-profi
 if [[ ! -f $artifact ]]; then
   mvn -B -q dependency:get -Dartifact="tools.profiler:async-profiler:$version" >&2
 fi
-(cd "$work" && unzip -q -o "$artifact" 'linux-x64/*')
+python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract(sys.argv[2], sys.argv[3])' \
+  "$artifact" linux-x64/libasyncProfiler.so "$work"
 lib=$work/linux-x64/libasyncProfiler.so
 [[ -f $lib ]] || { echo "asprof: no linux-x64 library in $artifact" >&2; exit 2; }
 
