@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A misbehaving app on a raw socket: answers every request in one fixed way that a well-behaved
  * HTTP server library would not produce.
  */
-final class RawUpstream implements AutoCloseable {
+public final class RawUpstream implements AutoCloseable {
   enum Mode {
     /** Reads the request, then resets the connection (RST) without answering. */
     RESET,
@@ -90,7 +90,11 @@ final class RawUpstream implements AutoCloseable {
     return server.getLocalPort();
   }
 
-  static String readHead(InputStream in) throws IOException {
+  /**
+   * Reads a head up to and with its empty line (CRLF CRLF), as text; shared by the tests that play
+   * a raw peer (RecordingApp, the Undertow client harness).
+   */
+  public static String readHead(InputStream in) throws IOException {
     ByteArrayOutputStream head = new ByteArrayOutputStream();
     int state = 0;
     for (int b; state < 4 && (b = in.read()) >= 0; ) {

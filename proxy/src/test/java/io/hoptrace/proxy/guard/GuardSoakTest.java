@@ -2,6 +2,7 @@ package io.hoptrace.proxy.guard;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.hoptrace.proxy.RawUpstream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -132,7 +133,7 @@ class GuardSoakTest extends GuardHarness {
     OutputStream out = socket.getOutputStream();
     out.write(request.getBytes(StandardCharsets.ISO_8859_1));
     out.flush();
-    String head = RecordingApp.readHead(socket.getInputStream());
+    String head = RawUpstream.readHead(socket.getInputStream());
     InputStream in = socket.getInputStream();
     int cl = head.toLowerCase(java.util.Locale.ROOT).indexOf("content-length:");
     int length =

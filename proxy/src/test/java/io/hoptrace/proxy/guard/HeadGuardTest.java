@@ -2,6 +2,7 @@ package io.hoptrace.proxy.guard;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.hoptrace.proxy.RawUpstream;
 import io.hoptrace.testing.ChildProcesses;
 import java.io.IOException;
 import java.io.InputStream;
@@ -235,7 +236,7 @@ class HeadGuardTest extends GuardHarness {
 
   /** One response with a Content-Length body. */
   private static String readResponse(InputStream in) throws IOException {
-    String head = RecordingApp.readHead(in);
+    String head = RawUpstream.readHead(in);
     int cl = head.toLowerCase(java.util.Locale.ROOT).indexOf("content-length:");
     int length = 0;
     if (cl >= 0) {

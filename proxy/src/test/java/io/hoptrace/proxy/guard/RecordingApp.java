@@ -1,5 +1,6 @@
 package io.hoptrace.proxy.guard;
 
+import io.hoptrace.proxy.RawUpstream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -94,7 +95,7 @@ final class RecordingApp implements AutoCloseable {
       InputStream in = socket.getInputStream();
       OutputStream out = socket.getOutputStream();
       while (true) {
-        String head = readHead(in);
+        String head = RawUpstream.readHead(in);
         if (head.isEmpty()) return;
         heads.add(head);
         String early = answerBeforeBody;
@@ -126,19 +127,6 @@ final class RecordingApp implements AutoCloseable {
     } catch (IOException e) {
       // client gone
     }
-  }
-
-  static String readHead(InputStream in) throws IOException {
-    ByteArrayOutputStream head = new ByteArrayOutputStream();
-    int state = 0;
-    for (int b; state < 4 && (b = in.read()) >= 0; ) {
-      head.write(b);
-      state =
-          (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3))
-              ? state + 1
-              : 0;
-    }
-    return head.toString(StandardCharsets.ISO_8859_1);
   }
 
   private static String readBody(InputStream in, String head) throws IOException {

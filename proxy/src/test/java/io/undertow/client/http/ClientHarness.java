@@ -9,12 +9,9 @@ import io.undertow.client.ClientRequest;
 import io.undertow.connector.ByteBufferPool;
 import io.undertow.server.DefaultByteBufferPool;
 import io.undertow.util.StringReadChannelListener;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -100,22 +97,6 @@ abstract class ClientHarness {
                   }
                 }));
     return read;
-  }
-
-  /** Reads a request head up to and with its empty line, as text. */
-  static String readHead(InputStream in) throws IOException {
-    ByteArrayOutputStream head = new ByteArrayOutputStream();
-    int ends = 0;
-    while (ends < 4) {
-      int b = in.read();
-      if (b < 0) break;
-      head.write(b);
-      ends =
-          (b == '\r' && (ends == 0 || ends == 2)) || (b == '\n' && (ends == 1 || ends == 3))
-              ? ends + 1
-              : 0;
-    }
-    return head.toString(StandardCharsets.US_ASCII);
   }
 
   /** A callback that completes {@code f} with the connection, or with the failure. */

@@ -1,5 +1,6 @@
 package io.undertow.client.http;
 
+import static io.hoptrace.proxy.RawUpstream.readHead;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.undertow.client.ClientConnection;
