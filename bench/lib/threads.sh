@@ -35,6 +35,8 @@ work=$(mktemp -d /tmp/hoptrace-threads.XXXXXX)
 # launcher: no jstat); THREADS_GCLOG=1 also prints its lines per run.
 opts="${JAVA_OPTS:-} -Xlog:gc:file=$work/gc.log:uptime"
 [[ -z ${THREADS_JIT:-} ]] || opts="$opts -XX:+PrintCompilation"
+# JFR started first in a warmed process deoptimizes the request path (alloc.sh): start it at launch
+[[ -z ${THREADS_JFR:-} ]] || opts="$opts -XX:StartFlightRecording=duration=1s,filename=$work/launch.jfr"
 # shellcheck source=bench/lib/sidecar.sh
 source "$here/sidecar.sh"
 start_launched_sidecar "$mode" threads "$jar" "$opts"

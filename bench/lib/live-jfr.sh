@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# What `jcmd PID JFR.start` does to a warmed sidecar under load (bench/README.md, "JFR on a running
+# sidecar (s28)"): one inbound sidecar through the launcher (JAVA_OPTS after its flags), 15 s at 16
+# connections and 5 s at 2,000 req/s, then JFR.start with default settings and four 10 s windows
+# at 2,000 req/s, each with the requests served, the sidecar's CPU per request (/proc ticks) and
+# wrk's p50/p90/p99 in us. LIVE_JFR_SKIP=1 leaves the JFR.start out (a control).
+#
+#   bench/lib/live-jfr.sh [JAR] [JAVA_OPTS]     (wrap it in the shared bench lock)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+jar=$(readlink -f "${1:-$here/../../proxy/target/hoptrace.jar}")
+work=$(mktemp -d /tmp/hoptrace-live-jfr.XXXXXX)
+# shellcheck source=bench/lib/sidecar.sh
+source "$here/sidecar.sh"
+start_launched_sidecar inbound livejfr "$jar" "${2:-}"
+ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
+window() { # seconds label
+  local t0 t1 r
+  t0=$(ticks)
+  BENCH_RATE=2000 taskset -c 0 wrk -t1 -c20 -d"$1s" -s "$here/paced.lua" "$url" >"$work/wrk.txt" 2>&1
+  t1=$(ticks)
+  r=$(awk '/requests in/ { print $1 }' "$work/wrk.txt")
+  echo "$2: $r requests; CPU $(((t1 - t0) * 1000000 / $(getconf CLK_TCK) / r)) us/req;" \
+    "$(grep -o 'p50=[0-9]* p90=[0-9]* p99=[0-9]*' "$work/wrk.txt")"
+}
+echo "hoptrace inbound, $jar, JAVA_OPTS '${2:-}'; load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+taskset -c 0 wrk -t1 -c16 -d15s -s "$here/closed.lua" "$url" >/dev/null 2>&1
+window 5 "before (5 s)"
+[[ -n ${LIVE_JFR_SKIP:-} ]] || jcmd "$pid" JFR.start name=live >/dev/null
+for i in 1 2 3 4; do window 10 "+$(((i - 1) * 10))-$((i * 10)) s"; done
+echo "load $(cut -d' ' -f1-3 /proc/loadavg); work directory: $work" >&2
