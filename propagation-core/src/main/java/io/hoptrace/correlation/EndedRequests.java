@@ -128,18 +128,29 @@ final class EndedRequests {
     long periods = (now - nextAdvanceAt) / periodNanos + 1;
     long steps = Math.min(periods, generations);
     for (long i = 0; i < steps; i++) {
-      // Sized for as many records as the generation before took: under a steady rate the arrays
-      // then never grow (growing copied every record ~2 times, bench/README.md, "Allocation per
-      // request (s14)"). A catch-up of several periods means they were idle: all start empty.
+      // Sized for as many records as the generation before took, plus an eighth: under a steady
+      // rate the arrays then never grow (growing copied every record ~2 times, bench/README.md,
+      // "Allocation per request (s14)"). Without the eighth, a rate that only fluctuates grew
+      // every generation that took one record more than the one before to 1.5x: copied, and
+      // kept at 1.5x ("Ended-request arrays (s28)"). A catch-up of several periods means they
+      // were idle: all start empty.
       int expected = periods == 1 ? Math.min(cap, slots[slot(epoch)].size) : 0;
       epoch++;
       int s = slot(epoch);
       Gen dropped = slots[s];
-      // Under a steady rate the generation dropped has just the size wanted: its arrays are
+      // Under a steady rate the generation dropped has about the size wanted: its arrays are
       // cleared and reused (no garbage, nothing to promote). Far larger ones are let go.
-      slots[s] = dropped.fits(expected) ? dropped.clear() : new Gen(expected);
+      slots[s] = dropped.fits(expected, cap) ? dropped.clear() : new Gen(withRoom(expected, cap));
     }
     nextAdvanceAt += periods * periodNanos;
+  }
+
+  /**
+   * The capacity for a generation expected to take {@code expected} records: an eighth more (and
+   * 64), so that a rate that fluctuates by less does not grow it; 0 for none.
+   */
+  static int withRoom(int expected, int cap) {
+    return expected == 0 ? 0 : (int) Math.min(cap, expected + (expected >> 3) + 64L);
   }
 
   private int slot(long e) {
@@ -285,10 +296,15 @@ final class EndedRequests {
       if (expected > 0) resize(expected);
     }
 
-    /** Whether this generation's arrays are the right size to hold {@code expected} records. */
-    boolean fits(int expected) {
+    /**
+     * Whether this generation's arrays are the right size to hold {@code expected} records: room
+     * for a sixteenth more (half of what a new one gets: arrays sized a period or two earlier are
+     * reused when the rate moved a little since), and not twice that.
+     */
+    boolean fits(int expected, int cap) {
       int n = spanId.length;
-      return n >= expected && n <= 2 * expected + 64;
+      long least = expected == 0 ? 0 : Math.min(cap, expected + (expected >> 4) + 32L);
+      return n >= least && n <= 2L * expected + 64;
     }
 
     /** Empties this generation for reuse: O(slots), once per period. */

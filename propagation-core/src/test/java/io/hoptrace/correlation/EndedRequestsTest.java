@@ -333,6 +333,41 @@ class EndedRequestsTest {
     }
   }
 
+  /**
+   * A rate that fluctuates (here within ±7 %, as real traffic does from one period to the next):
+   * once every generation has been made, none grows while it fills and each reuses the arrays of
+   * the one it replaces, at most an eighth (and 64) over the largest period's count. Sizing a new
+   * generation to exactly the last period's count grew it to 1.5x whenever the next period took
+   * more, and replaced the exact-sized ones by new arrays whenever the rate rose.
+   */
+  @Test
+  void fluctuatingRate_neverGrowsAGeneration_andReusesTheDroppedOnes() {
+    int[] counts = {400, 420, 390, 425, 405, 380, 430, 410, 415, 395, 428, 400, 385, 426};
+    int generations = 3;
+    EndedRequests ended = registry.endedRequests();
+    Object[] bySlot = new Object[generations];
+    for (int period = 0; period < counts.length; period++) {
+      ended.advanceIfDue(); // generations turn at the first operation of a period
+      Object atStart = ended.spanIdArrayOfCurrentGeneration();
+      if (period >= 2 * generations) {
+        // compared as references: a failure would print two arrays of hundreds of ids
+        assertThat(atStart == bySlot[period % generations])
+            .as("period %d reuses the dropped arrays", period)
+            .isTrue();
+      }
+      for (int i = 0; i < counts[period]; i++) served(registry, ticker, null);
+      Object atEnd = ended.spanIdArrayOfCurrentGeneration();
+      if (period >= generations) {
+        assertThat(atEnd == atStart).as("period %d did not grow", period).isTrue();
+      }
+      assertThat(ended.capacityOfCurrentGeneration())
+          .isLessThanOrEqualTo(EndedRequests.withRoom(430, 1000));
+      bySlot[period % generations] = atEnd;
+      ticker.advance(PERIOD.minus(Duration.ofMillis(3L * counts[period])));
+    }
+    assertThat(ended.size()).isEqualTo(426 + 385); // a new period began: the oldest is gone
+  }
+
   @Test
   void afterAnIdlePeriod_largeArraysAreLetGo() {
     for (int i = 0; i < 500; i++) served(registry, ticker, null);
