@@ -27,8 +27,9 @@ COPY --from=build /src/bin/hoptrace /src/scripts/cds-archive.sh /opt/hoptrace/bi
 # thread) jps and jstat do not see hoptrace; the runtime's bin/jcmd does, by PID (the launcher
 # execs java, so it is the container's PID 1): jcmd 1 GC.heap_info, Thread.print; JFR.start only
 # when JFR started at launch (JAVA_OPTS=-XX:StartFlightRecording=duration=1s,filename=/tmp/l.jfr):
-# a first JFR start deoptimizes a loaded sidecar for ~20 s (README, "Bare host"). The class-data archive is made here, in the runtime stage, because it only holds for
-# this java and this jar path: one static archive of the classes a training run through the
+# a first JFR start deoptimizes a loaded sidecar for ~20 s (README, "Bare host").
+# The class-data archive is made here, in the runtime stage, because it only holds for this java
+# and this jar path: one static archive of the classes a training run through the
 # listeners loaded, the JDK's and hoptrace's (the jlinked runtime's own archive is then only the
 # fallback when hoptrace's is missing or stale; bench/README.md "One class-data archive (s21)").
 ENV JAVA=/opt/jre/bin/java

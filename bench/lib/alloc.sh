@@ -26,7 +26,7 @@ source "$here/sidecar.sh"
 # No class-data archive: it holds for one jar path only. JFR's first start is at launch (a
 # one-second recording): started first in the warmed process it instruments its event classes and
 # the launcher's C2-only JIT runs the deoptimized request path interpreted for many seconds (s28:
-# 5,000 instead of 84,000 requests in the next 10 s, 1.9 ms of CPU per request, ~4x the bytes).
+# 5,000 instead of 84,000 requests in the next 10 s, 1.9 ms of CPU per request).
 start_sidecar "$mode" alloc env HOPTRACE_JAR="$jar" HOPTRACE_CDS_ARCHIVE=/nonexistent \
   JAVA_OPTS="-XX:StartFlightRecording=settings=$here/alloc.jfc,duration=1s,filename=$work/launch.jfr" \
   "$here/../../bin/hoptrace"
