@@ -30,7 +30,6 @@ source "$here/sidecar.sh"
 start_sidecar "$mode" alloc env HOPTRACE_JAR="$jar" HOPTRACE_CDS_ARCHIVE=/nonexistent \
   JAVA_OPTS="-XX:StartFlightRecording=settings=$here/alloc.jfc,duration=1s,filename=$work/launch.jfr" \
   "$here/../../bin/hoptrace"
-ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 # every thread's user+system ticks, "name ticks" (the name may hold spaces: it is in parentheses)
 thread_ticks() {
   for t in /proc/"$pid"/task/*/stat; do

@@ -33,7 +33,6 @@ opts=${JAVA_OPTS:-}
 start_launched_sidecar inbound jitpeak "$jar" "$opts"
 t_start=$(date +%s.%N)
 
-ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 jit() { # "C1 C2" ticks
   cat /proc/"$pid"/task/*/stat 2>/dev/null | awk '
     /\(C1 CompilerThre/ { l = $0; sub(/^.*\) /, "", l); split(l, f, " "); c1 += f[12] + f[13] }

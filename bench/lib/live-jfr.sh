@@ -13,7 +13,6 @@ work=$(mktemp -d /tmp/hoptrace-live-jfr.XXXXXX)
 # shellcheck source=bench/lib/sidecar.sh
 source "$here/sidecar.sh"
 start_launched_sidecar inbound livejfr "$jar" "${2:-}"
-ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 window() { # seconds label
   local t0 t1 r
   t0=$(ticks)

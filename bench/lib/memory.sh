@@ -38,8 +38,6 @@ start_sidecar "$mode" memory env HOPTRACE_JAR="$jar" HOPTRACE_CDS_ARCHIVE="${jar
   JAVA_OPTS="-XX:NativeMemoryTracking=summary -Xlog:gc:file=$work/gc.log ${JAVA_OPTS:-}" \
   "$here/../../bin/hoptrace"
 
-ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
-
 snapshot() { # label
   local label=$1 rss pss nmt heap=""
   rss=$(awk '/^Rss:/ { print int($2 / 1024) }' "/proc/$pid/smaps_rollup")

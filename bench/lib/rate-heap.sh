@@ -17,7 +17,6 @@ work=$(mktemp -d /tmp/hoptrace-rate-heap.XXXXXX)
 source "$here/sidecar.sh"
 JAVA_OPTS="${JAVA_OPTS:-} -Xlog:gc:file=$work/gc.log:uptime"
 start_launched_sidecar inbound rateheap "$jar" "$JAVA_OPTS"
-ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 echo "hoptrace inbound, $jar; load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 taskset -c 0 wrk -t1 -c16 -d15s -s "$here/closed.lua" "$url" >/dev/null 2>&1
 BENCH_RATE=2000 taskset -c 0 wrk -t1 -c20 -d5s -s "$here/paced.lua" "$url" >/dev/null 2>&1

@@ -35,7 +35,6 @@ opts=${JAVA_OPTS:-}
 start_launched_sidecar inbound rssrows "$jar" "$opts"
 t_start=$(date +%s.%N)
 
-ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 c2() { cat /proc/"$pid"/task/*/stat 2>/dev/null | awk '/\(C2 CompilerThre/ { l = $0; sub(/^.*\) /, "", l); split(l, f, " "); t += f[12] + f[13] } END { print t + 0 }'; }
 rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status"; }
 

@@ -25,6 +25,9 @@
 # shellcheck source=bench/lib/nginx.sh
 source "$(dirname "${BASH_SOURCE[0]}")/nginx.sh"
 
+# The sidecar's CPU so far: utime + stime of process $pid (start_*sidecar sets it), in clock ticks.
+ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # The bench's nginx sidecar in front of its backend, both on CPU 1, instead of a hoptrace one:

@@ -56,8 +56,6 @@ snapshot() {
 gcs() { awk '/Pause Young/ { y++ } /Pause Full/ { f++ } / [0-9.]+ms$/ { t += $NF }
   END { printf "%d %d %.6f\n", y, f, t / 1000 }' "$work/gc.log"; }
 
-ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
-
 # per-thread deltas per request (per second when no request), threads that did something only;
 # threads that started or ended during the run are counted from 0 or not at all
 report() { # before after requests seconds
