@@ -13,18 +13,9 @@ work=$(mktemp -d /tmp/hoptrace-live-jfr.XXXXXX)
 # shellcheck source=bench/lib/sidecar.sh
 source "$here/sidecar.sh"
 start_launched_sidecar inbound livejfr "$jar" "${2:-}"
-window() { # seconds label
-  local t0 t1 r
-  t0=$(ticks)
-  BENCH_RATE=2000 taskset -c 0 wrk -t1 -c20 -d"$1s" -s "$here/paced.lua" "$url" >"$work/wrk.txt" 2>&1
-  t1=$(ticks)
-  r=$(awk '/requests in/ { print $1 }' "$work/wrk.txt")
-  echo "$2: $r requests; CPU $(((t1 - t0) * 1000000 / $(getconf CLK_TCK) / r)) us/req;" \
-    "$(grep -o 'p50=[0-9]* p90=[0-9]* p99=[0-9]*' "$work/wrk.txt")"
-}
 echo "hoptrace inbound, $jar, JAVA_OPTS '${2:-}'; load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 taskset -c 0 wrk -t1 -c16 -d15s -s "$here/closed.lua" "$url" >/dev/null 2>&1
-window 5 "before (5 s)"
+rate_window 5 "before (5 s)"
 [[ -n ${LIVE_JFR_SKIP:-} ]] || jcmd "$pid" JFR.start name=live >/dev/null
-for i in 1 2 3 4; do window 10 "+$(((i - 1) * 10))-$((i * 10)) s"; done
+for i in 1 2 3 4; do rate_window 10 "+$(((i - 1) * 10))-$((i * 10)) s"; done
 echo "load $(cut -d' ' -f1-3 /proc/loadavg); work directory: $work" >&2

@@ -20,12 +20,8 @@ start_launched_sidecar inbound rateheap "$jar" "$JAVA_OPTS"
 echo "hoptrace inbound, $jar; load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 taskset -c 0 wrk -t1 -c16 -d15s -s "$here/closed.lua" "$url" >/dev/null 2>&1
 BENCH_RATE=2000 taskset -c 0 wrk -t1 -c20 -d5s -s "$here/paced.lua" "$url" >/dev/null 2>&1
-t0=$(ticks)
-BENCH_RATE=2000 taskset -c 0 wrk -t1 -c20 -d"${seconds}s" -s "$here/paced.lua" "$url" >"$work/wrk.txt" 2>&1
-t1=$(ticks)
-r=$(awk '/requests in/ { print $1 }' "$work/wrk.txt")
-echo "$seconds s at 2,000 req/s: $r requests; CPU $(((t1 - t0) * 1000000 / $(getconf CLK_TCK) / r)) us/req;" \
-  "$(grep -o 'p50=[0-9]* p90=[0-9]* p99=[0-9]*' "$work/wrk.txt"); RSS $(awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status") MB"
+rate_window "$seconds" "$seconds s at 2,000 req/s"
+echo "RSS at the end: $(awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status") MB"
 # "[12.345s] GC(7) Pause Young (Allocation Failure) 27M->21M(31M) 1.0ms": heap after, by 10 s
 awk '/Pause (Young|Full)/ { t = $1; gsub(/[][s]/, "", t); split($(NF - 1), a, "->"); sub(/\(.*/, "", a[2]); last[int(t / 10) * 10] = a[2] }
   END { printf "heap in use after the last collection of each 10 s of uptime:"; for (k = 0; k <= 1000; k += 10) if (k in last) printf " %ds:%s", k, last[k]; print "" }' "$work/gc.log"

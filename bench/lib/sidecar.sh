@@ -28,6 +28,19 @@ source "$(dirname "${BASH_SOURCE[0]}")/nginx.sh"
 # The sidecar's CPU so far: utime + stime of process $pid (start_*sidecar sets it), in clock ticks.
 ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 
+# SECONDS at 2,000 req/s through $url (wrk on CPU 0, paced; its output in $work/wrk.txt), then one
+# line: "LABEL: N requests; CPU X us/req; p50=.. p90=.. p99=.." (the sidecar's /proc ticks, wrk's us).
+rate_window() { # seconds label
+  local t0 t1 r
+  t0=$(ticks)
+  BENCH_RATE=2000 taskset -c 0 wrk -t1 -c20 -d"$1s" -s "$(dirname "${BASH_SOURCE[0]}")/paced.lua" \
+    "$url" >"$work/wrk.txt" 2>&1
+  t1=$(ticks)
+  r=$(awk '/requests in/ { print $1 }' "$work/wrk.txt")
+  echo "$2: $r requests; CPU $(((t1 - t0) * 1000000 / $(getconf CLK_TCK) / r)) us/req;" \
+    "$(grep -o 'p50=[0-9]* p90=[0-9]* p99=[0-9]*' "$work/wrk.txt")"
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # The bench's nginx sidecar in front of its backend, both on CPU 1, instead of a hoptrace one:
