@@ -9,6 +9,7 @@ import io.hoptrace.propagation.HeaderSetter;
 import io.hoptrace.propagation.Injector;
 import io.hoptrace.propagation.requestid.RequestIdCodec;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
+import io.hoptrace.proxy.upstream.HopByHop;
 import io.hoptrace.proxy.spanlog.SpanLogWriter;
 import io.hoptrace.span.EpochMicros;
 import io.hoptrace.span.IntTexts;
@@ -69,26 +70,13 @@ public final class Floor {
   private static final int BUFFER = 16384;
   private static final int SPAN_FLUSH = 64 * 1024;
 
-  // Fields left out of both heads: hop-by-hop (RFC 9110 §7.6.1, as HopByHop.FIELDS) and the
-  // trace fields the injector writes.
+  // Fields left out of both heads: hop-by-hop (RFC 9110 §7.6.1, hoptrace's fixed set), the
+  // traceresponse hoptrace answers with, and the trace fields the injector writes.
   private static final byte[][] DROPPED;
 
   static {
-    List<String> names =
-        new java.util.ArrayList<>(
-            List.of(
-                "connection",
-                "http2-settings",
-                "keep-alive",
-                "proxy-connection",
-                "proxy-authenticate",
-                "proxy-authorization",
-                "te",
-                "trailer",
-                "transfer-encoding",
-                "upgrade",
-                "via",
-                "traceresponse"));
+    List<String> names = new java.util.ArrayList<>(HopByHop.fixedFields());
+    names.add("traceresponse"); // replaced, as hoptrace does (Via is added to, not replaced)
     names.addAll(Injector.MANAGED_HEADERS);
     DROPPED = new byte[names.size()][];
     for (int i = 0; i < DROPPED.length; i++) {

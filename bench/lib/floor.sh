@@ -13,8 +13,18 @@
 # lines written against requests served (a few more lines: requests in flight when wrk stopped)
 # and RSS.
 #
-#   bench/lib/floor.sh [JAR]      # default proxy/target/hoptrace.jar (its .jsa archive when present)
+#   bench/lib/floor.sh [--smoke] [JAR]   # default proxy/target/hoptrace.jar (its .jsa when present)
+#
+# --smoke (CI, .ci/run): 1 round of 1 s after 2 s of warm-up; exits 1 unless every proxy served
+# requests with no errors and wrote one span line per request (the numbers mean nothing). It keeps
+# Floor.java compiling against hoptrace's classes and both floors relaying.
 set -euo pipefail
+smoke=0
+if [[ ${1:-} == --smoke ]]; then
+  smoke=1
+  shift
+  export FLOOR_ROUNDS=1 FLOOR_SECONDS=1 FLOOR_WARMUP=2
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 jar=$(readlink -f "${1:-$root/proxy/target/hoptrace.jar}")
@@ -76,20 +86,27 @@ done
 # nginx's CPU is its worker's (the master only waits); the JVMs' is the process's.
 pids[nginx]=$(pgrep -P "${pids[nginx]}" | head -1)
 
-count() { # row: adds the requests of the last wrk run to the row's total
+declare -A errors
+count() { # row: adds the requests (and errors) of the last wrk run to the row's totals
   served[$1]=$((served[$1] + $(awk '/requests in/ { print $1 }' "$work/wrk.txt")))
+  if grep -q 'Non-2xx\|Socket errors' "$work/wrk.txt"; then
+    errors[$1]=$((${errors[$1]:-0} + 1))
+    grep 'Non-2xx\|Socket errors' "$work/wrk.txt" | sed "s/^/$1: /" >&2
+  fi
 }
-# Both set globals (no subshell, so count's totals stay): closed sets rps and cpu (µs/req),
-# rate sets line (rate_window's).
+# Both set globals (no subshell, so count's totals stay): closed sets rps, cpu (µs/req) and split
+# (user and system), rate sets line (rate_window's).
 closed() { # row seconds: closed loop at 16 connections
   local t0 t1 r
   pid=${pids[$1]}
-  t0=$(ticks)
+  read -r u0 s0 < <(awk '{ print $14, $15 }' "/proc/$pid/stat")
   taskset -c 0 wrk -t1 -c16 -d"$2s" -s "$here/closed.lua" "${urls[$1]}" >"$work/wrk.txt" 2>&1
-  t1=$(ticks)
+  read -r u1 s1 < <(awk '{ print $14, $15 }' "/proc/$pid/stat")
   count "$1"
   r=$(awk '/requests in/ { print $1 }' "$work/wrk.txt")
-  rps=$((r / $2)) cpu=$(((t1 - t0) * 1000000 / $(getconf CLK_TCK) / r))
+  local us=$((1000000 / $(getconf CLK_TCK)))
+  rps=$((r / $2)) cpu=$(((u1 - u0 + s1 - s0) * us / r))
+  split="user $(((u1 - u0) * us * 10 / r)) + system $(((s1 - s0) * us * 10 / r)) (tenths of µs)"
 }
 rate() { # row seconds
   pid=${pids[$1]} url=${urls[$1]}
@@ -116,7 +133,7 @@ for r in $(seq "$rounds"); do
   done
   for row in "${order[@]}"; do
     closed "$row" "$seconds"
-    echo "round $r closed $row: $rps req/s; CPU $cpu us/req" >&2
+    echo "round $r closed $row: $rps req/s; CPU $cpu us/req, $split" >&2
     closed_rps[$r.$row]=$rps closed_cpu[$r.$row]=$cpu
   done
 done
@@ -135,8 +152,16 @@ for r in $(seq "$rounds"); do
       r, n, f, t, h, f / n, t / n, h / n, cn, cf, ct, ch, un, uf, ut, uh }'
 done
 echo
+failed=0
 for row in "${rows[@]}"; do
   lines=$(wc -l <"$work/$row-spans.log")
   rss=$(awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/${pids[$row]}/status")
-  echo "$row: ${served[$row]} requests served, $lines span lines; RSS $rss MB"
+  echo "$row: ${served[$row]} requests served, $lines span lines, ${errors[$row]:-0} runs with errors; RSS $rss MB"
+  # wrk does not count the requests in flight when it stops: up to 20 per run more lines
+  if ((served[$row] < 100 || lines < served[$row] || lines > served[$row] + 400 || ${errors[$row]:-0} > 0)); then
+    echo "$row: FAILED (requests served, span lines or errors)" >&2
+    failed=1
+  fi
 done
+((smoke == 0)) || { ((failed == 0)) && echo "floor smoke: PASS" || echo "floor smoke: FAIL"; }
+exit "$failed"

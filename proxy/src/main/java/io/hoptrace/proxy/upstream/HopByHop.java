@@ -28,6 +28,14 @@ public final class HopByHop {
           "transfer-encoding",
           "upgrade");
 
+  /**
+   * The fixed hop-by-hop field names, lowercase; a message's {@code Connection} tokens come on top.
+   * For code that matches names on bytes rather than through {@link #isHopByHop} (bench/floor).
+   */
+  public static Set<String> fixedFields() {
+    return FIELDS;
+  }
+
   /** The usual Connection values: their token sets, shared instead of parsed per message. */
   private static final Set<String> KEEP_ALIVE = Set.of("keep-alive");
 
