@@ -47,9 +47,10 @@ done
 
 declare -A pids urls served
 pids_all=()
-cleanup() {
+cleanup() { # the span logs reach gigabytes over a full run: the work directory goes too
   kill "${pids_all[@]}" 2>/dev/null || true
   wait 2>/dev/null || true
+  rm -rf "$work"
 }
 trap cleanup EXIT
 started() { pids[$1]=$2 urls[$1]=$3 served[$1]=0 pids_all+=("$2"); }
@@ -97,7 +98,7 @@ count() { # row: adds the requests (and errors) of the last wrk run to the row's
 # Both set globals (no subshell, so count's totals stay): closed sets rps, cpu (µs/req) and split
 # (user and system), rate sets line (rate_window's).
 closed() { # row seconds: closed loop at 16 connections
-  local t0 t1 r
+  local r u0 s0 u1 s1
   pid=${pids[$1]}
   read -r u0 s0 < <(awk '{ print $14, $15 }' "/proc/$pid/stat")
   taskset -c 0 wrk -t1 -c16 -d"$2s" -s "$here/closed.lua" "${urls[$1]}" >"$work/wrk.txt" 2>&1
