@@ -62,6 +62,8 @@ public final class Floor {
   private static final byte[] TRACEPARENT = "traceparent: 00-".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] REQUEST_ID = "X-Request-Id: ".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] HOST = "host:".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] TRANSFER_ENCODING =
+      "transfer-encoding:".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] CONTENT_LENGTH =
       "content-length:".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] NOT_IMPLEMENTED =
@@ -232,9 +234,7 @@ public final class Floor {
         }
         return n;
       }
-      if (eol - line > 18 && (b.get(line) | 0x20) == 't' && (b.get(line + 8) | 0x20) == 'r') {
-        return -2; // Transfer-Encoding
-      }
+      if (matches(b, line, TRANSFER_ENCODING)) return -2;
       line = eol + 1;
     }
     return -1;
@@ -327,7 +327,7 @@ public final class Floor {
       return found;
     }
 
-    /** Method, path and their route key and span name, kept while the request line repeats. */
+    /** Method, path, their route key and span name, kept while the request line repeats. */
     void requestLine(int sp1, int sp2) {
       boolean same = lastLine.length == sp2;
       for (int i = 0; i < sp2 && same; i++) same = in.get(i) == lastLine[i];
@@ -338,8 +338,8 @@ public final class Floor {
       int q = sp1 + 1;
       while (q < sp2 && in.get(q) != '?') q++;
       path = string(in, sp1 + 1, q);
-      routeKey = method + " " + path;
-      spanName = routeKey;
+      routeKey = method + " " + path; // as hoptrace's RouteKeys: key GET /p, span name get /p
+      spanName = method.toLowerCase(Locale.ROOT) + " " + path;
     }
 
     /** The request head for the app, from the client's [0, end): see the class comment. */
