@@ -111,8 +111,7 @@ closed() { # row seconds: closed loop at 16 connections
 }
 rate() { # row seconds
   pid=${pids[$1]} url=${urls[$1]}
-  rate_window "$2" "$1" >"$work/rate.txt"
-  line=$(cat "$work/rate.txt")
+  line=$(rate_window "$2" "$1") # it sets no globals: a subshell is fine; count's totals are not
   count "$1"
 }
 
