@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The floor of a JVM tracing sidecar, next to nginx and hoptrace, in one run (bench/README.md,
-# "The floor of a JVM sidecar (s29)"). Four proxies in front of one backend, all five on CPU 1
-# (wrk on CPU 0): the bench's nginx sidecar, hoptrace --inbound through its launcher, and
+# "The floor of a JVM sidecar (s29)"). Five proxies in front of one backend, all six on CPU 1
+# (wrk on CPU 0): the bench's nginx sidecar, hoptrace --inbound through its launcher twice (row
+# `hoptrace`: inbound.engine = undertow, the default; row `relay`: inbound.engine = relay), and
 # bench/floor/Floor.java twice on the launcher's JVM flags — `floor`: one selector thread relaying
 # heads as bytes with new ids, traceparent and X-Request-Id added and one buffered JSON span line
 # per request; `traced`: the same relay doing hoptrace's per-request tracing work with hoptrace's
@@ -56,7 +57,7 @@ trap cleanup EXIT
 started() { pids[$1]=$2 urls[$1]=$3 served[$1]=0 pids_all+=("$2"); }
 
 backend=$(free_port) p_nginx=$(free_port) p_floor=$(free_port) p_traced=$(free_port)
-p_hop=$(free_port)
+p_hop=$(free_port) p_relay=$(free_port)
 write_backend_conf "$work/backend" "$backend"
 taskset -c 1 nginx -p "$work/backend" -c "$work/backend/nginx.conf" &
 pids_all+=("$!")
@@ -78,8 +79,13 @@ HOPTRACE_JAR="$jar" HOPTRACE_CDS_ARCHIVE="$archive" taskset -c 1 "$root/bin/hopt
   --span-log "$work/hoptrace-spans.log" --set span-log.rotate-size=0 \
   >"$work/hoptrace.out" 2>&1 &
 started hoptrace "$!" "http://127.0.0.1:$p_hop/r/hoptrace"
+HOPTRACE_JAR="$jar" HOPTRACE_CDS_ARCHIVE="$archive" taskset -c 1 "$root/bin/hoptrace" run \
+  --service bench-a --inbound "127.0.0.1:$p_relay" --app "127.0.0.1:$backend" \
+  --span-log "$work/relay-spans.log" --set span-log.rotate-size=0 --set inbound.engine=relay \
+  >"$work/relay.out" 2>&1 &
+started relay "$!" "http://127.0.0.1:$p_relay/r/relay"
 export BENCH_TARGET=""
-rows=(nginx floor traced hoptrace)
+rows=(nginx floor traced hoptrace relay)
 for row in "${rows[@]}"; do
   for _ in $(seq 150); do curl -s -o /dev/null "${urls[$row]}" && break; sleep 0.2; done
   served[$row]=1 # the readiness request
@@ -116,7 +122,7 @@ rate() { # row seconds
 }
 
 echo "warm-up: the JVMs $warmup s at 16 connections and $((warmup / 2)) s at the rate, nginx 3 s" >&2
-for row in floor traced hoptrace; do
+for row in floor traced hoptrace relay; do
   closed "$row" "$warmup"
   rate "$row" $((warmup / 2))
 done
@@ -125,7 +131,7 @@ closed nginx 3
 declare -A rate_cpu closed_rps closed_cpu
 for r in $(seq "$rounds"); do
   order=("${rows[@]}")
-  ((r % 2 == 0)) && order=(hoptrace traced floor nginx)
+  ((r % 2 == 0)) && order=(relay hoptrace traced floor nginx)
   for row in "${order[@]}"; do
     rate "$row" "$seconds"
     echo "round $r rate   $line" >&2
@@ -140,16 +146,17 @@ done
 
 sleep 1.5 # the floor's and nginx's span buffers are flushed after a second
 echo
-echo "| round | nginx µs/req @2k | floor | traced | hoptrace | ×nginx: floor / traced / hoptrace | req/s @16: nginx / floor / traced / hoptrace (µs/req) |"
-echo "|--:|--:|--:|--:|--:|--:|--:|"
+echo "| round | nginx µs/req @2k | floor | traced | hoptrace | relay | ×nginx: floor / traced / hoptrace / relay | req/s @16: nginx / floor / traced / hoptrace / relay (µs/req) |"
+echo "|--:|--:|--:|--:|--:|--:|--:|--:|"
 for r in $(seq "$rounds"); do
   awk -v r="$r" -v n="${rate_cpu[$r.nginx]}" -v f="${rate_cpu[$r.floor]}" -v t="${rate_cpu[$r.traced]}" \
-    -v h="${rate_cpu[$r.hoptrace]}" -v cn="${closed_rps[$r.nginx]}" -v cf="${closed_rps[$r.floor]}" \
-    -v ct="${closed_rps[$r.traced]}" -v ch="${closed_rps[$r.hoptrace]}" \
+    -v h="${rate_cpu[$r.hoptrace]}" -v y="${rate_cpu[$r.relay]}" \
+    -v cn="${closed_rps[$r.nginx]}" -v cf="${closed_rps[$r.floor]}" \
+    -v ct="${closed_rps[$r.traced]}" -v ch="${closed_rps[$r.hoptrace]}" -v cy="${closed_rps[$r.relay]}" \
     -v un="${closed_cpu[$r.nginx]}" -v uf="${closed_cpu[$r.floor]}" -v ut="${closed_cpu[$r.traced]}" \
-    -v uh="${closed_cpu[$r.hoptrace]}" \
-    'BEGIN { printf "| %d | %d | %d | %d | %d | %.2f / %.2f / %.2f | %d / %d / %d / %d (%d / %d / %d / %d) |\n",
-      r, n, f, t, h, f / n, t / n, h / n, cn, cf, ct, ch, un, uf, ut, uh }'
+    -v uh="${closed_cpu[$r.hoptrace]}" -v uy="${closed_cpu[$r.relay]}" \
+    'BEGIN { printf "| %d | %d | %d | %d | %d | %d | %.2f / %.2f / %.2f / %.2f | %d / %d / %d / %d / %d (%d / %d / %d / %d / %d) |\n",
+      r, n, f, t, h, y, f / n, t / n, h / n, y / n, cn, cf, ct, ch, cy, un, uf, ut, uh, uy }'
 done
 echo
 failed=0

@@ -259,6 +259,7 @@ public final class Settings {
   private final String service;
   private final Listener inbound;
   private final boolean inboundWebSocket;
+  private final boolean inboundRelay;
   private final HostPort app;
   private final @Nullable Listener outbound;
   private final @Nullable Listener admin;
@@ -289,6 +290,7 @@ public final class Settings {
     service = r.nonEmpty("service");
     inbound = new Listener(r.nonEmpty("inbound.host"), r.port("inbound.port"));
     inboundWebSocket = r.bool("inbound.websocket");
+    inboundRelay = r.oneOf("inbound.engine", "undertow", "relay").equals("relay");
     app = r.hostPort("app");
     outbound = r.optionalListener("outbound");
     admin = r.optionalListener("admin");
@@ -490,6 +492,15 @@ public final class Settings {
 
   public Listener inbound() {
     return inbound;
+  }
+
+  /**
+   * Whether the inbound listener relays plain HTTP/1.1 requests as bytes ({@code inbound.engine =
+   * relay}) and hands the rest (upgrades, {@code Expect}, chunked bodies, anything doubtful) to the
+   * Undertow path; false ({@code undertow}): every request takes the Undertow path.
+   */
+  public boolean inboundRelay() {
+    return inboundRelay;
   }
 
   /** Whether WebSocket upgrades are passed to the app and relayed ({@code inbound.websocket}). */

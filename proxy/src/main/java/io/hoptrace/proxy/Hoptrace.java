@@ -18,6 +18,7 @@ import io.hoptrace.proxy.export.SpanExport;
 import io.hoptrace.proxy.guard.DrainHandler;
 import io.hoptrace.proxy.guard.GuardHandlers;
 import io.hoptrace.proxy.guard.ListenerLimits;
+import io.hoptrace.proxy.inbound.ByteRelay;
 import io.hoptrace.proxy.inbound.InboundHandlers;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.outbound.OutboundServer;
@@ -70,6 +71,7 @@ public final class Hoptrace implements AutoCloseable {
   private final ScheduledExecutorService ringTimer;
   private final ProcessLinks processLinks;
   private final DrainHandler inbound;
+  private final @Nullable ByteRelay relay;
   private final GuardHandlers inboundGuard;
   private final Undertow undertow;
   private final InetSocketAddress inboundAddress;
@@ -155,11 +157,18 @@ public final class Hoptrace implements AutoCloseable {
     if (upstreamClient(settings) == Settings.UpstreamClient.SAME_LOOP) {
       SameLoopForwarder same = new SameLoopForwarder(settings.upstream(), jetty);
       // Requests that found upstream.max-connections open: so far, and waiting now.
-      metrics.gauge("hoptrace.upstream.connection_waits", same::connectionWaits);
-      metrics.gauge("hoptrace.upstream.connection_waiting", same::waitingForConnection);
+      // The byte relay's (inbound.engine = relay) included: it keeps its own app connections.
+      metrics.gauge(
+          "hoptrace.upstream.connection_waits",
+          () -> same.connectionWaits() + relayCount(ByteRelay::connectionWaits));
+      metrics.gauge(
+          "hoptrace.upstream.connection_waiting",
+          () -> same.waitingForConnection() + relayCount(ByteRelay::waitingForConnection));
       // Requests sent again on a new connection after their pooled one went stale, by either
       // transport (same-loop hands some requests to Jetty).
-      metrics.gauge("hoptrace.upstream.retries", () -> same.retries() + jetty.retries());
+      metrics.gauge(
+          "hoptrace.upstream.retries",
+          () -> same.retries() + jetty.retries() + relayCount(ByteRelay::retries));
       if (links.evidence() != null) {
         int appPort = settings.app().port();
         same.onConnectionClosed(
@@ -173,7 +182,8 @@ public final class Hoptrace implements AutoCloseable {
       forwarder = same;
     } else {
       // Requests sent again on a new connection after their pooled one went stale.
-      metrics.gauge("hoptrace.upstream.retries", jetty::retries);
+      metrics.gauge(
+          "hoptrace.upstream.retries", () -> jetty.retries() + relayCount(ByteRelay::retries));
     }
     this.sameLoop = forwarder instanceof SameLoopForwarder same ? same : null;
     CompositeExtractor extractor = Propagators.extractor(settings.propagation());
@@ -189,6 +199,25 @@ public final class Hoptrace implements AutoCloseable {
                 settings, extractor, injector, registry, forwarder, spanLog, metrics));
     // hardening: outermost, so that the 503s of a draining hoptrace are refusals with a span line.
     this.inbound = inboundGuard.withDrain();
+    // inbound.engine = relay: plain requests carried as bytes, the rest handed to the chain above.
+    this.relay =
+        settings.inboundRelay()
+            ? new ByteRelay(
+                settings, extractor, injector, registry, spanLog, metrics, inboundGuard, inbound)
+            : null;
+    if (relay != null) {
+      ByteRelay r = relay;
+      // Connections the relay gave to the Undertow path (upgrades, Expect, chunked bodies...).
+      metrics.gauge("hoptrace.inbound.relay.handed_over", r::handedOver);
+      metrics.gauge("hoptrace.inbound.relay.upstream_connections", r::upstreamConnections);
+      if (links.evidence() != null) {
+        r.onUpstreamClosed(
+            (app, local) -> {
+              SocketKey key = ProcessLinks.appSide(app, local);
+              if (key != null) links.forget(key);
+            });
+      }
+    }
 
     Undertow.Builder builder =
         Undertow.builder()
@@ -240,7 +269,8 @@ public final class Hoptrace implements AutoCloseable {
                     InetAddress.getByName(settings.inbound().host()), settings.inbound().port()),
                 inboundOptions,
                 ListenerLimits.socketOptions(settings.limits()),
-                inbound);
+                inbound,
+                relay);
       } catch (IOException e) {
         undertow.stop();
         throw new UncheckedIOException(
@@ -363,6 +393,16 @@ public final class Hoptrace implements AutoCloseable {
   /** The admin listener's address, or null when it is off. */
   public @Nullable InetSocketAddress adminAddress() {
     return adminAddress;
+  }
+
+  /** A count of the byte relay's, 0 when it is off (or not built yet). */
+  private long relayCount(java.util.function.ToLongFunction<ByteRelay> count) {
+    ByteRelay r = relay;
+    return r == null ? 0 : count.applyAsLong(r);
+  }
+
+  public @Nullable ByteRelay inboundRelay() {
+    return relay;
   }
 
   public ProxyMetrics metrics() {

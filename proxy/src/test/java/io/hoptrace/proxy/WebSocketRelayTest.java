@@ -112,6 +112,9 @@ class WebSocketRelayTest {
     app.stop();
   }
 
+  /** {@code inbound.engine} for the whole class (a subclass runs the tests on the byte relay). */
+  @org.jspecify.annotations.Nullable String inboundEngine;
+
   void start(boolean websocket) throws Exception {
     start(websocket, "127.0.0.1");
   }
@@ -126,6 +129,7 @@ class WebSocketRelayTest {
     overrides.put("span-log.path", spanLog.toString());
     overrides.put("span-log.flush-interval", "20ms");
     overrides.put("drain-time", "2s");
+    if (inboundEngine != null) overrides.put("inbound.engine", inboundEngine);
     hoptrace =
         Hoptrace.start(
             Settings.load(null, Map.of(), overrides),

@@ -55,6 +55,22 @@ public final class DrainHandler implements HttpHandler {
     }
   }
 
+  /**
+   * Counts a request that does not pass through this stage (the byte relay's) as in flight, unless
+   * shutdown has begun: then false, nothing counted, and the caller hands the request to this
+   * stage, which refuses it. Each true is followed by one {@link #exit()}.
+   */
+  public boolean tryEnter() {
+    if ((state.addAndGet(ONE) & SHUTDOWN) == 0) return true;
+    done();
+    return false;
+  }
+
+  /** The end of a request {@link #tryEnter()} counted. */
+  public void exit() {
+    done();
+  }
+
   private void done() {
     if (state.addAndGet(-ONE) == SHUTDOWN) {
       synchronized (drained) {

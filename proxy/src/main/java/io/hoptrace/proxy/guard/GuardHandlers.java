@@ -92,9 +92,31 @@ public final class GuardHandlers implements HttpHandler {
       OptionMap socketOptions,
       HttpHandler root)
       throws IOException {
+    return listen(undertow, address, serverOptions, socketOptions, root, null);
+  }
+
+  /**
+   * As {@link #listen(Undertow, InetSocketAddress, OptionMap, OptionMap, HttpHandler)}, with {@code
+   * front} taking every accepted connection (head guard installed) before Undertow's parser does.
+   */
+  public Undertow.ListenerInfo listen(
+      Undertow undertow,
+      InetSocketAddress address,
+      OptionMap serverOptions,
+      OptionMap socketOptions,
+      HttpHandler root,
+      @Nullable ConnectionFront front)
+      throws IOException {
     HeadGuardConduit.Bound bound =
         HeadGuardConduit.listen(
-            undertow.getWorker(), address, serverOptions, socketOptions, root, limits, refusals);
+            undertow.getWorker(),
+            address,
+            serverOptions,
+            socketOptions,
+            root,
+            limits,
+            refusals,
+            front);
     channel = bound.channel();
     AtomicLong open = bound.openConnections();
     openConnections = open;
@@ -119,6 +141,27 @@ public final class GuardHandlers implements HttpHandler {
   public void stopAccepting() {
     AcceptingChannel<?> c = channel;
     if (c != null) IoUtils.safeClose(c);
+  }
+
+  /**
+   * Whether a request arriving now would be refused by the overload stage (too many connections, a
+   * heap nearly full), without refusing it.
+   */
+  public boolean sheds() {
+    return first.sheds();
+  }
+
+  /** Counts a request body cut for arriving too slowly, as the body-rate stage does. */
+  public void countBodyTooSlow() {
+    refusals.count(RefusalReason.BODY_TOO_SLOW);
+  }
+
+  /**
+   * The {@code Proxy-Status} value (RFC 9209) of a forwarding failure hoptrace answers 502/504, as
+   * the Proxy-Status stage writes it.
+   */
+  public static String proxyStatus(io.hoptrace.proxy.upstream.UpstreamFailure failure) {
+    return Refusals.proxyStatus(ProxyStatusHandler.errorType(failure), failure.message());
   }
 
   @Override

@@ -12,6 +12,7 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 import org.xnio.ChannelListener;
 import org.xnio.ChannelListeners;
 import org.xnio.OptionMap;
@@ -105,7 +106,8 @@ final class HeadGuardConduit extends AbstractStreamSourceConduit<StreamSourceCon
       OptionMap socketOptions,
       HttpHandler root,
       Settings.Limits limits,
-      Refusals refusals)
+      Refusals refusals,
+      @Nullable ConnectionFront front)
       throws IOException {
     HttpOpenListener open =
         new HttpOpenListener(
@@ -118,7 +120,11 @@ final class HeadGuardConduit extends AbstractStreamSourceConduit<StreamSourceCon
           openConnections.incrementAndGet();
           connection.setCloseListener(closed); // first, so that it runs if the next steps close it
           install(connection, limits, refusals);
-          open.handleEvent(connection);
+          if (front != null) {
+            front.open(connection, open);
+          } else {
+            open.handleEvent(connection);
+          }
         };
     OptionMap socket =
         OptionMap.builder()

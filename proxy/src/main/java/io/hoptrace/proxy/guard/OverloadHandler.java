@@ -42,6 +42,15 @@ final class OverloadHandler implements HttpHandler {
     this.activeConnections = requireNonNull(active, "active");
   }
 
+  /**
+   * Whether a request arriving now would be shed: the test {@link #handleRequest} makes, without
+   * refusing (the byte relay hands such a request to the Undertow path, which refuses it).
+   */
+  boolean sheds() {
+    if (activeConnections.getAsLong() > maxConnections) return true;
+    return shedHeapRatio < 1 && heap.getAsDouble() > shedHeapRatio;
+  }
+
   @Override
   public void handleRequest(HttpServerExchange exchange) throws Exception {
     long open = activeConnections.getAsLong();

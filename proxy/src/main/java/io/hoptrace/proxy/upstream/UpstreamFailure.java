@@ -60,7 +60,7 @@ public record UpstreamFailure(UpstreamError kind, String message) {
   }
 
   /** The message of a failure's root cause, or its class name when it has none. */
-  static String rootMessage(Throwable failure) {
+  public static String rootMessage(Throwable failure) {
     Throwable root = failure;
     while (root.getCause() != null && root.getCause() != root) root = root.getCause();
     String m = root.getMessage();

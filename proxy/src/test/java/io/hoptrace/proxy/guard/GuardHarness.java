@@ -44,10 +44,14 @@ abstract class GuardHarness {
   /** {@code upstream.client} for the whole class (a subclass runs the tests on the other). */
   @org.jspecify.annotations.Nullable String upstreamClient;
 
+  /** {@code inbound.engine} for the whole class (a subclass runs the tests on the relay). */
+  @org.jspecify.annotations.Nullable String inboundEngine;
+
   Hoptrace start(String... keyValues) throws Exception {
     Map<String, String> overrides = new HashMap<>();
     overrides.put("service", "guarded");
     if (upstreamClient != null) overrides.put("upstream.client", upstreamClient);
+    if (inboundEngine != null) overrides.put("inbound.engine", inboundEngine);
     overrides.put("inbound.host", "127.0.0.1");
     overrides.put("inbound.port", "0");
     overrides.put("app", "127.0.0.1:" + app.port());

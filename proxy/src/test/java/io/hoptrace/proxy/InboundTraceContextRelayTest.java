@@ -1,0 +1,12 @@
+package io.hoptrace.proxy;
+
+/**
+ * Every {@link InboundTraceContextTest} case again with {@code inbound.engine = relay}: the byte
+ * relay answers each as the Undertow path does (what it does not carry itself, it hands to that
+ * path).
+ */
+class InboundTraceContextRelayTest extends InboundTraceContextTest {
+  InboundTraceContextRelayTest() {
+    inboundEngine = "relay";
+  }
+}
