@@ -348,6 +348,12 @@ public final class ByteRelay implements ConnectionFront {
         next.lent(c);
         return;
       }
+      if (waiters.get() > 0) {
+        // Waiting on another thread (a connection cannot change threads): closed, and its place
+        // goes to that request, which connects on its own thread.
+        c.close();
+        return;
+      }
       c.idleSince = System.nanoTime();
       idle.addLast(c);
       if (!scheduled) schedule();
