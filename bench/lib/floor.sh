@@ -2,7 +2,8 @@
 # The floor of a JVM tracing sidecar, next to nginx and hoptrace, in one run (bench/README.md,
 # "The floor of a JVM sidecar (s29)"). Five proxies in front of one backend, all six on CPU 1
 # (wrk on CPU 0): the bench's nginx sidecar, hoptrace --inbound through its launcher twice (row
-# `hoptrace`: inbound.engine = undertow, the default; row `relay`: inbound.engine = relay), and
+# `hoptrace`: its defaults, inbound.engine = relay since s30; row `undertow`: inbound.engine =
+# undertow, every request through Undertow's exchange and the same-loop client), and
 # bench/floor/Floor.java twice on the launcher's JVM flags — `floor`: one selector thread relaying
 # heads as bytes with new ids, traceparent and X-Request-Id added and one buffered JSON span line
 # per request; `traced`: the same relay doing hoptrace's per-request tracing work with hoptrace's
@@ -57,7 +58,7 @@ trap cleanup EXIT
 started() { pids[$1]=$2 urls[$1]=$3 served[$1]=0 pids_all+=("$2"); }
 
 backend=$(free_port) p_nginx=$(free_port) p_floor=$(free_port) p_traced=$(free_port)
-p_hop=$(free_port) p_relay=$(free_port)
+p_hop=$(free_port) p_undertow=$(free_port)
 write_backend_conf "$work/backend" "$backend"
 taskset -c 1 nginx -p "$work/backend" -c "$work/backend/nginx.conf" &
 pids_all+=("$!")
@@ -80,12 +81,12 @@ HOPTRACE_JAR="$jar" HOPTRACE_CDS_ARCHIVE="$archive" taskset -c 1 "$root/bin/hopt
   >"$work/hoptrace.out" 2>&1 &
 started hoptrace "$!" "http://127.0.0.1:$p_hop/r/hoptrace"
 HOPTRACE_JAR="$jar" HOPTRACE_CDS_ARCHIVE="$archive" taskset -c 1 "$root/bin/hoptrace" run \
-  --service bench-a --inbound "127.0.0.1:$p_relay" --app "127.0.0.1:$backend" \
-  --span-log "$work/relay-spans.log" --set span-log.rotate-size=0 --set inbound.engine=relay \
-  >"$work/relay.out" 2>&1 &
-started relay "$!" "http://127.0.0.1:$p_relay/r/relay"
+  --service bench-a --inbound "127.0.0.1:$p_undertow" --app "127.0.0.1:$backend" \
+  --span-log "$work/undertow-spans.log" --set span-log.rotate-size=0 --set inbound.engine=undertow \
+  >"$work/undertow.out" 2>&1 &
+started undertow "$!" "http://127.0.0.1:$p_undertow/r/undertow"
 export BENCH_TARGET=""
-rows=(nginx floor traced hoptrace relay)
+rows=(nginx floor traced hoptrace undertow)
 for row in "${rows[@]}"; do
   for _ in $(seq 150); do curl -s -o /dev/null "${urls[$row]}" && break; sleep 0.2; done
   served[$row]=1 # the readiness request
@@ -122,7 +123,7 @@ rate() { # row seconds
 }
 
 echo "warm-up: the JVMs $warmup s at 16 connections and $((warmup / 2)) s at the rate, nginx 3 s" >&2
-for row in floor traced hoptrace relay; do
+for row in floor traced hoptrace undertow; do
   closed "$row" "$warmup"
   rate "$row" $((warmup / 2))
 done
@@ -131,7 +132,7 @@ closed nginx 3
 declare -A rate_cpu closed_rps closed_cpu
 for r in $(seq "$rounds"); do
   order=("${rows[@]}")
-  ((r % 2 == 0)) && order=(relay hoptrace traced floor nginx)
+  ((r % 2 == 0)) && order=(undertow hoptrace traced floor nginx)
   for row in "${order[@]}"; do
     rate "$row" "$seconds"
     echo "round $r rate   $line" >&2
@@ -146,15 +147,15 @@ done
 
 sleep 1.5 # the floor's and nginx's span buffers are flushed after a second
 echo
-echo "| round | nginx µs/req @2k | floor | traced | hoptrace | relay | ×nginx: floor / traced / hoptrace / relay | req/s @16: nginx / floor / traced / hoptrace / relay (µs/req) |"
+echo "| round | nginx µs/req @2k | floor | traced | hoptrace | undertow | ×nginx: floor / traced / hoptrace / undertow | req/s @16: nginx / floor / traced / hoptrace / undertow (µs/req) |"
 echo "|--:|--:|--:|--:|--:|--:|--:|--:|"
 for r in $(seq "$rounds"); do
   awk -v r="$r" -v n="${rate_cpu[$r.nginx]}" -v f="${rate_cpu[$r.floor]}" -v t="${rate_cpu[$r.traced]}" \
-    -v h="${rate_cpu[$r.hoptrace]}" -v y="${rate_cpu[$r.relay]}" \
+    -v h="${rate_cpu[$r.hoptrace]}" -v y="${rate_cpu[$r.undertow]}" \
     -v cn="${closed_rps[$r.nginx]}" -v cf="${closed_rps[$r.floor]}" \
-    -v ct="${closed_rps[$r.traced]}" -v ch="${closed_rps[$r.hoptrace]}" -v cy="${closed_rps[$r.relay]}" \
+    -v ct="${closed_rps[$r.traced]}" -v ch="${closed_rps[$r.hoptrace]}" -v cy="${closed_rps[$r.undertow]}" \
     -v un="${closed_cpu[$r.nginx]}" -v uf="${closed_cpu[$r.floor]}" -v ut="${closed_cpu[$r.traced]}" \
-    -v uh="${closed_cpu[$r.hoptrace]}" -v uy="${closed_cpu[$r.relay]}" \
+    -v uh="${closed_cpu[$r.hoptrace]}" -v uy="${closed_cpu[$r.undertow]}" \
     'BEGIN { printf "| %d | %d | %d | %d | %d | %d | %.2f / %.2f / %.2f / %.2f | %d / %d / %d / %d / %d (%d / %d / %d / %d / %d) |\n",
       r, n, f, t, h, y, f / n, t / n, h / n, y / n, cn, cf, ct, ch, cy, un, uf, ut, uh, uy }'
 done

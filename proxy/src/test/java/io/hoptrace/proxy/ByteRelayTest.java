@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Test;
  * What only the byte relay ({@code inbound.engine = relay}) does: the requests it carries itself
  * and the ones it hands to the Undertow path, heads that arrive in pieces or pipelined, one app
  * connection per caller connection, and each response framing passed through as the app wrote it.
- * (Every inbound and guard test also runs on the relay: the *RelayTest classes.)
+ * (Every inbound and guard test runs on the relay, the default, and again on the Undertow path: the
+ * *UndertowTest classes.)
  */
 class ByteRelayTest extends InboundHarness {
   private @Nullable ScriptedApp scripted;

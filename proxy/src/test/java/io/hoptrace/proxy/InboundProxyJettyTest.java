@@ -7,5 +7,6 @@ package io.hoptrace.proxy;
 class InboundProxyJettyTest extends InboundProxyTest {
   InboundProxyJettyTest() {
     upstreamClient = "jetty";
+    inboundEngine = "undertow"; // the Jetty transport carries the Undertow path's requests
   }
 }

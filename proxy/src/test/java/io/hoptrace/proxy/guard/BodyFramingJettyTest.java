@@ -8,5 +8,6 @@ package io.hoptrace.proxy.guard;
 class BodyFramingJettyTest extends BodyFramingTest {
   BodyFramingJettyTest() {
     upstreamClient = "jetty";
+    inboundEngine = "undertow"; // the Jetty transport carries the Undertow path's requests
   }
 }

@@ -4,5 +4,6 @@ package io.hoptrace.proxy.guard;
 class ForwardingFidelityJettyTest extends ForwardingFidelityTest {
   ForwardingFidelityJettyTest() {
     upstreamClient = "jetty";
+    inboundEngine = "undertow"; // the Jetty transport carries the Undertow path's requests
   }
 }

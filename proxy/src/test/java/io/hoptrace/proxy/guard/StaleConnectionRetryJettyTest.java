@@ -8,5 +8,6 @@ package io.hoptrace.proxy.guard;
 class StaleConnectionRetryJettyTest extends StaleConnectionRetryTest {
   StaleConnectionRetryJettyTest() {
     upstreamClient = "jetty";
+    inboundEngine = "undertow"; // the Jetty transport carries the Undertow path's requests
   }
 }

@@ -7,5 +7,6 @@ package io.hoptrace.proxy.guard;
 class UpstreamFaultJettyTest extends UpstreamFaultTest {
   UpstreamFaultJettyTest() {
     upstreamClient = "jetty";
+    inboundEngine = "undertow"; // the Jetty transport carries the Undertow path's requests
   }
 }

@@ -1,8 +1,0 @@
-package io.hoptrace.proxy.guard;
-
-/** Every {@link BadInputPolicyTest} case again with {@code inbound.engine = relay}. */
-class BadInputPolicyRelayTest extends BadInputPolicyTest {
-  BadInputPolicyRelayTest() {
-    inboundEngine = "relay";
-  }
-}

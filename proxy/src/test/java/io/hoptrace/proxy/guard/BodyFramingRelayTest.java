@@ -1,8 +1,0 @@
-package io.hoptrace.proxy.guard;
-
-/** Every {@link BodyFramingTest} case again with {@code inbound.engine = relay}. */
-class BodyFramingRelayTest extends BodyFramingTest {
-  BodyFramingRelayTest() {
-    inboundEngine = "relay";
-  }
-}

@@ -1,8 +1,0 @@
-package io.hoptrace.proxy.guard;
-
-/** Every {@link DrainRefusalTest} case again with {@code inbound.engine = relay}. */
-class DrainRefusalRelayTest extends DrainRefusalTest {
-  DrainRefusalRelayTest() {
-    inboundEngine = "relay";
-  }
-}

@@ -1,0 +1,12 @@
+package io.hoptrace.proxy.guard;
+
+/**
+ * Every {@link ForwardingFidelityTest} case again with {@code inbound.engine = undertow}: the
+ * Undertow path, which the byte relay (the default) hands what it does not carry, stays a supported
+ * choice.
+ */
+class ForwardingFidelityUndertowTest extends ForwardingFidelityTest {
+  ForwardingFidelityUndertowTest() {
+    inboundEngine = "undertow";
+  }
+}

@@ -1,0 +1,11 @@
+package io.hoptrace.proxy.guard;
+
+/**
+ * Every {@link HeadGuardTest} case again with {@code inbound.engine = undertow}: the Undertow path,
+ * which the byte relay (the default) hands what it does not carry, stays a supported choice.
+ */
+class HeadGuardUndertowTest extends HeadGuardTest {
+  HeadGuardUndertowTest() {
+    inboundEngine = "undertow";
+  }
+}

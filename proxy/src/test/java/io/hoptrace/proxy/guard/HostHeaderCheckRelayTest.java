@@ -1,8 +1,0 @@
-package io.hoptrace.proxy.guard;
-
-/** Every {@link HostHeaderCheckTest} case again with {@code inbound.engine = relay}. */
-class HostHeaderCheckRelayTest extends HostHeaderCheckTest {
-  HostHeaderCheckRelayTest() {
-    inboundEngine = "relay";
-  }
-}
