@@ -196,6 +196,9 @@ final class RelayedConnection {
       } else if (state == FORWARDING && bodyLeft > 0 && !out.hasRemaining()) {
         readBody();
       } else {
+        // Bytes while a request is in flight (pipelined, or the body's end): read once it is
+        // done. Reads stay on otherwise: turning them off and on for every request cost two
+        // epoll_ctl calls.
         source.suspendReads();
       }
     } catch (IOException | RuntimeException e) {
@@ -220,7 +223,6 @@ final class RelayedConnection {
       if (!in.hasRemaining()) handOver(); // a head larger than the buffer: Undertow's to judge
       return;
     }
-    source.suspendReads();
     begin(end);
   }
 
@@ -232,7 +234,6 @@ final class RelayedConnection {
     }
     if (n == 0) return;
     lastActivityNanos = System.nanoTime();
-    source.suspendReads();
     sendUp();
   }
 
