@@ -98,6 +98,45 @@ class ByteRelayTest extends InboundHarness {
   }
 
   @Test
+  void aConnectionHandedOverBetweenRequestsKeepsItsBytes() throws Exception {
+    start();
+    try (Socket s = connect()) {
+      // relayed, then a chunked body (handed over) pipelined behind a relayed one, then one more
+      send(s, "GET /first HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(readResponse(s.getInputStream())).startsWith("HTTP/1.1 200");
+      send(
+          s,
+          lines(
+              "GET /second HTTP/1.1",
+              "Host: x",
+              "",
+              "POST /sink HTTP/1.1",
+              "Host: x",
+              "Transfer-Encoding: chunked",
+              "",
+              "5",
+              "hello",
+              "0",
+              "",
+              "GET /fourth HTTP/1.1",
+              "Host: x",
+              "",
+              ""));
+      assertThat(readResponse(s.getInputStream())).startsWith("HTTP/1.1 200");
+      String sink = readResponse(s.getInputStream());
+      assertThat(sink).startsWith("HTTP/1.1 200").endsWith("\r\n\r\n5 907060870");
+      assertThat(readResponse(s.getInputStream())).startsWith("HTTP/1.1 200");
+    }
+    assertThat(app.take().uri()).isEqualTo("/first");
+    assertThat(app.take().uri()).isEqualTo("/second");
+    assertThat(app.take().uri()).isEqualTo("/sink");
+    assertThat(app.take().uri()).isEqualTo("/fourth");
+    assertThat(relay().handedOver()).isEqualTo(1);
+    List<String> lines = SpanLines.await(spanLog, 4);
+    assertThat(lines).extracting(l -> SpanLines.field(l, "name")).contains("post /sink");
+  }
+
+  @Test
   void aHeadInPiecesAndPipelinedRequestsAreAnsweredInOrder() throws Exception {
     start();
     try (Socket s = connect()) {
