@@ -1094,8 +1094,6 @@ final class RelayedConnection {
     }
     state = READ_HEAD;
     head.clear().limit(0);
-    // Between requests a connection holds only its read buffer: 16 KB less each for idle ones.
-    releaseWorkBuffers();
     lastActivityNanos = System.nanoTime();
     if (in.position() > 0) {
       headStartNanos = lastActivityNanos;
