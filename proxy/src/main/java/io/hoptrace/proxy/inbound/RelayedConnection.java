@@ -876,6 +876,24 @@ final class RelayedConnection {
       if (!drop) for (int i = at; i <= eol; i++) h.put(b.get(i));
       at = eol + 1;
     }
+    responseFields(h);
+    h.flip();
+    head = h;
+    return true;
+  }
+
+  // the response's Connection tokens other than close and keep-alive: the fields they name
+  private final int[] tokenAt = new int[16];
+  private final int[] tokenLength = new int[16];
+  private int tokenCount;
+  private boolean dropContentLength;
+
+  /**
+   * The fields hoptrace adds to every response head it writes, and the blank line: {@code Via},
+   * {@code traceresponse} and the request id (when on), {@code Connection: close} when the
+   * connection ends after it.
+   */
+  private void responseFields(ByteBuffer h) {
     field(h, "Via", VIA_VALUE);
     TraceContext context = server;
     if (relay.traceresponse && context != null) {
@@ -888,16 +906,7 @@ final class RelayedConnection {
     }
     if (closeAfter) field(h, "Connection", "close");
     h.put(CRLF);
-    h.flip();
-    head = h;
-    return true;
   }
-
-  // the response's Connection tokens other than close and keep-alive: the fields they name
-  private final int[] tokenAt = new int[16];
-  private final int[] tokenLength = new int[16];
-  private int tokenCount;
-  private boolean dropContentLength;
 
   /** Whether the field named at [at, at+n) is listed by the response's Connection tokens. */
   private boolean listed(ByteBuffer b, int at, int n) {
@@ -1139,18 +1148,7 @@ final class RelayedConnection {
     field(h, "Content-Type", "text/plain");
     field(h, "Content-Length", Integer.toString(body.length));
     field(h, "Proxy-Status", GuardHandlers.proxyStatus(f));
-    field(h, "Via", VIA_VALUE);
-    TraceContext context = server;
-    if (relay.traceresponse && context != null) {
-      String text = traceparent;
-      field(h, TraceresponseCodec.NAME, text != null ? text : TraceresponseCodec.toString(context));
-    }
-    String requestIdHeader = relay.respondRequestId;
-    if (requestIdHeader != null && context != null && context.requestId() != null) {
-      field(h, requestIdHeader, context.requestId());
-    }
-    if (closeAfter) field(h, "Connection", "close");
-    h.put(CRLF);
+    responseFields(h);
     h.put(body);
     h.flip();
     resp.clear().limit(0);
