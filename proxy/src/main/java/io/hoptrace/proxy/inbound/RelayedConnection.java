@@ -408,7 +408,7 @@ final class RelayedConnection {
     byte[] line = new byte[targetEnd];
     b.get(0, line);
     lastLine = line;
-    method = methodOf(b, methodEnd);
+    method = string(b, 0, methodEnd);
     path = string(b, methodEnd + 1, queryMark < 0 ? targetEnd : queryMark);
     query = queryMark < 0 ? "" : string(b, queryMark + 1, targetEnd);
   }
@@ -1393,14 +1393,6 @@ final class RelayedConnection {
     byte[] bytes = new byte[to - from];
     b.get(from, bytes);
     return new String(bytes, StandardCharsets.ISO_8859_1);
-  }
-
-  private static String methodOf(ByteBuffer b, int length) {
-    if (length == 3 && b.get(0) == 'G' && b.get(1) == 'E' && b.get(2) == 'T') return "GET";
-    if (length == 4 && b.get(0) == 'P' && b.get(1) == 'O' && b.get(2) == 'S' && b.get(3) == 'T') {
-      return "POST";
-    }
-    return string(b, 0, length);
   }
 
   private static void field(ByteBuffer to, String name, String value) {
