@@ -141,6 +141,7 @@ final class RelayedConnection {
   private @Nullable TraceContext server;
   private @Nullable String traceparent;
   private String contextTag = "";
+  private RouteKeys.Route route = RouteKeys.Route.NONE; // the request's key and span name
   private @Nullable String rejected;
   private @Nullable InboundRequest registered;
   private long bodyLeft;
@@ -370,15 +371,8 @@ final class RelayedConnection {
         hosts++;
       } else if (is(b, at, nameLength, CONTENT_LENGTH)) {
         lengths++;
-        int from = trimStart(b, colon + 1, eol);
-        int to = trimEnd(b, from, eol);
-        if (to == from || to - from > 18) return false;
-        length = 0;
-        for (int i = from; i < to; i++) {
-          byte c = b.get(i);
-          if (c < '0' || c > '9') return false;
-          length = length * 10 + (c - '0');
-        }
+        length = contentLength(b, colon + 1, eol);
+        if (length < 0) return false;
       } else if (is(b, at, nameLength, TRANSFER_ENCODING)
           || is(b, at, nameLength, UPGRADE)
           || is(b, at, nameLength, EXPECT)) {
@@ -455,11 +449,12 @@ final class RelayedConnection {
     server = context;
     contextTag = extraction.outcome().tagValue();
     rejected = extraction.rejected();
-    RouteKeys.Route route = relay.routeKeys.of(method, path);
+    RouteKeys.Route r = relay.routeKeys.of(method, path);
+    route = r;
     registered =
         relay.registry.begin(
             context,
-            route.key(),
+            r.key(),
             context.requestId(),
             null,
             relay.registry.ticker().readAt(startNanos),
@@ -770,7 +765,7 @@ final class RelayedConnection {
   private void headTooLarge() {
     fail(
         UpstreamError.RESPONSE_HEAD_TOO_LARGE,
-        "over " + relay.maxResponseHeadBytes + " bytes (upstream.max-response-head-bytes)");
+        UpstreamFailure.headTooLarge(relay.maxResponseHeadBytes));
   }
 
   /**
@@ -818,16 +813,8 @@ final class RelayedConnection {
           }
         }
       } else if (is(b, at, n, CONTENT_LENGTH)) {
-        int from = trimStart(b, colon + 1, eol);
-        int to = trimEnd(b, from, eol);
-        if (to == from || to - from > 18) return false;
-        long v = 0;
-        for (int i = from; i < to; i++) {
-          byte c = b.get(i);
-          if (c < '0' || c > '9') return false;
-          v = v * 10 + (c - '0');
-        }
-        if (length >= 0 && length != v) return false;
+        long v = contentLength(b, colon + 1, eol);
+        if (v < 0 || (length >= 0 && length != v)) return false;
         length = v;
       } else if (is(b, at, n, TRANSFER_ENCODING)) {
         transferEncoding = true;
@@ -1137,16 +1124,14 @@ final class RelayedConnection {
     InboundRequest r = registered;
     if (r != null) relay.registry.end(r, relay.registry.ticker().read());
     status = kind.status();
-    byte[] body =
-        (kind == UpstreamError.TIMEOUT ? "504 Gateway Timeout\n" : "502 Bad Gateway\n")
-            .getBytes(StandardCharsets.US_ASCII);
+    ByteBuffer body = f.body();
     if (bodyLeft > 0 || out.hasRemaining()) closeAfter = true; // the body's rest is not read
     ByteBuffer h = head;
     h.clear();
     h.put(HTTP_1_1);
     ascii(h, " " + status + " " + StatusCodes.getReason(status) + "\r\n");
     field(h, "Content-Type", "text/plain");
-    field(h, "Content-Length", Integer.toString(body.length));
+    field(h, "Content-Length", Integer.toString(body.remaining()));
     field(h, "Proxy-Status", GuardHandlers.proxyStatus(f));
     responseFields(h);
     h.put(body);
@@ -1176,7 +1161,6 @@ final class RelayedConnection {
     TraceContext context = server;
     if (context == null) return;
     metrics.inboundContext(contextTag);
-    RouteKeys.Route route = relay.routeKeys.of(method, path);
     Span.Builder span =
         ThreadSpanBuilder.get()
             .context(context)
@@ -1375,6 +1359,23 @@ final class RelayedConnection {
   private static String value(ByteBuffer b, int colon, int next) {
     int from = trimStart(b, colon + 1, next - 2);
     return string(b, from, trimEnd(b, from, next - 2));
+  }
+
+  /**
+   * A Content-Length value in [from, to), blanks around it: 1 to 18 decimal digits (no sign, no
+   * list, no overflow, as RequestGuardHandler.isContentLength); -1 otherwise.
+   */
+  private static long contentLength(ByteBuffer b, int from, int to) {
+    int start = trimStart(b, from, to);
+    int end = trimEnd(b, start, to);
+    if (end == start || end - start > 18) return -1;
+    long v = 0;
+    for (int i = start; i < end; i++) {
+      byte c = b.get(i);
+      if (c < '0' || c > '9') return -1;
+      v = v * 10 + (c - '0');
+    }
+    return v;
   }
 
   private static int trimStart(ByteBuffer b, int from, int to) {

@@ -17,6 +17,9 @@ final class RouteKeys {
 
   /** One method and path, with the Strings built from them. */
   record Route(String method, String path, String key, String spanName) {
+    /** No route yet (a field's value before its first request). */
+    static final Route NONE = new Route("", "", "", "");
+
     boolean is(String method, String path) {
       return this.method.equals(method) && this.path.equals(path);
     }

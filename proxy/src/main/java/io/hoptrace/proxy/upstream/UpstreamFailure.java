@@ -48,14 +48,20 @@ public record UpstreamFailure(UpstreamError kind, String message) {
     HeaderMap headers = exchange.getResponseHeaders();
     headers.clear();
     headers.put(Headers.CONTENT_TYPE, "text/plain");
-    byte[] body = kind == UpstreamError.TIMEOUT ? GATEWAY_TIMEOUT : BAD_GATEWAY;
-    headers.put(Headers.CONTENT_LENGTH, body.length);
+    ByteBuffer body = body();
+    headers.put(Headers.CONTENT_LENGTH, body.remaining());
     hooks.proxyToClientHeaders(exchange, headers);
-    exchange.getResponseSender().send(ByteBuffer.wrap(body));
+    exchange.getResponseSender().send(body);
+  }
+
+  /** The short text body of hoptrace's answer to this failure (502 or 504), read-only. */
+  public ByteBuffer body() {
+    return ByteBuffer.wrap(kind == UpstreamError.TIMEOUT ? GATEWAY_TIMEOUT : BAD_GATEWAY)
+        .asReadOnlyBuffer();
   }
 
   /** The message of a {@link UpstreamError#RESPONSE_HEAD_TOO_LARGE} failure, either client's. */
-  static String headTooLarge(int maxHeadBytes) {
+  public static String headTooLarge(int maxHeadBytes) {
     return "over " + maxHeadBytes + " bytes (upstream.max-response-head-bytes)";
   }
 
