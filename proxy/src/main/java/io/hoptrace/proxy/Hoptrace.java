@@ -18,13 +18,14 @@ import io.hoptrace.proxy.export.SpanExport;
 import io.hoptrace.proxy.guard.DrainHandler;
 import io.hoptrace.proxy.guard.GuardHandlers;
 import io.hoptrace.proxy.guard.ListenerLimits;
-import io.hoptrace.proxy.inbound.ByteRelay;
 import io.hoptrace.proxy.inbound.InboundHandlers;
+import io.hoptrace.proxy.inbound.InboundRelay;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.outbound.OutboundServer;
 import io.hoptrace.proxy.outbound.OwnPorts;
 import io.hoptrace.proxy.procfs.ProcessLinks;
 import io.hoptrace.proxy.procfs.SocketKey;
+import io.hoptrace.proxy.relay.ByteRelay;
 import io.hoptrace.proxy.spanlog.SpanLogWriter;
 import io.hoptrace.proxy.tcp.TcpRelay;
 import io.hoptrace.proxy.tcp.TcpRoutes;
@@ -202,7 +203,7 @@ public final class Hoptrace implements AutoCloseable {
     // inbound.engine = relay: plain requests carried as bytes, the rest handed to the chain above.
     this.relay =
         settings.inboundRelay()
-            ? new ByteRelay(
+            ? new InboundRelay(
                 settings, extractor, injector, registry, spanLog, metrics, inboundGuard, inbound)
             : null;
     if (relay != null) {

@@ -2,7 +2,7 @@ package io.hoptrace.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.hoptrace.proxy.inbound.ByteRelay;
+import io.hoptrace.proxy.relay.ByteRelay;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

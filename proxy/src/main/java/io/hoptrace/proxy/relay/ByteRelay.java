@@ -1,16 +1,10 @@
-package io.hoptrace.proxy.inbound;
+package io.hoptrace.proxy.relay;
 
-import io.hoptrace.config.HostPort;
 import io.hoptrace.config.Settings;
-import io.hoptrace.correlation.InboundRegistry;
-import io.hoptrace.propagation.CompositeExtractor;
-import io.hoptrace.propagation.Injector;
-import io.hoptrace.propagation.w3c.TraceresponseCodec;
 import io.hoptrace.proxy.guard.ConnectionFront;
 import io.hoptrace.proxy.guard.DrainHandler;
 import io.hoptrace.proxy.guard.GuardHandlers;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
-import io.hoptrace.proxy.spanlog.SpanLogWriter;
 import io.hoptrace.proxy.upstream.HopByHop;
 import io.undertow.server.protocol.http.HttpOpenListener;
 import java.io.IOException;
@@ -39,45 +33,35 @@ import org.xnio.XnioExecutor;
 import org.xnio.XnioIoThread;
 
 /**
- * The inbound hop as a byte relay ({@code inbound.engine = relay}): takes each connection the
- * inbound listener accepts (the head guard already under it) and carries its plain HTTP/1.1
- * requests itself, reading each request head once as bytes and writing the app's head from it — the
- * same trace context, registry entries, forwarding fields, response fields, span line and metrics
- * as the Undertow path ({@link InboundHandlers}), without building an exchange, a header map or an
- * upstream client request. Bodies with a Content-Length and every response framing (Content-Length,
- * chunked, close-delimited) pass through as they are.
+ * A hop as a byte relay: takes each connection its listener accepts (the head guard already under
+ * it) and carries its plain HTTP/1.1 requests itself, reading each request head once as bytes and
+ * writing the upstream's head from it, without building an exchange, a header map or an upstream
+ * client request. Bodies with a Content-Length and every response framing (Content-Length, chunked,
+ * close-delimited) pass through as they are. The hop's own work (its trace context, the fields it
+ * adds, its span line) is its subclass's: {@code inbound.InboundRelay}, {@code
+ * outbound.OutboundRelay}; the state machine is {@link RelayedConnection}'s.
  *
  * <p>A request it does not take as plain — an upgrade, {@code Expect}, a chunked body, another
- * version than 1.1, a target that is not a plain path, {@code Connection} tokens other than {@code
+ * version than 1.1, a target it does not take, {@code Connection} tokens other than {@code
  * keep-alive}/{@code close}, a head larger than its buffer — and any request while hoptrace sheds
  * load or drains, hands its connection, with the bytes read and not used, to the Undertow path for
  * good: that path answers it as it always does (refusals included). So the relay never answers a
  * refusal of its own.
  *
- * <p>Connections to the app are kept per I/O thread and lent to one request at a time, at most
- * {@code upstream.max-connections} open across threads (a request that finds them all busy waits,
- * up to {@code upstream.response-timeout}); the Undertow path keeps its own, under the same cap.
- * Timeouts are checked by one sweep per I/O thread, not a timer per request.
+ * <p>Connections to each upstream are kept per I/O thread and lent to one request at a time, at
+ * most {@code upstream.max-connections} open per upstream across threads (a request that finds them
+ * all busy waits, up to {@code upstream.response-timeout}); the Undertow path keeps its own, under
+ * the same cap. Timeouts are checked by one sweep per I/O thread, not a timer per request.
  */
-public final class ByteRelay implements ConnectionFront {
+public abstract class ByteRelay implements ConnectionFront {
   private static final OptionMap UPSTREAM_OPTIONS = OptionMap.create(Options.TCP_NODELAY, true);
 
-  final Settings settings;
-  final CompositeExtractor extractor;
-  final Injector injector;
-  final InboundRegistry registry;
-  final SpanLogWriter spanLog;
   final ProxyMetrics metrics;
+  final ProxyMetrics.Hop hop;
   final GuardHandlers guard;
-  final DrainHandler drain;
-  final HostPort app;
-  final String serviceName;
-  final RouteKeys routeKeys = new RouteKeys();
-  final ConnectionKeys connectionKeys = new ConnectionKeys();
-  final boolean bindConnections;
-  final boolean traceresponse;
-  final @Nullable String respondRequestId;
+  final @Nullable DrainHandler drain;
   final boolean underscoresAllowed;
+  final boolean absoluteForm;
   final int maxConnections;
   final long connectTimeoutNanos;
   final long responseTimeoutNanos;
@@ -89,12 +73,10 @@ public final class ByteRelay implements ConnectionFront {
   final int maxResponseHeadBytes;
   final int maxHeaders;
 
-  /**
-   * Lower-case names left out of the request head: hop-by-hop, trace fields, and rewritten ones.
-   */
+  /** Lower-case names left out of the request head: hop-by-hop, and those the hop writes. */
   final byte[][] requestDropped;
 
-  /** Lower-case names left out of the response head: hop-by-hop and the fields hoptrace sets. */
+  /** Lower-case names left out of the response head: hop-by-hop and those the hop writes. */
   final byte[][] responseDropped;
 
   /** Lower-case names left out of a chunked response's trailer section: hop-by-hop. */
@@ -108,29 +90,28 @@ public final class ByteRelay implements ConnectionFront {
   private final Map<XnioIoThread, Loop> loops = new ConcurrentHashMap<>();
   private volatile @Nullable BiConsumer<SocketAddress, SocketAddress> onUpstreamClosed;
 
-  public ByteRelay(
+  /**
+   * @param hop which hop's metrics the requests count in
+   * @param drain counts requests in flight so that shutdown waits for them; null: not drained
+   * @param absoluteForm request targets are {@code http://host[:port]/path} (a forward proxy), not
+   *     a path
+   * @param requestDropped names (besides the hop-by-hop ones) left out of the upstream's head
+   * @param responseDropped names (besides the hop-by-hop ones) left out of the caller's head
+   */
+  protected ByteRelay(
       Settings settings,
-      CompositeExtractor extractor,
-      Injector injector,
-      InboundRegistry registry,
-      SpanLogWriter spanLog,
+      ProxyMetrics.Hop hop,
       ProxyMetrics metrics,
       GuardHandlers guard,
-      DrainHandler drain) {
-    this.settings = settings;
-    this.extractor = extractor;
-    this.injector = injector;
-    this.registry = registry;
-    this.spanLog = spanLog;
+      @Nullable DrainHandler drain,
+      boolean absoluteForm,
+      Set<String> requestDropped,
+      Set<String> responseDropped) {
     this.metrics = metrics;
+    this.hop = hop;
     this.guard = guard;
     this.drain = drain;
-    this.app = settings.app();
-    this.serviceName = settings.service();
-    this.bindConnections = settings.procfs().enabled();
-    this.traceresponse = settings.response().traceresponse();
-    this.respondRequestId =
-        settings.response().requestId() ? settings.propagation().requestIdHeader() : null;
+    this.absoluteForm = absoluteForm;
     this.underscoresAllowed =
         settings.limits().underscoreHeaders() == Settings.UnderscoreHeaders.ALLOW;
     this.maxConnections = settings.upstream().maxConnections();
@@ -145,16 +126,11 @@ public final class ByteRelay implements ConnectionFront {
     this.maxHeaders = settings.limits().maxHeaders();
 
     Set<String> request = new LinkedHashSet<>(HopByHop.fixedFields());
-    request.addAll(injector.managedHeaders());
-    request.add("x-forwarded-for");
-    request.add("x-forwarded-proto");
-    request.add("x-forwarded-host");
-    request.add("via");
+    request.addAll(requestDropped);
     this.requestDropped = names(request);
     Set<String> response = new LinkedHashSet<>(HopByHop.fixedFields());
     response.remove("transfer-encoding"); // the body is passed through with its framing
-    if (traceresponse) response.add(TraceresponseCodec.NAME);
-    if (respondRequestId != null) response.add(respondRequestId);
+    response.addAll(responseDropped);
     this.responseDropped = names(response);
     this.trailerDropped = names(HopByHop.fixedFields());
   }
@@ -171,11 +147,16 @@ public final class ByteRelay implements ConnectionFront {
   }
 
   /**
-   * Called with the app side and hoptrace's side of every upstream connection the relay closes (the
-   * process evidence forgets its key).
+   * Called with the upstream's side and hoptrace's side of every upstream connection the relay
+   * closes (the process evidence forgets its key).
    */
   public void onUpstreamClosed(BiConsumer<SocketAddress, SocketAddress> listener) {
     this.onUpstreamClosed = listener;
+  }
+
+  /** The metrics the hop's requests count in. */
+  public ProxyMetrics metrics() {
+    return metrics;
   }
 
   /** Requests sent again on a new upstream connection after their kept one went stale. */
@@ -211,31 +192,60 @@ public final class ByteRelay implements ConnectionFront {
       return;
     }
     Loop loop = loops.computeIfAbsent(thread, Loop::new);
-    new RelayedConnection(this, connection, undertow, loop).start();
+    connection(connection, undertow, loop).start();
   }
 
-  private void upstreamClosed(@Nullable SocketAddress appSide, @Nullable SocketAddress proxySide) {
+  /** The hop's connection for an accepted {@code connection}, not started yet. */
+  protected abstract RelayedConnection connection(
+      StreamConnection connection, HttpOpenListener undertow, Loop loop);
+
+  private void upstreamClosed(@Nullable SocketAddress upSide, @Nullable SocketAddress proxySide) {
     upstreamConnections.decrementAndGet();
     BiConsumer<SocketAddress, SocketAddress> l = onUpstreamClosed;
-    if (l != null && appSide != null && proxySide != null) l.accept(appSide, proxySide);
+    if (l != null && upSide != null && proxySide != null) l.accept(upSide, proxySide);
   }
 
-  InetSocketAddress appAddress() {
-    return new InetSocketAddress(app.host(), app.port());
+  /**
+   * One upstream (the app; a callee) and the relay's connections to it: how many are open across
+   * threads (at most upstream.max-connections), how many requests wait for one, and each I/O
+   * thread's pool of them.
+   */
+  public final class Upstream {
+    final InetSocketAddress address;
+    final AtomicInteger open = new AtomicInteger();
+    final AtomicInteger waiting = new AtomicInteger();
+    final Map<XnioIoThread, Pool> pools = new ConcurrentHashMap<>();
+
+    public Upstream(InetSocketAddress address) {
+      this.address = address;
+    }
+
+    /** This upstream's pool on {@code loop}'s thread. */
+    Pool pool(Loop loop) {
+      Pool p = pools.get(loop.thread);
+      if (p == null) {
+        p = new Pool(this, loop);
+        pools.put(loop.thread, p);
+        loop.pools.add(p);
+      }
+      return p;
+    }
+
+    /** Whether no connection to it is open, opening or awaited (its pools may be dropped). */
+    public boolean unused() {
+      return open.get() == 0 && waiting.get() == 0;
+    }
   }
 
   /**
    * One I/O thread's share of the relay, touched on that thread only: its caller connections
    * (checked for their deadlines every {@code tickMillis} while there are any: one timer per thread
-   * instead of one per request), its idle connections to the app, and its requests waiting for one
-   * while {@code upstream.max-connections} are open.
+   * instead of one per request) and its pools.
    */
-  final class Loop implements Runnable {
+  public final class Loop implements Runnable {
     final XnioIoThread thread;
     final List<RelayedConnection> connections = new ArrayList<>();
-    final ArrayDeque<AppConnection> idle = new ArrayDeque<>();
-    final ArrayDeque<RelayedConnection> waiting = new ArrayDeque<>();
-    volatile int waitingHere;
+    final List<Pool> pools = new ArrayList<>();
     final long tickMillis;
     boolean scheduled;
 
@@ -255,15 +265,57 @@ public final class ByteRelay implements ConnectionFront {
 
     void remove(RelayedConnection c) {
       connections.remove(c);
-      withdraw(c);
     }
 
-    /**
-     * An app connection for {@code c}: an idle one (unless {@code fresh}), a new one, or a wait.
-     */
+    void schedule() {
+      scheduled = true;
+      XnioExecutor.Key unused = thread.executeAfter(this, tickMillis, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void run() {
+      scheduled = false;
+      long now = System.nanoTime();
+      // Backwards: a check may close its connection, which removes it from the list.
+      for (int i = connections.size() - 1; i >= 0; i--) {
+        if (i < connections.size()) connections.get(i).check(now);
+      }
+      boolean idle = false;
+      for (int i = pools.size() - 1; i >= 0; i--) {
+        Pool p = pools.get(i);
+        p.expire(now);
+        if (!p.idle.isEmpty()) {
+          idle = true;
+        } else if (p.waitingHere.isEmpty() && p.upstream.unused()) {
+          // nothing of it on this thread or elsewhere: forgotten here (made again if needed)
+          pools.remove(i);
+          p.upstream.pools.remove(thread, p);
+        }
+      }
+      if (!connections.isEmpty() || idle) schedule();
+    }
+  }
+
+  /**
+   * One upstream's connections on one I/O thread, touched on that thread only: the idle ones, and
+   * the requests waiting for one while {@code upstream.max-connections} are open.
+   */
+  final class Pool {
+    final Upstream upstream;
+    final Loop loop;
+    final ArrayDeque<UpstreamConnection> idle = new ArrayDeque<>();
+    final ArrayDeque<RelayedConnection> waitingHere = new ArrayDeque<>();
+    volatile int waitingCount;
+
+    Pool(Upstream upstream, Loop loop) {
+      this.upstream = upstream;
+      this.loop = loop;
+    }
+
+    /** A connection for {@code c}: an idle one (unless {@code fresh}), a new one, or a wait. */
     void acquire(RelayedConnection c, boolean fresh) {
       if (!fresh) {
-        AppConnection kept = takeIdle();
+        UpstreamConnection kept = takeIdle();
         if (kept != null) {
           c.lent(kept);
           return;
@@ -273,21 +325,23 @@ public final class ByteRelay implements ConnectionFront {
         connect(c);
         return;
       }
-      waiting.addLast(c);
-      waitingHere = waiting.size();
+      waitingHere.addLast(c);
+      waitingCount = waitingHere.size();
+      upstream.waiting.incrementAndGet();
       waiters.incrementAndGet();
       waits.increment();
       c.waitingSince(System.nanoTime());
       // Idle connections on other threads hold places this request could use: one each closes.
-      for (Loop other : loops.values()) {
-        if (other != this) other.thread.execute(other::shedIdle);
+      for (Pool other : upstream.pools.values()) {
+        if (other != this) other.loop.thread.execute(other::shedIdle);
       }
     }
 
     /** {@code c} no longer waits (it ended, or timed out). */
     void withdraw(RelayedConnection c) {
-      if (waiting.remove(c)) {
-        waitingHere = waiting.size();
+      if (waitingHere.remove(c)) {
+        waitingCount = waitingHere.size();
+        upstream.waiting.decrementAndGet();
         waiters.decrementAndGet();
       }
     }
@@ -295,24 +349,27 @@ public final class ByteRelay implements ConnectionFront {
     /** A place for one more connection, if fewer than upstream.max-connections are open. */
     private boolean reserve() {
       while (true) {
-        int open = upstreamConnections.get();
+        int open = upstream.open.get();
         if (open >= maxConnections) return false;
-        if (upstreamConnections.compareAndSet(open, open + 1)) return true;
+        if (upstream.open.compareAndSet(open, open + 1)) {
+          upstreamConnections.incrementAndGet();
+          return true;
+        }
       }
     }
 
     private void connect(RelayedConnection c) {
       IoFuture<StreamConnection> future =
-          thread.openStreamConnection(
-              appAddress(), ChannelListeners.nullChannelListener(), UPSTREAM_OPTIONS);
+          loop.thread.openStreamConnection(
+              upstream.address, ChannelListeners.nullChannelListener(), UPSTREAM_OPTIONS);
       c.connecting(future);
       future.addNotifier(
           (f, owner) -> {
             boolean wanted = owner.connectingTo(f);
             if (f.getStatus() == IoFuture.Status.DONE) {
-              AppConnection made;
+              UpstreamConnection made;
               try {
-                made = new AppConnection(f.get(), this);
+                made = new UpstreamConnection(f.get(), this);
               } catch (IOException | RuntimeException e) {
                 placeReturned();
                 if (wanted) owner.connectFailed(e);
@@ -335,20 +392,21 @@ public final class ByteRelay implements ConnectionFront {
     }
 
     /** A request is done with {@code c}: to a waiting request, to the pool, or closed. */
-    void release(AppConnection c, boolean reusable) {
+    void release(UpstreamConnection c, boolean reusable) {
       c.owner = null;
       if (!reusable || !c.isOpen()) {
         c.close();
         return;
       }
-      RelayedConnection next = waiting.pollFirst();
+      RelayedConnection next = waitingHere.pollFirst();
       if (next != null) {
-        waitingHere = waiting.size();
+        waitingCount = waitingHere.size();
+        upstream.waiting.decrementAndGet();
         waiters.decrementAndGet();
         next.lent(c);
         return;
       }
-      if (waiters.get() > 0) {
+      if (upstream.waiting.get() > 0) {
         // Waiting on another thread (a connection cannot change threads): closed, and its place
         // goes to that request, which connects on its own thread.
         c.close();
@@ -356,12 +414,12 @@ public final class ByteRelay implements ConnectionFront {
       }
       c.idleSince = System.nanoTime();
       idle.addLast(c);
-      if (!scheduled) schedule();
+      if (!loop.scheduled) loop.schedule();
     }
 
-    private @Nullable AppConnection takeIdle() {
+    private @Nullable UpstreamConnection takeIdle() {
       long now = System.nanoTime();
-      for (AppConnection c; (c = idle.pollLast()) != null; ) {
+      for (UpstreamConnection c; (c = idle.pollLast()) != null; ) {
         if (!c.isOpen()) continue;
         if (now - c.idleSince > idleTimeoutNanos) {
           c.close();
@@ -372,33 +430,44 @@ public final class ByteRelay implements ConnectionFront {
       return null;
     }
 
-    /** An idle connection saw the app close it. */
-    void idleClosed(AppConnection c) {
+    /** Closes the connections idle longer than upstream.idle-timeout (oldest first). */
+    void expire(long now) {
+      for (UpstreamConnection c; (c = idle.peekFirst()) != null; ) {
+        if (c.isOpen() && now - c.idleSince <= idleTimeoutNanos) break;
+        idle.pollFirst();
+        c.close();
+      }
+    }
+
+    /** An idle connection saw the upstream close it. */
+    void idleClosed(UpstreamConnection c) {
       idle.remove(c);
     }
 
     /** A connection closed: its place goes to a waiting request, if any. */
-    void closed(AppConnection c) {
+    void closed(UpstreamConnection c) {
+      upstream.open.decrementAndGet();
       upstreamClosed(c.peer, c.local);
       wake();
     }
 
     /** A place taken for a connect that failed or was cancelled. */
     private void placeReturned() {
+      upstream.open.decrementAndGet();
       upstreamConnections.decrementAndGet();
       wake();
     }
 
     /** Lets the threads with waiting requests connect them, now that a place may be free. */
     private void wake() {
-      if (waiters.get() == 0) return;
-      if (waitingHere > 0) {
+      if (upstream.waiting.get() == 0) return;
+      if (waitingCount > 0) {
         serveWaiting();
         return;
       }
-      for (Loop other : loops.values()) {
-        if (other.waitingHere > 0) {
-          other.thread.execute(other::serveWaiting);
+      for (Pool other : upstream.pools.values()) {
+        if (other.waitingCount > 0) {
+          other.loop.thread.execute(other::serveWaiting);
           return;
         }
       }
@@ -406,11 +475,12 @@ public final class ByteRelay implements ConnectionFront {
 
     private void serveWaiting() {
       RelayedConnection next;
-      while ((next = waiting.peekFirst()) != null) {
-        AppConnection kept = takeIdle();
+      while ((next = waitingHere.peekFirst()) != null) {
+        UpstreamConnection kept = takeIdle();
         if (kept == null && !reserve()) return;
-        waiting.pollFirst();
-        waitingHere = waiting.size();
+        waitingHere.pollFirst();
+        waitingCount = waitingHere.size();
+        upstream.waiting.decrementAndGet();
         waiters.decrementAndGet();
         if (kept != null) {
           next.lent(kept);
@@ -422,30 +492,9 @@ public final class ByteRelay implements ConnectionFront {
 
     /** Closes one idle connection when requests wait (on another thread) for a place. */
     private void shedIdle() {
-      if (waiters.get() == 0) return;
-      AppConnection c = idle.pollFirst();
+      if (upstream.waiting.get() == 0) return;
+      UpstreamConnection c = idle.pollFirst();
       if (c != null) c.close();
-    }
-
-    private void schedule() {
-      scheduled = true;
-      XnioExecutor.Key unused = thread.executeAfter(this, tickMillis, TimeUnit.MILLISECONDS);
-    }
-
-    @Override
-    public void run() {
-      scheduled = false;
-      long now = System.nanoTime();
-      // Backwards: a check may close its connection, which removes it from the list.
-      for (int i = connections.size() - 1; i >= 0; i--) {
-        if (i < connections.size()) connections.get(i).check(now);
-      }
-      for (AppConnection c; (c = idle.peekFirst()) != null; ) {
-        if (c.isOpen() && now - c.idleSince <= idleTimeoutNanos) break;
-        idle.pollFirst();
-        c.close();
-      }
-      if (!connections.isEmpty() || !idle.isEmpty()) schedule();
     }
   }
 }

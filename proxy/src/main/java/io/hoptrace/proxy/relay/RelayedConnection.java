@@ -1,29 +1,18 @@
-package io.hoptrace.proxy.inbound;
+package io.hoptrace.proxy.relay;
 
-import io.hoptrace.context.TraceContext;
-import io.hoptrace.correlation.InboundRequest;
-import io.hoptrace.propagation.Extraction;
 import io.hoptrace.propagation.HeaderGetter;
 import io.hoptrace.propagation.HeaderSetter;
-import io.hoptrace.propagation.requestid.RequestIdCodec;
-import io.hoptrace.propagation.w3c.TraceresponseCodec;
 import io.hoptrace.proxy.CallerAddress;
+import io.hoptrace.proxy.guard.DrainHandler;
 import io.hoptrace.proxy.guard.GuardHandlers;
-import io.hoptrace.proxy.metrics.ProxyMetrics;
-import io.hoptrace.proxy.procfs.ProcessEvidence;
-import io.hoptrace.proxy.procfs.SocketKey;
-import io.hoptrace.proxy.spanlog.ThreadSpanBuilder;
 import io.hoptrace.proxy.upstream.UpstreamError;
 import io.hoptrace.proxy.upstream.UpstreamFailure;
-import io.hoptrace.span.EpochMicros;
-import io.hoptrace.span.IntTexts;
-import io.hoptrace.span.Kind;
-import io.hoptrace.span.Span;
 import io.undertow.connector.PooledByteBuffer;
 import io.undertow.server.protocol.http.HttpOpenListener;
 import io.undertow.util.StatusCodes;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
@@ -35,17 +24,21 @@ import org.xnio.conduits.ConduitStreamSinkChannel;
 import org.xnio.conduits.ConduitStreamSourceChannel;
 
 /**
- * One inbound connection carried by the {@link ByteRelay}: a state machine on the connection's I/O
- * thread. Reads a request head, takes it or hands the connection to the Undertow path, writes the
- * app's head (and passes a Content-Length body), reads the app's response head, writes the
- * caller's, passes the body with its framing, writes the span line; then the next request.
+ * One connection carried by a {@link ByteRelay}: a state machine on the connection's I/O thread.
+ * Reads a request head, takes it or hands the connection to the Undertow path, writes the
+ * upstream's head (and passes a Content-Length body), reads the upstream's response head, writes
+ * the caller's, passes the body with its framing, writes the span line; then the next request.
+ *
+ * <p>What is the hop's own is its subclass's: the upstream a request goes to ({@link #target}), its
+ * trace context ({@link #trace}), the fields added to each head ({@link #upstreamFields}, {@link
+ * #responseFields}) and the span line ({@link #span}).
  *
  * <p>Buffers: {@code in} (the caller's bytes, from Undertow's pool: handed over with the connection
- * when the Undertow path takes it), {@code out} (to the app), {@code resp} (from the app) and
- * {@code head} (the caller's response head). Only one request is in flight: the caller's next bytes
- * are not read until its response is written, as Undertow does.
+ * when the Undertow path takes it), {@code out} (to the upstream), {@code resp} (from the upstream)
+ * and {@code head} (the caller's response head). Only one request is in flight: the caller's next
+ * bytes are not read until its response is written, as Undertow does.
  */
-final class RelayedConnection {
+public abstract class RelayedConnection {
   private static final int READ_HEAD = 0;
   private static final int FORWARDING = 1;
   private static final int CLOSED = 2;
@@ -64,14 +57,10 @@ final class RelayedConnection {
   private static final byte[] CONNECTION = ascii("connection");
   private static final byte[] UPGRADE = ascii("upgrade");
   private static final byte[] EXPECT = ascii("expect");
-  private static final byte[] X_FORWARDED_FOR = ascii("x-forwarded-for");
-  private static final byte[] X_FORWARDED_PROTO = ascii("x-forwarded-proto");
-  private static final byte[] X_FORWARDED_HOST = ascii("x-forwarded-host");
-  private static final byte[] VIA = ascii("via");
   private static final byte[] KEEP_ALIVE = ascii("keep-alive");
   private static final byte[] CLOSE = ascii("close");
   private static final byte[] CHUNKED_TOKEN = ascii("chunked");
-  private static final String VIA_VALUE = "1.1 hoptrace";
+  private static final byte[] HTTP_SCHEME = ascii("http://");
   private static final int MAX_LINES = 256;
 
   // tchar (RFC 9110 §5.6.2)
@@ -84,9 +73,11 @@ final class RelayedConnection {
     for (char c : "!#$%&'*+-.^_`|~".toCharArray()) TCHAR[c] = true;
   }
 
-  private static final HeaderGetter<RelayedConnection> GETTER = RelayedConnection::requestHeader;
+  /** Reads the request head's fields (joined with commas). */
+  protected static final HeaderGetter<RelayedConnection> GETTER = RelayedConnection::requestHeader;
 
-  private static final HeaderSetter<RelayedConnection> SETTER =
+  /** Writes fields into the upstream's head being written ({@link #upstreamFields}). */
+  protected static final HeaderSetter<RelayedConnection> SETTER =
       new HeaderSetter<>() {
         @Override
         public void set(RelayedConnection carrier, String name, String value) {
@@ -100,13 +91,12 @@ final class RelayedConnection {
       };
 
   private final ByteRelay relay;
-  private final StreamConnection client;
+  protected final StreamConnection client;
   private final HttpOpenListener undertow;
   private final ByteRelay.Loop loop;
   private final ConduitStreamSourceChannel source;
   private final ConduitStreamSinkChannel sink;
-  private final CallerAddress caller;
-  private @Nullable Boolean trusted;
+  protected final CallerAddress caller;
 
   private @Nullable PooledByteBuffer inPooled;
   private ByteBuffer in;
@@ -122,8 +112,9 @@ final class RelayedConnection {
   private long lastActivityNanos;
   private long headStartNanos;
 
-  // the app connection lent to the request in flight, or the one being opened, or the wait for one
-  private @Nullable AppConnection up;
+  // the upstream connection lent to the request in flight, or the one being opened, or the wait
+  private ByteRelay.@Nullable Pool pool;
+  private @Nullable UpstreamConnection up;
   private @Nullable IoFuture<StreamConnection> connecting;
   private long connectStartNanos;
   private boolean waiting;
@@ -133,17 +124,14 @@ final class RelayedConnection {
   private final int[] lines = new int[MAX_LINES + 1];
   private int lineCount;
   private int headEnd;
+  private int pathStart; // where the origin-form target starts in the request line
 
   // the request in flight
   private long startNanos;
   private String method = "";
   private String path = "";
-  private @Nullable TraceContext server;
-  private @Nullable String traceparent;
-  private String contextTag = "";
-  private RouteKeys.Route route = RouteKeys.Route.NONE; // the request's key and span name
-  private @Nullable String rejected;
-  private @Nullable InboundRequest registered;
+  private String authority = ""; // an absolute-form target's; else ""
+  private boolean tracing; // trace() goes on later: traced() resumes
   private long bodyLeft;
   private long bodyBytes;
   private boolean bodyless;
@@ -165,7 +153,7 @@ final class RelayedConnection {
   private int chunkState;
   private long chunkSize;
 
-  RelayedConnection(
+  protected RelayedConnection(
       ByteRelay relay, StreamConnection client, HttpOpenListener undertow, ByteRelay.Loop loop) {
     this.relay = relay;
     this.client = client;
@@ -185,6 +173,10 @@ final class RelayedConnection {
     source.setReadListener(channel -> clientReadable());
     sink.setWriteListener(channel -> clientWritable());
     loop.add(this);
+    if (!accepted()) {
+      handOver();
+      return;
+    }
     clientReadable(); // bytes may have come with the connection
     if (state == READ_HEAD) source.resumeReads();
   }
@@ -195,7 +187,8 @@ final class RelayedConnection {
     try {
       if (state == READ_HEAD) {
         readHead();
-      } else if (state == FORWARDING && bodyLeft > 0 && !out.hasRemaining()) {
+      } else if (state == FORWARDING && !tracing && bodyLeft > 0 && !out.hasRemaining()) {
+
         readBody();
       } else {
         // Bytes while a request is in flight (pipelined, or the body's end): read once it is
@@ -265,17 +258,24 @@ final class RelayedConnection {
       handOver();
       return;
     }
+    ByteRelay.Upstream upstream = target();
+    if (upstream == null) {
+      handOver(); // a target the hop leaves to the Undertow path (which may refuse it)
+      return;
+    }
     if (relay.guard.sheds()) {
       handOver(); // refused there, with its span line and counter
       return;
     }
-    if (!relay.drain.tryEnter()) {
+    DrainHandler drain = relay.drain;
+    if (drain != null && !drain.tryEnter()) {
       handOver(); // draining: refused there
       return;
     }
+    pool = upstream.pool(loop);
     state = FORWARDING;
     startNanos = System.nanoTime();
-    relay.metrics.requestStarted(ProxyMetrics.Hop.INBOUND);
+    relay.metrics.requestStarted(relay.hop);
     failure = null;
     status = 0;
     sent = false;
@@ -293,8 +293,24 @@ final class RelayedConnection {
       resp.clear();
     }
     out.clear();
-    trace();
-    writeAppHead();
+    if (!trace()) {
+      tracing = true; // traced() goes on
+      return;
+    }
+    traced();
+  }
+
+  /**
+   * Goes on with a request whose {@link #trace} returned false, once its context is known: called
+   * on the connection's I/O thread. Nothing happens if the request has ended meanwhile.
+   */
+  protected final void traced() {
+    if (tracing) {
+      if (state != FORWARDING) return;
+      tracing = false;
+    }
+    int end = headEnd;
+    writeUpstreamHead();
     // Body bytes that came with the head go out with it, as far as they fit.
     int after = in.position() - end;
     int move = (int) Math.min(Math.min(bodyLeft, after), out.remaining());
@@ -303,7 +319,89 @@ final class RelayedConnection {
     bodyBytes += move;
     out.flip();
     consume(end + move);
-    loop.acquire(this, false);
+    ByteRelay.Pool p = pool;
+    if (p != null) p.acquire(this, false);
+  }
+
+  /**
+   * Whether the relay carries this connection at all (asked once, as it is accepted): false hands
+   * it to the Undertow path before its first request.
+   */
+  protected boolean accepted() {
+    return true;
+  }
+
+  /**
+   * The upstream this request (its head parsed: {@link #method}, {@link #path}, {@link #authority},
+   * {@link #requestHeader}) goes to; null hands the connection to the Undertow path.
+   */
+  protected abstract ByteRelay.@Nullable Upstream target();
+
+  /**
+   * The request's trace context, made before its head is written: true when done; false when it
+   * goes on elsewhere, and {@link #traced} is called on this connection's thread when it is done.
+   */
+  protected abstract boolean trace();
+
+  /** The fields the hop adds to the upstream's head (after the caller's, before the blank line). */
+  protected abstract void upstreamFields(ByteBuffer out);
+
+  /**
+   * Each field line of the request head, as it is copied or left out ({@code dropped}): the name at
+   * {@code at} ({@code nameLength} bytes), its colon at {@code colon}, the next line at {@code
+   * next}. For a hop that uses a field's value ({@link #value}).
+   */
+  protected void requestField(ByteBuffer b, int at, int nameLength, int colon, int next) {}
+
+  /** The request has gone to the upstream on a connection between these two addresses. */
+  protected void sent(@Nullable SocketAddress upSide, @Nullable SocketAddress proxySide) {}
+
+  /** A response head has come from the upstream, or hoptrace answers for it (502/504). */
+  protected void responseBegun() {}
+
+  /**
+   * The fields the hop adds to every response head it writes (the upstream's, or its 502/504),
+   * before {@code Connection: close} and the blank line.
+   */
+  protected abstract void responseFields(ByteBuffer h);
+
+  /** How many bytes {@link #responseFields} may write, beyond a few hundred. */
+  protected int responseFieldsExtra() {
+    return 0;
+  }
+
+  /**
+   * The request has ended ({@code status}: the caller's; {@code failure}: null unless forwarding
+   * failed): the span line. The request metrics are counted already.
+   */
+  protected abstract void span(long endNanos, int status, @Nullable UpstreamFailure failure);
+
+  /** The connection has closed (not handed over). */
+  protected void closed() {}
+
+  /** The request's method. */
+  protected final String method() {
+    return method;
+  }
+
+  /** The request's path (origin-form, without the query). */
+  protected final String path() {
+    return path;
+  }
+
+  /** The request's query (after {@code ?}), or "". */
+  protected final String query() {
+    return query;
+  }
+
+  /** An absolute-form request's authority ({@code host[:port]}), or "". */
+  protected final String authority() {
+    return authority;
+  }
+
+  /** When the request began ({@link System#nanoTime}). */
+  protected final long startNanos() {
+    return startNanos;
   }
 
   /**
@@ -320,6 +418,22 @@ final class RelayedConnection {
     if (sp1 == 0 || sp1 >= end || b.get(sp1) != ' ') return false;
     if (sp1 == 7 && b.get(0) == 'C' && b.get(1) == 'O' && b.get(2) == 'N') return false; // CONNECT
     int at = sp1 + 1;
+    int authorityStart = -1;
+    if (relay.absoluteForm) {
+      // http://authority/path: the authority without userinfo, then an origin-form path
+      if (at + HTTP_SCHEME.length >= end || !is(b, at, HTTP_SCHEME.length, HTTP_SCHEME)) {
+        return false;
+      }
+      at += HTTP_SCHEME.length;
+      authorityStart = at;
+      while (at < end && b.get(at) != '/') {
+        byte c = b.get(at);
+        if (c <= 0x20 || c >= 0x7f || c == '@' || c == '?' || c == '#') return false;
+        at++;
+      }
+      if (at == authorityStart || at >= end) return false;
+    }
+    pathStart = at;
     if (b.get(at) != '/') return false;
     int query = -1;
     while (at < end) {
@@ -341,7 +455,7 @@ final class RelayedConnection {
     if (sp2 + 10 > end) return false;
     for (int i = 0; i < 8; i++) if (b.get(sp2 + 1 + i) != HTTP_1_1[i]) return false;
     if (b.get(sp2 + 9) != '\r' || b.get(sp2 + 10) != '\n') return false;
-    requestLine(sp1, query, sp2);
+    requestLine(sp1, authorityStart, query, sp2);
     // header lines
     lineCount = 0;
     int hosts = 0;
@@ -392,8 +506,11 @@ final class RelayedConnection {
   private byte[] lastLine = new byte[0]; // the request line the strings below are of
   private String query = "";
 
-  /** Method, path and query, kept while the request line repeats (nearly always, per route). */
-  private void requestLine(int methodEnd, int queryMark, int targetEnd) {
+  /**
+   * Method, authority, path and query, kept while the request line repeats (nearly always, per
+   * route).
+   */
+  private void requestLine(int methodEnd, int authorityStart, int queryMark, int targetEnd) {
     ByteBuffer b = in;
     byte[] last = lastLine;
     boolean same = last.length == targetEnd;
@@ -403,7 +520,9 @@ final class RelayedConnection {
     b.get(0, line);
     lastLine = line;
     method = string(b, 0, methodEnd);
-    path = string(b, methodEnd + 1, queryMark < 0 ? targetEnd : queryMark);
+    authority = authorityStart < 0 ? "" : string(b, authorityStart, pathStart);
+    path = string(b, pathStart, queryMark < 0 ? targetEnd : queryMark);
+
     query = queryMark < 0 ? "" : string(b, queryMark + 1, targetEnd);
   }
 
@@ -436,77 +555,37 @@ final class RelayedConnection {
     return decoded < 0x20 || decoded == 0x7f;
   }
 
-  /** The caller's trace context, this hop's SERVER context, and its registration. */
-  private void trace() {
-    Boolean t = trusted;
-    if (t == null) {
-      InetSocketAddress peer = caller.address;
-      t = peer != null && peer.getAddress() != null && relay.settings.trusted(peer.getAddress());
-      trusted = t;
-    }
-    Extraction extraction = relay.extractor.extract(this, GETTER, t);
-    TraceContext context = extraction.newServerContext(RequestIdCodec::newRequestId);
-    server = context;
-    contextTag = extraction.outcome().tagValue();
-    rejected = extraction.rejected();
-    RouteKeys.Route r = relay.routeKeys.of(method, path);
-    route = r;
-    registered =
-        relay.registry.begin(
-            context,
-            r.key(),
-            context.requestId(),
-            null,
-            relay.registry.ticker().readAt(startNanos),
-            query);
-  }
-
-  /** The app's head into {@code out}: see the class comment of {@link ByteRelay}. */
-  private void writeAppHead() {
+  /**
+   * The upstream's head into {@code out}: the request line (origin-form), the caller's fields less
+   * the dropped ones, the hop's ({@link #upstreamFields}).
+   */
+  private void writeUpstreamHead() {
     ByteBuffer b = in;
     int firstLineEnd = lines[0];
-    for (int i = 0; i < firstLineEnd; i++) out.put(b.get(i));
-    String forwardedFor = null;
-    String forwardedProto = null;
-    String forwardedHost = null;
-    String via = null;
-    String host = null;
+    int methodEnd = method.length();
+    for (int i = 0; i <= methodEnd; i++) out.put(b.get(i));
+    for (int i = pathStart; i < firstLineEnd; i++) out.put(b.get(i));
     for (int l = 0; l < lineCount; l++) {
       int at = lines[l];
       int next = lines[l + 1];
       int colon = at;
       while (b.get(colon) != ':') colon++;
       int nameLength = colon - at;
-      if (is(b, at, nameLength, HOST)) host = value(b, colon, next);
-      if (dropped(b, at, nameLength, relay.requestDropped)) {
-        if (is(b, at, nameLength, X_FORWARDED_FOR)) {
-          forwardedFor = join(forwardedFor, value(b, colon, next));
-        } else if (is(b, at, nameLength, X_FORWARDED_PROTO)) {
-          forwardedProto = join(forwardedProto, value(b, colon, next));
-        } else if (is(b, at, nameLength, X_FORWARDED_HOST)) {
-          forwardedHost = join(forwardedHost, value(b, colon, next));
-        } else if (is(b, at, nameLength, VIA)) {
-          via = join(via, value(b, colon, next));
-        }
-        continue;
-      }
+      requestField(b, at, nameLength, colon, next);
+      if (dropped(b, at, nameLength, relay.requestDropped)) continue;
       for (int i = at; i < next; i++) out.put(b.get(i));
     }
-    if (caller.ip != null) field(out, "X-Forwarded-For", join(forwardedFor, caller.ip));
-    field(out, "X-Forwarded-Proto", join(forwardedProto, "http"));
-    if (host != null) field(out, "X-Forwarded-Host", join(forwardedHost, host));
-    field(out, "Via", join(via, VIA_VALUE));
-    TraceContext context = server;
-    if (context != null) traceparent = relay.injector.inject(context, this, SETTER);
+    upstreamFields(out);
     out.put(CRLF);
   }
 
-  private static String join(@Nullable String existing, String value) {
+  /** {@code value}, after {@code existing} and a comma when there is one. */
+  protected static String join(@Nullable String existing, String value) {
     return existing == null || existing.isEmpty() ? value : existing + ", " + value;
   }
 
   /** The request head's value of {@code name}, several lines joined with commas; or null. */
-  @Nullable String requestHeader(String name) {
+  protected final @Nullable String requestHeader(String name) {
     String found = null;
     int n = name.length();
     ByteBuffer b = in;
@@ -555,11 +634,12 @@ final class RelayedConnection {
     fail(UpstreamError.CONNECT, UpstreamFailure.rootMessage(e));
   }
 
-  /** The loop lends this request a connection to the app. */
-  void lent(AppConnection c) {
+  /** The pool lends this request a connection to its upstream. */
+  void lent(UpstreamConnection c) {
     waiting = false;
-    if (state != FORWARDING) {
-      loop.release(c, true);
+    ByteRelay.Pool p = pool;
+    if (state != FORWARDING || p == null) {
+      if (p != null) p.release(c, true);
       return;
     }
     up = c;
@@ -575,16 +655,14 @@ final class RelayedConnection {
 
   /** Writes {@code out} to the app, then the body as the caller sends it. */
   private void sendUp() {
-    AppConnection a = up;
+    UpstreamConnection a = up;
     if (a == null || state != FORWARDING) return;
     StreamConnection c = a.connection;
     try {
       if (!sent) {
         sent = true;
         a.requests++;
-        bind(a);
-        InboundRequest r = registered;
-        if (r != null) relay.registry.delivered(r, relay.registry.ticker().read());
+        sent(a.peer, a.local);
       }
       ConduitStreamSinkChannel upSink = c.getSinkChannel();
       while (true) {
@@ -615,17 +693,8 @@ final class RelayedConnection {
     }
   }
 
-  /** Records the app's side of the connection on the request, for the process evidence. */
-  private void bind(AppConnection a) {
-    if (!relay.bindConnections) return;
-    InboundRequest r = registered;
-    if (r == null) return;
-    SocketKey key = relay.connectionKeys.of(a.peer, a.local);
-    r.bindConnection(key != null ? key : ProcessEvidence.UNKNOWN_CONNECTION);
-  }
-
   void upReadable() {
-    AppConnection a = up;
+    UpstreamConnection a = up;
     if (a == null) return;
     StreamConnection c = a.connection;
     try {
@@ -676,7 +745,8 @@ final class RelayedConnection {
       out.rewind();
       sent = false;
       resp.clear();
-      loop.acquire(this, true);
+      ByteRelay.Pool p = pool;
+      if (p != null) p.acquire(this, true);
       return;
     }
     fail(UpstreamError.RESET, UpstreamFailure.rootMessage(e));
@@ -736,8 +806,7 @@ final class RelayedConnection {
         status = code;
         break;
       }
-      InboundRequest r = registered;
-      if (r != null) relay.registry.end(r, relay.registry.ticker().read());
+      responseBegun();
       if (!responseHeadFor(end)) {
         fail(UpstreamError.RESET, "malformed response framing");
         return;
@@ -769,9 +838,9 @@ final class RelayedConnection {
   }
 
   /**
-   * The caller's response head into {@code head} from the app's [0, end) (status parsed): its
-   * framing noted, hop-by-hop and hoptrace's own fields left out, Via, traceresponse and the
-   * request id added. False when its framing is not one we can pass on.
+   * The caller's response head into {@code head} from the upstream's [0, end) (status parsed): its
+   * framing noted, hop-by-hop and the hop's own fields left out, the hop's added ({@link
+   * #responseFields}). False when its framing is not one we can pass on.
    */
   private boolean responseHeadFor(int end) {
     ByteBuffer b = resp;
@@ -843,11 +912,8 @@ final class RelayedConnection {
     if (framing == TO_CLOSE) closeAfter = true;
     responseComplete = framing == NONE || (framing == LENGTH && respLeft == 0);
 
-    ByteBuffer h = head;
+    ByteBuffer h = ensure(head, end + 512 + responseFieldsExtra());
     h.clear();
-    TraceContext traced = server;
-    String id = traced == null ? null : traced.requestId();
-    h = ensure(h, end + 512 + (id == null ? 0 : id.length()));
     h.put(HTTP_1_1);
     for (int i = 8; i < firstLineEnd; i++) h.put(b.get(i));
     for (int at = firstLineEnd; at < end - 2; ) {
@@ -863,7 +929,7 @@ final class RelayedConnection {
       if (!drop) for (int i = at; i <= eol; i++) h.put(b.get(i));
       at = eol + 1;
     }
-    responseFields(h);
+    endFields(h);
     h.flip();
     head = h;
     return true;
@@ -876,21 +942,11 @@ final class RelayedConnection {
   private boolean dropContentLength;
 
   /**
-   * The fields hoptrace adds to every response head it writes, and the blank line: {@code Via},
-   * {@code traceresponse} and the request id (when on), {@code Connection: close} when the
-   * connection ends after it.
+   * The fields hoptrace adds to every response head it writes, and the blank line: the hop's
+   * ({@link #responseFields}), {@code Connection: close} when the connection ends after it.
    */
-  private void responseFields(ByteBuffer h) {
-    field(h, "Via", VIA_VALUE);
-    TraceContext context = server;
-    if (relay.traceresponse && context != null) {
-      String text = traceparent;
-      field(h, TraceresponseCodec.NAME, text != null ? text : TraceresponseCodec.toString(context));
-    }
-    String requestIdHeader = relay.respondRequestId;
-    if (requestIdHeader != null && context != null && context.requestId() != null) {
-      field(h, requestIdHeader, context.requestId());
-    }
+  private void endFields(ByteBuffer h) {
+    responseFields(h);
     if (closeAfter) field(h, "Connection", "close");
     h.put(CRLF);
   }
@@ -1052,7 +1108,7 @@ final class RelayedConnection {
         written = sink.write(resp);
       }
       if (written > 0) lastActivityNanos = System.nanoTime();
-      AppConnection a = up;
+      UpstreamConnection a = up;
       if (head.hasRemaining() || resp.hasRemaining()) {
         if (a != null) a.connection.getSourceChannel().suspendReads(); // the caller is slower
         sink.resumeWrites();
@@ -1078,11 +1134,16 @@ final class RelayedConnection {
   private void ended() {
     record();
     boolean bodyUnsent = bodyLeft > 0 || out.hasRemaining();
-    AppConnection a = up;
+    UpstreamConnection a = up;
+    ByteRelay.Pool p = pool;
     if (a != null) {
       up = null;
       if (upReusable && !bodyUnsent) a.connection.getSourceChannel().resumeReads(); // idle: EOF?
-      loop.release(a, upReusable && !bodyUnsent);
+      if (p != null) {
+        p.release(a, upReusable && !bodyUnsent);
+      } else {
+        a.close();
+      }
     }
     if (closeAfter || bodyUnsent) {
       close();
@@ -1121,20 +1182,21 @@ final class RelayedConnection {
       close();
       return;
     }
-    InboundRequest r = registered;
-    if (r != null) relay.registry.end(r, relay.registry.ticker().read());
+    responseBegun();
     status = kind.status();
     ByteBuffer body = f.body();
     if (bodyLeft > 0 || out.hasRemaining()) closeAfter = true; // the body's rest is not read
-    ByteBuffer h = head;
+    ByteBuffer h = ensure(head, 1024 + body.remaining() + responseFieldsExtra());
+    head = h;
     h.clear();
     h.put(HTTP_1_1);
     ascii(h, " " + status + " " + StatusCodes.getReason(status) + "\r\n");
     field(h, "Content-Type", "text/plain");
     field(h, "Content-Length", Integer.toString(body.remaining()));
     field(h, "Proxy-Status", GuardHandlers.proxyStatus(f));
-    responseFields(h);
+    endFields(h);
     h.put(body);
+
     h.flip();
     resp.clear().limit(0);
     responseHead = true;
@@ -1143,43 +1205,20 @@ final class RelayedConnection {
     writeClient();
   }
 
-  /** The SERVER span line and the request metrics, once per request. */
+  /** The request metrics and the span line, once per request. */
   private void record() {
     if (state != FORWARDING) return;
     state = READ_HEAD; // recorded: a close after this writes nothing more
-    relay.drain.exit();
+    tracing = false;
+    DrainHandler drain = relay.drain;
+    if (drain != null) drain.exit();
     long endNanos = System.nanoTime();
-    long durationNanos = endNanos - startNanos;
-    InboundRequest r = registered;
-    if (r != null) relay.registry.end(r, relay.registry.ticker().readAt(endNanos));
-    registered = null;
-    ProxyMetrics metrics = relay.metrics;
-    metrics.requestEnded(ProxyMetrics.Hop.INBOUND);
-    metrics.requestDone(ProxyMetrics.Hop.INBOUND, durationNanos);
+    var metrics = relay.metrics;
+    metrics.requestEnded(relay.hop);
+    metrics.requestDone(relay.hop, endNanos - startNanos);
     UpstreamFailure f = failure;
     if (f != null) metrics.upstreamError(f.kind());
-    TraceContext context = server;
-    if (context == null) return;
-    metrics.inboundContext(contextTag);
-    Span.Builder span =
-        ThreadSpanBuilder.get()
-            .context(context)
-            .kind(Kind.SERVER)
-            .name(route.spanName())
-            .timestampMicros(EpochMicros.at(startNanos))
-            .durationMicros(Math.max(1, durationNanos / 1000))
-            .serviceName(relay.serviceName);
-    InetSocketAddress peer = caller.address;
-    if (peer != null && caller.ip != null) span.remoteEndpoint(caller.ip, peer.getPort());
-    span.tag("http.method", method)
-        .tag("http.path", path)
-        .tag("http.status_code", IntTexts.of(status == 0 ? 200 : status));
-    if (f != null) span.tag("error", f.errorTag());
-    if (context.requestId() != null) span.tag("http.request_id", context.requestId());
-    span.tag("hoptrace.context", contextTag);
-    if (rejected != null) span.tag("hoptrace.rejected", rejected);
-    relay.spanLog.offer(span);
-    server = null;
+    span(endNanos, status == 0 ? 200 : status, f);
   }
 
   // ---- deadlines (the sweep)
@@ -1196,10 +1235,11 @@ final class RelayedConnection {
       }
       return;
     }
-    if (state != FORWARDING) return;
+    if (state != FORWARDING || tracing) return;
     if (waiting) {
       if (now - waitStartNanos > relay.responseTimeoutNanos) {
-        loop.withdraw(this);
+        ByteRelay.Pool p = pool;
+        if (p != null) p.withdraw(this);
         waiting = false;
         fail(
             UpstreamError.TIMEOUT,
@@ -1272,9 +1312,10 @@ final class RelayedConnection {
     }
     if (waiting) {
       waiting = false;
-      loop.withdraw(this);
+      ByteRelay.Pool p = pool;
+      if (p != null) p.withdraw(this);
     }
-    AppConnection a = up;
+    UpstreamConnection a = up;
     if (a == null) return;
     up = null;
     a.close();
@@ -1289,6 +1330,7 @@ final class RelayedConnection {
     loop.remove(this);
     closeUpstream();
     IoUtils.safeClose(client);
+    closed();
     releaseWorkBuffers();
     PooledByteBuffer pooled = inPooled;
     inPooled = null;
@@ -1344,7 +1386,7 @@ final class RelayedConnection {
   }
 
   /** Whether the name at [at, at+n) is {@code lower}, ignoring case. */
-  static boolean is(ByteBuffer b, int at, int n, byte[] lower) {
+  protected static boolean is(ByteBuffer b, int at, int n, byte[] lower) {
     if (n != lower.length) return false;
     for (int i = 0; i < n; i++) if ((b.get(at + i) | 0x20) != lower[i]) return false;
     return true;
@@ -1356,7 +1398,7 @@ final class RelayedConnection {
   }
 
   /** The value of the line whose colon is at {@code colon} and which ends before {@code next}. */
-  private static String value(ByteBuffer b, int colon, int next) {
+  protected static String value(ByteBuffer b, int colon, int next) {
     int from = trimStart(b, colon + 1, next - 2);
     return string(b, from, trimEnd(b, from, next - 2));
   }
@@ -1396,7 +1438,8 @@ final class RelayedConnection {
     return new String(bytes, StandardCharsets.ISO_8859_1);
   }
 
-  private static void field(ByteBuffer to, String name, String value) {
+  /** {@code name: value} and a line end into {@code to}. */
+  protected static void field(ByteBuffer to, String name, String value) {
     ascii(to, name);
     to.put((byte) ':').put((byte) ' ');
     ascii(to, value);
@@ -1407,7 +1450,9 @@ final class RelayedConnection {
     for (int i = 0; i < s.length(); i++) to.put((byte) s.charAt(i));
   }
 
-  private static byte[] ascii(String s) {
+  /** {@code s}'s bytes (ASCII). */
+  protected static byte[] ascii(String s) {
+
     return s.getBytes(StandardCharsets.US_ASCII);
   }
 

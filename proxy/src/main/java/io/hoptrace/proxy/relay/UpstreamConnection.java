@@ -1,4 +1,4 @@
-package io.hoptrace.proxy.inbound;
+package io.hoptrace.proxy.relay;
 
 import java.io.IOException;
 import java.net.SocketAddress;
@@ -8,24 +8,25 @@ import org.xnio.IoUtils;
 import org.xnio.StreamConnection;
 
 /**
- * One connection of the byte relay to the app, on one I/O thread: lent to one request at a time
- * ({@link #owner}), idle in its thread's pool in between ({@link ByteRelay.Loop}). Its read and
- * write readiness go to the request that holds it; while idle, a read means the app closed it (or
- * sent what nobody asked for), and it is closed.
+ * One connection of the byte relay to an upstream (the app, inbound; a callee, outbound), on one
+ * I/O thread: lent to one request at a time ({@link #owner}), idle in its thread's pool for that
+ * upstream in between ({@link ByteRelay.Pool}). Its read and write readiness go to the request that
+ * holds it; while idle, a read means the upstream closed it (or sent what nobody asked for), and it
+ * is closed.
  */
-final class AppConnection {
+final class UpstreamConnection {
   final StreamConnection connection;
   final @Nullable SocketAddress local;
   final @Nullable SocketAddress peer;
-  private final ByteRelay.Loop loop;
+  private final ByteRelay.Pool pool;
   @Nullable RelayedConnection owner;
   int requests;
   long idleSince;
   private boolean closed;
 
-  AppConnection(StreamConnection connection, ByteRelay.Loop loop) {
+  UpstreamConnection(StreamConnection connection, ByteRelay.Pool pool) {
     this.connection = connection;
-    this.loop = loop;
+    this.pool = pool;
     this.local = connection.getLocalAddress();
     this.peer = connection.getPeerAddress();
     connection.getSourceChannel().setReadListener(channel -> readable());
@@ -40,13 +41,13 @@ final class AppConnection {
       return;
     }
     try {
-      // idle: the app closed its side, or sent bytes nobody asked for
+      // idle: the upstream closed its side, or sent bytes nobody asked for
       int n = connection.getSourceChannel().read(ByteBuffer.allocate(1));
       if (n == 0) return;
     } catch (IOException e) {
       // reset: closed below
     }
-    loop.idleClosed(this);
+    pool.idleClosed(this);
     close();
   }
 
@@ -69,6 +70,6 @@ final class AppConnection {
     closed = true;
     owner = null;
     IoUtils.safeClose(connection);
-    loop.closed(this);
+    pool.closed(this);
   }
 }
