@@ -262,6 +262,7 @@ public final class Settings {
   private final boolean inboundRelay;
   private final HostPort app;
   private final @Nullable Listener outbound;
+  private final boolean outboundRelay;
   private final @Nullable Listener admin;
   private final SpanLog spanLog;
   private final Duration drainTime;
@@ -293,6 +294,7 @@ public final class Settings {
     inboundRelay = r.oneOf("inbound.engine", "undertow", "relay").equals("relay");
     app = r.hostPort("app");
     outbound = r.optionalListener("outbound");
+    outboundRelay = r.oneOf("outbound.engine", "undertow", "relay").equals("relay");
     admin = r.optionalListener("admin");
     spanLog =
         new SpanLog(
@@ -501,6 +503,16 @@ public final class Settings {
    */
   public boolean inboundRelay() {
     return inboundRelay;
+  }
+
+  /**
+   * Whether the outbound listeners (forward proxy and routes) relay plain HTTP/1.1 requests to an
+   * address-literal target as bytes ({@code outbound.engine = relay}) and hand the rest (CONNECT,
+   * host names, upgrades, anything doubtful) to the Undertow path; false ({@code undertow}): every
+   * request takes the Undertow path.
+   */
+  public boolean outboundRelay() {
+    return outboundRelay;
   }
 
   /** Whether WebSocket upgrades are passed to the app and relayed ({@code inbound.websocket}). */

@@ -323,6 +323,14 @@ public final class Hoptrace implements AutoCloseable {
       export.close();
       throw e;
     }
+    if (!outbound.relays().isEmpty()) {
+      // Connections the outbound relays gave to the Undertow path (CONNECT, host names...).
+      metrics.gauge(
+          "hoptrace.outbound.relay.handed_over", () -> outboundRelayCount(ByteRelay::handedOver));
+      metrics.gauge(
+          "hoptrace.outbound.relay.upstream_connections",
+          () -> outboundRelayCount(ByteRelay::upstreamConnections));
+    }
     InetSocketAddress proxyAddress = outbound.forwardProxyAddress();
     if (proxyAddress != null) announce.printf(LISTENING, "outbound", text(proxyAddress));
     outbound
@@ -396,10 +404,23 @@ public final class Hoptrace implements AutoCloseable {
     return adminAddress;
   }
 
-  /** A count of the byte relay's, 0 when it is off (or not built yet). */
+  /** A count summed over the byte relays (inbound, outbound), 0 when off (or not built yet). */
   private long relayCount(java.util.function.ToLongFunction<ByteRelay> count) {
+    long n = 0;
     ByteRelay r = relay;
-    return r == null ? 0 : count.applyAsLong(r);
+    if (r != null) n += count.applyAsLong(r);
+    OutboundServer o = this.outbound;
+    if (o != null) {
+      for (ByteRelay x : o.relays()) n += count.applyAsLong(x);
+    }
+    return n;
+  }
+
+  /** A count summed over the outbound listeners' byte relays. */
+  private long outboundRelayCount(java.util.function.ToLongFunction<ByteRelay> count) {
+    long n = 0;
+    for (ByteRelay x : outbound.relays()) n += count.applyAsLong(x);
+    return n;
   }
 
   public @Nullable ByteRelay inboundRelay() {

@@ -40,16 +40,25 @@ public final class OutboundServer implements AutoCloseable {
   private final List<GuardHandlers> guards;
   private final @Nullable InetSocketAddress forwardProxyAddress;
   private final Map<String, InetSocketAddress> routeAddresses;
+  private final List<OutboundRelay> relays;
 
   private OutboundServer(
       @Nullable Undertow undertow,
       List<GuardHandlers> guards,
       @Nullable InetSocketAddress forwardProxyAddress,
-      Map<String, InetSocketAddress> routeAddresses) {
+      Map<String, InetSocketAddress> routeAddresses,
+      List<OutboundRelay> relays) {
     this.undertow = undertow;
     this.guards = List.copyOf(guards);
     this.forwardProxyAddress = forwardProxyAddress;
     this.routeAddresses = routeAddresses;
+    this.relays = List.copyOf(relays);
+  }
+
+  /** Makes a listener's byte relay ({@code outbound.engine = relay}): route null: forward proxy. */
+  @FunctionalInterface
+  interface RelayFactory {
+    OutboundRelay create(@Nullable OutboundTarget route, GuardHandlers guard);
   }
 
   /**
@@ -91,6 +100,21 @@ public final class OutboundServer implements AutoCloseable {
     requireNonNull(extractor, "extractor");
     UnaryOperator<HttpHandler> correlate =
         next -> new CorrelateHandler(correlator, extractor, metrics, next);
+    RelayFactory relays =
+        settings.outboundRelay()
+            ? (route, guard) ->
+                new OutboundRelay(
+                    settings,
+                    route,
+                    correlator,
+                    extractor,
+                    injector,
+                    spans,
+                    metrics,
+                    guard,
+                    ownPorts,
+                    processLinks)
+            : null;
     return start(
         settings,
         forwarder,
@@ -100,10 +124,14 @@ public final class OutboundServer implements AutoCloseable {
         injector,
         spans,
         metrics,
-        ownPorts);
+        ownPorts,
+        relays);
   }
 
-  /** With any correlate stage: tests fix the decision to look at the plumbing alone. */
+  /**
+   * With any correlate stage: tests fix the decision to look at the plumbing alone (of the Undertow
+   * path: the relay, which has a correlate stage of its own, is off).
+   */
   static OutboundServer start(
       Settings settings,
       Forwarder forwarder,
@@ -112,11 +140,23 @@ public final class OutboundServer implements AutoCloseable {
       SpanSink spans,
       ProxyMetrics metrics,
       OwnPorts ownPorts) {
+    return start(settings, forwarder, correlate, injector, spans, metrics, ownPorts, null);
+  }
+
+  private static OutboundServer start(
+      Settings settings,
+      Forwarder forwarder,
+      UnaryOperator<HttpHandler> correlate,
+      Injector injector,
+      SpanSink spans,
+      ProxyMetrics metrics,
+      OwnPorts ownPorts,
+      @Nullable RelayFactory relayFactory) {
     requireNonNull(settings, "settings");
     Settings.Listener proxy = settings.outbound();
     List<Settings.Route> routes = settings.routes();
     if (proxy == null && routes.isEmpty())
-      return new OutboundServer(null, List.of(), null, Map.of());
+      return new OutboundServer(null, List.of(), null, Map.of(), List.of());
 
     OutboundHandlers handlers =
         new OutboundHandlers(
@@ -154,6 +194,7 @@ public final class OutboundServer implements AutoCloseable {
     OptionMap socketOptions = ListenerLimits.socketOptions(settings.limits());
     // hardening: each listener's chain behind the guard stages (refusals are CLIENT span lines)
     List<GuardHandlers> guards = new ArrayList<>();
+    List<OutboundRelay> relays = new ArrayList<>();
     List<InetSocketAddress> bound = new ArrayList<>();
     try {
       InetAddress address = InetAddress.getByName(host);
@@ -161,6 +202,8 @@ public final class OutboundServer implements AutoCloseable {
         GuardHandlers guard =
             GuardHandlers.create(settings, Kind.CLIENT, spans, metrics, handlers.forwardProxy());
         guards.add(guard);
+        OutboundRelay relay = relayFactory == null ? null : relayFactory.create(null, guard);
+        if (relay != null) relays.add(relay);
         bound.add(
             (InetSocketAddress)
                 guard
@@ -169,7 +212,8 @@ public final class OutboundServer implements AutoCloseable {
                         new InetSocketAddress(address, proxy.port()),
                         serverOptions,
                         socketOptions,
-                        guard)
+                        guard,
+                        relay)
                     .getAddress());
       }
       for (Settings.Route route : routes) {
@@ -178,6 +222,8 @@ public final class OutboundServer implements AutoCloseable {
         GuardHandlers guard =
             GuardHandlers.create(settings, Kind.CLIENT, spans, metrics, handlers.route(target));
         guards.add(guard);
+        OutboundRelay relay = relayFactory == null ? null : relayFactory.create(target, guard);
+        if (relay != null) relays.add(relay);
         bound.add(
             (InetSocketAddress)
                 guard
@@ -186,7 +232,8 @@ public final class OutboundServer implements AutoCloseable {
                         new InetSocketAddress(address, route.listen()),
                         serverOptions,
                         socketOptions,
-                        guard)
+                        guard,
+                        relay)
                     .getAddress());
       }
     } catch (IOException e) {
@@ -200,7 +247,12 @@ public final class OutboundServer implements AutoCloseable {
     InetSocketAddress proxyAddress = proxy != null ? bound.get(i++) : null;
     Map<String, InetSocketAddress> routeAddresses = new LinkedHashMap<>();
     for (Settings.Route route : routes) routeAddresses.put(route.name(), bound.get(i++));
-    return new OutboundServer(undertow, guards, proxyAddress, Map.copyOf(routeAddresses));
+    return new OutboundServer(undertow, guards, proxyAddress, Map.copyOf(routeAddresses), relays);
+  }
+
+  /** The listeners' byte relays ({@code outbound.engine = relay}); empty when off. */
+  public List<OutboundRelay> relays() {
+    return relays;
   }
 
   /** The forward proxy's bound address, or null when it is off. */

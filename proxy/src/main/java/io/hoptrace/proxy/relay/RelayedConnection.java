@@ -297,7 +297,7 @@ public abstract class RelayedConnection {
       tracing = true; // traced() goes on
       return;
     }
-    traced();
+    forward();
   }
 
   /**
@@ -305,11 +305,15 @@ public abstract class RelayedConnection {
    * on the connection's I/O thread. Nothing happens if the request has ended meanwhile.
    */
   protected final void traced() {
-    if (tracing) {
-      if (state != FORWARDING) return;
-      tracing = false;
-    }
+    if (!tracing || state != FORWARDING) return;
+    tracing = false;
+    forward();
+  }
+
+  /** The upstream's head (and the body bytes that came with the request's), then a connection. */
+  private void forward() {
     int end = headEnd;
+
     writeUpstreamHead();
     // Body bytes that came with the head go out with it, as far as they fit.
     int after = in.position() - end;

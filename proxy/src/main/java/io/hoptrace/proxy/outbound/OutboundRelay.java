@@ -1,0 +1,161 @@
+package io.hoptrace.proxy.outbound;
+
+import com.codahale.metrics.Counter;
+import io.hoptrace.config.Settings;
+import io.hoptrace.correlation.Correlator;
+import io.hoptrace.correlation.Link;
+import io.hoptrace.propagation.CompositeExtractor;
+import io.hoptrace.propagation.Injector;
+import io.hoptrace.proxy.guard.GuardHandlers;
+import io.hoptrace.proxy.metrics.ProxyMetrics;
+import io.hoptrace.proxy.procfs.ProcessLinks;
+import io.hoptrace.proxy.relay.ByteRelay;
+import io.hoptrace.proxy.relay.RelayedConnection;
+import io.hoptrace.proxy.spanlog.SpanSink;
+import io.undertow.server.protocol.http.HttpOpenListener;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.EnumMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
+import org.xnio.StreamConnection;
+
+/**
+ * One outbound listener as a byte relay ({@code outbound.engine = relay}, the default): the same
+ * stages as the Undertow path ({@link OutboundHandlers}) — source access, target, loop guard,
+ * correlate, inject, forward, CLIENT span — carried by {@link ByteRelay}; each connection's
+ * requests by an {@link OutboundConnection}.
+ *
+ * <p>The forward-proxy port takes absolute-form {@code http://} requests to an address literal; a
+ * route's port every request, when its upstream is an address literal. Handed to the Undertow path
+ * with their connection: CONNECT, origin-form on the forward-proxy port, a host name to resolve
+ * (the Undertow path resolves it on a worker thread), a target that is one of hoptrace's own
+ * listeners (refused there), a source not allowed (refused there), and what {@link ByteRelay}
+ * leaves to it. A decision that asks the process evidence (it reads /proc) is made on a worker
+ * thread; the request goes on on its I/O thread once it is made.
+ */
+public final class OutboundRelay extends ByteRelay {
+  /** At most this many callees are kept track of; requests to others go to the Undertow path. */
+  static final int MAX_TARGETS = 256;
+
+  final Correlator correlator;
+  final CompositeExtractor extractor;
+  final Injector injector;
+  final SpanSink spans;
+  final String serviceName;
+  final @Nullable ProcessLinks processLinks;
+  final Predicate<InetAddress> allowedSources;
+  final OwnPorts ownPorts;
+  final Map<Link, Counter> linkCounters = new EnumMap<>(Link.class);
+  final SpanNames names = new SpanNames();
+
+  /** A route's target, or null on the forward-proxy port. */
+  final @Nullable OutboundTarget route;
+
+  // the route's callee, made on its first request (once the loop guard knows all our ports)
+  private volatile @Nullable Callee routeCallee;
+
+  private final Map<String, Callee> callees = new ConcurrentHashMap<>();
+
+  /** A callee as the relay sends to it: its target, Host value and upstream. */
+  record Callee(OutboundTarget target, String host, InetAddress address, Upstream upstream) {}
+
+  /**
+   * @param route the route's target; null for the forward-proxy port
+   * @param processLinks non-null when {@code procfs.enabled}: each connection's app side goes to
+   *     the correlator
+   */
+  OutboundRelay(
+      Settings settings,
+      @Nullable OutboundTarget route,
+      Correlator correlator,
+      CompositeExtractor extractor,
+      Injector injector,
+      SpanSink spans,
+      ProxyMetrics metrics,
+      GuardHandlers guard,
+      OwnPorts ownPorts,
+      @Nullable ProcessLinks processLinks) {
+    super(
+        settings,
+        ProxyMetrics.Hop.OUTBOUND,
+        metrics,
+        guard,
+        null,
+        route == null,
+        requestDropped(injector),
+        Set.of());
+    this.correlator = correlator;
+    this.extractor = extractor;
+    this.injector = injector;
+    this.spans = spans;
+    this.serviceName = settings.service();
+    this.processLinks = processLinks;
+    this.allowedSources = settings::outboundAllowed;
+    this.ownPorts = ownPorts;
+    for (Link link : Link.values()) {
+      linkCounters.put(link, metrics.counter("hoptrace.outbound.link." + link.tagValue()));
+    }
+    this.route = route;
+  }
+
+  /** Trace fields (written again) and Host (the target's). */
+  private static Set<String> requestDropped(Injector injector) {
+    Set<String> request = new LinkedHashSet<>(injector.managedHeaders());
+    request.add("host");
+    return request;
+  }
+
+  @Override
+  protected RelayedConnection connection(
+      StreamConnection connection, HttpOpenListener undertow, Loop loop) {
+    return new OutboundConnection(this, connection, undertow, loop);
+  }
+
+  /** The route's callee; null when the relay leaves it to the Undertow path. */
+  @Nullable Callee routeCallee() {
+    Callee c = routeCallee;
+    OutboundTarget r = route;
+    if (c != null || r == null) return c;
+    c = callee(r, r.authority());
+    routeCallee = c;
+    return c;
+  }
+
+  /**
+   * The callee of an absolute-form request's {@code authority}; null when the relay leaves it to
+   * the Undertow path (malformed, a name, one of our own listeners, too many callees).
+   */
+  @Nullable Callee callee(String authority) {
+    Callee known = callees.get(authority);
+    if (known != null) return known;
+    OutboundTarget target = OutboundTarget.parseAuthority(authority, 80);
+    if (target == null) return null;
+    String host =
+        target.port() == 80
+            ? (target.host().indexOf(':') >= 0 ? "[" + target.host() + "]" : target.host())
+            : target.authority();
+    Callee made = callee(target, host);
+    if (made == null || callees.size() >= MAX_TARGETS) return null;
+    Callee raced = callees.putIfAbsent(authority, made);
+    return raced != null ? raced : made;
+  }
+
+  private @Nullable Callee callee(OutboundTarget target, String host) {
+    List<InetAddress> addresses = target.literalAddresses();
+    if (addresses == null || addresses.isEmpty()) return null; // a name: resolved there
+    if (ownPorts.contains(target.port())) {
+      for (InetAddress address : addresses) {
+        if (OwnPorts.isThisHost(address)) return null; // the loop guard refuses it there
+      }
+    }
+    InetAddress address = addresses.get(0);
+    return new Callee(
+        target, host, address, new Upstream(new InetSocketAddress(address, target.port())));
+  }
+}
