@@ -277,7 +277,7 @@ class ByteRelayTest extends InboundHarness {
   }
 
   /** The lines joined with CRLF. */
-  private static String lines(String... lines) {
+  static String lines(String... lines) {
     return String.join("\r\n", lines);
   }
 
@@ -287,7 +287,7 @@ class ByteRelayTest extends InboundHarness {
     return s;
   }
 
-  private static void send(Socket s, String text) throws IOException {
+  static void send(Socket s, String text) throws IOException {
     s.getOutputStream().write(text.getBytes(StandardCharsets.ISO_8859_1));
     s.getOutputStream().flush();
   }
@@ -297,7 +297,7 @@ class ByteRelayTest extends InboundHarness {
    * last CRLF); nothing more for HEAD-like heads (a 204, or when the test sent HEAD: it reads only
    * the head then, by Content-Length absent of a body).
    */
-  private static String readResponse(InputStream in) throws IOException {
+  static String readResponse(InputStream in) throws IOException {
     ByteArrayOutputStream buffer = new ByteArrayOutputStream();
     while (!buffer.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
       int c = in.read();
