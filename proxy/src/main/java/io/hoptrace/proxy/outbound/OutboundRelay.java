@@ -40,7 +40,10 @@ import org.xnio.StreamConnection;
  * thread; the request goes on on its I/O thread once it is made.
  */
 public final class OutboundRelay extends ByteRelay {
-  /** At most this many callees are kept track of; requests to others go to the Undertow path. */
+  /**
+   * At most this many callees are kept track of (those with no connection open are forgotten when
+   * there are more); while this many have connections, requests to others go to the Undertow path.
+   */
   static final int MAX_TARGETS = 256;
 
   final Correlator correlator;
@@ -141,7 +144,12 @@ public final class OutboundRelay extends ByteRelay {
             ? (target.host().indexOf(':') >= 0 ? "[" + target.host() + "]" : target.host())
             : target.authority();
     Callee made = callee(target, host);
-    if (made == null || callees.size() >= MAX_TARGETS) return null;
+    if (made == null) return null;
+    if (callees.size() >= MAX_TARGETS) {
+      // callees with no connection open or awaited are forgotten (made again when called again)
+      callees.values().removeIf(c -> c.upstream().unused());
+      if (callees.size() >= MAX_TARGETS) return null;
+    }
     Callee raced = callees.putIfAbsent(authority, made);
     return raced != null ? raced : made;
   }
