@@ -113,7 +113,9 @@ public abstract class RelayedConnection {
   private long headStartNanos;
 
   // the upstream connection lent to the request in flight, or the one being opened, or the wait
+  private ByteRelay.@Nullable Upstream upstream;
   private ByteRelay.@Nullable Pool pool;
+
   private @Nullable UpstreamConnection up;
   private @Nullable IoFuture<StreamConnection> connecting;
   private long connectStartNanos;
@@ -272,7 +274,7 @@ public abstract class RelayedConnection {
       handOver(); // draining: refused there
       return;
     }
-    pool = upstream.pool(loop);
+    this.upstream = upstream;
     state = FORWARDING;
     startNanos = System.nanoTime();
     relay.metrics.requestStarted(relay.hop);
@@ -312,6 +314,11 @@ public abstract class RelayedConnection {
 
   /** The upstream's head (and the body bytes that came with the request's), then a connection. */
   private void forward() {
+    // Its pool only now: a sweep drops a pool with no connection open or awaited, as while the
+    // context was being made elsewhere.
+    ByteRelay.Upstream to = upstream;
+    if (to == null) throw new IllegalStateException("no upstream");
+    pool = to.pool(loop);
     int end = headEnd;
 
     writeUpstreamHead();
