@@ -39,6 +39,16 @@ class ZipkinThreeServiceExportTest {
 
   @TempDir Path dir;
 
+  /** {@code outbound.engine}: the relay (the default); a subclass runs the tests on undertow. */
+  String outboundEngine = "relay";
+
+  /** {@code overrides} with this class's {@code outbound.engine}: a service's hoptrace settings. */
+  Map<String, String> settings(Map<String, String> overrides) {
+    Map<String, String> all = new HashMap<>(overrides);
+    all.put("outbound.engine", outboundEngine);
+    return all;
+  }
+
   @BeforeAll
   static void startZipkin() throws Exception {
     zipkin = ZipkinServer.start();
@@ -50,10 +60,11 @@ class ZipkinThreeServiceExportTest {
   }
 
   Map<String, String> exportingTo(ZipkinServer zipkin) {
-    return Map.of(
-        "export.zipkin.url", zipkin.baseUri().toString(),
-        "export.flush-interval", "50ms",
-        "admin.port", "0");
+    return settings(
+        Map.of(
+            "export.zipkin.url", zipkin.baseUri().toString(),
+            "export.flush-interval", "50ms",
+            "admin.port", "0"));
   }
 
   @Test
@@ -114,10 +125,11 @@ class ZipkinThreeServiceExportTest {
   void close_flushesTheSpanLogThenDrainsTheQueue_spansReachZipkin() throws Exception {
     // A flush interval far beyond the test: only close() can make the worker send these spans.
     Map<String, String> settings =
-        Map.of(
-            "export.zipkin.url", zipkin.baseUri().toString(),
-            "export.flush-interval", "10m",
-            "export.close-timeout", "20s");
+        settings(
+            Map.of(
+                "export.zipkin.url", zipkin.baseUri().toString(),
+                "export.flush-interval", "10m",
+                "export.close-timeout", "20s"));
     List<String> traceIds = new ArrayList<>();
     Service solo = Service.start("solo", Forwarding.NONE, (ex, out) -> "ok", dir, settings);
     try {

@@ -9,5 +9,6 @@ class BodyFramingJettyTest extends BodyFramingTest {
   BodyFramingJettyTest() {
     upstreamClient = "jetty";
     inboundEngine = "undertow"; // the Jetty transport carries the Undertow path's requests
+    outboundEngine = "undertow"; // on the forward proxy's listener too
   }
 }

@@ -47,11 +47,18 @@ abstract class GuardHarness {
   /** {@code inbound.engine} for the whole class (a subclass runs the tests on the relay). */
   @org.jspecify.annotations.Nullable String inboundEngine;
 
+  /**
+   * {@code outbound.engine} for the whole class: the relay (the default), or {@code undertow} (a
+   * subclass runs the outbound listeners' tests on the Undertow path).
+   */
+  String outboundEngine = "relay";
+
   Hoptrace start(String... keyValues) throws Exception {
     Map<String, String> overrides = new HashMap<>();
     overrides.put("service", "guarded");
     if (upstreamClient != null) overrides.put("upstream.client", upstreamClient);
     if (inboundEngine != null) overrides.put("inbound.engine", inboundEngine);
+    overrides.put("outbound.engine", outboundEngine);
     overrides.put("inbound.host", "127.0.0.1");
     overrides.put("inbound.port", "0");
     overrides.put("app", "127.0.0.1:" + app.port());

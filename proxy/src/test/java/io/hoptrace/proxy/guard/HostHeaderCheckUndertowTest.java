@@ -1,11 +1,13 @@
 package io.hoptrace.proxy.guard;
 
 /**
- * Every {@link HostHeaderCheckTest} case again with {@code inbound.engine = undertow}: the Undertow
- * path, which the byte relay (the default) hands what it does not carry, stays a supported choice.
+ * Every {@link HostHeaderCheckTest} case again with {@code inbound.engine = undertow} and {@code
+ * outbound.engine = undertow} (for the cases on the forward proxy's listener): the Undertow path,
+ * which the byte relays (the default) hand what they do not carry, stays a supported choice.
  */
 class HostHeaderCheckUndertowTest extends HostHeaderCheckTest {
   HostHeaderCheckUndertowTest() {
     inboundEngine = "undertow";
+    outboundEngine = "undertow";
   }
 }

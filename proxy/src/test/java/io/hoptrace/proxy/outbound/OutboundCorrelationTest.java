@@ -20,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -46,6 +47,16 @@ class OutboundCorrelationTest {
   static EchoServer callee;
   static TestTls tls;
   static HttpsServer tlsServer;
+
+  /** {@code outbound.engine}: the relay (the default); a subclass runs the tests on undertow. */
+  String outboundEngine = "relay";
+
+  /** {@code overrides} with this class's {@code outbound.engine}: a service's hoptrace settings. */
+  Map<String, String> settings(Map<String, String> overrides) {
+    Map<String, String> all = new HashMap<>(overrides);
+    all.put("outbound.engine", outboundEngine);
+    return all;
+  }
 
   @BeforeAll
   static void startCallees() throws Exception {
@@ -96,7 +107,10 @@ class OutboundCorrelationTest {
             Forwarding.NONE,
             behaviour,
             dir,
-            Map.of("outbound.connect-ports", Integer.toString(tlsServer.getAddress().getPort())))) {
+            settings(
+                Map.of(
+                    "outbound.connect-ports",
+                    Integer.toString(tlsServer.getAddress().getPort()))))) {
       APP.set(app);
       assertThat(get(app.url("/curl"))).startsWith("GET /by-curl");
       assertThat(get(app.url("/python"))).startsWith("GET /by-python");
@@ -148,7 +162,8 @@ class OutboundCorrelationTest {
 
   @Test
   void backgroundCall_nothingInFlightOrRecent_isRoot() throws Exception {
-    try (Service app = Service.start("root", Forwarding.NONE, (ex, out) -> "ok", dir, Map.of())) {
+    try (Service app =
+        Service.start("root", Forwarding.NONE, (ex, out) -> "ok", dir, settings(Map.of()))) {
       for (int i = 0; i < 3; i++) app.background().get(calleeUrl("/cron/" + i));
       List<Map<String, Object>> spans = app.spans(3);
       assertThat(spans).hasSize(3);
@@ -170,7 +185,7 @@ class OutboundCorrelationTest {
             Forwarding.NONE,
             (ex, out) -> "ok",
             dir,
-            Map.of("correlator.grace", "1500ms"))) {
+            settings(Map.of("correlator.grace", "1500ms")))) {
       get(app.url("/order"));
       app.background().get(calleeUrl("/audit")); // just after the response: within the grace
       Thread.sleep(2000);
@@ -202,7 +217,7 @@ class OutboundCorrelationTest {
               return out.get(calleeUrl("/work"));
             },
             dir,
-            Map.of())) {
+            settings(Map.of()))) {
       ExecutorService pool = Executors.newFixedThreadPool(concurrent);
       try {
         List<Future<String>> results = new ArrayList<>();
@@ -233,7 +248,8 @@ class OutboundCorrelationTest {
   void appsOwnTracerTraceparent_isContinuedAsHeader() throws Exception {
     String appSpan = "00f067aa0ba902b7";
     String appTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
-    try (Service app = Service.start("tracer", Forwarding.NONE, (ex, out) -> "ok", dir, Map.of())) {
+    try (Service app =
+        Service.start("tracer", Forwarding.NONE, (ex, out) -> "ok", dir, settings(Map.of()))) {
       HttpResponse<String> response =
           HttpClient.newBuilder()
               .proxy(

@@ -18,6 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
 class OutboundStartupTest {
   @TempDir Path dir;
 
+  /** {@code outbound.engine}: the relay (the default); a subclass runs the test on undertow. */
+  String outboundEngine = "relay";
+
   @Test
   void start_announcesOutboundAndRoutes_andRefusesItsOwnPortsAsTargets() throws Exception {
     ByteArrayOutputStream announced = new ByteArrayOutputStream();
@@ -30,6 +33,7 @@ class OutboundStartupTest {
                 "inbound.port", "0",
                 "admin.port", "0",
                 "outbound.port", "0",
+                "outbound.engine", outboundEngine,
                 "routes.orders.listen", "0",
                 "routes.orders.upstream", "127.0.0.1:1",
                 "span-log.path", dir.resolve("spans.jsonl").toString()));

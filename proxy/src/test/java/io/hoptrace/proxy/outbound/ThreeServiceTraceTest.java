@@ -11,6 +11,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,12 +31,16 @@ class ThreeServiceTraceTest {
 
   @TempDir Path dir;
 
+  /** {@code outbound.engine}: the relay (the default); a subclass runs the tests on undertow. */
+  String outboundEngine = "relay";
+
   @ParameterizedTest
   @EnumSource(Forwarding.class)
   void serialCalls_threeSpanLogs_assembleTheTree(Forwarding forwarding) throws Exception {
     String expectedLink = forwarding == Forwarding.NONE ? "sole" : "header";
-    Map<String, String> settings =
-        forwarding == Forwarding.B3 ? Map.of("propagation.b3", "single") : Map.of();
+    Map<String, String> settings = new HashMap<>();
+    settings.put("outbound.engine", outboundEngine);
+    if (forwarding == Forwarding.B3) settings.put("propagation.b3", "single");
     try (Service c = Service.start("c", forwarding, (ex, out) -> "c", dir, settings);
         Service b =
             Service.start(

@@ -33,6 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
 class ProcessLinksDegradedTest {
   @TempDir Path dir;
 
+  /** {@code outbound.engine}: the relay (the default); a subclass runs the tests on undertow. */
+  String outboundEngine = "relay";
+
   @Test
   void procRootWithoutProc_logsWhy_reportsUnavailable_andLinksAsBefore() throws Exception {
     Path emptyProc = Files.createDirectory(dir.resolve("no-proc"));
@@ -54,7 +57,7 @@ class ProcessLinksDegradedTest {
                 Service.Forwarding.NONE,
                 behaviour,
                 spansDir,
-                Map.of("procfs.root", emptyProc.toString()));
+                Map.of("procfs.root", emptyProc.toString(), "outbound.engine", outboundEngine));
       } finally {
         System.setErr(originalErr);
       }
@@ -121,7 +124,7 @@ class ProcessLinksDegradedTest {
               Service.Forwarding.NONE,
               (exchange, outbound) -> "ok",
               spansDir,
-              Map.of("procfs.enabled", "false"));
+              Map.of("procfs.enabled", "false", "outbound.engine", outboundEngine));
     } finally {
       System.setErr(originalErr);
     }

@@ -85,6 +85,9 @@ class ProcessLinksGunicornTest {
   HttpServer callee;
   ExecutorService calleeThreads;
 
+  /** {@code outbound.engine}: the relay (the default); a subclass runs the tests on undertow. */
+  String outboundEngine = "relay";
+
   /** Request id → trace id of the traceparent the callee received. */
   final Map<String, String> calleeSaw = new ConcurrentHashMap<>();
 
@@ -245,6 +248,7 @@ class ProcessLinksGunicornTest {
     settings.put("inbound.host", "127.0.0.1");
     settings.put("inbound.port", "0");
     settings.put("outbound.port", "0");
+    settings.put("outbound.engine", outboundEngine);
     settings.put("app", "127.0.0.1:" + appPort);
     settings.put("span-log.path", spanLog.toString());
     settings.put("span-log.flush-interval", "20ms");

@@ -124,6 +124,9 @@ class ProcessLinksPortReuseTest {
   @TempDir Path dir;
   HttpServer callee;
 
+  /** {@code outbound.engine}: the relay (the default); a subclass runs the test on undertow. */
+  String outboundEngine = "relay";
+
   /** Request id → the traceparent the callee received. */
   final Map<String, String> calleeSaw = new ConcurrentHashMap<>();
 
@@ -153,6 +156,7 @@ class ProcessLinksPortReuseTest {
                     "inbound.host", "127.0.0.1",
                     "inbound.port", "0",
                     "outbound.port", "0",
+                    "outbound.engine", outboundEngine,
                     "app", "127.0.0.1:" + appPort,
                     "span-log.path", spanLog.toString(),
                     "span-log.flush-interval", "20ms",

@@ -42,6 +42,9 @@ class FullStackTraceTest {
 
   @TempDir Path dir;
 
+  /** {@code outbound.engine}: the relay (the default); a subclass runs the test on undertow. */
+  String outboundEngine = "relay";
+
   @BeforeAll
   static void servers() throws Exception {
     redis = new RedisServerProcess();
@@ -76,7 +79,12 @@ class FullStackTraceTest {
     Service[] shopRef = new Service[1];
     try (AppClients clients = new AppClients();
         Service inventory =
-            Service.start("inventory", Forwarding.NONE, (ex, out) -> "7", dir, Map.of());
+            Service.start(
+                "inventory",
+                Forwarding.NONE,
+                (ex, out) -> "7",
+                dir,
+                Map.of("outbound.engine", outboundEngine));
         Service shop =
             Service.start(
                 "shop",
@@ -137,6 +145,7 @@ class FullStackTraceTest {
                 },
                 dir,
                 Map.of(
+                    "outbound.engine", outboundEngine,
                     "admin.port", "0",
                     "tcp-routes.cache.listen", "0",
                     "tcp-routes.cache.upstream", "127.0.0.1:" + redis.port,
