@@ -129,7 +129,7 @@ class OutboundRelayTest extends InboundHarness {
 
   @Test
   void handsToTheUndertowPathWhatItDoesNotCarry() throws Exception {
-    start("outbound.port", "0");
+    start("outbound.port", "0", "admin.port", "0");
     int proxyPort = hoptrace.outbound().forwardProxyAddress().getPort();
     // a host name: resolved on the Undertow path's worker thread, then forwarded there
     try (Socket s = proxy()) {
@@ -172,6 +172,16 @@ class OutboundRelayTest extends InboundHarness {
       assertThat(readResponse(s.getInputStream())).startsWith("HTTP/1.1 403");
     }
     assertThat(forwardProxy().handedOver()).isEqualTo(4);
+    String metrics =
+        client
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(
+                            "http://127.0.0.1:" + hoptrace.adminAddress().getPort() + "/metrics"))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString())
+            .body();
+    assertThat(metrics).contains("hoptrace_outbound_relay_handed_over 4.0");
     List<String> spans = SpanLines.await(spanLog, 4);
     assertThat(spans).extracting(l -> SpanLines.field(l, "kind")).containsOnly("CLIENT");
   }
