@@ -93,12 +93,8 @@ final class AbsoluteFormHandler implements HttpHandler {
     OutboundTarget target =
         authority.indexOf('@') >= 0 ? null : OutboundTarget.parseAuthority(authority, 80);
     if (target == null) return null;
-    k = new Known(authority, target, target.port() == 80 ? hostText(target) : target.authority());
+    k = new Known(authority, target, target.hostHeader());
     known[slot] = k;
     return k;
-  }
-
-  private static String hostText(OutboundTarget target) {
-    return target.host().indexOf(':') >= 0 ? "[" + target.host() + "]" : target.host();
   }
 }

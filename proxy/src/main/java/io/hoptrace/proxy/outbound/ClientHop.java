@@ -6,6 +6,8 @@ import io.hoptrace.context.TraceContext;
 import io.hoptrace.correlation.Correlator;
 import io.hoptrace.correlation.Decision;
 import io.hoptrace.correlation.Link;
+import io.hoptrace.proxy.spanlog.ThreadSpanBuilder;
+import io.hoptrace.proxy.upstream.UpstreamFailure;
 import io.hoptrace.span.IntTexts;
 import io.hoptrace.span.Kind;
 import io.hoptrace.span.Span;
@@ -88,6 +90,35 @@ final class ClientHop {
     this.target = requireNonNull(target, "target");
     this.startMicros = startMicros;
     this.startNanos = startNanos;
+  }
+
+  /**
+   * The hop of a call the correlator decided: the CLIENT span's context a child of the decided
+   * parent ({@link CorrelateHandler#clientContext}), the decision's evidence, and the decision
+   * itself for {@link #refined}.
+   */
+  static ClientHop decided(
+      Decision decision,
+      @Nullable String appRequestId,
+      String method,
+      String path,
+      OutboundTarget target,
+      long startMicros,
+      long startNanos,
+      Correlator correlator) {
+    return new ClientHop(
+        CorrelateHandler.clientContext(decision, appRequestId),
+        decision.link().tagValue(),
+        decision.candidates(),
+        decision.link() == Link.INFERRED ? decision.score() : null,
+        decision.narrowed() ? decision.inFlight() : 0,
+        method,
+        path,
+        target,
+        startMicros,
+        startNanos,
+        decision,
+        correlator);
   }
 
   /**
@@ -189,6 +220,29 @@ final class ClientHop {
     if (target.route() != null) b.tag("hoptrace.route", target.route());
     b.tag("peer.address", target.authority());
     return b;
+  }
+
+  /**
+   * The whole CLIENT span line of a call that has ended, in this thread's builder: what {@link
+   * #spanBuilder} gives, the status, the {@code error} tag ({@code failure}'s, or the status from
+   * 500 up) and the attribution.
+   */
+  Span.Builder endedSpan(
+      String serviceName,
+      @Nullable String remoteIp,
+      long endNanos,
+      String name,
+      int status,
+      @Nullable UpstreamFailure failure) {
+    Span.Builder b =
+        spanBuilder(ThreadSpanBuilder.get(), serviceName, remoteIp, endNanos, name)
+            .tag("http.status_code", IntTexts.of(status));
+    if (failure != null) {
+      b.tag("error", failure.errorTag());
+    } else if (status >= 500) {
+      b.tag("error", IntTexts.of(status));
+    }
+    return attribution(b, this);
   }
 
   /** The attribution tags, last on the line (DESIGN.md: never omitted). */

@@ -95,22 +95,10 @@ final class CorrelateHandler implements HttpHandler {
     }
 
     linkCounters.get(decision.link()).inc();
-    TraceContext client = clientContext(decision, appRequestId);
     exchange.putAttachment(
         OutboundAttachments.HOP,
-        new ClientHop(
-            client,
-            decision.link().tagValue(),
-            decision.candidates(),
-            decision.link() == Link.INFERRED ? decision.score() : null,
-            decision.narrowed() ? decision.inFlight() : 0,
-            method,
-            path,
-            target,
-            startMicros,
-            startNanos,
-            decision,
-            correlator));
+        ClientHop.decided(
+            decision, appRequestId, method, path, target, startMicros, startNanos, correlator));
     next.handleRequest(exchange);
   }
 

@@ -5,12 +5,10 @@ import static java.util.Objects.requireNonNull;
 import io.hoptrace.propagation.Injector;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.spanlog.SpanSink;
-import io.hoptrace.proxy.spanlog.ThreadSpanBuilder;
 import io.hoptrace.proxy.upstream.Carriers;
 import io.hoptrace.proxy.upstream.ForwardHooks;
 import io.hoptrace.proxy.upstream.Forwarder;
 import io.hoptrace.proxy.upstream.UpstreamFailure;
-import io.hoptrace.span.IntTexts;
 import io.hoptrace.span.Span;
 import io.undertow.server.ExchangeCompletionListener;
 import io.undertow.server.HttpHandler;
@@ -89,20 +87,12 @@ final class ForwardHandler implements HttpHandler, ForwardHooks {
   /** The CLIENT span, in this thread's builder: the sink encodes it before the next one. */
   private Span.Builder span(HttpServerExchange exchange, ClientHop hop, long endNanos) {
     InetAddress address = exchange.getAttachment(OutboundAttachments.TARGET_ADDRESS);
-    Span.Builder b =
-        hop.spanBuilder(
-                ThreadSpanBuilder.get(),
-                serviceName,
-                address == null ? null : hop.target.addressText(address),
-                endNanos,
-                names.of(hop.method, hop.path))
-            .tag("http.status_code", IntTexts.of(exchange.getStatusCode()));
-    UpstreamFailure failure = exchange.getAttachment(UpstreamFailure.KEY);
-    if (failure != null) {
-      b.tag("error", failure.errorTag());
-    } else if (exchange.getStatusCode() >= 500) {
-      b.tag("error", IntTexts.of(exchange.getStatusCode()));
-    }
-    return ClientHop.attribution(b, hop);
+    return hop.endedSpan(
+        serviceName,
+        address == null ? null : hop.target.addressText(address),
+        endNanos,
+        names.of(hop.method, hop.path),
+        exchange.getStatusCode(),
+        exchange.getAttachment(UpstreamFailure.KEY));
   }
 }

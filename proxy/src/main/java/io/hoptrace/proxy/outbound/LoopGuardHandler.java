@@ -40,13 +40,9 @@ final class LoopGuardHandler implements HttpHandler {
     if (!addresses.isEmpty()) {
       exchange.putAttachment(OutboundAttachments.TARGET_ADDRESS, addresses.get(0));
     }
-    if (ownPorts.contains(target.port())) {
-      for (InetAddress address : addresses) {
-        if (OwnPorts.isThisHost(address)) {
-          refusals.refuse(exchange, Refusal.LOOP, target.authority());
-          return;
-        }
-      }
+    if (ownPorts.isOwn(target.port(), addresses)) {
+      refusals.refuse(exchange, Refusal.LOOP, target.authority());
+      return;
     }
     next.handleRequest(exchange);
   }

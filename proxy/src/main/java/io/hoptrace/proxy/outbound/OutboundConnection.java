@@ -3,17 +3,13 @@ package io.hoptrace.proxy.outbound;
 import io.hoptrace.context.TraceContext;
 import io.hoptrace.correlation.Correlator;
 import io.hoptrace.correlation.Decision;
-import io.hoptrace.correlation.Link;
 import io.hoptrace.correlation.OutboundCall;
 import io.hoptrace.proxy.procfs.ProcessLinks;
 import io.hoptrace.proxy.procfs.SocketKey;
 import io.hoptrace.proxy.relay.ByteRelay;
 import io.hoptrace.proxy.relay.RelayedConnection;
-import io.hoptrace.proxy.spanlog.ThreadSpanBuilder;
 import io.hoptrace.proxy.upstream.UpstreamFailure;
 import io.hoptrace.span.EpochMicros;
-import io.hoptrace.span.IntTexts;
-import io.hoptrace.span.Span;
 import io.undertow.server.protocol.http.HttpOpenListener;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -113,18 +109,14 @@ final class OutboundConnection extends RelayedConnection {
     relay.linkCounters.get(decision.link()).inc();
     long startNanos = startNanos();
     hop =
-        new ClientHop(
-            CorrelateHandler.clientContext(decision, appRequestId),
-            decision.link().tagValue(),
-            decision.candidates(),
-            decision.link() == Link.INFERRED ? decision.score() : null,
-            decision.narrowed() ? decision.inFlight() : 0,
+        ClientHop.decided(
+            decision,
+            appRequestId,
             method(),
             path(),
             c.target(),
             EpochMicros.at(startNanos),
             startNanos,
-            decision,
             relay.correlator);
   }
 
@@ -169,20 +161,14 @@ final class OutboundConnection extends RelayedConnection {
     callee = null;
     if (started == null || c == null) return; // ended before its decision: no span
     ClientHop h = started.refined();
-    Span.Builder b =
-        h.spanBuilder(
-                ThreadSpanBuilder.get(),
-                relay.serviceName,
-                h.target.addressText(c.address()),
-                endNanos,
-                relay.names.of(h.method, h.path))
-            .tag("http.status_code", IntTexts.of(status));
-    if (failure != null) {
-      b.tag("error", failure.errorTag());
-    } else if (status >= 500) {
-      b.tag("error", IntTexts.of(status));
-    }
-    relay.spans.acceptBuilder(ClientHop.attribution(b, h));
+    relay.spans.acceptBuilder(
+        h.endedSpan(
+            relay.serviceName,
+            h.target.addressText(c.address()),
+            endNanos,
+            relay.names.of(h.method, h.path),
+            status,
+            failure));
   }
 
   /** Its app side's cached owner is forgotten: a later connection may reuse the port. */

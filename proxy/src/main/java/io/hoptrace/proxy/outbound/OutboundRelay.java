@@ -139,11 +139,7 @@ public final class OutboundRelay extends ByteRelay {
     if (known != null) return known;
     OutboundTarget target = OutboundTarget.parseAuthority(authority, 80);
     if (target == null) return null;
-    String host =
-        target.port() == 80
-            ? (target.host().indexOf(':') >= 0 ? "[" + target.host() + "]" : target.host())
-            : target.authority();
-    Callee made = callee(target, host);
+    Callee made = callee(target, target.hostHeader());
     if (made == null) return null;
     if (callees.size() >= MAX_TARGETS) {
       // callees with no connection open or awaited are forgotten (made again when called again)
@@ -157,11 +153,7 @@ public final class OutboundRelay extends ByteRelay {
   private @Nullable Callee callee(OutboundTarget target, String host) {
     List<InetAddress> addresses = target.literalAddresses();
     if (addresses == null || addresses.isEmpty()) return null; // a name: resolved there
-    if (ownPorts.contains(target.port())) {
-      for (InetAddress address : addresses) {
-        if (OwnPorts.isThisHost(address)) return null; // the loop guard refuses it there
-      }
-    }
+    if (ownPorts.isOwn(target.port(), addresses)) return null; // the loop guard refuses it there
     InetAddress address = addresses.get(0);
     return new Callee(
         target, host, address, new Upstream(new InetSocketAddress(address, target.port())));

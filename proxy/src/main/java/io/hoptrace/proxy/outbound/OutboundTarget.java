@@ -95,6 +95,15 @@ public final class OutboundTarget {
     return authority;
   }
 
+  /**
+   * The Host header a proxy gives a request to this target (RFC 9112 §3.2.2): its {@link
+   * #authority()}, without the port when it is 80.
+   */
+  public String hostHeader() {
+    if (port != 80) return authority;
+    return host.indexOf(':') >= 0 ? "[" + host + "]" : host;
+  }
+
   /** The host and port as the {@link io.hoptrace.proxy.upstream.Forwarder} takes them. */
   public HostPort hostPort() {
     return hostPort;

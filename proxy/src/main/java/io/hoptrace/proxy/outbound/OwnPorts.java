@@ -4,6 +4,7 @@ import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The ports this hoptrace listens on (inbound, outbound, routes, admin), filled in as listeners
@@ -25,6 +26,18 @@ public final class OwnPorts {
   public boolean contains(int port) {
     for (int p : ports) {
       if (p == port) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Whether a target at {@code port} on any of {@code addresses} is one of these listeners: the
+   * loop guard's test.
+   */
+  boolean isOwn(int port, List<InetAddress> addresses) {
+    if (!contains(port)) return false;
+    for (InetAddress address : addresses) {
+      if (isThisHost(address)) return true;
     }
     return false;
   }
