@@ -198,43 +198,34 @@ public final class OutboundServer implements AutoCloseable {
     List<InetSocketAddress> bound = new ArrayList<>();
     try {
       InetAddress address = InetAddress.getByName(host);
-      if (proxy != null) {
-        GuardHandlers guard =
-            GuardHandlers.create(settings, Kind.CLIENT, spans, metrics, handlers.forwardProxy());
-        guards.add(guard);
-        OutboundRelay relay = relayFactory == null ? null : relayFactory.create(null, guard);
-        if (relay != null) relays.add(relay);
-        bound.add(
-            (InetSocketAddress)
-                guard
-                    .listen(
-                        undertow,
-                        new InetSocketAddress(address, proxy.port()),
-                        serverOptions,
-                        socketOptions,
-                        guard,
-                        relay)
-                    .getAddress());
+      // One listener: its guard stages in front of chain, its relay (when on) in front of both.
+      interface Binder {
+        void bind(HttpHandler chain, @Nullable OutboundTarget route, int port) throws IOException;
       }
+      Binder binder =
+          (chain, route, port) -> {
+            GuardHandlers guard =
+                GuardHandlers.create(settings, Kind.CLIENT, spans, metrics, chain);
+            guards.add(guard);
+            OutboundRelay relay = relayFactory == null ? null : relayFactory.create(route, guard);
+            if (relay != null) relays.add(relay);
+            bound.add(
+                (InetSocketAddress)
+                    guard
+                        .listen(
+                            undertow,
+                            new InetSocketAddress(address, port),
+                            serverOptions,
+                            socketOptions,
+                            guard,
+                            relay)
+                        .getAddress());
+          };
+      if (proxy != null) binder.bind(handlers.forwardProxy(), null, proxy.port());
       for (Settings.Route route : routes) {
         OutboundTarget target =
             new OutboundTarget(route.upstream().host(), route.upstream().port(), route.name());
-        GuardHandlers guard =
-            GuardHandlers.create(settings, Kind.CLIENT, spans, metrics, handlers.route(target));
-        guards.add(guard);
-        OutboundRelay relay = relayFactory == null ? null : relayFactory.create(target, guard);
-        if (relay != null) relays.add(relay);
-        bound.add(
-            (InetSocketAddress)
-                guard
-                    .listen(
-                        undertow,
-                        new InetSocketAddress(address, route.listen()),
-                        serverOptions,
-                        socketOptions,
-                        guard,
-                        relay)
-                    .getAddress());
+        binder.bind(handlers.route(target), target, route.listen());
       }
     } catch (IOException e) {
       for (GuardHandlers guard : guards) guard.stopAccepting();
