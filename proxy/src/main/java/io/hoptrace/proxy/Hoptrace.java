@@ -409,10 +409,7 @@ public final class Hoptrace implements AutoCloseable {
     long n = 0;
     ByteRelay r = relay;
     if (r != null) n += count.applyAsLong(r);
-    OutboundServer o = this.outbound;
-    if (o != null) {
-      for (ByteRelay x : o.relays()) n += count.applyAsLong(x);
-    }
+    if (this.outbound != null) n += outboundRelayCount(count);
     return n;
   }
 
