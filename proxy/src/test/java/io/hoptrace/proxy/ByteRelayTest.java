@@ -179,6 +179,53 @@ class ByteRelayTest extends InboundHarness {
   }
 
   @Test
+  void aConnectionPastItsSmallBuffersCarriesLargeHeadsAndBodiesItself() throws Exception {
+    // The relay's work buffers start at 4 KB; a head, body or response larger than that takes a
+    // listener buffer. Each of these on one caller connection, carried by the relay (none handed
+    // over), on one connection to the app.
+    start();
+    String cookie = "c".repeat(9_000);
+    HttpResponse<String> bigHead = get("/echo", "X-Cookie", cookie);
+    assertThat(bigHead.statusCode()).isEqualTo(200);
+    HttpResponse<String> responseHead = get("/bighead?bytes=6000");
+    assertThat(responseHead.statusCode()).isEqualTo(200);
+    assertThat(responseHead.headers().firstValue("x-big").orElse("")).hasSize(6000);
+    HttpResponse<byte[]> source =
+        client.send(
+            HttpRequest.newBuilder(uri("/source?bytes=300000")).build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(source.statusCode()).isEqualTo(200);
+    assertThat(source.body()).isEqualTo(Patterns.stream(300_000).readAllBytes());
+    HttpResponse<String> small = get("/after");
+    assertThat(small.statusCode()).isEqualTo(200);
+
+    TestUpstream.Received first = app.take();
+    assertThat(first.headers().get("X-cookie")).containsExactly(cookie);
+    List<Integer> ports = new java.util.ArrayList<>(List.of(first.remotePort()));
+    for (int i = 0; i < 3; i++) ports.add(app.take().remotePort());
+    assertThat(ports).containsOnly(ports.get(0));
+
+    // pipelined: a small head, then one past the small buffer, in one write
+    try (Socket s = connect()) {
+      send(
+          s,
+          "GET /one HTTP/1.1\r\nHost: x\r\n\r\n"
+              + "GET /two HTTP/1.1\r\nHost: x\r\nX-Long: "
+              + "l".repeat(6_000)
+              + "\r\n\r\n");
+      assertThat(readResponse(s.getInputStream())).startsWith("HTTP/1.1 200");
+      assertThat(readResponse(s.getInputStream())).startsWith("HTTP/1.1 200");
+    }
+    assertThat(app.take().uri()).isEqualTo("/one");
+    TestUpstream.Received two = app.take();
+    assertThat(two.uri()).isEqualTo("/two");
+    assertThat(two.headers().get("X-long")).containsExactly("l".repeat(6_000));
+    assertThat(relay().handedOver()).isZero();
+    List<String> lines = SpanLines.await(spanLog, 6);
+    assertThat(lines).extracting(l -> SpanLines.tag(l, "http.status_code")).containsOnly("200");
+  }
+
+  @Test
   void passesEachResponseFramingThroughAndDropsWhatTheAppListsInConnection() throws Exception {
     scripted =
         new ScriptedApp(

@@ -6,6 +6,8 @@ import io.hoptrace.proxy.guard.DrainHandler;
 import io.hoptrace.proxy.guard.GuardHandlers;
 import io.hoptrace.proxy.metrics.ProxyMetrics;
 import io.hoptrace.proxy.upstream.HopByHop;
+import io.undertow.connector.ByteBufferPool;
+import io.undertow.server.DefaultByteBufferPool;
 import io.undertow.server.protocol.http.HttpOpenListener;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -55,6 +57,17 @@ import org.xnio.XnioIoThread;
  */
 public abstract class ByteRelay implements ConnectionFront {
   private static final OptionMap UPSTREAM_OPTIONS = OptionMap.create(Options.TCP_NODELAY, true);
+
+  /**
+   * The size of a connection's work buffers while its heads and bodies fit (nginx's page-sized
+   * header buffer): a caller connection holds three, for its whole life, so at 64 connections the
+   * listener's 16 KB buffers cost 3 MB and these 0.75. A head, request body or response larger than
+   * this borrows a listener buffer for that request (bench/README.md "Small work buffers").
+   */
+  static final int SMALL_BUFFER = 4096;
+
+  /** Direct, kept once allocated (as the listeners' pools are): shared by every relay. */
+  static final ByteBufferPool SMALL_BUFFERS = new DefaultByteBufferPool(true, SMALL_BUFFER, -1, 4);
 
   final ProxyMetrics metrics;
   final ProxyMetrics.Hop hop;

@@ -164,10 +164,29 @@ public abstract class RelayedConnection {
     this.source = client.getSourceChannel();
     this.sink = client.getSinkChannel();
     this.caller = CallerAddress.of(client.getPeerAddress(InetSocketAddress.class));
-    PooledByteBuffer pooled = undertow.getBufferPool().allocate();
+    PooledByteBuffer pooled = ByteRelay.SMALL_BUFFERS.allocate();
     this.inPooled = pooled;
     this.in = pooled.getBuffer();
     in.clear();
+  }
+
+  // ---- work buffers: small ones while a connection's heads and bodies fit (most connections,
+  // for their whole life); a listener's buffer from the first request that needs one on, kept
+
+  private int largeBuffer() {
+    return undertow.getBufferPool().getBufferSize();
+  }
+
+  /** {@code in} as a listener's buffer, with the bytes it holds. */
+  private void growIn() {
+    PooledByteBuffer larger = undertow.getBufferPool().allocate();
+    ByteBuffer b = larger.getBuffer().clear();
+    in.flip();
+    b.put(in);
+    PooledByteBuffer old = inPooled;
+    inPooled = larger;
+    in = b;
+    if (old != null) old.close();
   }
 
   void start() {
@@ -217,13 +236,20 @@ public abstract class RelayedConnection {
     if (in.position() == 0) return;
     int end = headEnd(in, 0, in.position());
     if (end < 0) {
-      if (!in.hasRemaining()) handOver(); // a head larger than the buffer: Undertow's to judge
+      if (in.hasRemaining()) return;
+      if (in.capacity() < largeBuffer()) {
+        growIn(); // a head past the small buffer
+        readHead();
+      } else {
+        handOver(); // a head larger than the buffer: Undertow's to judge
+      }
       return;
     }
     begin(end);
   }
 
   private void readBody() throws IOException {
+    if (bodyLeft > in.capacity() && in.capacity() < largeBuffer()) growIn();
     int n = source.read(in);
     if (n < 0) {
       fail(UpstreamError.CLIENT_ABORT, "connection closed");
@@ -256,7 +282,8 @@ public abstract class RelayedConnection {
   private void begin(int end) {
     headEnd = end;
     // The app's head is this one less some fields, plus at most ~2 KB of fields.
-    if (end > in.capacity() - 2048 || !plain(end)) {
+    int large = largeBuffer();
+    if (end > large - 2048 || !plain(end)) {
       handOver();
       return;
     }
@@ -287,12 +314,16 @@ public abstract class RelayedConnection {
     responseComplete = false;
     bodyBytes = 0;
     reused = false;
-    if (outPooled == null) {
-      outPooled = undertow.getBufferPool().allocate();
-      respPooled = undertow.getBufferPool().allocate();
+    boolean small = end + 2048 <= ByteRelay.SMALL_BUFFER && bodyLeft <= ByteRelay.SMALL_BUFFER;
+    if (out.capacity() < (small ? ByteRelay.SMALL_BUFFER : large)) {
+      PooledByteBuffer old = outPooled;
+      outPooled = small ? ByteRelay.SMALL_BUFFERS.allocate() : undertow.getBufferPool().allocate();
       out = outPooled.getBuffer();
-      resp = respPooled.getBuffer();
-      resp.clear();
+      if (old != null) old.close();
+    }
+    if (respPooled == null) {
+      respPooled = ByteRelay.SMALL_BUFFERS.allocate();
+      resp = respPooled.getBuffer().clear();
     }
     out.clear();
     if (!trace()) {
@@ -1126,11 +1157,19 @@ public abstract class RelayedConnection {
         return;
       }
       sink.suspendWrites();
-      resp.clear();
+      ByteBuffer was = resp.clear();
+      PooledByteBuffer wasPooled = null;
+      if (!responseComplete && was.capacity() < largeBuffer()) {
+        // a body past one small buffer: a listener's for the rest, and this connection's on
+        wasPooled = respPooled;
+        respPooled = undertow.getBufferPool().allocate();
+        resp = respPooled.getBuffer().clear();
+      }
       if (held > 0) { // a trailer section's start, kept until it is whole
-        for (int i = 0; i < held; i++) resp.put(resp.get(heldFrom + i));
+        for (int i = 0; i < held; i++) resp.put(was.get(heldFrom + i));
         held = 0;
       }
+      if (wasPooled != null) wasPooled.close();
       if (responseComplete) {
         ended();
       } else if (a != null) {
@@ -1171,8 +1210,11 @@ public abstract class RelayedConnection {
         return;
       }
       if (!in.hasRemaining()) {
-        handOver();
-        return;
+        if (in.capacity() >= largeBuffer()) {
+          handOver();
+          return;
+        }
+        growIn(); // the next head goes on past the small buffer
       }
     }
     source.resumeReads();
