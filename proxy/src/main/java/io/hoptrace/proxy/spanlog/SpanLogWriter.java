@@ -79,6 +79,9 @@ public final class SpanLogWriter implements AutoCloseable {
   /** A writer buffer grown past this by a burst is given back once a batch uses under a quarter. */
   private static final int SHRINK_BYTES = 1024 * 1024;
 
+  /** The most one write call is given (the JDK's temporary direct buffer for it is this large). */
+  static final int WRITE_SLICE_BYTES = 64 * 1024;
+
   private static final long CHECK_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   /** Pending bytes that wake the writer before its flush interval is over. */
@@ -360,9 +363,18 @@ public final class SpanLogWriter implements AutoCloseable {
       if (path != null) {
         FileChannel target = channel;
         if (target == null) throw new IOException("not open (see the earlier error)");
-        ByteBuffer bytes = ByteBuffer.wrap(lines.array(), 0, lines.length());
         try {
-          while (bytes.hasRemaining()) target.write(bytes);
+          // In slices: the JDK copies a heap buffer into a temporary direct buffer as large as
+          // what is left to write, and keeps the largest per thread for good, so one batch of a
+          // burst (MBs when this thread got no CPU for a while) stayed resident (s32).
+          byte[] array = lines.array();
+          int end = lines.length();
+          for (int at = 0; at < end; ) {
+            int slice = Math.min(WRITE_SLICE_BYTES, end - at);
+            ByteBuffer bytes = ByteBuffer.wrap(array, at, slice);
+            while (bytes.hasRemaining()) target.write(bytes);
+            at += slice;
+          }
         } catch (IOException e) {
           cutBack(target);
           throw e;

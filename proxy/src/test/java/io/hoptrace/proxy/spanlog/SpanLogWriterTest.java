@@ -318,6 +318,30 @@ class SpanLogWriterTest {
   }
 
   /**
+   * One batch larger than a write call is given ({@link SpanLogWriter#WRITE_SLICE_BYTES}): the
+   * lines gather while the writer sleeps its interval, and close writes them in one batch, slice
+   * after slice, every line whole and in order.
+   */
+  @Test
+  void aBatchLargerThanOneWriteSlice_isWrittenWhole() throws Exception {
+    Path file = dir.resolve("spans.log");
+    SpanLogWriter writer =
+        new SpanLogWriter(
+            new Settings.SpanLog(file.toString(), 0, Duration.ZERO, 10_000, Duration.ofSeconds(5)));
+    writer.offer(span(0)); // wakes the idle writer; it then sleeps a whole interval
+    Thread.sleep(100);
+    int n = 1500;
+    for (int i = 1; i <= n; i++) assertThat(writer.offer(span(i))).isTrue();
+    long batchBytes = Files.size(file);
+    writer.close();
+    List<String> lines = names(file);
+    assertThat(Files.size(file) - batchBytes).isGreaterThan(2L * SpanLogWriter.WRITE_SLICE_BYTES);
+    assertThat(lines).hasSize(n + 1);
+    for (int i = 0; i <= n; i++) assertThat(lines.get(i)).isEqualTo("get /" + i);
+    assertThat(writer.written()).isEqualTo(n + 1);
+  }
+
+  /**
    * The writer sleeps a whole flush interval (5 s here) while lines arrive, but a burst past half
    * the queue wakes it at once: the burst is written, not dropped.
    */
