@@ -17,11 +17,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What only the outbound byte relay ({@code outbound.engine = relay}) does: the forward proxy's
- * absolute-form requests to an address literal, and a literal route's, carried by the relay itself
- * over kept connections per callee, with the Undertow path's rewriting (origin-form, the target's
- * Host, hop-by-hop and proxy fields out, the CLIENT span's context in) and span line; everything
- * else handed to the Undertow path with its connection, which answers it as before. (The outbound
- * tests run on the relay, the default, and again on the Undertow path: the *UndertowTest classes.)
+ * absolute-form requests and a route's, to an address or a name (resolved on a worker thread),
+ * carried by the relay itself over kept connections per callee, with the Undertow path's rewriting
+ * (origin-form, the target's Host, hop-by-hop and proxy fields out, the CLIENT span's context in)
+ * and span line; everything else handed to the Undertow path with its connection, which answers it
+ * as before. (The outbound tests run on the relay, the default, and again on the Undertow path: the
+ * *UndertowTest classes.)
  */
 class OutboundRelayTest extends InboundHarness {
   private ByteRelay forwardProxy() {
@@ -128,21 +129,97 @@ class OutboundRelayTest extends InboundHarness {
   }
 
   @Test
-  void handsToTheUndertowPathWhatItDoesNotCarry() throws Exception {
-    start("outbound.port", "0", "admin.port", "0");
+  void aNameIsResolvedOffTheIoThreadAndCarriedByTheRelay() throws Exception {
+    start("outbound.port", "0");
     int proxyPort = hoptrace.outbound().forwardProxyAddress().getPort();
-    // a host name: resolved on the Undertow path's worker thread, then forwarded there
+    try (Socket s = proxy()) {
+      for (int i = 1; i <= 2; i++) {
+        send(
+            s,
+            lines(
+                "GET http://localhost:" + app.port() + "/named/" + i + " HTTP/1.1",
+                "Host: localhost:" + app.port(),
+                "",
+                ""));
+        assertThat(readResponse(s.getInputStream())).startsWith("HTTP/1.1 200");
+      }
+    }
     try (Socket s = proxy()) {
       send(
           s,
           lines(
-              "GET http://localhost:" + app.port() + "/named HTTP/1.1",
+              "GET http://localhost:" + app.port() + "/named/3 HTTP/1.1",
               "Host: localhost:" + app.port(),
               "",
               ""));
       assertThat(readResponse(s.getInputStream())).startsWith("HTTP/1.1 200");
     }
-    assertThat(app.take().uri()).isEqualTo("/named");
+    List<TestUpstream.Received> received = List.of(app.take(), app.take(), app.take());
+    assertThat(received)
+        .extracting(TestUpstream.Received::uri)
+        .containsExactly("/named/1", "/named/2", "/named/3");
+    assertThat(received.get(0).header("Host")).isEqualTo("localhost:" + app.port());
+    assertThat(received.get(0).header("traceparent")).isNotNull();
+    assertThat(received)
+        .extracting(TestUpstream.Received::remotePort)
+        .as("one kept connection to the name's address")
+        .containsOnly(received.get(0).remotePort());
+    assertThat(forwardProxy().handedOver()).isZero();
+    List<String> spans = SpanLines.await(spanLog, 3);
+    assertThat(SpanLines.tag(spans.get(0), "peer.address")).isEqualTo("localhost:" + app.port());
+    assertThat(spans.get(0)).contains("\"ipv4\":\"127.0.0.1\""); // the address it went to
+    assertThat(SpanLines.field(spans.get(2), "name")).isEqualTo("get /named/3");
+
+    // a name of one of hoptrace's own listeners: the loop guard refuses it there (403)
+    try (Socket s = proxy()) {
+      send(
+          s,
+          lines(
+              "GET http://localhost:" + proxyPort + "/ HTTP/1.1",
+              "Host: localhost:" + proxyPort,
+              "",
+              ""));
+      assertThat(readResponse(s.getInputStream())).startsWith("HTTP/1.1 403");
+    }
+    assertThat(forwardProxy().handedOver()).isEqualTo(1);
+  }
+
+  @Test
+  void aRouteToANameIsCarriedByTheRelay() throws Exception {
+    start("routes.callee.listen", "0", "routes.callee.upstream", "localhost:" + app.port());
+    InetSocketAddress route = hoptrace.outbound().routeAddresses().get("callee");
+    try (Socket s = new Socket(route.getAddress(), route.getPort())) {
+      s.setSoTimeout(5000);
+      send(
+          s,
+          lines("GET /a HTTP/1.1", "Host: callee", "", "GET /b HTTP/1.1", "Host: callee", "", ""));
+      assertThat(readResponse(s.getInputStream())).startsWith("HTTP/1.1 200");
+      assertThat(readResponse(s.getInputStream())).startsWith("HTTP/1.1 200");
+    }
+    TestUpstream.Received a = app.take();
+    assertThat(a.uri()).isEqualTo("/a");
+    assertThat(a.header("Host")).isEqualTo("localhost:" + app.port());
+    assertThat(app.take().uri()).isEqualTo("/b");
+    assertThat(hoptrace.outbound().relays().get(0).handedOver()).isZero();
+    List<String> spans = SpanLines.await(spanLog, 2);
+    assertThat(SpanLines.tag(spans.get(0), "hoptrace.route")).isEqualTo("callee");
+  }
+
+  @Test
+  void handsToTheUndertowPathWhatItDoesNotCarry() throws Exception {
+    start("outbound.port", "0", "admin.port", "0");
+    int proxyPort = hoptrace.outbound().forwardProxyAddress().getPort();
+    // a name that does not resolve: answered there (502)
+    try (Socket s = proxy()) {
+      send(
+          s,
+          lines(
+              "GET http://no-such-host.invalid:" + app.port() + "/named HTTP/1.1",
+              "Host: no-such-host.invalid:" + app.port(),
+              "",
+              ""));
+      assertThat(readResponse(s.getInputStream())).startsWith("HTTP/1.1 502");
+    }
     assertThat(forwardProxy().handedOver()).isEqualTo(1);
     // origin-form names no target: refused there (400)
     try (Socket s = proxy()) {

@@ -13,6 +13,7 @@ import io.hoptrace.span.EpochMicros;
 import io.undertow.server.protocol.http.HttpOpenListener;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.util.concurrent.RejectedExecutionException;
 import org.jspecify.annotations.Nullable;
 import org.xnio.StreamConnection;
 
@@ -53,9 +54,32 @@ final class OutboundConnection extends RelayedConnection {
 
   @Override
   protected ByteRelay.@Nullable Upstream target() {
-    OutboundRelay.Callee c = relay.route != null ? relay.routeCallee() : relay.callee(authority());
+    OutboundTarget route = relay.route;
+    String authority = route != null ? route.authority() : authority();
+    OutboundRelay.Callee c = route != null ? relay.routeCallee() : relay.callee(authority);
     callee = c;
-    return c == null ? null : c.upstream();
+    if (c != null) return c.upstream();
+    OutboundTarget name = relay.toResolve(authority);
+    if (name != null) {
+      // a name: resolved on a worker thread (it blocks), then this head goes on here
+      StreamConnection connection = client;
+      try {
+        connection
+            .getWorker()
+            .execute(
+                () -> {
+                  try {
+                    relay.resolve(authority, name);
+                  } finally {
+                    connection.getIoThread().execute(this::targetKnown);
+                  }
+                });
+        awaitTarget();
+      } catch (RejectedExecutionException e) {
+        // shutting down: the Undertow path answers (or refuses) it
+      }
+    }
+    return null;
   }
 
   /** The decision, made here unless it asks the process evidence (then on a worker thread). */

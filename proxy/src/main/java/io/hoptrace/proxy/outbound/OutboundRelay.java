@@ -15,12 +15,14 @@ import io.hoptrace.proxy.spanlog.SpanSink;
 import io.undertow.server.protocol.http.HttpOpenListener;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.EnumMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 import org.xnio.StreamConnection;
@@ -31,13 +33,14 @@ import org.xnio.StreamConnection;
  * correlate, inject, forward, CLIENT span — carried by {@link ByteRelay}; each connection's
  * requests by an {@link OutboundConnection}.
  *
- * <p>The forward-proxy port takes absolute-form {@code http://} requests to an address literal; a
- * route's port every request, when its upstream is an address literal. Handed to the Undertow path
- * with their connection: CONNECT, origin-form on the forward-proxy port, a host name to resolve
- * (the Undertow path resolves it on a worker thread), a target that is one of hoptrace's own
- * listeners (refused there), a source not allowed (refused there), and what {@link ByteRelay}
- * leaves to it. A decision that asks the process evidence (it reads /proc) is made on a worker
- * thread; the request goes on on its I/O thread once it is made.
+ * <p>The forward-proxy port takes absolute-form {@code http://} requests; a route's port every
+ * request. A target given by a host name is resolved on a worker thread (the request waits, its
+ * connection's reads off) and its address kept for {@link #NAME_TTL_NANOS}; the next request after
+ * that resolves it again. Handed to the Undertow path with their connection: CONNECT, origin-form
+ * on the forward-proxy port, a name that does not resolve (for {@link #NO_NAME_TTL_NANOS}), a
+ * target that is one of hoptrace's own listeners (refused there), a source not allowed (refused
+ * there), and what {@link ByteRelay} leaves to it. A decision that asks the process evidence (it
+ * reads /proc) is made on a worker thread; the request goes on on its I/O thread once it is made.
  */
 public final class OutboundRelay extends ByteRelay {
   /**
@@ -45,6 +48,12 @@ public final class OutboundRelay extends ByteRelay {
    * there are more); while this many have connections, requests to others go to the Undertow path.
    */
   static final int MAX_TARGETS = 256;
+
+  /** How long a name's addresses are used before it is resolved again (the JDK's own cache's). */
+  static final long NAME_TTL_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+  /** How long a name that did not resolve is left to the Undertow path before it is tried again. */
+  static final long NO_NAME_TTL_NANOS = TimeUnit.SECONDS.toNanos(5);
 
   final Correlator correlator;
   final CompositeExtractor extractor;
@@ -65,8 +74,18 @@ public final class OutboundRelay extends ByteRelay {
 
   private final Map<String, Callee> callees = new ConcurrentHashMap<>();
 
+  // names as last resolved, by authority (the route's, or an absolute-form target's)
+  private final Map<String, Resolved> resolved = new ConcurrentHashMap<>();
+
   /** A callee as the relay sends to it: its target, Host value and upstream. */
   record Callee(OutboundTarget target, String host, InetAddress address, Upstream upstream) {}
+
+  /** A name's callee as resolved at {@code atNanos}; null: left to the Undertow path. */
+  private record Resolved(@Nullable Callee callee, long atNanos) {
+    boolean fresh(long now) {
+      return now - atNanos < (callee != null ? NAME_TTL_NANOS : NO_NAME_TTL_NANOS);
+    }
+  }
 
   /**
    * @param route the route's target; null for the forward-proxy port
@@ -120,11 +139,15 @@ public final class OutboundRelay extends ByteRelay {
     return new OutboundConnection(this, connection, undertow, loop);
   }
 
-  /** The route's callee; null when the relay leaves it to the Undertow path. */
+  /**
+   * The route's callee; null when the relay leaves it to the Undertow path, or when its name is to
+   * be resolved ({@link #toResolve}).
+   */
   @Nullable Callee routeCallee() {
     Callee c = routeCallee;
     OutboundTarget r = route;
     if (c != null || r == null) return c;
+    if (r.literalAddresses() == null) return resolvedCallee(r.authority());
     c = callee(r, r.authority());
     routeCallee = c;
     return c;
@@ -132,13 +155,16 @@ public final class OutboundRelay extends ByteRelay {
 
   /**
    * The callee of an absolute-form request's {@code authority}; null when the relay leaves it to
-   * the Undertow path (malformed, a name, one of our own listeners, too many callees).
+   * the Undertow path (malformed, one of our own listeners, too many callees), or when it is a name
+   * to be resolved ({@link #toResolve}).
    */
   @Nullable Callee callee(String authority) {
     Callee known = callees.get(authority);
     if (known != null) return known;
+    Resolved name = resolved.get(authority);
+    if (name != null) return name.fresh(System.nanoTime()) ? name.callee() : null;
     OutboundTarget target = OutboundTarget.parseAuthority(authority, 80);
-    if (target == null) return null;
+    if (target == null || target.literalAddresses() == null) return null;
     Callee made = callee(target, target.hostHeader());
     if (made == null) return null;
     if (callees.size() >= MAX_TARGETS) {
@@ -150,9 +176,63 @@ public final class OutboundRelay extends ByteRelay {
     return raced != null ? raced : made;
   }
 
+  /** A name's callee while its resolution is fresh; else null. */
+  private @Nullable Callee resolvedCallee(String authority) {
+    Resolved r = resolved.get(authority);
+    return r != null && r.fresh(System.nanoTime()) ? r.callee() : null;
+  }
+
+  /**
+   * The target of {@code authority} (the route's, or an absolute-form target's) when it is a name
+   * to resolve before the request goes on: never resolved, or not lately, and room to keep it. Null
+   * otherwise (a literal, malformed, or resolved lately: {@link #callee} has the answer).
+   */
+  @Nullable OutboundTarget toResolve(String authority) {
+    Resolved r = resolved.get(authority);
+    if (r != null && r.fresh(System.nanoTime())) return null;
+    OutboundTarget target = route != null ? route : OutboundTarget.parseAuthority(authority, 80);
+    if (target == null || target.literalAddresses() != null) return null;
+    if (r == null && resolved.size() >= MAX_TARGETS) {
+      // names that are not kept or have no connection open or awaited are forgotten
+      resolved.values().removeIf(x -> x.callee() == null || x.callee().upstream().unused());
+      if (resolved.size() >= MAX_TARGETS) return null;
+    }
+    return target;
+  }
+
+  /**
+   * Resolves {@code target}'s name and keeps its callee for the next requests ({@link
+   * #NAME_TTL_NANOS}): blocks, so on a worker thread. The same address again keeps the callee (and
+   * its kept connections); an address that is one of our own listeners, or none, leaves the name to
+   * the Undertow path (which refuses or answers it).
+   */
+  void resolve(String authority, OutboundTarget target) {
+    List<InetAddress> addresses;
+    try {
+      addresses = List.of(InetAddress.getAllByName(target.host()));
+    } catch (UnknownHostException e) {
+      addresses = List.of();
+    }
+    Callee made = null;
+    if (!addresses.isEmpty() && !ownPorts.isOwn(target.port(), addresses)) {
+      InetAddress address = addresses.get(0);
+      Resolved before = resolved.get(authority);
+      Callee was = before == null ? null : before.callee();
+      made =
+          was != null && was.address().equals(address)
+              ? was
+              : new Callee(
+                  target,
+                  route != null ? route.authority() : target.hostHeader(),
+                  address,
+                  new Upstream(new InetSocketAddress(address, target.port())));
+    }
+    resolved.put(authority, new Resolved(made, System.nanoTime()));
+  }
+
   private @Nullable Callee callee(OutboundTarget target, String host) {
     List<InetAddress> addresses = target.literalAddresses();
-    if (addresses == null || addresses.isEmpty()) return null; // a name: resolved there
+    if (addresses == null || addresses.isEmpty()) return null; // a name: resolve()
     if (ownPorts.isOwn(target.port(), addresses)) return null; // the loop guard refuses it there
     InetAddress address = addresses.get(0);
     return new Callee(

@@ -43,6 +43,7 @@ public abstract class RelayedConnection {
   private static final int FORWARDING = 1;
   private static final int CLOSED = 2;
   private static final int HANDED_OVER = 3;
+  private static final int AWAITING_TARGET = 4; // a head whose target is being found elsewhere
 
   private static final int NONE = 0; // no body: HEAD, 204, 304
   private static final int LENGTH = 1;
@@ -109,6 +110,7 @@ public abstract class RelayedConnection {
   private final ByteBuffer[] toClient = new ByteBuffer[2];
 
   private int state = READ_HEAD;
+  private boolean awaitTarget; // target() asked to wait (awaitTarget())
   private long lastActivityNanos;
   private long headStartNanos;
 
@@ -289,6 +291,11 @@ public abstract class RelayedConnection {
     }
     ByteRelay.Upstream upstream = target();
     if (upstream == null) {
+      if (awaitTarget) {
+        awaitTarget = false;
+        state = AWAITING_TARGET; // reads stay off (clientReadable) until targetKnown()
+        return;
+      }
       handOver(); // a target the hop leaves to the Undertow path (which may refuse it)
       return;
     }
@@ -366,6 +373,24 @@ public abstract class RelayedConnection {
   }
 
   /**
+   * From {@link #target}, with null: the target is being found elsewhere (a name resolved on a
+   * worker thread); the head waits, unread bytes behind it, until {@link #targetKnown}.
+   */
+  protected final void awaitTarget() {
+    awaitTarget = true;
+  }
+
+  /**
+   * Goes on with a head whose {@link #target} asked to wait, asking it again: called on the
+   * connection's I/O thread. Nothing happens if the connection has closed meanwhile.
+   */
+  protected final void targetKnown() {
+    if (state != AWAITING_TARGET) return;
+    state = READ_HEAD;
+    begin(headEnd);
+  }
+
+  /**
    * Whether the relay carries this connection at all (asked once, as it is accepted): false hands
    * it to the Undertow path before its first request.
    */
@@ -375,7 +400,8 @@ public abstract class RelayedConnection {
 
   /**
    * The upstream this request (its head parsed: {@link #method}, {@link #path}, {@link #authority},
-   * {@link #requestHeader}) goes to; null hands the connection to the Undertow path.
+   * {@link #requestHeader}) goes to; null hands the connection to the Undertow path, unless {@link
+   * #awaitTarget} was called: then the head waits for {@link #targetKnown}.
    */
   protected abstract ByteRelay.@Nullable Upstream target();
 
