@@ -39,6 +39,11 @@ class OutboundRelayTest extends InboundHarness {
     return s;
   }
 
+  /** An absolute-form GET of {@code http://authority + path}, with its Host. */
+  private static void sendGet(Socket s, String authority, String path) throws IOException {
+    send(s, lines("GET http://" + authority + path + " HTTP/1.1", "Host: " + authority, "", ""));
+  }
+
   private String calleeUrl(String pathAndQuery) {
     return "http://127.0.0.1:" + app.port() + pathAndQuery;
   }
@@ -134,24 +139,12 @@ class OutboundRelayTest extends InboundHarness {
     int proxyPort = hoptrace.outbound().forwardProxyAddress().getPort();
     try (Socket s = proxy()) {
       for (int i = 1; i <= 2; i++) {
-        send(
-            s,
-            lines(
-                "GET http://localhost:" + app.port() + "/named/" + i + " HTTP/1.1",
-                "Host: localhost:" + app.port(),
-                "",
-                ""));
+        sendGet(s, "localhost:" + app.port(), "/named/" + i);
         assertThat(readResponse(s.getInputStream())).startsWith("HTTP/1.1 200");
       }
     }
     try (Socket s = proxy()) {
-      send(
-          s,
-          lines(
-              "GET http://localhost:" + app.port() + "/named/3 HTTP/1.1",
-              "Host: localhost:" + app.port(),
-              "",
-              ""));
+      sendGet(s, "localhost:" + app.port(), "/named/3");
       assertThat(readResponse(s.getInputStream())).startsWith("HTTP/1.1 200");
     }
     List<TestUpstream.Received> received = List.of(app.take(), app.take(), app.take());
@@ -172,13 +165,7 @@ class OutboundRelayTest extends InboundHarness {
 
     // a name of one of hoptrace's own listeners: the loop guard refuses it there (403)
     try (Socket s = proxy()) {
-      send(
-          s,
-          lines(
-              "GET http://localhost:" + proxyPort + "/ HTTP/1.1",
-              "Host: localhost:" + proxyPort,
-              "",
-              ""));
+      sendGet(s, "localhost:" + proxyPort, "/");
       assertThat(readResponse(s.getInputStream())).startsWith("HTTP/1.1 403");
     }
     assertThat(forwardProxy().handedOver()).isEqualTo(1);
@@ -211,13 +198,7 @@ class OutboundRelayTest extends InboundHarness {
     int proxyPort = hoptrace.outbound().forwardProxyAddress().getPort();
     // a name that does not resolve: answered there (502)
     try (Socket s = proxy()) {
-      send(
-          s,
-          lines(
-              "GET http://no-such-host.invalid:" + app.port() + "/named HTTP/1.1",
-              "Host: no-such-host.invalid:" + app.port(),
-              "",
-              ""));
+      sendGet(s, "no-such-host.invalid:" + app.port(), "/named");
       assertThat(readResponse(s.getInputStream())).startsWith("HTTP/1.1 502");
     }
     assertThat(forwardProxy().handedOver()).isEqualTo(1);
@@ -228,13 +209,7 @@ class OutboundRelayTest extends InboundHarness {
     }
     // one of hoptrace's own listeners: the loop guard refuses it there (403)
     try (Socket s = proxy()) {
-      send(
-          s,
-          lines(
-              "GET http://127.0.0.1:" + proxyPort + "/ HTTP/1.1",
-              "Host: 127.0.0.1:" + proxyPort,
-              "",
-              ""));
+      sendGet(s, "127.0.0.1:" + proxyPort, "/");
       assertThat(readResponse(s.getInputStream())).startsWith("HTTP/1.1 403");
     }
     // CONNECT: a tunnel, there (to a port not allowed: 403)
@@ -272,13 +247,7 @@ class OutboundRelayTest extends InboundHarness {
     start("outbound.port", "0");
     String response;
     try (Socket s = proxy()) {
-      send(
-          s,
-          lines(
-              "GET http://127.0.0.1:" + closed + "/gone HTTP/1.1",
-              "Host: 127.0.0.1:" + closed,
-              "",
-              ""));
+      sendGet(s, "127.0.0.1:" + closed, "/gone");
       response = readResponse(s.getInputStream());
     }
     assertThat(response).startsWith("HTTP/1.1 502").containsIgnoringCase("proxy-status: ");

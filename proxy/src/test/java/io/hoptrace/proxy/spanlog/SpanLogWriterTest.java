@@ -318,6 +318,19 @@ class SpanLogWriterTest {
   }
 
   /**
+   * A writer of {@code queue} lines with a 5 s flush interval, one line written: it is then
+   * sleeping its whole interval.
+   */
+  private static SpanLogWriter sleepingWriter(Path file, int queue) throws Exception {
+    SpanLogWriter writer =
+        new SpanLogWriter(
+            new Settings.SpanLog(file.toString(), 0, Duration.ZERO, queue, Duration.ofSeconds(5)));
+    writer.offer(span(0)); // wakes the idle writer; it then sleeps a whole interval
+    Thread.sleep(100);
+    return writer;
+  }
+
+  /**
    * One batch larger than a write call is given ({@link SpanLogWriter#WRITE_SLICE_BYTES}): the
    * lines gather while the writer sleeps its interval, and close writes them in one batch, slice
    * after slice, every line whole and in order.
@@ -325,11 +338,7 @@ class SpanLogWriterTest {
   @Test
   void aBatchLargerThanOneWriteSlice_isWrittenWhole() throws Exception {
     Path file = dir.resolve("spans.log");
-    SpanLogWriter writer =
-        new SpanLogWriter(
-            new Settings.SpanLog(file.toString(), 0, Duration.ZERO, 10_000, Duration.ofSeconds(5)));
-    writer.offer(span(0)); // wakes the idle writer; it then sleeps a whole interval
-    Thread.sleep(100);
+    SpanLogWriter writer = sleepingWriter(file, 10_000);
     int n = 1500;
     for (int i = 1; i <= n; i++) assertThat(writer.offer(span(i))).isTrue();
     long batchBytes = Files.size(file);
@@ -348,11 +357,7 @@ class SpanLogWriterTest {
   @Test
   void burstPastHalfTheQueue_wakesTheWriterBeforeItsInterval() throws Exception {
     Path file = dir.resolve("spans.log");
-    SpanLogWriter writer =
-        new SpanLogWriter(
-            new Settings.SpanLog(file.toString(), 0, Duration.ZERO, 100, Duration.ofSeconds(5)));
-    writer.offer(span(0)); // wakes the idle writer; it then sleeps a whole interval
-    Thread.sleep(100);
+    SpanLogWriter writer = sleepingWriter(file, 100);
     for (int round = 0; round < 5; round++) {
       long before = writer.written();
       for (int i = 0; i < 60; i++) assertThat(writer.offer(span(i))).isTrue();
