@@ -6,8 +6,6 @@ import io.hoptrace.proxy.guard.Refusals;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -35,8 +33,7 @@ final class LoopGuardHandler implements HttpHandler {
     OutboundTarget target = exchange.getAttachment(OutboundAttachments.TARGET);
     if (target == null) throw new IllegalStateException("no target: composition error");
     // An address literal's were parsed once, with the target; a name is resolved each time.
-    List<InetAddress> addresses = target.literalAddresses();
-    if (addresses == null) addresses = resolve(target.host());
+    List<InetAddress> addresses = target.addresses();
     if (!addresses.isEmpty()) {
       exchange.putAttachment(OutboundAttachments.TARGET_ADDRESS, addresses.get(0));
     }
@@ -45,13 +42,5 @@ final class LoopGuardHandler implements HttpHandler {
       return;
     }
     next.handleRequest(exchange);
-  }
-
-  private static List<InetAddress> resolve(String host) {
-    try {
-      return Arrays.asList(InetAddress.getAllByName(host));
-    } catch (UnknownHostException e) {
-      return List.of();
-    }
   }
 }

@@ -15,7 +15,6 @@ import io.hoptrace.proxy.spanlog.SpanSink;
 import io.undertow.server.protocol.http.HttpOpenListener;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.util.EnumMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -85,6 +84,11 @@ public final class OutboundRelay extends ByteRelay {
     boolean fresh(long now) {
       return now - atNanos < (callee != null ? NAME_TTL_NANOS : NO_NAME_TTL_NANOS);
     }
+
+    /** The callee while this resolution is fresh; else null (to be resolved again). */
+    @Nullable Callee freshCallee() {
+      return fresh(System.nanoTime()) ? callee : null;
+    }
   }
 
   /**
@@ -147,8 +151,11 @@ public final class OutboundRelay extends ByteRelay {
     Callee c = routeCallee;
     OutboundTarget r = route;
     if (c != null || r == null) return c;
-    if (r.literalAddresses() == null) return resolvedCallee(r.authority());
-    c = callee(r, r.authority());
+    if (r.literalAddresses() == null) {
+      Resolved name = resolved.get(r.authority());
+      return name == null ? null : name.freshCallee();
+    }
+    c = callee(r, r.literalAddresses());
     routeCallee = c;
     return c;
   }
@@ -162,10 +169,10 @@ public final class OutboundRelay extends ByteRelay {
     Callee known = callees.get(authority);
     if (known != null) return known;
     Resolved name = resolved.get(authority);
-    if (name != null) return name.fresh(System.nanoTime()) ? name.callee() : null;
+    if (name != null) return name.freshCallee();
     OutboundTarget target = OutboundTarget.parseAuthority(authority, 80);
-    if (target == null || target.literalAddresses() == null) return null;
-    Callee made = callee(target, target.hostHeader());
+    if (target == null || target.literalAddresses() == null) return null; // a name: toResolve()
+    Callee made = callee(target, target.literalAddresses());
     if (made == null) return null;
     if (callees.size() >= MAX_TARGETS) {
       // callees with no connection open or awaited are forgotten (made again when called again)
@@ -174,12 +181,6 @@ public final class OutboundRelay extends ByteRelay {
     }
     Callee raced = callees.putIfAbsent(authority, made);
     return raced != null ? raced : made;
-  }
-
-  /** A name's callee while its resolution is fresh; else null. */
-  private @Nullable Callee resolvedCallee(String authority) {
-    Resolved r = resolved.get(authority);
-    return r != null && r.fresh(System.nanoTime()) ? r.callee() : null;
   }
 
   /**
@@ -207,34 +208,23 @@ public final class OutboundRelay extends ByteRelay {
    * the Undertow path (which refuses or answers it).
    */
   void resolve(String authority, OutboundTarget target) {
-    List<InetAddress> addresses;
-    try {
-      addresses = List.of(InetAddress.getAllByName(target.host()));
-    } catch (UnknownHostException e) {
-      addresses = List.of();
-    }
-    Callee made = null;
-    if (!addresses.isEmpty() && !ownPorts.isOwn(target.port(), addresses)) {
-      InetAddress address = addresses.get(0);
-      Resolved before = resolved.get(authority);
-      Callee was = before == null ? null : before.callee();
-      made =
-          was != null && was.address().equals(address)
-              ? was
-              : new Callee(
-                  target,
-                  route != null ? route.authority() : target.hostHeader(),
-                  address,
-                  new Upstream(new InetSocketAddress(address, target.port())));
-    }
+    Callee made = callee(target, target.addresses());
+    Resolved before = resolved.get(authority);
+    Callee was = before == null ? null : before.callee();
+    if (made != null && was != null && was.address().equals(made.address())) made = was;
     resolved.put(authority, new Resolved(made, System.nanoTime()));
   }
 
-  private @Nullable Callee callee(OutboundTarget target, String host) {
-    List<InetAddress> addresses = target.literalAddresses();
-    if (addresses == null || addresses.isEmpty()) return null; // a name: resolve()
-    if (ownPorts.isOwn(target.port(), addresses)) return null; // the loop guard refuses it there
+  /**
+   * The callee at {@code addresses}' first, with the Host the relay sends (the route's authority,
+   * or the absolute-form target's); null for none, or one of our own listeners (the loop guard
+   * refuses it there).
+   */
+  private @Nullable Callee callee(OutboundTarget target, @Nullable List<InetAddress> addresses) {
+    if (addresses == null || addresses.isEmpty()) return null;
+    if (ownPorts.isOwn(target.port(), addresses)) return null;
     InetAddress address = addresses.get(0);
+    String host = route != null ? route.authority() : target.hostHeader();
     return new Callee(
         target, host, address, new Upstream(new InetSocketAddress(address, target.port())));
   }

@@ -47,7 +47,7 @@ public final class OutboundTarget {
     this.authority = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     this.hostPort = new HostPort(host, port);
     this.addressLiteral = isAddressLiteral(host);
-    this.literalAddresses = addressLiteral && parsedWithoutLookup(host) ? literal(host) : null;
+    this.literalAddresses = addressLiteral && parsedWithoutLookup(host) ? allByName(host) : null;
     this.firstLiteralText =
         literalAddresses == null || literalAddresses.isEmpty()
             ? null
@@ -66,8 +66,11 @@ public final class OutboundTarget {
         || Character.digit(host.charAt(0), 16) >= 0;
   }
 
-  /** {@code getAllByName} of a literal parses it: no lookup; one it rejects has no address. */
-  private static List<InetAddress> literal(String host) {
+  /**
+   * {@code getAllByName}: a literal is parsed (no lookup), a name looked up; text it rejects, or a
+   * name that does not resolve, has no address.
+   */
+  private static List<InetAddress> allByName(String host) {
     try {
       return List.of(InetAddress.getAllByName(host));
     } catch (UnknownHostException e) {
@@ -120,6 +123,15 @@ public final class OutboundTarget {
    */
   public @Nullable List<InetAddress> literalAddresses() {
     return literalAddresses;
+  }
+
+  /**
+   * Its addresses: a literal's as parsed, a name's looked up each time (it blocks: off the I/O
+   * thread); none for a name that does not resolve.
+   */
+  public List<InetAddress> addresses() {
+    List<InetAddress> literal = literalAddresses;
+    return literal != null ? literal : allByName(host);
   }
 
   /**

@@ -62,7 +62,8 @@ public abstract class ByteRelay implements ConnectionFront {
    * The size of a connection's work buffers while its heads and bodies fit (nginx's page-sized
    * header buffer): a caller connection holds three, for its whole life, so at 64 connections the
    * listener's 16 KB buffers cost 3 MB and these 0.75. A head, request body or response larger than
-   * this borrows a listener buffer for that request (bench/README.md "Small work buffers").
+   * this takes a listener buffer, which the connection keeps (bench/README.md "Small work buffers
+   * (s32)").
    */
   static final int SMALL_BUFFER = 4096;
 

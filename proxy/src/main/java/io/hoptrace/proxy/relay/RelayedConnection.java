@@ -179,6 +179,20 @@ public abstract class RelayedConnection {
     return undertow.getBufferPool().getBufferSize();
   }
 
+  /**
+   * {@code in} is full and holds no whole head: true once it is a listener's buffer (it was a small
+   * one); false when it was one already, and the connection went to the Undertow path, which judges
+   * a head that large.
+   */
+  private boolean roomForHead() {
+    if (in.capacity() >= largeBuffer()) {
+      handOver();
+      return false;
+    }
+    growIn();
+    return true;
+  }
+
   /** {@code in} as a listener's buffer, with the bytes it holds. */
   private void growIn() {
     PooledByteBuffer larger = undertow.getBufferPool().allocate();
@@ -238,13 +252,7 @@ public abstract class RelayedConnection {
     if (in.position() == 0) return;
     int end = headEnd(in, 0, in.position());
     if (end < 0) {
-      if (in.hasRemaining()) return;
-      if (in.capacity() < largeBuffer()) {
-        growIn(); // a head past the small buffer
-        readHead();
-      } else {
-        handOver(); // a head larger than the buffer: Undertow's to judge
-      }
+      if (!in.hasRemaining() && roomForHead()) readHead();
       return;
     }
     begin(end);
@@ -1235,13 +1243,7 @@ public abstract class RelayedConnection {
         begin(end); // a pipelined request
         return;
       }
-      if (!in.hasRemaining()) {
-        if (in.capacity() >= largeBuffer()) {
-          handOver();
-          return;
-        }
-        growIn(); // the next head goes on past the small buffer
-      }
+      if (!in.hasRemaining() && !roomForHead()) return;
     }
     source.resumeReads();
   }
