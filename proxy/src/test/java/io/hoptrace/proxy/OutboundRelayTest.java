@@ -39,6 +39,13 @@ class OutboundRelayTest extends InboundHarness {
     return s;
   }
 
+  private Socket route(String name) throws IOException {
+    InetSocketAddress route = hoptrace.outbound().routeAddresses().get(name);
+    Socket s = new Socket(route.getAddress(), route.getPort());
+    s.setSoTimeout(5000);
+    return s;
+  }
+
   /** An absolute-form GET of {@code http://authority + path}, with its Host. */
   private static void sendGet(Socket s, String authority, String path) throws IOException {
     send(s, lines("GET http://" + authority + path + " HTTP/1.1", "Host: " + authority, "", ""));
@@ -116,9 +123,7 @@ class OutboundRelayTest extends InboundHarness {
   @Test
   void aRouteToALiteralIsCarriedWithItsName() throws Exception {
     start("routes.callee.listen", "0", "routes.callee.upstream", "127.0.0.1:" + app.port());
-    InetSocketAddress route = hoptrace.outbound().routeAddresses().get("callee");
-    try (Socket s = new Socket(route.getAddress(), route.getPort())) {
-      s.setSoTimeout(5000);
+    try (Socket s = route("callee")) {
       send(s, lines("POST /pay HTTP/1.1", "Host: callee", "Content-Length: 5", "", "hello"));
       assertThat(readResponse(s.getInputStream())).startsWith("HTTP/1.1 200");
     }
@@ -174,9 +179,7 @@ class OutboundRelayTest extends InboundHarness {
   @Test
   void aRouteToANameIsCarriedByTheRelay() throws Exception {
     start("routes.callee.listen", "0", "routes.callee.upstream", "localhost:" + app.port());
-    InetSocketAddress route = hoptrace.outbound().routeAddresses().get("callee");
-    try (Socket s = new Socket(route.getAddress(), route.getPort())) {
-      s.setSoTimeout(5000);
+    try (Socket s = route("callee")) {
       send(
           s,
           lines("GET /a HTTP/1.1", "Host: callee", "", "GET /b HTTP/1.1", "Host: callee", "", ""));
